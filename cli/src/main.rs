@@ -1,0 +1,179 @@
+//! `healthtwin`: the command line. Wires cohorts, models, the engine and reports together.
+//! Only this crate prints, reads flags, shows progress bars and decides exit codes
+//! (0 success, 1 failure while running, 2 bad input or usage).
+
+mod bench;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "healthtwin", version, about = "Digital-twin disease progression simulator for Japan's ageing population", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a cohort (the embedded synthetic Japanese cohort unless --cohort is given)
+    /// and write summary, patient and trace files.
+    Run(RunArgs),
+    /// Create or inspect cohorts.
+    #[command(subcommand)]
+    Cohort(CohortCommand),
+    /// Measure throughput (patient-years per second per core) and peak memory.
+    Bench(BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum CohortCommand {
+    /// Generate the embedded synthetic Japanese cohort and save it (Parquet, or CSV by extension).
+    Synth(SynthArgs),
+}
+
+/// Size of a synthetic population.
+#[derive(Args, Clone, Debug)]
+pub struct PopulationArgs {
+    /// Youngest age (whole years) of the synthetic cohort.
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(40..=89))]
+    pub age_min: u32,
+    /// Oldest age (whole years) of the synthetic cohort.
+    #[arg(long, default_value_t = 89, value_parser = clap::value_parser!(u32).range(40..=89))]
+    pub age_max: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Number of synthetic patients (ignored with --cohort).
+    #[arg(long, short = 'n', default_value_t = 20_000, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub patients: u64,
+    /// Years to simulate.
+    #[arg(long, short = 'y', default_value_t = 30, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub years: u32,
+    /// Master seed: same seed, same results, on any machine and thread count.
+    #[arg(long, short = 's', default_value_t = 1)]
+    pub seed: u64,
+    /// Monte Carlo replicates (same people, independent outcome draws).
+    #[arg(long, short = 'r', default_value_t = 10, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replicates: u32,
+    /// Step length in months (must divide 12).
+    #[arg(long, default_value_t = 1, value_parser = parse_step_months)]
+    pub step_months: u32,
+    /// Calendar year of the start of the simulation.
+    #[arg(long, default_value_t = 2024, value_parser = clap::value_parser!(i64).range(1900..=2200))]
+    pub start_year: i64,
+    /// Run a saved cohort file (Parquet, as written by `healthtwin cohort synth`).
+    #[arg(long)]
+    pub cohort: Option<PathBuf>,
+    #[command(flatten)]
+    pub population: PopulationArgs,
+    /// Record yearly trajectories of the first K patients (trace.csv, trace.parquet).
+    #[arg(long, default_value_t = 0)]
+    pub trace: u64,
+    /// Output folder.
+    #[arg(long, short = 'o', default_value = "out/run")]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Patients per work unit. Results do not depend on it.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub chunk_size: u64,
+    /// No progress bar and no summary on the terminal.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SynthArgs {
+    /// Number of people.
+    #[arg(long, short = 'n', default_value_t = 10_000, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub n: u64,
+    #[arg(long, short = 's', default_value_t = 1)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub population: PopulationArgs,
+    /// Output file: `.parquet` or `.csv`.
+    #[arg(long, short = 'o')]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Synthetic patients.
+    #[arg(long, short = 'n', default_value_t = 200_000, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub patients: u64,
+    /// Years simulated.
+    #[arg(long, short = 'y', default_value_t = 30, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub years: u32,
+    #[arg(long, default_value_t = 1, value_parser = parse_step_months)]
+    pub step_months: u32,
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+fn parse_step_months(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(m) if m > 0 && 12 % m == 0 => Ok(m),
+        _ => Err(format!(
+            "`{s}` is not a step length in months that divides a year (1, 2, 3, 4, 6 or 12)"
+        )),
+    }
+}
+
+/// Errors caused by what the user supplied (exit code 2), as opposed to failures while running.
+#[derive(Debug)]
+pub struct InputError(pub String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for InputError {}
+
+pub fn input_error(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(InputError(msg.into()))
+}
+
+/// Runs `f` on a rayon pool of `threads` threads (or the global pool).
+pub fn with_threads<T: Send>(
+    threads: Option<u16>,
+    f: impl FnOnce() -> T + Send,
+) -> anyhow::Result<T> {
+    match threads {
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(usize::from(n))
+                .build()?;
+            Ok(pool.install(f))
+        }
+        None => Ok(f()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Cohort(CohortCommand::Synth(args)) => run::synth(&args),
+        Command::Bench(args) => bench::bench(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<InputError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}

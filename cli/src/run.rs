@@ -1,0 +1,414 @@
+//! `healthtwin run` and `healthtwin cohort synth`.
+
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use anyhow::Context;
+use cohort::{Generator, SyntheticSpec};
+use engine::observe::{builtin, metric_defs};
+use engine::summary::{collapse, summarize, BandLevel, SexLevel};
+use engine::{init_patients, simulate, Aggregator, Baseline, Model, RunKey, RunSettings, Sex};
+use indicatif::{ProgressBar, ProgressStyle};
+use models::mortality::LifeTable;
+use models::HealthModel;
+use report::outputs::{cohort_table, patients_table, summary_table, trace_table};
+use report::{write_atomic, write_csv, write_parquet, ParquetSink};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::{input_error, with_threads, PopulationArgs, RunArgs, SynthArgs};
+
+/// Rows per Parquet row group of patients.parquet: bounds memory for any cohort size.
+const PATIENT_ROW_GROUP: usize = 65_536;
+
+/// The resolved scenario recorded in the manifest.
+#[derive(Serialize, Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub population: Population,
+    pub start_year: i64,
+    pub years: u32,
+    pub step_months: u32,
+    pub modules: Vec<String>,
+    pub interventions: Vec<String>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Population {
+    Synthetic {
+        n: u64,
+        seed: u64,
+        age_min: u32,
+        age_max: u32,
+        source: String,
+    },
+    CohortFile {
+        path: String,
+        sha256: String,
+        n: u64,
+    },
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    healthtwin_version: &'a str,
+    git_commit: &'a str,
+    seed: u64,
+    patients: u64,
+    years: u32,
+    step_months: u32,
+    replicates: u32,
+    threads: usize,
+    chunk_size: u64,
+    trace_patients: u64,
+    scenario: &'a Scenario,
+    parameter_hash_sha256: String,
+    wall_time_seconds: f64,
+    files: Vec<&'a str>,
+}
+
+pub fn generator(n: u64, seed: u64, pop: &PopulationArgs) -> anyhow::Result<Generator> {
+    if pop.age_min > pop.age_max {
+        return Err(input_error(format!(
+            "--age-min {} is above --age-max {}",
+            pop.age_min, pop.age_max
+        )));
+    }
+    Generator::new(SyntheticSpec {
+        n,
+        seed,
+        age_min: pop.age_min,
+        age_max: pop.age_max,
+    })
+    .map_err(|e| input_error(e.to_string()))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn ensure_dir(dir: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output folder {}", dir.display()))
+}
+
+pub fn synth(args: &SynthArgs) -> anyhow::Result<()> {
+    let ext = args
+        .out
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ext != "parquet" && ext != "csv" {
+        return Err(input_error(format!(
+            "--out {}: the file name must end in .parquet or .csv",
+            args.out.display()
+        )));
+    }
+    let generator = generator(args.n, args.seed, &args.population)?;
+    let people = generator.generate();
+    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        ensure_dir(parent)?;
+    }
+    let seed = args.seed;
+    let table = cohort_table(&people, &|id| format!("syn-{seed}-{id}"));
+    if ext == "csv" {
+        write_csv(&table, &args.out)?;
+    } else {
+        write_parquet(&table, &args.out)?;
+    }
+    eprintln!(
+        "wrote {} synthetic people (seed {seed}) to {}",
+        people.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    // Everything the user supplied is checked before anything is written.
+    let (cohort, population, pseudo_prefix) = match &args.cohort {
+        Some(path) => {
+            let bytes = fs::read(path)
+                .map_err(|e| input_error(format!("{}: cannot read: {e}", path.display())))?;
+            let people =
+                cohort::file::read_parquet(path).map_err(|e| input_error(e.to_string()))?;
+            let n = people.len() as u64;
+            (
+                people,
+                Population::CohortFile {
+                    path: path.display().to_string(),
+                    sha256: sha256_hex(&bytes),
+                    n,
+                },
+                "cohort".to_string(),
+            )
+        }
+        None => {
+            let generator = generator(args.patients, args.seed, &args.population)?;
+            let people = generator.generate();
+            (
+                people,
+                Population::Synthetic {
+                    n: args.patients,
+                    seed: args.seed,
+                    age_min: args.population.age_min,
+                    age_max: args.population.age_max,
+                    source: "embedded synthetic Japanese cohort (docs/cohort.md)".into(),
+                },
+                format!("syn-{}", args.seed),
+            )
+        }
+    };
+    let model = HealthModel::new(LifeTable::mhlw_2024());
+    let scenario = Scenario {
+        name: "baseline".into(),
+        population,
+        start_year: args.start_year,
+        years: args.years,
+        step_months: args.step_months,
+        modules: vec!["background_mortality (MHLW 2024 life table)".into()],
+        interventions: vec![],
+    };
+    let settings = RunSettings {
+        seed: args.seed,
+        years: args.years,
+        step_months: args.step_months,
+        chunk_size: args.chunk_size as usize,
+        trace_patients: args.trace,
+    };
+    ensure_dir(&args.out)?;
+    // A folder without manifest.json holds no complete run: remove a stale one first.
+    let manifest_path = args.out.join("manifest.json");
+    if manifest_path.exists() {
+        fs::remove_file(&manifest_path)
+            .with_context(|| format!("cannot replace {}", manifest_path.display()))?;
+    }
+
+    let out = with_threads(args.threads, || {
+        execute(args, &settings, &model, &cohort, &pseudo_prefix)
+    })??;
+    let threads = with_threads(args.threads, rayon::current_num_threads)?;
+
+    let causes = model.causes_of_death();
+    let defs = metric_defs(causes, &model.metrics());
+    let rows = summarize(&out.aggregates, &defs);
+    let summary = summary_table(&scenario.name, args.start_year, &rows, &defs);
+    write_csv(&summary, &args.out.join("summary.csv"))?;
+    write_parquet(&summary, &args.out.join("summary.parquet"))?;
+    let mut files = vec!["summary.csv", "summary.parquet", "patients.parquet"];
+    if args.trace > 0 {
+        files.extend(["trace.csv", "trace.parquet"]);
+    }
+    let param_text = format!("{}{}", model.canonical(), cohort::japan::canonical());
+    let manifest = Manifest {
+        healthtwin_version: env!("CARGO_PKG_VERSION"),
+        git_commit: env!("HEALTHTWIN_GIT_COMMIT"),
+        seed: args.seed,
+        patients: cohort.len() as u64,
+        years: args.years,
+        step_months: args.step_months,
+        replicates: args.replicates,
+        threads,
+        chunk_size: args.chunk_size,
+        trace_patients: args.trace,
+        scenario: &scenario,
+        parameter_hash_sha256: sha256_hex(param_text.as_bytes()),
+        wall_time_seconds: started.elapsed().as_secs_f64(),
+        files,
+    };
+    write_atomic(
+        &manifest_path,
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+    )?;
+    if !args.quiet {
+        print_summary(
+            args,
+            &out.aggregates,
+            &defs,
+            cohort.len(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
+    Ok(())
+}
+
+struct RunOutput {
+    aggregates: Vec<Aggregator>,
+}
+
+fn execute(
+    args: &RunArgs,
+    settings: &RunSettings,
+    model: &HealthModel,
+    cohort: &[Baseline],
+    pseudo_prefix: &str,
+) -> anyhow::Result<RunOutput> {
+    let total = cohort.len() as u64 * u64::from(args.years) * u64::from(args.replicates);
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:40}] {percent}% patient-years, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let done = AtomicU64::new(0);
+    let progress = |n: usize| {
+        let d = done.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        bar.set_position(d);
+    };
+    let causes = model.causes_of_death();
+    let pseudo = |id: u64| format!("{pseudo_prefix}-{id}");
+    let mut aggregates = Vec::new();
+    let mut patients_sink: Option<ParquetSink> = None;
+    let mut trace_rows = Vec::new();
+    for replicate in 0..args.replicates {
+        bar.set_message(format!("replicate {}/{}", replicate + 1, args.replicates));
+        // The hook for probabilistic sensitivity analysis: a replicate may get its own
+        // parameter draw here (model.set_param by name); the baseline run keeps them fixed.
+        let run = RunKey {
+            seed: args.seed,
+            replicate,
+        };
+        let mut patients = init_patients(model, run, cohort);
+        let result = simulate(model, settings, run, &mut patients, &progress);
+        for chunk in patients.chunks(PATIENT_ROW_GROUP) {
+            let table = patients_table(replicate, chunk, causes, &pseudo);
+            match patients_sink.as_mut() {
+                Some(sink) => sink.write(&table)?,
+                None => {
+                    let mut sink = ParquetSink::create(&args.out.join("patients.parquet"), &table)?;
+                    sink.write(&table)?;
+                    patients_sink = Some(sink);
+                }
+            }
+        }
+        if args.trace > 0 {
+            trace_rows.push(trace_table(replicate, args.start_year, &result.trace));
+        }
+        aggregates.push(result.aggregate);
+    }
+    bar.finish_and_clear();
+    if let Some(sink) = patients_sink {
+        sink.finish()?;
+    }
+    if args.trace > 0 {
+        let mut sink = ParquetSink::create(&args.out.join("trace.parquet"), &trace_rows[0])?;
+        for t in &trace_rows {
+            sink.write(t)?;
+        }
+        sink.finish()?;
+        let mut all = trace_rows[0].clone();
+        for t in &trace_rows[1..] {
+            for ((_, a), (_, b)) in all.columns.iter_mut().zip(&t.columns) {
+                append(a, b);
+            }
+        }
+        write_csv(&all, &args.out.join("trace.csv"))?;
+    }
+    Ok(RunOutput { aggregates })
+}
+
+fn append(a: &mut report::Values, b: &report::Values) {
+    use report::Values::*;
+    match (a, b) {
+        (Int(a), Int(b)) => a.extend_from_slice(b),
+        (Float(a), Float(b)) => a.extend_from_slice(b),
+        (Text(a), Text(b)) => a.extend_from_slice(b),
+        (Bool(a), Bool(b)) => a.extend_from_slice(b),
+        _ => unreachable!("trace tables of one run share their columns"),
+    }
+}
+
+fn value(
+    aggs: &[Aggregator],
+    defs: &[engine::MetricDef],
+    year: usize,
+    sex: SexLevel,
+    metric: usize,
+) -> (f64, f64, f64) {
+    let mut v: Vec<f64> = aggs
+        .iter()
+        .filter_map(|a| {
+            engine::observe::cell_value(
+                defs[metric].kind,
+                collapse(a, year, sex, BandLevel::All, metric),
+            )
+        })
+        .collect();
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let (m, lo, hi, _) = engine::summary::describe(&mut v);
+    (m, lo, hi)
+}
+
+fn print_summary(
+    args: &RunArgs,
+    aggs: &[Aggregator],
+    defs: &[engine::MetricDef],
+    n: usize,
+    secs: f64,
+) {
+    println!(
+        "healthtwin run: {n} people, {} years from {}, {} replicate(s), seed {} ({secs:.1} s)",
+        args.years, args.start_year, args.replicates, args.seed
+    );
+    println!("Means over replicates with 95% intervals; all ages, both sexes unless stated.\n");
+    println!(
+        "{:>6} {:>10} {:>8} {:>22} {:>8} {:>9} {:>9}",
+        "year", "alive", "mean age", "deaths /1,000 PY", "SBP", "BMI", "smokers %"
+    );
+    let years = args.years as usize;
+    let shown: Vec<usize> = (0..years)
+        .filter(|y| y % 5 == 0 || *y == years - 1)
+        .collect();
+    for &y in &shown {
+        let all = SexLevel::All;
+        let pop = value(aggs, defs, y, all, builtin::POPULATION).0;
+        let age = value(aggs, defs, y, all, builtin::AGE).0;
+        let (m, lo, hi) = value(aggs, defs, y, all, builtin::DEATHS);
+        let sbp = value(aggs, defs, y, all, builtin::COVARIATES + 3).0;
+        let bmi = value(aggs, defs, y, all, builtin::COVARIATES).0;
+        let smk = value(aggs, defs, y, all, builtin::SMOKER).0;
+        println!(
+            "{:>6} {:>10.0} {:>8.1} {:>8.1} ({:>5.1}–{:>5.1}) {:>8.1} {:>9.1} {:>9.1}",
+            args.start_year + y as i64,
+            pop,
+            age,
+            m,
+            lo,
+            hi,
+            sbp,
+            bmi,
+            smk
+        );
+    }
+    let last = years - 1;
+    println!();
+    for sex in Sex::ALL {
+        let lvl = SexLevel::One(sex);
+        let (m, lo, hi) = value(aggs, defs, last, lvl, builtin::DEATHS);
+        let pop0 = value(aggs, defs, 0, lvl, builtin::POPULATION).0;
+        let popn = value(aggs, defs, last, lvl, builtin::POPULATION).0;
+        println!(
+            "{:<7} alive at start {:>8.0}, at start of final year {:>8.0}; deaths in final year {m:.1} /1,000 PY ({lo:.1}–{hi:.1})",
+            sex.name(),
+            pop0,
+            popn
+        );
+    }
+    println!("\nModules: background mortality (MHLW 2024 life table). Files in {}: summary.csv, summary.parquet, patients.parquet{}, manifest.json", args.out.display(), if args.trace > 0 { ", trace.csv, trace.parquet" } else { "" });
+}

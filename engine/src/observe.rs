@@ -1,0 +1,273 @@
+//! Observers: streaming, exact aggregation of what the step loop reports.
+//!
+//! Cells are (year × sex × 5-year age band × metric), each holding a numerator and a
+//! denominator as integers (continuous values in fixed point, 1e-6 units). Integer sums are
+//! associative, so the totals are bit-identical whatever the chunk size, the thread count or
+//! the order in which partial aggregates are merged, and a run split into shards merges into
+//! exactly the totals of one big run. Memory is O(years × bands × metrics), never O(patients).
+
+use crate::patient::{Conditions, Covariates, Patient, Sex, Treatments};
+
+/// Fixed-point scale of continuous values and person-time.
+pub const FIXED_POINT: f64 = 1e6;
+
+#[inline]
+pub fn to_fixed(x: f64) -> i64 {
+    (x * FIXED_POINT).round() as i64
+}
+
+/// 5-year age bands 0-4, 5-9, ..., 95-99, 100+.
+pub const N_AGE_BANDS: usize = 21;
+
+#[inline]
+pub fn age_band(age_years: f64) -> usize {
+    ((age_years.max(0.0) / 5.0) as usize).min(N_AGE_BANDS - 1)
+}
+
+pub fn age_band_label(band: usize) -> String {
+    if band + 1 >= N_AGE_BANDS {
+        format!("{}+", band * 5)
+    } else {
+        format!("{}-{}", band * 5, band * 5 + 4)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricKind {
+    /// Share of people alive at the yearly census who have a property.
+    Prevalence,
+    /// Mean of a value over people alive at the yearly census.
+    Mean,
+    /// Events per person-time at risk.
+    Incidence,
+    /// A plain count (people alive at the census).
+    Total,
+    /// Person-years lived.
+    PersonTime,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricDef {
+    pub name: String,
+    pub kind: MetricKind,
+    pub description: String,
+}
+
+impl MetricDef {
+    pub fn new(name: impl Into<String>, kind: MetricKind, description: impl Into<String>) -> Self {
+        MetricDef {
+            name: name.into(),
+            kind,
+            description: description.into(),
+        }
+    }
+}
+
+/// Numerator and denominator of one cell.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Acc {
+    pub num: i64,
+    pub den: i64,
+}
+
+/// Indices of the engine's own metrics; a model's metrics follow them.
+pub mod builtin {
+    pub const POPULATION: usize = 0;
+    pub const PERSON_YEARS: usize = 1;
+    pub const DEATHS: usize = 2;
+    pub const AGE: usize = 3;
+    /// The 11 continuous covariates, in `Covariates::CONTINUOUS` order.
+    pub const COVARIATES: usize = 4;
+    pub const SMOKER: usize = COVARIATES + 11;
+    pub const CONDITIONS: usize = SMOKER + 1;
+    pub const TREATMENTS: usize = CONDITIONS + 6;
+    /// Deaths by cause, in the model's cause order.
+    pub const DEATHS_BY_CAUSE: usize = TREATMENTS + 3;
+}
+
+/// The engine's metrics followed by the model's, as one list (the output's metric order).
+pub fn metric_defs(causes: &[&str], model: &[MetricDef]) -> Vec<MetricDef> {
+    use MetricKind::*;
+    let mut defs = vec![
+        MetricDef::new("population", Total, "people alive at the start of the year"),
+        MetricDef::new("person_years", PersonTime, "person-years lived in the year"),
+        MetricDef::new("deaths", Incidence, "deaths from any cause"),
+        MetricDef::new("age", Mean, "age in years at the start of the year"),
+    ];
+    for name in Covariates::CONTINUOUS {
+        defs.push(MetricDef::new(
+            name,
+            Mean,
+            format!("{name} at the start of the year"),
+        ));
+    }
+    defs.push(MetricDef::new("smoker", Prevalence, "current smokers"));
+    let flags = Conditions::ALL
+        .iter()
+        .map(|(_, n)| n)
+        .chain(Treatments::ALL.iter().map(|(_, n)| n));
+    for name in flags {
+        defs.push(MetricDef::new(
+            *name,
+            Prevalence,
+            format!("{name} at the start of the year"),
+        ));
+    }
+    for cause in causes {
+        defs.push(MetricDef::new(
+            format!("deaths_{cause}"),
+            Incidence,
+            format!("deaths from {cause}"),
+        ));
+    }
+    defs.extend(model.iter().cloned());
+    defs
+}
+
+/// Aggregates of one simulation year, or of all years when `years > 1`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Aggregator {
+    years: usize,
+    metrics: usize,
+    cells: Vec<Acc>,
+}
+
+impl Aggregator {
+    pub fn new(years: usize, metrics: usize) -> Self {
+        Aggregator {
+            years,
+            metrics,
+            cells: vec![Acc::default(); years * 2 * N_AGE_BANDS * metrics],
+        }
+    }
+
+    pub fn years(&self) -> usize {
+        self.years
+    }
+    pub fn metrics(&self) -> usize {
+        self.metrics
+    }
+
+    #[inline]
+    pub fn cell_base(&self, year: usize, sex: Sex, band: usize) -> usize {
+        ((year * 2 + sex.index()) * N_AGE_BANDS + band) * self.metrics
+    }
+
+    #[inline]
+    pub fn cells_mut(&mut self, base: usize) -> &mut [Acc] {
+        &mut self.cells[base..base + self.metrics]
+    }
+
+    pub fn get(&self, year: usize, sex: Sex, band: usize, metric: usize) -> Acc {
+        self.cells[self.cell_base(year, sex, band) + metric]
+    }
+
+    /// Adds `other` in place (exact, so merge order never matters).
+    pub fn merge(&mut self, other: &Aggregator) {
+        assert_eq!(
+            self.cells.len(),
+            other.cells.len(),
+            "aggregators of different shapes"
+        );
+        for (a, b) in self.cells.iter_mut().zip(&other.cells) {
+            a.num += b.num;
+            a.den += b.den;
+        }
+    }
+
+    /// Adds a one-year aggregator into year `year` of this one.
+    pub fn merge_year(&mut self, year: usize, one_year: &Aggregator) {
+        assert_eq!(one_year.years, 1);
+        assert_eq!(one_year.metrics, self.metrics);
+        let n = 2 * N_AGE_BANDS * self.metrics;
+        let dst = &mut self.cells[year * n..(year + 1) * n];
+        for (a, b) in dst.iter_mut().zip(&one_year.cells) {
+            a.num += b.num;
+            a.den += b.den;
+        }
+    }
+
+    /// The census of one living person at the start of a year: the engine's metrics.
+    #[inline]
+    pub fn census<S>(&mut self, year: usize, p: &Patient<S>) -> usize {
+        let base = self.cell_base(year, p.sex(), age_band(p.age_years));
+        let c = self.cells_mut(base);
+        c[builtin::POPULATION].num += 1;
+        mean(&mut c[builtin::AGE], p.age_years);
+        for (i, v) in p.now.continuous().into_iter().enumerate() {
+            mean(&mut c[builtin::COVARIATES + i], v);
+        }
+        flag(&mut c[builtin::SMOKER], p.now.smoker);
+        for (i, (f, _)) in Conditions::ALL.iter().enumerate() {
+            flag(
+                &mut c[builtin::CONDITIONS + i],
+                p.now.conditions.contains(*f),
+            );
+        }
+        for (i, (f, _)) in Treatments::ALL.iter().enumerate() {
+            flag(
+                &mut c[builtin::TREATMENTS + i],
+                p.now.treatments.contains(*f),
+            );
+        }
+        base
+    }
+}
+
+#[inline]
+fn mean(a: &mut Acc, v: f64) {
+    a.num += to_fixed(v);
+    a.den += 1;
+}
+
+#[inline]
+fn flag(a: &mut Acc, on: bool) {
+    a.num += on as i64;
+    a.den += 1;
+}
+
+/// What a model's phases use to report to the aggregator for the current step's cell.
+pub struct Recorder<'a> {
+    cells: &'a mut [Acc],
+    offset: usize,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(cells: &'a mut [Acc], offset: usize) -> Self {
+        Recorder { cells, offset }
+    }
+    /// One event of the model's incidence metric `metric` (index into the model's metrics).
+    #[inline]
+    pub fn event(&mut self, metric: usize) {
+        self.cells[self.offset + metric].num += 1;
+    }
+    /// Person-time at risk (years) for the model's incidence metric `metric`.
+    #[inline]
+    pub fn at_risk(&mut self, metric: usize, years: f64) {
+        self.cells[self.offset + metric].den += to_fixed(years);
+    }
+    /// At the census: a prevalence flag of the model's metric `metric`.
+    #[inline]
+    pub fn flag(&mut self, metric: usize, on: bool) {
+        flag(&mut self.cells[self.offset + metric], on);
+    }
+    /// At the census: a value of the model's mean metric `metric`.
+    #[inline]
+    pub fn value(&mut self, metric: usize, v: f64) {
+        mean(&mut self.cells[self.offset + metric], v);
+    }
+}
+
+/// The value of a cell as published: a share in %, a mean, a rate per 1,000 person-years,
+/// or a total. `None` where the denominator is empty.
+pub fn cell_value(kind: MetricKind, a: Acc) -> Option<f64> {
+    match kind {
+        MetricKind::Prevalence => (a.den > 0).then(|| 100.0 * a.num as f64 / a.den as f64),
+        MetricKind::Mean => (a.den > 0).then(|| a.num as f64 / a.den as f64 / FIXED_POINT),
+        MetricKind::Incidence => {
+            (a.den > 0).then(|| 1000.0 * a.num as f64 / (a.den as f64 / FIXED_POINT))
+        }
+        MetricKind::Total => Some(a.num as f64),
+        MetricKind::PersonTime => Some(a.num as f64 / FIXED_POINT),
+    }
+}

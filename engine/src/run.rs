@@ -1,0 +1,273 @@
+//! The step loop: the only place where simulated time advances.
+
+use rayon::prelude::*;
+
+use crate::observe::{age_band, builtin, metric_defs, to_fixed, Aggregator, MetricDef, Recorder};
+use crate::patient::{Baseline, Death, Patient};
+use crate::rng::{Process, RunKey, Stream, StreamKey};
+
+/// Most causes of death a model may name (the hazards are kept in a fixed-size array).
+pub const MAX_CAUSES: usize = 8;
+
+const MORTALITY: Process = Process::named("engine.mortality");
+
+/// Where the loop is: passed to every phase.
+#[derive(Clone, Copy, Debug)]
+pub struct StepCtx {
+    pub run: RunKey,
+    /// Global step index (0-based) since the start of the run.
+    pub step: u32,
+    /// Simulation year index (0-based).
+    pub year: u32,
+    /// Time at the start of the step, years since the start of the run.
+    pub t_years: f64,
+    pub dt_years: f64,
+}
+
+impl StepCtx {
+    /// The draws of `process` for patient `patient` at this step.
+    #[inline]
+    pub fn stream(&self, process: Process, patient: u64) -> Stream {
+        Stream::new(StreamKey::new(self.run, process), patient, self.step)
+    }
+}
+
+/// A disease model as the engine sees it: pure functions of patient state and parameters,
+/// called in the fixed phase order of [`simulate`]. Every phase defaults to doing nothing.
+pub trait Model: Sync {
+    /// Per-patient dynamic state owned by the model (disease stages, physiology, ...).
+    type State: Clone + Send + Sync;
+
+    /// Names of the causes of death the model distinguishes (at most [`MAX_CAUSES`]).
+    fn causes_of_death(&self) -> &[&'static str];
+    /// The model's own metrics (indices used with [`Recorder`]).
+    fn metrics(&self) -> Vec<MetricDef> {
+        Vec::new()
+    }
+    fn init(&self, run: RunKey, baseline: &Baseline) -> Self::State;
+
+    fn risk_factors(&self, _ctx: &StepCtx, _p: &mut Patient<Self::State>, _rec: &mut Recorder) {}
+    fn physiology(&self, _ctx: &StepCtx, _p: &mut Patient<Self::State>, _rec: &mut Recorder) {}
+    fn events(&self, _ctx: &StepCtx, _p: &mut Patient<Self::State>, _rec: &mut Recorder) {}
+    fn interventions(&self, _ctx: &StepCtx, _p: &mut Patient<Self::State>, _rec: &mut Recorder) {}
+    /// Cause-specific death hazards per year for this step, into `hazards[cause]`.
+    fn mortality_hazards(
+        &self,
+        ctx: &StepCtx,
+        p: &Patient<Self::State>,
+        hazards: &mut [f64; MAX_CAUSES],
+    );
+    /// The yearly census of a living person: the model's prevalence and mean metrics.
+    fn census(&self, _p: &Patient<Self::State>, _rec: &mut Recorder) {}
+    /// Population-level decisions at the start of each year (for example allocating the
+    /// year's programme places among eligible people). Runs sequentially, in patient order.
+    fn start_of_year(&self, _run: RunKey, _year: u32, _patients: &mut [Patient<Self::State>]) {}
+}
+
+/// How a run is laid out in time and work units. None of these change results except
+/// `seed`, `years`, `step_months` and `replicate`: `chunk_size` only changes scheduling.
+#[derive(Clone, Copy, Debug)]
+pub struct RunSettings {
+    pub seed: u64,
+    pub years: u32,
+    pub step_months: u32,
+    pub chunk_size: usize,
+    /// Record yearly trajectories for patients with `id < trace_patients`.
+    pub trace_patients: u64,
+}
+
+impl RunSettings {
+    pub fn steps_per_year(&self) -> u32 {
+        12 / self.step_months
+    }
+    pub fn dt_years(&self) -> f64 {
+        f64::from(self.step_months) / 12.0
+    }
+}
+
+/// One row of a yearly trajectory.
+#[derive(Clone, Debug)]
+pub struct TraceRow<S> {
+    pub patient: u64,
+    pub year: u32,
+    pub patient_state: Patient<S>,
+}
+
+/// What one replicate produces besides the final patient states.
+#[derive(Clone, Debug)]
+pub struct ReplicateOutput<S> {
+    pub aggregate: Aggregator,
+    pub trace: Vec<TraceRow<S>>,
+}
+
+/// Fresh patients for a replicate.
+pub fn init_patients<M: Model>(
+    model: &M,
+    run: RunKey,
+    cohort: &[Baseline],
+) -> Vec<Patient<M::State>> {
+    cohort
+        .par_iter()
+        .map(|b| Patient {
+            baseline: *b,
+            age_years: b.age_years,
+            now: b.covariates,
+            death: None,
+            state: model.init(run, b),
+        })
+        .collect()
+}
+
+/// Runs one replicate over `patients` (from [`init_patients`]) and returns its aggregates.
+///
+/// Phase order of every step, for every living patient (the only loop in healthtwin):
+///
+/// 1. **risk factors**: covariate trajectories (age drift, treatment effects);
+/// 2. **physiology**: continuous dynamics integrated over the step (ODE);
+/// 3. **disease events**: onsets, diagnoses, complications, acute events;
+/// 4. **interventions**: uptake, adherence, dropout;
+/// 5. **mortality**: competing cause-specific hazards, one uniform draw decides death, its
+///    time within the step and (with a second draw) its cause;
+/// 6. **observers**: person-time, deaths and events into the year's aggregate; at the end
+///    of a year, the census of the survivors for the next year (the first census is taken
+///    before the first step).
+///
+/// Around the loop: at the start of each year, [`Model::start_of_year`] runs once over the
+/// whole population (sequential, in id order), then patients are processed in parallel
+/// chunks, each patient running all steps of the year while it is hot in cache.
+pub fn simulate<M: Model>(
+    model: &M,
+    settings: &RunSettings,
+    run: RunKey,
+    patients: &mut [Patient<M::State>],
+    progress: &(dyn Fn(usize) + Sync),
+) -> ReplicateOutput<M::State> {
+    let causes = model.causes_of_death();
+    assert!(
+        causes.len() <= MAX_CAUSES,
+        "a model may name at most {MAX_CAUSES} causes"
+    );
+    let model_offset = builtin::DEATHS_BY_CAUSE + causes.len();
+    let n_metrics = metric_defs(causes, &model.metrics()).len();
+    let years = settings.years as usize;
+    let mut total = Aggregator::new(years, n_metrics);
+    let mut trace = Vec::new();
+    let spy = settings.steps_per_year();
+    let dt = settings.dt_years();
+    let chunk = settings.chunk_size.max(1);
+
+    for year in 0..settings.years {
+        model.start_of_year(run, year, patients);
+        let (agg, mut rows) = patients
+            .par_chunks_mut(chunk)
+            .fold(
+                || (Aggregator::new(1, n_metrics), Vec::new()),
+                |(mut agg, mut rows), chunk| {
+                    for p in chunk.iter_mut() {
+                        if !p.alive() {
+                            continue;
+                        }
+                        let base = agg.census(0, p);
+                        model.census(p, &mut Recorder::new(agg.cells_mut(base), model_offset));
+                        if p.id() < settings.trace_patients {
+                            rows.push(TraceRow {
+                                patient: p.id(),
+                                year,
+                                patient_state: p.clone(),
+                            });
+                        }
+                        for s in 0..spy {
+                            let ctx = StepCtx {
+                                run,
+                                step: year * spy + s,
+                                year,
+                                t_years: f64::from(year * spy + s) * dt,
+                                dt_years: dt,
+                            };
+                            step(model, &ctx, p, &mut agg, model_offset);
+                            if !p.alive() {
+                                break;
+                            }
+                        }
+                    }
+                    progress(chunk.len());
+                    (agg, rows)
+                },
+            )
+            .reduce(
+                || (Aggregator::new(1, n_metrics), Vec::new()),
+                |(mut a, mut ra), (b, rb)| {
+                    a.merge(&b);
+                    ra.extend(rb);
+                    (a, ra)
+                },
+            );
+        total.merge_year(year as usize, &agg);
+        rows.sort_by_key(|r| r.patient);
+        trace.extend(rows);
+    }
+    trace.sort_by_key(|r| (r.patient, r.year));
+    ReplicateOutput {
+        aggregate: total,
+        trace,
+    }
+}
+
+/// Phases 1–6 for one living patient and one step.
+#[inline]
+fn step<M: Model>(
+    model: &M,
+    ctx: &StepCtx,
+    p: &mut Patient<M::State>,
+    agg: &mut Aggregator,
+    model_offset: usize,
+) {
+    let base = agg.cell_base(0, p.sex(), age_band(p.age_years));
+    let cells = agg.cells_mut(base);
+    {
+        let mut rec = Recorder::new(cells, model_offset);
+        model.risk_factors(ctx, p, &mut rec);
+        model.physiology(ctx, p, &mut rec);
+        model.events(ctx, p, &mut rec);
+        model.interventions(ctx, p, &mut rec);
+    }
+
+    // Mortality: competing risks with constant hazards within the step.
+    let mut hazards = [0.0; MAX_CAUSES];
+    model.mortality_hazards(ctx, p, &mut hazards);
+    let total: f64 = hazards.iter().sum();
+    let mut draws = ctx.stream(MORTALITY, p.id());
+    let u = draws.uniform();
+    // P(death in step) = 1 - exp(-total dt); given death, tau = -ln(1-u)/total < dt.
+    let died = total > 0.0 && u < -(-total * ctx.dt_years).exp_m1();
+    let exposure = if died {
+        -(-u).ln_1p() / total
+    } else {
+        ctx.dt_years
+    };
+
+    // Observers.
+    let t = to_fixed(exposure);
+    cells[builtin::PERSON_YEARS].num += t;
+    cells[builtin::DEATHS].den += t;
+    let n_causes = model.causes_of_death().len();
+    for c in 0..n_causes {
+        cells[builtin::DEATHS_BY_CAUSE + c].den += t;
+    }
+    if died {
+        let pick = draws.uniform() * total;
+        let mut cause = 0;
+        let mut acc = hazards[0];
+        while acc < pick && cause + 1 < n_causes {
+            cause += 1;
+            acc += hazards[cause];
+        }
+        cells[builtin::DEATHS].num += 1;
+        cells[builtin::DEATHS_BY_CAUSE + cause].num += 1;
+        p.death = Some(Death {
+            time_years: ctx.t_years + exposure,
+            cause: cause as u8,
+        });
+    }
+    p.age_years += exposure;
+}

@@ -1,0 +1,10 @@
+//! Outputs: summary tables, patient and trace files, cohort files; CSV and Parquet, each
+//! written atomically (temporary file, then rename).
+//!
+//! Must never: write identifying data (only pseudonymous ids reach this crate), leave a
+//! partial file behind, or compute model quantities (it formats what the engine produced).
+
+pub mod outputs;
+pub mod table;
+
+pub use table::{write_atomic, write_csv, write_parquet, ParquetSink, ReportError, Table, Values};

@@ -1,0 +1,240 @@
+//! The output tables of a run (documented column by column in docs/outputs.md).
+
+use engine::observe::age_band_label;
+use engine::summary::{BandLevel, SummaryRow};
+use engine::{Baseline, Conditions, Covariates, MetricDef, Patient, Treatments};
+
+use crate::table::{Table, Values};
+
+/// `summary.csv` / `summary.parquet`: long format, one row per
+/// (scenario, year, sex, age band, metric).
+pub fn summary_table(
+    scenario: &str,
+    start_year: i64,
+    rows: &[SummaryRow],
+    defs: &[MetricDef],
+) -> Table {
+    let mut t = Table::new("summary");
+    let text =
+        |f: &dyn Fn(&SummaryRow) -> String| Values::Text(rows.iter().map(|r| Some(f(r))).collect());
+    let float =
+        |f: &dyn Fn(&SummaryRow) -> f64| Values::Float(rows.iter().map(|r| Some(f(r))).collect());
+    t.push("scenario", text(&|_| scenario.to_string()));
+    t.push(
+        "year",
+        Values::Int(
+            rows.iter()
+                .map(|r| start_year + i64::from(r.year))
+                .collect(),
+        ),
+    );
+    t.push(
+        "year_index",
+        Values::Int(rows.iter().map(|r| i64::from(r.year)).collect()),
+    );
+    t.push("sex", text(&|r| r.sex.label().to_string()));
+    t.push(
+        "age_band",
+        text(&|r| match r.band {
+            BandLevel::All => "all".to_string(),
+            BandLevel::One(b) => age_band_label(b),
+        }),
+    );
+    t.push("metric", text(&|r| defs[r.metric].name.clone()));
+    t.push("mean", float(&|r| r.mean));
+    t.push("lo95", float(&|r| r.lo95));
+    t.push("hi95", float(&|r| r.hi95));
+    t.push("sd", float(&|r| r.sd));
+    t.push(
+        "replicates",
+        Values::Int(rows.iter().map(|r| i64::from(r.replicates)).collect()),
+    );
+    t
+}
+
+fn push_baseline_columns<'a>(t: &mut Table, people: impl Iterator<Item = &'a Baseline> + Clone) {
+    t.push(
+        "sex",
+        Values::Text(
+            people
+                .clone()
+                .map(|b| Some(b.sex.name().to_string()))
+                .collect(),
+        ),
+    );
+    t.push(
+        "age_years",
+        Values::Float(people.clone().map(|b| Some(b.age_years)).collect()),
+    );
+    for (k, name) in Covariates::CONTINUOUS.iter().enumerate() {
+        t.push(
+            *name,
+            Values::Float(
+                people
+                    .clone()
+                    .map(|b| Some(b.covariates.continuous()[k]))
+                    .collect(),
+            ),
+        );
+    }
+    t.push(
+        "smoker",
+        Values::Bool(people.clone().map(|b| b.covariates.smoker).collect()),
+    );
+    for (f, name) in Conditions::ALL {
+        t.push(
+            *name,
+            Values::Bool(
+                people
+                    .clone()
+                    .map(|b| b.covariates.conditions.contains(*f))
+                    .collect(),
+            ),
+        );
+    }
+    for (f, name) in Treatments::ALL {
+        t.push(
+            *name,
+            Values::Bool(
+                people
+                    .clone()
+                    .map(|b| b.covariates.treatments.contains(*f))
+                    .collect(),
+            ),
+        );
+    }
+}
+
+/// A cohort file (`healthtwin cohort synth`): one row per person, baseline covariates.
+pub fn cohort_table(people: &[Baseline], pseudo_id: &dyn Fn(u64) -> String) -> Table {
+    let mut t = Table::new("cohort");
+    t.push(
+        "patient_id",
+        Values::Int(people.iter().map(|b| b.id as i64).collect()),
+    );
+    t.push(
+        "pseudo_id",
+        Values::Text(people.iter().map(|b| Some(pseudo_id(b.id))).collect()),
+    );
+    push_baseline_columns(&mut t, people.iter());
+    t
+}
+
+/// `patients.parquet` rows of one replicate (a slice of it): baseline and outcomes.
+pub fn patients_table<S>(
+    replicate: u32,
+    patients: &[Patient<S>],
+    causes: &[&str],
+    pseudo_id: &dyn Fn(u64) -> String,
+) -> Table {
+    let mut t = Table::new("patients");
+    t.push(
+        "replicate",
+        Values::Int(vec![i64::from(replicate); patients.len()]),
+    );
+    t.push(
+        "patient_id",
+        Values::Int(patients.iter().map(|p| p.id() as i64).collect()),
+    );
+    t.push(
+        "pseudo_id",
+        Values::Text(patients.iter().map(|p| Some(pseudo_id(p.id()))).collect()),
+    );
+    push_baseline_columns(&mut t, patients.iter().map(|p| &p.baseline));
+    t.push(
+        "death_time_years",
+        Values::Float(
+            patients
+                .iter()
+                .map(|p| p.death.map(|d| d.time_years))
+                .collect(),
+        ),
+    );
+    t.push(
+        "death_age_years",
+        Values::Float(
+            patients
+                .iter()
+                .map(|p| p.death.map(|_| p.age_years))
+                .collect(),
+        ),
+    );
+    t.push(
+        "death_cause",
+        Values::Text(
+            patients
+                .iter()
+                .map(|p| p.death.map(|d| causes[d.cause as usize].to_string()))
+                .collect(),
+        ),
+    );
+    t.push(
+        "age_at_end_years",
+        Values::Float(patients.iter().map(|p| Some(p.age_years)).collect()),
+    );
+    t
+}
+
+/// `trace.parquet` / `trace.csv`: the state of traced patients at each yearly census.
+pub fn trace_table<S>(replicate: u32, start_year: i64, rows: &[engine::run::TraceRow<S>]) -> Table {
+    let mut t = Table::new("trace");
+    t.push(
+        "replicate",
+        Values::Int(vec![i64::from(replicate); rows.len()]),
+    );
+    t.push(
+        "patient_id",
+        Values::Int(rows.iter().map(|r| r.patient as i64).collect()),
+    );
+    t.push(
+        "year",
+        Values::Int(
+            rows.iter()
+                .map(|r| start_year + i64::from(r.year))
+                .collect(),
+        ),
+    );
+    t.push(
+        "age_years",
+        Values::Float(
+            rows.iter()
+                .map(|r| Some(r.patient_state.age_years))
+                .collect(),
+        ),
+    );
+    for (k, name) in Covariates::CONTINUOUS.iter().enumerate() {
+        t.push(
+            *name,
+            Values::Float(
+                rows.iter()
+                    .map(|r| Some(r.patient_state.now.continuous()[k]))
+                    .collect(),
+            ),
+        );
+    }
+    t.push(
+        "smoker",
+        Values::Bool(rows.iter().map(|r| r.patient_state.now.smoker).collect()),
+    );
+    for (f, name) in Conditions::ALL {
+        t.push(
+            *name,
+            Values::Bool(
+                rows.iter()
+                    .map(|r| r.patient_state.now.conditions.contains(*f))
+                    .collect(),
+            ),
+        );
+    }
+    for (f, name) in Treatments::ALL {
+        t.push(
+            *name,
+            Values::Bool(
+                rows.iter()
+                    .map(|r| r.patient_state.now.treatments.contains(*f))
+                    .collect(),
+            ),
+        );
+    }
+    t
+}

@@ -1,0 +1,392 @@
+//! A minimal columnar table and its CSV and Parquet writers. Every file is written to a
+//! temporary name in the destination folder and renamed into place only when complete, so a
+//! failed or interrupted run never leaves a half-written output.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parquet::basic::{Compression, LogicalType, Repetition, Type as PhysicalType};
+use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int64Type};
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::types::Type;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+    #[error("{path}: Parquet: {message}")]
+    Parquet { path: String, message: String },
+    #[error("table `{table}`: column `{column}` has {got} rows, expected {expected}")]
+    Shape {
+        table: String,
+        column: String,
+        got: usize,
+        expected: usize,
+    },
+}
+
+/// One column's values. `None` is written as an empty CSV field / a Parquet null.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Values {
+    Int(Vec<i64>),
+    Float(Vec<Option<f64>>),
+    Text(Vec<Option<String>>),
+    Bool(Vec<bool>),
+}
+
+impl Values {
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Int(v) => v.len(),
+            Values::Float(v) => v.len(),
+            Values::Text(v) => v.len(),
+            Values::Bool(v) => v.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub name: String,
+    pub columns: Vec<(String, Values)>,
+}
+
+impl Table {
+    pub fn new(name: impl Into<String>) -> Self {
+        Table {
+            name: name.into(),
+            columns: Vec::new(),
+        }
+    }
+    pub fn push(&mut self, name: impl Into<String>, values: Values) {
+        self.columns.push((name.into(), values));
+    }
+    pub fn rows(&self) -> usize {
+        self.columns.first().map(|c| c.1.len()).unwrap_or(0)
+    }
+    fn check(&self) -> Result<(), ReportError> {
+        let n = self.rows();
+        for (name, v) in &self.columns {
+            if v.len() != n {
+                return Err(ReportError::Shape {
+                    table: self.name.clone(),
+                    column: name.clone(),
+                    got: v.len(),
+                    expected: n,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> ReportError {
+    ReportError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// A file being written under a temporary name; `commit` renames it into place, dropping
+/// it without commit removes it.
+pub struct AtomicFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    committed: bool,
+}
+
+impl AtomicFile {
+    pub fn create(dest: &Path) -> Result<(AtomicFile, File), ReportError> {
+        let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+        let tmp = dest.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+        let file = File::create(&tmp).map_err(|e| io(&tmp, e))?;
+        Ok((
+            AtomicFile {
+                tmp,
+                dest: dest.to_path_buf(),
+                committed: false,
+            },
+            file,
+        ))
+    }
+    pub fn commit(mut self) -> Result<(), ReportError> {
+        fs::rename(&self.tmp, &self.dest).map_err(|e| io(&self.dest, e))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes `bytes` to `dest` atomically.
+pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let (guard, mut file) = AtomicFile::create(dest)?;
+    file.write_all(bytes)
+        .and_then(|_| file.sync_all())
+        .map_err(|e| io(dest, e))?;
+    guard.commit()
+}
+
+fn csv_field(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// Writes `table` as CSV (header row, RFC 4180 quoting, floats in shortest round-trip form).
+pub fn write_csv(table: &Table, dest: &Path) -> Result<(), ReportError> {
+    table.check()?;
+    let (guard, file) = AtomicFile::create(dest)?;
+    let mut w = BufWriter::new(file);
+    let mut line = String::new();
+    for (i, (name, _)) in table.columns.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        csv_field(&mut line, name);
+    }
+    line.push('\n');
+    w.write_all(line.as_bytes()).map_err(|e| io(dest, e))?;
+    for r in 0..table.rows() {
+        line.clear();
+        for (i, (_, v)) in table.columns.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            match v {
+                Values::Int(v) => line.push_str(&v[r].to_string()),
+                Values::Float(v) => {
+                    if let Some(x) = v[r] {
+                        line.push_str(&format!("{x}"));
+                    }
+                }
+                Values::Text(v) => {
+                    if let Some(s) = &v[r] {
+                        csv_field(&mut line, s);
+                    }
+                }
+                Values::Bool(v) => line.push_str(if v[r] { "true" } else { "false" }),
+            }
+        }
+        line.push('\n');
+        w.write_all(line.as_bytes()).map_err(|e| io(dest, e))?;
+    }
+    let file = w.into_inner().map_err(|e| io(dest, e))?;
+    file.sync_all().map_err(|e| io(dest, e))?;
+    guard.commit()
+}
+
+/// A Parquet file written one table (row group) at a time, so a large output never has to
+/// be held in memory whole. All batches must have the same columns.
+pub struct ParquetSink {
+    writer: Option<SerializedFileWriter<File>>,
+    guard: Option<AtomicFile>,
+    dest: PathBuf,
+    names: Vec<String>,
+}
+
+fn pq(dest: &Path, e: impl std::fmt::Display) -> ReportError {
+    ReportError::Parquet {
+        path: dest.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+impl ParquetSink {
+    pub fn create(dest: &Path, first: &Table) -> Result<ParquetSink, ReportError> {
+        let mut fields = Vec::new();
+        for (name, v) in &first.columns {
+            let (physical, logical, rep) = match v {
+                Values::Int(_) => (PhysicalType::INT64, None, Repetition::REQUIRED),
+                Values::Float(_) => (PhysicalType::DOUBLE, None, Repetition::OPTIONAL),
+                Values::Text(_) => (
+                    PhysicalType::BYTE_ARRAY,
+                    Some(LogicalType::String),
+                    Repetition::OPTIONAL,
+                ),
+                Values::Bool(_) => (PhysicalType::BOOLEAN, None, Repetition::REQUIRED),
+            };
+            let t = Type::primitive_type_builder(name, physical)
+                .with_repetition(rep)
+                .with_logical_type(logical)
+                .build()
+                .map_err(|e| pq(dest, e))?;
+            fields.push(Arc::new(t));
+        }
+        let schema = Type::group_type_builder("schema")
+            .with_fields(fields)
+            .build()
+            .map_err(|e| pq(dest, e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build();
+        let (guard, file) = AtomicFile::create(dest)?;
+        let writer = SerializedFileWriter::new(file, Arc::new(schema), Arc::new(props))
+            .map_err(|e| pq(dest, e))?;
+        Ok(ParquetSink {
+            writer: Some(writer),
+            guard: Some(guard),
+            dest: dest.to_path_buf(),
+            names: first.columns.iter().map(|c| c.0.clone()).collect(),
+        })
+    }
+
+    /// Appends `table` as one row group.
+    pub fn write(&mut self, table: &Table) -> Result<(), ReportError> {
+        table.check()?;
+        let dest = self.dest.clone();
+        let names: Vec<&String> = table.columns.iter().map(|c| &c.0).collect();
+        if names.len() != self.names.len() || names.iter().zip(&self.names).any(|(a, b)| *a != b) {
+            return Err(pq(&dest, "batch columns differ from the file's"));
+        }
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or_else(|| pq(&dest, "already closed"))?;
+        let mut rg = writer.next_row_group().map_err(|e| pq(&dest, e))?;
+        for (_, values) in &table.columns {
+            let mut col = rg
+                .next_column()
+                .map_err(|e| pq(&dest, e))?
+                .ok_or_else(|| pq(&dest, "schema has fewer columns"))?;
+            match values {
+                Values::Int(v) => {
+                    col.typed::<Int64Type>()
+                        .write_batch(v, None, None)
+                        .map_err(|e| pq(&dest, e))?;
+                }
+                Values::Bool(v) => {
+                    col.typed::<BoolType>()
+                        .write_batch(v, None, None)
+                        .map_err(|e| pq(&dest, e))?;
+                }
+                Values::Float(v) => {
+                    let def: Vec<i16> = v.iter().map(|x| x.is_some() as i16).collect();
+                    let vals: Vec<f64> = v.iter().flatten().copied().collect();
+                    col.typed::<DoubleType>()
+                        .write_batch(&vals, Some(&def), None)
+                        .map_err(|e| pq(&dest, e))?;
+                }
+                Values::Text(v) => {
+                    let def: Vec<i16> = v.iter().map(|x| x.is_some() as i16).collect();
+                    let vals: Vec<ByteArray> = v
+                        .iter()
+                        .flatten()
+                        .map(|s| ByteArray::from(s.as_str()))
+                        .collect();
+                    col.typed::<ByteArrayType>()
+                        .write_batch(&vals, Some(&def), None)
+                        .map_err(|e| pq(&dest, e))?;
+                }
+            }
+            col.close().map_err(|e| pq(&dest, e))?;
+        }
+        rg.close().map_err(|e| pq(&dest, e))?;
+        Ok(())
+    }
+
+    /// Finishes the file and renames it into place.
+    pub fn finish(mut self) -> Result<(), ReportError> {
+        let dest = self.dest.clone();
+        if let Some(w) = self.writer.take() {
+            let file = w.into_inner().map_err(|e| pq(&dest, e))?;
+            file.sync_all().map_err(|e| io(&dest, e))?;
+        }
+        match self.guard.take() {
+            Some(g) => g.commit(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Writes one table as a Parquet file.
+pub fn write_parquet(table: &Table, dest: &Path) -> Result<(), ReportError> {
+    let mut sink = ParquetSink::create(dest, table)?;
+    sink.write(table)?;
+    sink.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> Table {
+        let mut t = Table::new("t");
+        t.push("id", Values::Int(vec![1, 2]));
+        t.push("x", Values::Float(vec![Some(0.1), None]));
+        t.push("s", Values::Text(vec![Some("a,\"b\"".into()), None]));
+        t.push("b", Values::Bool(vec![true, false]));
+        t
+    }
+
+    #[test]
+    fn csv_quotes_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        write_csv(&table(), &p).unwrap();
+        assert_eq!(
+            fs::read_to_string(&p).unwrap(),
+            "id,x,s,b\n1,0.1,\"a,\"\"b\"\"\",true\n2,,,false\n"
+        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn parquet_round_trips() {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        write_parquet(&table(), &p).unwrap();
+        let r = SerializedFileReader::new(File::open(&p).unwrap()).unwrap();
+        let rows: Vec<String> = r
+            .get_row_iter(None)
+            .unwrap()
+            .map(|row| row.unwrap().to_string())
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                "{id: 1, x: 0.1, s: \"a,\"b\"\", b: true}",
+                "{id: 2, x: null, s: null, b: false}"
+            ]
+        );
+    }
+
+    #[test]
+    fn unfinished_parquet_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        {
+            let mut sink = ParquetSink::create(&p, &table()).unwrap();
+            sink.write(&table()).unwrap();
+            // Dropped without finish(): as if the run failed half way.
+        }
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn ragged_tables_are_refused() {
+        let mut t = table();
+        t.push("short", Values::Int(vec![1]));
+        assert!(matches!(
+            write_csv(&t, Path::new("/nonexistent/x.csv")),
+            Err(ReportError::Shape { .. })
+        ));
+    }
+}
