@@ -51,6 +51,21 @@ impl HealthModel {
         Ok(())
     }
 
+    /// The model of one replicate: `draws` redrawn from their uncertainty (the hook for
+    /// probabilistic sensitivity analysis; an empty list keeps every parameter fixed).
+    pub fn for_replicate(
+        &self,
+        run: RunKey,
+        draws: &[params::ParamDraw],
+    ) -> Result<HealthModel, params::ParamError> {
+        let drawn = self.params.drawn(run, draws)?;
+        let mut out = self.clone();
+        for p in drawn.iter() {
+            out.set_param(p.name, p.value)?;
+        }
+        Ok(out)
+    }
+
     pub fn life_table(&self) -> &LifeTable {
         &self.life_table
     }

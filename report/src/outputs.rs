@@ -66,41 +66,31 @@ fn push_baseline_columns<'a>(t: &mut Table, people: impl Iterator<Item = &'a Bas
         "age_years",
         Values::Float(people.clone().map(|b| Some(b.age_years)).collect()),
     );
+    push_covariate_columns(t, people.map(|b| &b.covariates));
+}
+
+/// The covariate, smoking, condition and treatment columns, in `Covariates` order.
+fn push_covariate_columns<'a>(t: &mut Table, cov: impl Iterator<Item = &'a Covariates> + Clone) {
     for (k, name) in Covariates::CONTINUOUS.iter().enumerate() {
         t.push(
             *name,
-            Values::Float(
-                people
-                    .clone()
-                    .map(|b| Some(b.covariates.continuous()[k]))
-                    .collect(),
-            ),
+            Values::Float(cov.clone().map(|c| Some(c.continuous()[k])).collect()),
         );
     }
     t.push(
         "smoker",
-        Values::Bool(people.clone().map(|b| b.covariates.smoker).collect()),
+        Values::Bool(cov.clone().map(|c| c.smoker).collect()),
     );
     for (f, name) in Conditions::ALL {
         t.push(
             *name,
-            Values::Bool(
-                people
-                    .clone()
-                    .map(|b| b.covariates.conditions.contains(*f))
-                    .collect(),
-            ),
+            Values::Bool(cov.clone().map(|c| c.conditions.contains(*f)).collect()),
         );
     }
     for (f, name) in Treatments::ALL {
         t.push(
             *name,
-            Values::Bool(
-                people
-                    .clone()
-                    .map(|b| b.covariates.treatments.contains(*f))
-                    .collect(),
-            ),
+            Values::Bool(cov.clone().map(|c| c.treatments.contains(*f)).collect()),
         );
     }
 }
@@ -202,39 +192,6 @@ pub fn trace_table<S>(replicate: u32, start_year: i64, rows: &[engine::run::Trac
                 .collect(),
         ),
     );
-    for (k, name) in Covariates::CONTINUOUS.iter().enumerate() {
-        t.push(
-            *name,
-            Values::Float(
-                rows.iter()
-                    .map(|r| Some(r.patient_state.now.continuous()[k]))
-                    .collect(),
-            ),
-        );
-    }
-    t.push(
-        "smoker",
-        Values::Bool(rows.iter().map(|r| r.patient_state.now.smoker).collect()),
-    );
-    for (f, name) in Conditions::ALL {
-        t.push(
-            *name,
-            Values::Bool(
-                rows.iter()
-                    .map(|r| r.patient_state.now.conditions.contains(*f))
-                    .collect(),
-            ),
-        );
-    }
-    for (f, name) in Treatments::ALL {
-        t.push(
-            *name,
-            Values::Bool(
-                rows.iter()
-                    .map(|r| r.patient_state.now.treatments.contains(*f))
-                    .collect(),
-            ),
-        );
-    }
+    push_covariate_columns(&mut t, rows.iter().map(|r| &r.patient_state.now));
     t
 }
