@@ -259,7 +259,7 @@ fn execute(
     };
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} {msg} [{bar:40}] {percent}% patient-years, eta {eta}",
+            "{spinner} {msg} [{bar:40}] {percent}% of {human_len} patient-years, eta {eta}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
