@@ -276,14 +276,15 @@ fn execute(
     let mut trace_rows = Vec::new();
     for replicate in 0..args.replicates {
         bar.set_message(format!("replicate {}/{}", replicate + 1, args.replicates));
-        // The hook for probabilistic sensitivity analysis: a replicate may get its own
-        // parameter draw here (model.set_param by name); the baseline run keeps them fixed.
         let run = RunKey {
             seed: args.seed,
             replicate,
         };
-        let mut patients = init_patients(model, run, cohort);
-        let result = simulate(model, settings, run, &mut patients, &progress);
+        // Probabilistic sensitivity analysis plugs in here: the parameters to redraw per
+        // replicate (issue 6's `--psa`). `run` redraws none, so every value stays fixed.
+        let model = model.for_replicate(run, &[])?;
+        let mut patients = init_patients(&model, run, cohort);
+        let result = simulate(&model, settings, run, &mut patients, &progress);
         for chunk in patients.chunks(PATIENT_ROW_GROUP) {
             let table = patients_table(replicate, chunk, causes, &pseudo);
             match patients_sink.as_mut() {

@@ -60,8 +60,8 @@ impl HealthModel {
     ) -> Result<HealthModel, params::ParamError> {
         let drawn = self.params.drawn(run, draws)?;
         let mut out = self.clone();
-        for p in drawn.iter() {
-            out.set_param(p.name, p.value)?;
+        for d in draws {
+            out.set_param(&d.name, drawn.get(&d.name)?)?;
         }
         Ok(out)
     }
@@ -90,5 +90,40 @@ impl Model for HealthModel {
         // Age at the middle of the step selects the life-table row.
         let age = p.age_years + 0.5 * ctx.dt_years;
         hazards[0] = self.background_hr * self.life_table.hazard(p.sex(), age);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use params::{ParamDraw, Uncertainty};
+
+    #[test]
+    fn a_replicate_model_carries_its_drawn_parameters() {
+        let base = HealthModel::new(LifeTable::mhlw_2024());
+        let run = RunKey {
+            seed: 3,
+            replicate: 4,
+        };
+        assert_eq!(
+            base.for_replicate(run, &[]).unwrap().params(),
+            base.params()
+        );
+        let draws = [ParamDraw {
+            name: "mortality.background.hazard_ratio".into(),
+            uncertainty: Uncertainty::Uniform { lo: 0.5, hi: 1.5 },
+        }];
+        let drawn = base.for_replicate(run, &draws).unwrap();
+        let hr = drawn
+            .params()
+            .get("mortality.background.hazard_ratio")
+            .unwrap();
+        assert!((0.5..1.5).contains(&hr) && hr != 1.0);
+        // The drawn value is what the mortality phase uses.
+        assert_eq!(drawn.background_hr, hr);
+        assert_eq!(
+            base.for_replicate(run, &draws).unwrap().params(),
+            drawn.params()
+        );
     }
 }
