@@ -4,6 +4,7 @@
 
 mod bench;
 mod run;
+mod trial;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,7 +27,41 @@ enum Command {
     #[command(subcommand)]
     Cohort(CohortCommand),
     /// Measure throughput (patient-years per second per core) and peak memory.
-    Bench(BenchArgs),
+    ///
+    /// Without a subcommand: the population model. `bench topp`: the ODE solver on the
+    /// Topp (2000) glucose / insulin / beta-cell model.
+    Bench(BenchCommand),
+    /// Virtual trials: `trial dpp` replays the Diabetes Prevention Program's three arms.
+    #[command(subcommand)]
+    Trial(TrialCommand),
+}
+
+#[derive(Subcommand)]
+enum TrialCommand {
+    /// The DPP (Knowler 2002): eligible synthetic people, placebo / metformin / lifestyle
+    /// arms on the same people with common random numbers, semi-annual confirmed FPG.
+    Dpp(DppArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DppArgs {
+    /// Synthetic people screened for eligibility.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub screened: u64,
+    /// Years of follow-up (DPP: mean 2.8).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub years: u32,
+    #[arg(long, short = 's', default_value_t = 1)]
+    pub seed: u64,
+    /// Output folder (dpp_arms.csv).
+    #[arg(long, short = 'o', default_value = "out/trial")]
+    pub out: PathBuf,
+    /// Set a model parameter by name (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Subcommand)]
@@ -86,6 +121,10 @@ pub struct RunArgs {
     /// No progress bar and no summary on the terminal.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Set a model parameter by name (repeatable), e.g. `--set dm.capacity.headroom=2.5`.
+    /// `healthtwin params` lists every name with its unit, range and source.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -100,6 +139,40 @@ pub struct SynthArgs {
     /// Output file: `.parquet` or `.csv`.
     #[arg(long, short = 'o')]
     pub out: PathBuf,
+}
+
+/// `bench` with an optional workload; without one it runs the population benchmark with
+/// the flags of [`BenchArgs`], so `healthtwin bench --patients N` keeps working.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BenchCommand {
+    #[command(subcommand)]
+    pub workload: Option<BenchWorkload>,
+    #[command(flatten)]
+    pub population: BenchArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchWorkload {
+    /// Solve the full three-state Topp (2000) model for N patients with declining insulin
+    /// sensitivity (stiff Rosenbrock integrator, rtol 1e-6, atol 1e-9).
+    Topp(ToppBenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ToppBenchArgs {
+    /// Patients (each one ODE solve over the whole horizon).
+    #[arg(long, short = 'n', default_value_t = 20_000, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub patients: u64,
+    /// Years simulated.
+    #[arg(long, short = 'y', default_value_t = 30, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub years: u32,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Seed of the per-patient parameter draws.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Args, Debug)]
@@ -163,7 +236,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Cohort(CohortCommand::Synth(args)) => run::synth(&args),
-        Command::Bench(args) => bench::bench(&args),
+        Command::Bench(BenchCommand {
+            workload: Some(BenchWorkload::Topp(args)),
+            ..
+        }) => bench::topp(&args),
+        Command::Bench(args) => bench::bench(&args.population),
+        Command::Trial(TrialCommand::Dpp(args)) => {
+            with_threads(args.threads, || trial::dpp(&args)).and_then(|r| r)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

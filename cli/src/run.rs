@@ -93,7 +93,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn ensure_dir(dir: &Path) -> anyhow::Result<()> {
+pub fn ensure_dir(dir: &Path) -> anyhow::Result<()> {
     fs::create_dir_all(dir)
         .with_context(|| format!("cannot create output folder {}", dir.display()))
 }
@@ -131,8 +131,27 @@ pub fn synth(args: &SynthArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The model with `NAME=VALUE` settings applied (errors name the setting).
+pub fn model_with(sets: &[String]) -> anyhow::Result<HealthModel> {
+    let mut model = HealthModel::new(LifeTable::mhlw_2024());
+    for s in sets {
+        let (name, value) = s
+            .split_once('=')
+            .ok_or_else(|| input_error(format!("--set {s}: expected NAME=VALUE")))?;
+        let v: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| input_error(format!("--set {s}: `{}` is not a number", value.trim())))?;
+        model
+            .set_param(name.trim(), v)
+            .map_err(|e| input_error(format!("--set {s}: {e}")))?;
+    }
+    Ok(model)
+}
+
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
+    let model = model_with(&args.set)?;
     // Everything the user supplied is checked before anything is written.
     let (cohort, population, pseudo_prefix) = match &args.cohort {
         Some(path) => {
@@ -167,14 +186,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             )
         }
     };
-    let model = HealthModel::new(LifeTable::mhlw_2024());
     let scenario = Scenario {
         name: "baseline".into(),
         population,
         start_year: args.start_year,
         years: args.years,
         step_months: args.step_months,
-        modules: vec!["background_mortality (MHLW 2024 life table)".into()],
+        modules: vec![
+            "background_mortality (MHLW 2024 life table)".into(),
+            "type_2_diabetes (Topp 2000 with limited capacity, UKPDS OM2 complications)".into(),
+        ],
         interventions: vec![],
     };
     let settings = RunSettings {
@@ -411,5 +432,5 @@ fn print_summary(
             popn
         );
     }
-    println!("\nModules: background mortality (MHLW 2024 life table). Files in {}: summary.csv, summary.parquet, patients.parquet{}, manifest.json", args.out.display(), if args.trace > 0 { ", trace.csv, trace.parquet" } else { "" });
+    println!("\nModules: background mortality (MHLW 2024 life table), type 2 diabetes. Files in {}: summary.csv, summary.parquet, patients.parquet{}, manifest.json", args.out.display(), if args.trace > 0 { ", trace.csv, trace.parquet" } else { "" });
 }

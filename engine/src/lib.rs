@@ -12,8 +12,10 @@ pub mod math;
 pub mod observe;
 pub mod ode;
 pub mod patient;
+pub mod rk;
 pub mod rng;
 pub mod run;
+pub mod stiff;
 pub mod summary;
 
 pub use observe::{Aggregator, MetricDef, MetricKind, Recorder};

@@ -1,14 +1,19 @@
 //! healthtwin's disease models: one module per process, each a set of pure functions of
 //! patient state and named, sourced parameters; the engine owns time, randomness and
-//! parallelism. This release holds background mortality (the MHLW 2024 life table); the
-//! diabetes, cardiovascular and frailty modules plug into [`HealthModel`] the same way.
+//! parallelism. This release holds background mortality (the MHLW 2024 life table) and
+//! type 2 diabetes ([`diabetes`]); the cardiovascular and frailty modules plug into
+//! [`HealthModel`] the same way.
 //!
 //! Must never: do IO at run time (data is embedded), print, or draw random numbers except
 //! through the engine's keyed streams.
 
+pub mod diabetes;
 pub mod mortality;
 pub mod params;
 
+use diabetes::params::DiabetesParams;
+use diabetes::{Diabetes, DmState};
+use engine::observe::{MetricDef, Recorder};
 use engine::{Baseline, Model, Patient, RunKey, StepCtx, MAX_CAUSES};
 use mortality::LifeTable;
 use params::{Param, ParamSet};
@@ -19,25 +24,39 @@ pub struct HealthModel {
     life_table: LifeTable,
     params: ParamSet,
     background_hr: f64,
+    diabetes: Diabetes,
 }
 
-/// Causes of death, in output order.
-pub const CAUSES: [&str; 1] = ["background"];
+/// Per-person state of the coupled model.
+pub type PersonState = DmState;
+
+/// Causes of death, in output order: the life table's rate (net of the conditions modelled
+/// explicitly) and the excess mortality of diabetes.
+pub const CAUSES: [&str; 2] = ["background", "diabetes"];
 
 impl HealthModel {
     pub fn new(life_table: LifeTable) -> Self {
-        let params = ParamSet::new(vec![Param {
+        let mut all = vec![Param {
             name: "mortality.background.hazard_ratio",
             value: 1.0,
             unit: "ratio",
             source: "calibration handle, not a published number: 1 = the MHLW 2024 life table as published",
             range: (0.0, 10.0),
-        }]);
+        }];
+        all.extend(DiabetesParams::params());
+        let params = ParamSet::new(all);
+        let diabetes =
+            Diabetes::new(DiabetesParams::from_set(&params).expect("defaults are complete"));
         HealthModel {
             life_table,
             background_hr: 1.0,
             params,
+            diabetes,
         }
+    }
+
+    pub fn diabetes(&self) -> &Diabetes {
+        &self.diabetes
     }
 
     pub fn params(&self) -> &ParamSet {
@@ -48,6 +67,7 @@ impl HealthModel {
     pub fn set_param(&mut self, name: &str, value: f64) -> Result<(), params::ParamError> {
         self.params.set(name, value)?;
         self.background_hr = self.params.get("mortality.background.hazard_ratio")?;
+        self.diabetes = Diabetes::new(DiabetesParams::from_set(&self.params)?);
         Ok(())
     }
 
@@ -77,19 +97,56 @@ impl HealthModel {
 }
 
 impl Model for HealthModel {
-    type State = ();
+    type State = PersonState;
 
     fn causes_of_death(&self) -> &[&'static str] {
         &CAUSES
     }
 
-    fn init(&self, _run: RunKey, _baseline: &Baseline) -> Self::State {}
+    fn metrics(&self) -> Vec<MetricDef> {
+        diabetes::metric_defs()
+    }
+
+    fn init(&self, run: RunKey, baseline: &Baseline) -> Self::State {
+        self.diabetes.init(run, baseline)
+    }
 
     #[inline]
-    fn mortality_hazards(&self, ctx: &StepCtx, p: &Patient<()>, hazards: &mut [f64; MAX_CAUSES]) {
+    fn risk_factors(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, _rec: &mut Recorder) {
+        diabetes::dpp::apply_arm(ctx, p);
+    }
+
+    #[inline]
+    fn physiology(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, _rec: &mut Recorder) {
+        self.diabetes.physiology(ctx, p);
+    }
+
+    #[inline]
+    fn events(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
+        self.diabetes.events(ctx, p, rec);
+    }
+
+    /// Background hazard from the life table, divided by the population's expected hazard
+    /// ratio of the modelled conditions so the population total stays the life table's; each
+    /// condition's excess is its own cause (docs/model.md).
+    #[inline]
+    fn mortality_hazards(
+        &self,
+        ctx: &StepCtx,
+        p: &Patient<PersonState>,
+        hazards: &mut [f64; MAX_CAUSES],
+    ) {
         // Age at the middle of the step selects the life-table row.
         let age = p.age_years + 0.5 * ctx.dt_years;
-        hazards[0] = self.background_hr * self.life_table.hazard(p.sex(), age);
+        let mu = self.background_hr * self.life_table.hazard(p.sex(), age)
+            / self.diabetes.population_hazard_ratio(p.sex().index(), age);
+        hazards[0] = mu;
+        hazards[1] = mu * (self.diabetes.hazard_ratio(p) - 1.0);
+    }
+
+    #[inline]
+    fn census(&self, p: &Patient<PersonState>, rec: &mut Recorder) {
+        self.diabetes.census(p, rec);
     }
 }
 

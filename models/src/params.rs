@@ -209,3 +209,48 @@ mod psa_tests {
             .is_err());
     }
 }
+
+/// Declares a model's parameter block once: a struct of resolved `f64` fields for the hot
+/// loop, the list of named, sourced [`Param`]s with their defaults, and the conversion from a
+/// [`ParamSet`] (so calibration, PSA and per-patient twins address every field by name).
+macro_rules! param_block {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$fmeta:meta])*
+                $field:ident: $pname:literal = $value:expr, $unit:literal, $range:expr,
+                $source:literal;
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: f64, )*
+        }
+
+        impl $name {
+            /// The named parameters with their published (or calibrated) defaults.
+            pub fn params() -> Vec<$crate::params::Param> {
+                vec![$(
+                    $crate::params::Param {
+                        name: $pname,
+                        value: $value,
+                        unit: $unit,
+                        source: $source,
+                        range: $range,
+                    },
+                )*]
+            }
+
+            /// Resolves the block from a parameter set holding (at least) its names.
+            pub fn from_set(
+                set: &$crate::params::ParamSet,
+            ) -> Result<Self, $crate::params::ParamError> {
+                Ok($name { $( $field: set.get($pname)?, )* })
+            }
+        }
+    };
+}
+pub(crate) use param_block;

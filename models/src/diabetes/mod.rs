@@ -1,0 +1,802 @@
+//! Type 2 diabetes: per-person glucose physiology (Topp 2000 with limited adaptive capacity,
+//! [`physiology`]), true onset by the Japan Diabetes Society criteria, diagnosis through
+//! annual check-ups (特定健診) and routine care, a treatment ladder driven by HbA1c with
+//! adherence, and complications (albuminuria stages, eGFR decline, UKPDS OM2 blindness,
+//! ulcer, amputation and renal failure; severe hypoglycaemia).
+//!
+//! Couplings exported to the other models: [`DmState::hba1c`], [`DmState::duration_years`],
+//! [`DmState::albuminuria`], the eGFR kept in `Patient::now`, and the complication flags.
+
+pub mod dpp;
+pub mod params;
+pub mod physiology;
+pub mod topp;
+pub mod ukpds_om2;
+
+use std::cell::Cell;
+
+use engine::math::rate_to_probability;
+use engine::observe::{MetricDef, MetricKind, Recorder};
+use engine::patient::{Conditions, Covariates, Treatments};
+use engine::rk::Rk45;
+use engine::rng::{Process, Stream};
+use engine::{Baseline, Patient, RunKey, StepCtx};
+
+use params::DiabetesParams;
+use physiology::{Inputs, Physiology, Reduced};
+use topp::TOPP_2000;
+
+const INIT: Process = Process::named("dm.init");
+const FLUCTUATION: Process = Process::named("dm.si_fluctuation");
+const CHECKUP: Process = Process::named("dm.checkup");
+const CARE: Process = Process::named("dm.care");
+const HYPO: Process = Process::named("dm.hypoglycaemia");
+const KIDNEY: Process = Process::named("dm.kidney");
+const COMPLICATIONS: Process = Process::named("dm.complications");
+
+/// Fasting glucose (mg/dL) and HbA1c (%) thresholds of diabetes (Japan Diabetes Society
+/// 2010 criteria; the same values are ADA/WHO's).
+pub const FPG_DIABETES: f64 = 126.0;
+pub const HBA1C_DIABETES: f64 = 6.5;
+
+/// Albuminuria stage (UKPDS 64 definitions: micro 50–299 mg/L, macro ≥ 300 mg/L).
+pub const NORMO: u8 = 0;
+pub const MICRO: u8 = 1;
+pub const MACRO: u8 = 2;
+
+/// Treatment ladder (Japanese first-line practice: a DPP-4 inhibitor in 65% of new users,
+/// Bouchi 2022 J Diabetes Investig 13:280 [V]): 1 = DPP-4 inhibitor, 2 = + metformin,
+/// 3 = + basal insulin.
+pub const RX_NONE: u8 = 0;
+pub const RX_DPP4: u8 = 1;
+pub const RX_METFORMIN: u8 = 2;
+pub const RX_INSULIN: u8 = 3;
+
+/// The diabetes part of a person's state.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DmState {
+    // Physiology (slow states and the person's parameters).
+    pub beta: f64,
+    pub capacity: f64,
+    pub hba1c: f64,
+    pub glucose: f64,
+    pub insulin: f64,
+    pub efficiency: f64,
+    pub si_person: f64,
+    pub r0: f64,
+    pub glycation: f64,
+    /// Integrator step carried between steps (days).
+    pub h_days: f64,
+    /// Within-person fluctuation of log insulin sensitivity (an Ornstein–Uhlenbeck process:
+    /// weight swings, illness, season, activity not captured by the covariates).
+    pub si_fluctuation: f64,
+    /// Age at true onset.
+    pub onset_age: Option<f64>,
+    pub diagnosed: bool,
+    pub rx: u8,
+    pub adherence: f64,
+    pub insulin_dose: f64,
+    /// The month (0–11) of the person's annual check-up.
+    pub checkup_month: u8,
+    /// The person's own part of the latent check-up attendance propensity.
+    pub checkup_z: f64,
+    pub albuminuria: u8,
+    pub blind: bool,
+    pub ulcer: bool,
+    pub amputations: u8,
+    pub esrd: bool,
+    /// Prevention arm effects active for this person (the DPP virtual trial).
+    pub prevention: dpp::Arm,
+}
+
+impl DmState {
+    pub fn has_diabetes(&self) -> bool {
+        self.onset_age.is_some()
+    }
+    /// Years since true onset at age `age` (0 without diabetes).
+    pub fn duration_years(&self, age: f64) -> f64 {
+        self.onset_age.map_or(0.0, |o| (age - o).max(0.0))
+    }
+    /// "Strongly suspected" diabetes as the National Health and Nutrition Survey counts it:
+    /// HbA1c ≥ 6.5% or on glucose-lowering treatment.
+    pub fn strongly_suspected(&self) -> bool {
+        self.hba1c >= HBA1C_DIABETES || self.rx > RX_NONE
+    }
+}
+
+/// Indices of the diabetes metrics within the model's metric list.
+pub mod metric {
+    pub const PREVALENCE: usize = 0;
+    pub const NHNS_PREVALENCE: usize = 1;
+    pub const INCIDENCE: usize = 2;
+    pub const DIAGNOSED_SHARE: usize = 3;
+    pub const TREATED_SHARE: usize = 4;
+    pub const HBA1C_DM: usize = 5;
+    pub const HBA1C_BELOW_7: usize = 6;
+    pub const HBA1C_7_TO_8: usize = 7;
+    pub const HBA1C_8_PLUS: usize = 8;
+    pub const DURATION: usize = 9;
+    pub const RX_INSULIN: usize = 10;
+    pub const MICRO: usize = 11;
+    pub const MACRO: usize = 12;
+    pub const BLIND: usize = 13;
+    pub const AMPUTATION: usize = 14;
+    pub const ESRD: usize = 15;
+    pub const DIAGNOSES: usize = 16;
+    pub const BLINDNESS_INC: usize = 17;
+    pub const ULCER_INC: usize = 18;
+    pub const AMPUTATION_INC: usize = 19;
+    pub const ESRD_INC: usize = 20;
+    pub const MACRO_INC: usize = 21;
+    pub const HYPO_INC: usize = 22;
+    pub const HOMA_IR: usize = 23;
+    pub const HOMA_BETA: usize = 24;
+    pub const COUNT: usize = 25;
+}
+
+/// Metric definitions in [`metric`] order.
+pub fn metric_defs() -> Vec<MetricDef> {
+    use MetricKind::*;
+    let d = |n: &str, k, s: &str| MetricDef::new(n, k, s);
+    vec![
+        d(
+            "dm_prevalence",
+            Prevalence,
+            "share with diabetes (true onset: HbA1c >= 6.5% or two-month mean FPG >= 126, JDS)",
+        ),
+        d(
+            "dm_strongly_suspected",
+            Prevalence,
+            "share with HbA1c >= 6.5% or on treatment (the NHNS definition)",
+        ),
+        d(
+            "dm_incidence",
+            Incidence,
+            "true onsets per 1,000 person-years without diabetes",
+        ),
+        d(
+            "dm_diagnosed_share",
+            Prevalence,
+            "of people with diabetes, the share diagnosed",
+        ),
+        d(
+            "dm_treated_share",
+            Prevalence,
+            "of people diagnosed, the share on glucose-lowering treatment",
+        ),
+        d("dm_hba1c", Mean, "mean HbA1c (%) of people with diabetes"),
+        d(
+            "dm_hba1c_below_7",
+            Prevalence,
+            "of people with diabetes, share with HbA1c < 7%",
+        ),
+        d(
+            "dm_hba1c_7_to_8",
+            Prevalence,
+            "of people with diabetes, share with HbA1c 7-8%",
+        ),
+        d(
+            "dm_hba1c_8_plus",
+            Prevalence,
+            "of people with diabetes, share with HbA1c >= 8%",
+        ),
+        d(
+            "dm_duration",
+            Mean,
+            "mean years since onset, people with diabetes",
+        ),
+        d(
+            "dm_on_insulin",
+            Prevalence,
+            "of people treated, share on insulin",
+        ),
+        d(
+            "dm_microalbuminuria",
+            Prevalence,
+            "of people with diabetes, share with microalbuminuria",
+        ),
+        d(
+            "dm_macroalbuminuria",
+            Prevalence,
+            "of people with diabetes, share with macroalbuminuria",
+        ),
+        d(
+            "dm_blind",
+            Prevalence,
+            "of people with diabetes, share blind in one eye",
+        ),
+        d(
+            "dm_amputation",
+            Prevalence,
+            "of people with diabetes, share with an amputation",
+        ),
+        d(
+            "dm_esrd",
+            Prevalence,
+            "of people with diabetes, share with renal failure (ESRD)",
+        ),
+        d(
+            "dm_diagnoses",
+            Incidence,
+            "diagnoses per 1,000 person-years of undiagnosed diabetes",
+        ),
+        d(
+            "dm_blindness_incidence",
+            Incidence,
+            "blindness per 1,000 person-years with diabetes",
+        ),
+        d(
+            "dm_ulcer_incidence",
+            Incidence,
+            "first foot ulcer per 1,000 person-years with diabetes",
+        ),
+        d(
+            "dm_amputation_incidence",
+            Incidence,
+            "amputations per 1,000 person-years with diabetes",
+        ),
+        d(
+            "dm_esrd_incidence",
+            Incidence,
+            "renal failure per 1,000 person-years with diabetes",
+        ),
+        d(
+            "dm_macroalbuminuria_incidence",
+            Incidence,
+            "progression to macroalbuminuria per 1,000 person-years with diabetes",
+        ),
+        d(
+            "dm_severe_hypoglycaemia",
+            Incidence,
+            "severe hypoglycaemia per 1,000 person-years treated",
+        ),
+        d("homa_ir", Mean, "HOMA-IR (FPG mg/dL x insulin uU/mL / 405)"),
+        d(
+            "homa_beta",
+            Mean,
+            "HOMA-beta % (360 x insulin / (FPG - 63)), FPG > 63",
+        ),
+    ]
+}
+
+/// The diabetes model: resolved parameters and the physiology constants.
+#[derive(Clone, Debug)]
+pub struct Diabetes {
+    pub p: DiabetesParams,
+    pub phys: Physiology,
+    integrator: Rk45,
+}
+
+impl Diabetes {
+    pub fn new(p: DiabetesParams) -> Self {
+        let phys = Physiology {
+            topp: TOPP_2000,
+            time_scale: p.beta_time_scale,
+            hill: p.capacity_hill,
+            capacity_loss: p.capacity_loss,
+            glucotoxicity: p.capacity_glucotoxicity,
+            g_ref: 100.0,
+            tau_hba1c_days: p.hba1c_tau_days,
+            mean_minus_fasting: p.mean_minus_fasting,
+        };
+        Diabetes {
+            p,
+            phys,
+            integrator: Rk45 {
+                rtol: 1e-6,
+                atol: 1e-6,
+                max_steps: 10_000,
+            },
+        }
+    }
+
+    /// Insulin sensitivity of a person now.
+    #[inline]
+    pub fn insulin_sensitivity(&self, st: &DmState, age: f64, now: &Covariates) -> f64 {
+        let p = &self.p;
+        let steps = now.steps_per_day.clamp(0.0, 20_000.0);
+        p.si_reference
+            * st.si_person
+            * st.si_fluctuation.exp()
+            * (-p.si_per_bmi * (now.bmi_kg_m2 - 22.0)).exp()
+            * (p.si_per_1000_steps * (steps - 8000.0) / 1000.0).exp()
+            * (-p.si_per_decade * (age - 50.0) / 10.0).exp()
+    }
+
+    /// The physiology inputs of a person now (treatment and prevention included).
+    #[inline]
+    pub fn inputs(&self, st: &DmState, age: f64, now: &Covariates) -> Inputs {
+        let p = &self.p;
+        let on_metformin = st.rx >= RX_METFORMIN;
+        let mut r0_factor = 1.0
+            - if on_metformin {
+                p.metformin_r0 * st.adherence
+            } else {
+                0.0
+            };
+        if st.prevention == dpp::Arm::Metformin && !on_metformin {
+            r0_factor = 1.0 - p.metformin_prevention_r0 * dpp::METFORMIN_ADHERENCE;
+        }
+        let secretion = 1.0
+            + if st.rx >= RX_DPP4 {
+                p.dpp4_secretion * st.adherence
+            } else {
+                0.0
+            };
+        let insulin_extra = if st.rx >= RX_INSULIN {
+            st.insulin_dose * st.adherence
+        } else {
+            0.0
+        };
+        Inputs {
+            si: self.insulin_sensitivity(st, age, now),
+            r0: st.r0 * r0_factor,
+            secretion,
+            insulin_extra,
+            efficiency: st.efficiency,
+            glycation: st.glycation,
+        }
+    }
+
+    /// The diabetes state of a person at the start of the run, consistent with their
+    /// baseline fasting glucose, HbA1c, diagnosis and treatment.
+    pub fn init(&self, run: RunKey, b: &Baseline) -> DmState {
+        let p = &self.p;
+        let c = &b.covariates;
+        let mut s = Stream::new(engine::rng::StreamKey::new(run, INIT), b.id, 0);
+        let (z_si, z_r0, z_cap, u_onset, u_adh, u_month, z_att) = (
+            s.std_normal(),
+            s.std_normal(),
+            s.std_normal(),
+            s.uniform(),
+            s.uniform(),
+            s.uniform(),
+            s.std_normal(),
+        );
+        let g0 = c.fpg_mg_dl.max(40.0);
+        let a0 = c.hba1c_pct;
+        let diagnosed = c.conditions.contains(Conditions::DIABETES);
+        let treated = c.treatments.contains(Treatments::GLUCOSE_LOWERING);
+        let dm = diagnosed || treated || a0 >= HBA1C_DIABETES || g0 >= FPG_DIABETES;
+        let onset_age = dm.then(|| b.age_years - self.duration_at_baseline(b, u_onset));
+        let mut st = DmState {
+            beta: 0.0,
+            capacity: 0.0,
+            hba1c: a0,
+            glucose: g0,
+            insulin: 0.0,
+            efficiency: 1.0,
+            si_person: (p.si_sd_log * z_si).exp(),
+            r0: TOPP_2000.r0 * (p.r0_sd_log * z_r0).exp(),
+            glycation: 0.0,
+            h_days: 0.0,
+            si_fluctuation: 0.0,
+            onset_age,
+            diagnosed: diagnosed || treated,
+            rx: if treated { RX_DPP4 } else { RX_NONE },
+            adherence: if u_adh < p.adherent_share {
+                0.95
+            } else {
+                p.adherence_low
+            },
+            insulin_dose: 0.0,
+            checkup_month: ((u_month * 12.0) as u8).min(11),
+            checkup_z: z_att,
+            albuminuria: NORMO,
+            blind: false,
+            ulcer: false,
+            amputations: 0,
+            esrd: false,
+            prevention: dpp::Arm::None,
+        };
+        let inputs = self.inputs(&st, b.age_years, c);
+        // The mass that produces the observed glucose; if treatment alone would already
+        // push glucose below the observed value, a small residual mass.
+        st.beta = self
+            .phys
+            .beta_for_glucose(&inputs, g0)
+            .unwrap_or(1.0)
+            .max(1.0);
+        // Capacity relative to the mass the person needs now (headroom at age 40), less the
+        // loss at normal glucose since 40, so a cohort starts in the state its age implies
+        // rather than everyone with a 40-year-old's reserve.
+        st.capacity = st.beta
+            * p.capacity_headroom
+            * (p.capacity_sd_log * z_cap - p.capacity_loss * (b.age_years - 40.0)).exp();
+        let growth = if dm { -p.decline_at_onset / 365.0 } else { 0.0 };
+        st.efficiency = self
+            .phys
+            .efficiency_for(st.beta, st.capacity, g0, growth)
+            .max(1e-3);
+        let (g, i) = self
+            .phys
+            .fasting(&self.inputs(&st, b.age_years, c), st.beta, g0);
+        st.glucose = g;
+        st.insulin = i;
+        st.glycation = (a0 - self.phys.hba1c_target(g, 0.0)).clamp(-2.0, 2.0);
+        st
+    }
+
+    /// Years since onset for a person with diabetes at baseline: onset ages follow the
+    /// cross-sectional NHNS 2016 prevalence curve, P(onset ≤ x | diabetic at age a) =
+    /// prev(x)/prev(a) (stationarity and no differential survival assumed).
+    fn duration_at_baseline(&self, b: &Baseline, u: f64) -> f64 {
+        let sex = b.sex.index();
+        let target = u * params::nhns_prevalence(sex, b.age_years);
+        // prev is non-decreasing: bisection on [20, age].
+        let (mut lo, mut hi) = (20.0, b.age_years.max(20.0));
+        for _ in 0..40 {
+            let mid = 0.5 * (lo + hi);
+            if params::nhns_prevalence(sex, mid) < target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        (b.age_years - 0.5 * (lo + hi)).max(0.0)
+    }
+
+    /// Physiology over one step: integrates the slow variables with inputs held constant.
+    pub fn physiology(&self, ctx: &StepCtx, p: &mut Patient<DmState>) {
+        // Exact OU update of the fluctuation over the step.
+        let a = (-ctx.dt_years / self.p.si_fluctuation_years).exp();
+        let z = ctx.stream(FLUCTUATION, p.baseline.id).std_normal();
+        p.state.si_fluctuation =
+            a * p.state.si_fluctuation + self.p.si_fluctuation_sd * (1.0 - a * a).sqrt() * z;
+        let inputs = self.inputs(&p.state, p.age_years, &p.now);
+        let st = &mut p.state;
+        let sys = Reduced {
+            phys: &self.phys,
+            inputs,
+            glucose_guess: Cell::new(st.glucose),
+        };
+        let mut y = [st.beta, st.capacity, st.hba1c];
+        let dt_days = ctx.dt_years * 365.25;
+        if self
+            .integrator
+            .integrate_carrying(&sys, 0.0, dt_days, &mut y, &mut st.h_days)
+            .is_ok()
+        {
+            st.beta = y[0].max(0.0);
+            st.capacity = y[1].max(0.0);
+            st.hba1c = y[2];
+        } else {
+            // Cannot happen for finite inputs (the reduced system is not stiff); keep the
+            // state rather than publish a failed step, and restart the step size.
+            st.h_days = 0.0;
+        }
+        let (g, i) = self.phys.fasting(&inputs, st.beta, st.glucose);
+        st.glucose = g;
+        st.insulin = i;
+        p.now.fpg_mg_dl = g;
+        p.now.hba1c_pct = st.hba1c;
+    }
+
+    fn measure(&self, s: &mut Stream, st: &DmState) -> (f64, f64) {
+        let fpg = st.glucose * (1.0 + self.p.fpg_cv * s.std_normal());
+        let a1c = st.hba1c * (1.0 + self.p.hba1c_cv * s.std_normal());
+        (fpg, a1c)
+    }
+
+    fn screen_positive(fpg: f64, a1c: f64) -> bool {
+        fpg >= FPG_DIABETES || a1c >= HBA1C_DIABETES
+    }
+
+    /// Onset, diagnosis, treatment, complications and hypoglycaemia over one step.
+    pub fn events(&self, ctx: &StepCtx, p: &mut Patient<DmState>, rec: &mut Recorder) {
+        let prm = &self.p;
+        let dt = ctx.dt_years;
+        let id = p.id();
+        let age = p.age_years;
+        let female = p.sex().index() == 1;
+
+        // True onset.
+        if !p.state.has_diabetes() {
+            rec.at_risk(metric::INCIDENCE, dt);
+            // Chronic hyperglycaemia: HbA1c ≥ 6.5%, or a two-month mean fasting glucose
+            // ≥ 126 mg/dL (read from the HbA1c lag without the person's glycation offset; a
+            // single day's glucose is not diabetes).
+            let a = p.state.hba1c;
+            if a >= HBA1C_DIABETES || a - p.state.glycation >= HBA1C_DIABETES {
+                p.state.onset_age = Some(age + dt);
+                rec.event(metric::INCIDENCE);
+            }
+        }
+
+        // Month of the year this step covers: [m0, m0 + months).
+        let months = (dt * 12.0).round() as u32;
+        let m0 = (ctx.step * months) % 12;
+        let checkup_now = (u32::from(p.state.checkup_month) + 12 - m0) % 12 < months.max(1);
+
+        // Diagnosis.
+        if p.state.has_diabetes() && !p.state.diagnosed {
+            rec.at_risk(metric::DIAGNOSES, dt);
+            let mut s = ctx.stream(CHECKUP, id);
+            let (u_attend, u_follow, u_clinic, u_sympt) =
+                (s.std_normal(), s.uniform(), s.uniform(), s.uniform());
+            let (fpg, a1c) = self.measure(&mut s, &p.state);
+            let mut diagnose = false;
+            if checkup_now && age >= 40.0 {
+                let pr = if age >= 75.0 {
+                    prm.checkup_75plus
+                } else if female {
+                    prm.checkup_female
+                } else {
+                    prm.checkup_male
+                };
+                let rho = prm.checkup_persistence.sqrt();
+                let z = rho * p.state.checkup_z + (1.0 - rho * rho).sqrt() * u_attend;
+                let attends = z < engine::math::norm_inv(pr.clamp(1e-9, 1.0 - 1e-9));
+                if attends && Self::screen_positive(fpg, a1c) {
+                    let visit = if a1c >= 8.0 {
+                        prm.followup_8_plus
+                    } else if a1c >= 7.0 {
+                        prm.followup_7_to_8
+                    } else {
+                        prm.followup_below_7
+                    };
+                    diagnose = u_follow < visit;
+                }
+            }
+            let in_care = p.now.treatments.contains(Treatments::ANTIHYPERTENSIVE)
+                || p.now.treatments.contains(Treatments::LIPID_LOWERING);
+            if !diagnose && in_care && u_clinic < rate_to_probability(prm.clinical_testing, dt) {
+                diagnose = Self::screen_positive(fpg, a1c);
+            }
+            if !diagnose && p.state.hba1c >= 9.0 {
+                diagnose = u_sympt < rate_to_probability(prm.symptomatic, dt);
+            }
+            if diagnose {
+                rec.event(metric::DIAGNOSES);
+                p.state.diagnosed = true;
+                p.state.prevention = dpp::Arm::None;
+                if s.uniform() < prm.treat_at_diagnosis {
+                    p.state.rx = RX_DPP4;
+                }
+            }
+        }
+
+        // Treatment: quarterly visits for people treated; yearly review of the untreated.
+        if p.state.diagnosed {
+            let quarter = (ctx.step * months) % 3 < months.max(1);
+            let mut s = ctx.stream(CARE, id);
+            let (_, a1c) = self.measure(&mut s, &p.state);
+            let u = s.uniform();
+            let st = &mut p.state;
+            if st.rx == RX_NONE {
+                if checkup_now && a1c >= prm.target_hba1c + 1.0 && u < prm.treat_at_diagnosis {
+                    st.rx = RX_DPP4;
+                }
+            } else if quarter && a1c >= prm.target_hba1c && u < prm.intensify_per_visit {
+                // Oral agents above target; insulin only a point above it (JDS practice of
+                // starting insulin when oral agents fail clearly).
+                if st.rx + 1 == RX_INSULIN && a1c < prm.target_hba1c + 1.0 {
+                } else if st.rx < RX_INSULIN {
+                    st.rx += 1;
+                    if st.rx == RX_INSULIN {
+                        st.insulin_dose = prm.insulin_start;
+                    }
+                } else {
+                    st.insulin_dose =
+                        (st.insulin_dose + prm.insulin_titration).min(prm.insulin_max);
+                }
+            }
+        }
+        p.now
+            .conditions
+            .set(Conditions::DIABETES, p.state.diagnosed);
+        p.now
+            .treatments
+            .set(Treatments::GLUCOSE_LOWERING, p.state.rx > RX_NONE);
+
+        // Severe hypoglycaemia (treated people).
+        if p.state.rx > RX_NONE {
+            rec.at_risk(metric::HYPO_INC, dt);
+            let rate = if p.state.rx >= RX_INSULIN {
+                prm.hypo_insulin
+            } else {
+                prm.hypo_oral
+            };
+            if ctx.stream(HYPO, id).uniform() < rate_to_probability(rate, dt) {
+                rec.event(metric::HYPO_INC);
+            }
+        }
+
+        self.kidney(ctx, p, rec);
+        if p.state.has_diabetes() {
+            self.complications(ctx, p, rec);
+        }
+    }
+
+    /// Albuminuria stage transitions (UKPDS 64, scaled by HbA1c as in JDCS) and eGFR decline.
+    fn kidney(&self, ctx: &StepCtx, p: &mut Patient<DmState>, rec: &mut Recorder) {
+        let prm = &self.p;
+        let dt = ctx.dt_years;
+        let st = &mut p.state;
+        let mut slope = prm.egfr_decline;
+        if st.has_diabetes() {
+            slope += prm.egfr_decline_dm;
+            let m = (prm.albuminuria_per_hba1c * (st.hba1c - 8.0))
+                .exp()
+                .clamp(0.1, 10.0);
+            let u = ctx.stream(KIDNEY, p.baseline.id).uniform();
+            let p_micro = rate_to_probability(prm.normo_to_micro * m, dt);
+            let p_macro = rate_to_probability(prm.micro_to_macro * m, dt);
+            match st.albuminuria {
+                NORMO if u < p_micro => st.albuminuria = MICRO,
+                MICRO => {
+                    rec.at_risk(metric::MACRO_INC, dt);
+                    if u < p_macro {
+                        st.albuminuria = MACRO;
+                        rec.event(metric::MACRO_INC);
+                    }
+                }
+                _ => {}
+            }
+            slope += match st.albuminuria {
+                MICRO => prm.egfr_decline_micro,
+                MACRO => prm.egfr_decline_micro + prm.egfr_decline_macro,
+                _ => 0.0,
+            };
+        }
+        let floor: f64 = if st.esrd { 3.0 } else { 15.0 };
+        p.now.egfr_ml_min = (p.now.egfr_ml_min - slope * dt).max(floor.min(p.now.egfr_ml_min));
+    }
+
+    /// Mortality hazard ratio of the person relative to someone without diabetes.
+    #[inline]
+    pub fn hazard_ratio(&self, p: &Patient<DmState>) -> f64 {
+        let st = &p.state;
+        if !st.has_diabetes() {
+            return 1.0;
+        }
+        let prm = &self.p;
+        let hr = if p.sex().index() == 0 {
+            prm.hr_dm_male
+        } else {
+            prm.hr_dm_female
+        };
+        let mut lhr = 0.0;
+        if st.esrd {
+            lhr += prm.lhr_esrd;
+        }
+        if st.amputations > 0 {
+            lhr += prm.lhr_amputation;
+        }
+        if st.albuminuria >= MICRO {
+            lhr += prm.lhr_albuminuria;
+        }
+        hr * lhr.exp()
+    }
+
+    /// Expected diabetes hazard ratio in the population the life table describes (NHNS 2016
+    /// prevalence): dividing by it keeps the population's all-cause mortality at the life
+    /// table's (docs/model.md, "excess hazards without double counting").
+    #[inline]
+    pub fn population_hazard_ratio(&self, sex: usize, age: f64) -> f64 {
+        let hr = if sex == 0 {
+            self.p.hr_dm_male
+        } else {
+            self.p.hr_dm_female
+        };
+        1.0 + params::nhns_prevalence(sex, age) * (hr - 1.0)
+    }
+
+    /// The yearly census.
+    pub fn census(&self, p: &Patient<DmState>, rec: &mut Recorder) {
+        let st = &p.state;
+        let dm = st.has_diabetes();
+        rec.flag(metric::PREVALENCE, dm);
+        rec.flag(metric::NHNS_PREVALENCE, st.strongly_suspected());
+        if dm {
+            rec.flag(metric::DIAGNOSED_SHARE, st.diagnosed);
+            rec.value(metric::HBA1C_DM, st.hba1c);
+            rec.value(metric::DURATION, st.duration_years(p.age_years));
+            rec.flag(metric::HBA1C_BELOW_7, st.hba1c < 7.0);
+            rec.flag(metric::HBA1C_7_TO_8, (7.0..8.0).contains(&st.hba1c));
+            rec.flag(metric::HBA1C_8_PLUS, st.hba1c >= 8.0);
+            rec.flag(metric::MICRO, st.albuminuria == MICRO);
+            rec.flag(metric::MACRO, st.albuminuria == MACRO);
+            rec.flag(metric::BLIND, st.blind);
+            rec.flag(metric::AMPUTATION, st.amputations > 0);
+            rec.flag(metric::ESRD, st.esrd);
+        }
+        if st.diagnosed {
+            rec.flag(metric::TREATED_SHARE, st.rx > RX_NONE);
+        }
+        if st.rx > RX_NONE {
+            rec.flag(metric::RX_INSULIN, st.rx >= RX_INSULIN);
+        }
+        rec.value(metric::HOMA_IR, st.glucose * st.insulin / 405.0);
+        if st.glucose > 63.0 {
+            rec.value(metric::HOMA_BETA, 360.0 * st.insulin / (st.glucose - 63.0));
+        }
+    }
+}
+
+impl Diabetes {
+    /// The UKPDS OM2 covariates of a person with diabetes now. OM2's time axis is years since
+    /// diagnosis; healthtwin knows the true onset, which it uses (complications start
+    /// accruing from onset, whether or not diabetes has been diagnosed).
+    pub fn om2_covariates(&self, p: &Patient<DmState>) -> ukpds_om2::Om2Covariates {
+        let st = &p.state;
+        let c = &p.now;
+        let onset = st.onset_age.unwrap_or(p.age_years);
+        // mg/dL → mmol/L for cholesterol: divide by 38.67.
+        ukpds_om2::Om2Covariates {
+            age_at_diagnosis_years: onset,
+            diabetes_duration_years: (p.age_years - onset).max(0.0),
+            female: p.sex().index() == 1,
+            smoker: c.smoker,
+            albuminuria: st.albuminuria >= MICRO,
+            hba1c_pct: st.hba1c,
+            sbp_mmhg_div10: c.sbp_mmhg / 10.0,
+            ldl_mmol_l_x10: c.ldl_mg_dl / 38.67 * 10.0,
+            hdl_mmol_l_x10: c.hdl_mg_dl / 38.67 * 10.0,
+            bmi_kg_m2: c.bmi_kg_m2,
+            egfr_div10: c.egfr_ml_min / 10.0,
+            heart_rate_bpm_div10: self.p.om2_heart_rate / 10.0,
+            wbc_10e9_per_l: self.p.om2_wbc,
+            haemoglobin_g_dl: self.p.om2_haemoglobin,
+            amputation_history: st.amputations > 0,
+            blindness_history: st.blind,
+            chf_history: c.conditions.contains(Conditions::HEART_FAILURE),
+            ihd_history: c.conditions.contains(Conditions::MI),
+            mi_history: c.conditions.contains(Conditions::MI),
+            stroke_history: c.conditions.contains(Conditions::STROKE),
+            ulcer_history: st.ulcer,
+            esrd_history: st.esrd,
+            ..Default::default()
+        }
+    }
+
+    /// Microvascular complications over one step, from the UKPDS Outcomes Model 2
+    /// equations (Hayes 2013; [`ukpds_om2`]): blindness, first foot ulcer, amputation (first,
+    /// then a second) and renal failure. OM2 is used rather than Japanese equations because
+    /// no Japanese cohort publishes event equations for these outcomes; JDCS incidence is
+    /// kept as validation (docs/validation.md).
+    fn complications(&self, ctx: &StepCtx, p: &mut Patient<DmState>, rec: &mut Recorder) {
+        use ukpds_om2 as om2;
+        let dt = ctx.dt_years;
+        let c = self.om2_covariates(p);
+        let mut s = ctx.stream(COMPLICATIONS, p.baseline.id);
+        let (u_blind, u_ulcer, u_amp, u_esrd) =
+            (s.uniform(), s.uniform(), s.uniform(), s.uniform());
+        let st = &mut p.state;
+        if !st.blind {
+            rec.at_risk(metric::BLINDNESS_INC, dt);
+            if u_blind < om2::interval_probability(&om2::BLINDNESS, &c, dt) {
+                st.blind = true;
+                rec.event(metric::BLINDNESS_INC);
+            }
+        }
+        if !st.ulcer {
+            rec.at_risk(metric::ULCER_INC, dt);
+            if u_ulcer < om2::interval_probability(&om2::ULCER, &c, dt) {
+                st.ulcer = true;
+                rec.event(metric::ULCER_INC);
+            }
+        }
+        if st.amputations < 2 {
+            rec.at_risk(metric::AMPUTATION_INC, dt);
+            let eq = if st.amputations == 0 {
+                om2::amputation_first_equation(c.ulcer_history)
+            } else {
+                &om2::AMPUTATION_SUBSEQUENT
+            };
+            if u_amp < om2::interval_probability(eq, &c, dt) {
+                st.amputations += 1;
+                rec.event(metric::AMPUTATION_INC);
+            }
+        }
+        if !st.esrd {
+            rec.at_risk(metric::ESRD_INC, dt);
+            if u_esrd < om2::interval_probability(&om2::RENAL_FAILURE, &c, dt) {
+                st.esrd = true;
+                rec.event(metric::ESRD_INC);
+                // Renal failure: eGFR below 15 (CKD stage 5).
+                p.now.egfr_ml_min = p.now.egfr_ml_min.min(10.0);
+            }
+        }
+    }
+}
