@@ -556,25 +556,31 @@ impl Diabetes {
             }
         }
 
-        // Treatment: quarterly visits for people treated; yearly review of the untreated.
-        if p.state.diagnosed {
-            let quarter = (ctx.step * months) % 3 < months.max(1);
+        // Treatment: quarterly visits for people treated; a yearly review of the untreated.
+        // Measurements and decisions are drawn only at visits.
+        let st = &mut p.state;
+        let visit = if st.rx == RX_NONE {
+            checkup_now
+        } else {
+            (ctx.step * months) % 3 < months.max(1)
+        };
+        if st.diagnosed && visit {
             let mut s = ctx.stream(CARE, id);
-            let (_, a1c) = self.measure(&mut s, &p.state);
+            let (_, a1c) = self.measure(&mut s, st);
             let u = s.uniform();
-            let st = &mut p.state;
             if st.rx == RX_NONE {
-                if checkup_now && a1c >= prm.target_hba1c + 1.0 && u < prm.treat_at_diagnosis {
+                if a1c >= prm.target_hba1c + 1.0 && u < prm.treat_at_diagnosis {
                     st.rx = RX_DPP4;
                 }
-            } else if quarter && a1c >= prm.target_hba1c && u < prm.intensify_per_visit {
-                // Oral agents above target; insulin only a point above it (JDS practice of
-                // starting insulin when oral agents fail clearly).
-                if st.rx + 1 == RX_INSULIN && a1c < prm.target_hba1c + 1.0 {
-                } else if st.rx < RX_INSULIN {
-                    st.rx += 1;
-                    if st.rx == RX_INSULIN {
-                        st.insulin_dose = prm.insulin_start;
+            } else if a1c >= prm.target_hba1c && u < prm.intensify_per_visit {
+                if st.rx < RX_INSULIN {
+                    // Oral agents above target; insulin only a point above it (JDS practice
+                    // of starting insulin when oral agents clearly fail).
+                    if st.rx + 1 < RX_INSULIN || a1c >= prm.target_hba1c + 1.0 {
+                        st.rx += 1;
+                        if st.rx == RX_INSULIN {
+                            st.insulin_dose = prm.insulin_start;
+                        }
                     }
                 } else {
                     st.insulin_dose =
