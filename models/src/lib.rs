@@ -12,7 +12,7 @@ pub mod mortality;
 pub mod params;
 
 use diabetes::params::DiabetesParams;
-use diabetes::{Diabetes, DmState};
+use diabetes::{Diabetes, DmState, HasDm};
 use engine::observe::{MetricDef, Recorder};
 use engine::{Baseline, Model, Patient, RunKey, StepCtx, MAX_CAUSES};
 use mortality::LifeTable;
@@ -27,8 +27,23 @@ pub struct HealthModel {
     diabetes: Diabetes,
 }
 
-/// Per-person state of the coupled model.
-pub type PersonState = DmState;
+/// Per-person state of the coupled model: one part per disease module. Each module's
+/// functions are generic over a `Has…` trait, so they also run on their own part alone.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PersonState {
+    pub dm: DmState,
+}
+
+impl HasDm for PersonState {
+    #[inline]
+    fn dm(&self) -> &DmState {
+        &self.dm
+    }
+    #[inline]
+    fn dm_mut(&mut self) -> &mut DmState {
+        &mut self.dm
+    }
+}
 
 /// Causes of death, in output order: the life table's rate (net of the conditions modelled
 /// explicitly) and the excess mortality of diabetes.
@@ -108,7 +123,9 @@ impl Model for HealthModel {
     }
 
     fn init(&self, run: RunKey, baseline: &Baseline) -> Self::State {
-        self.diabetes.init(run, baseline)
+        PersonState {
+            dm: self.diabetes.init(run, baseline),
+        }
     }
 
     #[inline]

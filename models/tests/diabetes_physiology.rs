@@ -21,11 +21,11 @@ use models::diabetes::physiology::{
 };
 use models::diabetes::topp::{ToppDecliningSi, TOPP_2000};
 use models::diabetes::{
-    metric, Diabetes, DmState, FPG_DIABETES, HBA1C_DIABETES, MACRO, RX_INSULIN, RX_NONE,
+    metric, Diabetes, DmState, HasDm, FPG_DIABETES, HBA1C_DIABETES, MACRO, RX_INSULIN, RX_NONE,
 };
 use models::mortality::LifeTable;
 use models::params::ParamSet;
-use models::HealthModel;
+use models::{HealthModel, PersonState};
 use proptest::prelude::*;
 
 const RUN: RunKey = RunKey {
@@ -70,7 +70,7 @@ fn covariates(bmi: f64, steps: f64, fpg: f64, hba1c: f64) -> Covariates {
     }
 }
 
-fn patient(b: Baseline, state: DmState) -> Patient<DmState> {
+fn patient<S>(b: Baseline, state: S) -> Patient<S> {
     Patient {
         baseline: b,
         age_years: b.age_years,
@@ -667,12 +667,12 @@ fn onset_age(
         model.risk_factors(&ctx, &mut p, &mut rec);
         model.physiology(&ctx, &mut p, &mut rec);
         model.events(&ctx, &mut p, &mut rec);
-        if p.state.onset_age.is_some() {
+        if p.state.dm.onset_age.is_some() {
             break;
         }
         p.age_years += MONTH_YEARS;
     }
-    p.state.onset_age
+    p.state.dm.onset_age
 }
 
 /// A copy of a person: its baseline and its covariates from the first step on.
@@ -789,8 +789,8 @@ fn model_probabilities(prm: &DiabetesParams, hba1c: f64, dt_years: f64) -> [f64;
 }
 
 /// The invariants of one person's state: returns a description of the first violation.
-fn state_violation(p: &Patient<DmState>) -> Option<String> {
-    let st = &p.state;
+fn state_violation<S: HasDm>(p: &Patient<S>) -> Option<String> {
+    let st = p.state.dm();
     let eg0 = TOPP_2000.eg0;
     let checks = [
         (st.beta >= 0.0 && st.beta.is_finite(), "β ≥ 0 and finite"),
@@ -889,7 +889,7 @@ proptest! {
             if let Some(v) = state_violation(&p) {
                 return Err(TestCaseError::fail(format!("step {step}: {v}")));
             }
-            for pr in model_probabilities(&model.diabetes().p, p.state.hba1c, dt) {
+            for pr in model_probabilities(&model.diabetes().p, p.state.dm.hba1c, dt) {
                 prop_assert!((0.0..=1.0).contains(&pr), "probability {}", pr);
             }
         }
@@ -964,12 +964,13 @@ fn a_twenty_year_run_keeps_every_state_valid() {
         }
     }
     // The run exercised the states the invariants are about.
-    let count = |f: &dyn Fn(&Patient<DmState>) -> bool| patients.iter().filter(|p| f(p)).count();
+    let count =
+        |f: &dyn Fn(&Patient<PersonState>) -> bool| patients.iter().filter(|p| f(p)).count();
     let (dead, with_dm, insulin, macro_) = (
         count(&|p| !p.alive()),
-        count(&|p| p.state.has_diabetes()),
-        count(&|p| p.state.rx >= RX_INSULIN),
-        count(&|p| p.state.albuminuria == MACRO),
+        count(&|p| p.state.dm.has_diabetes()),
+        count(&|p| p.state.dm.rx >= RX_INSULIN),
+        count(&|p| p.state.dm.albuminuria == MACRO),
     );
     assert!(dead > 100 && with_dm > 400 && insulin > 0 && macro_ > 0);
 }

@@ -40,10 +40,10 @@ pub const METFORMIN_WEIGHT_LOSS: f64 = 0.022;
 
 /// Applies a person's prevention arm to their current weight and activity (risk-factor
 /// phase). Weight (as BMI) and steps are set from baseline, so arms never accumulate.
-pub fn apply_arm(ctx: &engine::StepCtx, p: &mut engine::Patient<super::DmState>) {
+pub fn apply_arm<S: super::HasDm>(ctx: &engine::StepCtx, p: &mut engine::Patient<S>) {
     let t = ctx.t_years + ctx.dt_years;
     let b = p.baseline.covariates;
-    match p.state.prevention {
+    match p.state.dm().prevention {
         Arm::Lifestyle => {
             p.now.bmi_kg_m2 = b.bmi_kg_m2 * (1.0 - lifestyle_weight_loss(t));
             p.now.steps_per_day = b.steps_per_day + LIFESTYLE_EXTRA_STEPS;
@@ -61,8 +61,9 @@ use engine::rng::Process;
 use engine::run::{init_patients, simulate, RunSettings};
 use engine::{Baseline, Model, Patient, RunKey, StepCtx, MAX_CAUSES};
 
-use super::{DmState, FPG_DIABETES, HBA1C_DIABETES};
+use super::{FPG_DIABETES, HBA1C_DIABETES};
 use crate::HealthModel;
+use crate::PersonState;
 
 const ASCERTAIN: Process = Process::named("dpp.ascertainment");
 
@@ -96,7 +97,7 @@ pub struct DppTrial<'a> {
 pub const TRIAL_INCIDENCE: usize = 0;
 
 impl Model for DppTrial<'_> {
-    type State = DmState;
+    type State = PersonState;
 
     fn causes_of_death(&self) -> &[&'static str] {
         self.model.causes_of_death()
@@ -110,22 +111,22 @@ impl Model for DppTrial<'_> {
         )]
     }
 
-    fn init(&self, run: RunKey, b: &Baseline) -> DmState {
+    fn init(&self, run: RunKey, b: &Baseline) -> PersonState {
         let mut st = self.model.init(run, b);
-        st.prevention = self.arm;
+        st.dm.prevention = self.arm;
         st
     }
 
-    fn risk_factors(&self, ctx: &StepCtx, p: &mut Patient<DmState>, _rec: &mut Recorder) {
+    fn risk_factors(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, _rec: &mut Recorder) {
         apply_arm(ctx, p);
     }
 
-    fn physiology(&self, ctx: &StepCtx, p: &mut Patient<DmState>, _rec: &mut Recorder) {
+    fn physiology(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, _rec: &mut Recorder) {
         self.model.diabetes().physiology(ctx, p);
     }
 
-    fn events(&self, ctx: &StepCtx, p: &mut Patient<DmState>, rec: &mut Recorder) {
-        let st = &mut p.state;
+    fn events(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
+        let st = &mut p.state.dm;
         if st.diagnosed {
             return;
         }
@@ -149,7 +150,7 @@ impl Model for DppTrial<'_> {
     fn mortality_hazards(
         &self,
         ctx: &StepCtx,
-        p: &Patient<DmState>,
+        p: &Patient<PersonState>,
         hazards: &mut [f64; MAX_CAUSES],
     ) {
         self.model.mortality_hazards(ctx, p, hazards);

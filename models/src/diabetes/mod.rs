@@ -52,6 +52,25 @@ pub const RX_DPP4: u8 = 1;
 pub const RX_METFORMIN: u8 = 2;
 pub const RX_INSULIN: u8 = 3;
 
+/// A person state that holds a diabetes part: the diabetes functions are generic over it, so
+/// they run on the coupled model's [`crate::PersonState`] and, alone, on a bare [`DmState`]
+/// (the DPP virtual trial, unit tests).
+pub trait HasDm {
+    fn dm(&self) -> &DmState;
+    fn dm_mut(&mut self) -> &mut DmState;
+}
+
+impl HasDm for DmState {
+    #[inline]
+    fn dm(&self) -> &DmState {
+        self
+    }
+    #[inline]
+    fn dm_mut(&mut self) -> &mut DmState {
+        self
+    }
+}
+
 /// The diabetes part of a person's state.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DmState {
@@ -437,14 +456,14 @@ impl Diabetes {
     }
 
     /// Physiology over one step: integrates the slow variables with inputs held constant.
-    pub fn physiology(&self, ctx: &StepCtx, p: &mut Patient<DmState>) {
+    pub fn physiology<S: HasDm>(&self, ctx: &StepCtx, p: &mut Patient<S>) {
         // Exact OU update of the fluctuation over the step.
         let a = (-ctx.dt_years / self.p.si_fluctuation_years).exp();
         let z = ctx.stream(FLUCTUATION, p.baseline.id).std_normal();
-        p.state.si_fluctuation =
-            a * p.state.si_fluctuation + self.p.si_fluctuation_sd * (1.0 - a * a).sqrt() * z;
-        let inputs = self.inputs(&p.state, p.age_years, &p.now);
-        let st = &mut p.state;
+        let fl = &mut p.state.dm_mut().si_fluctuation;
+        *fl = a * *fl + self.p.si_fluctuation_sd * (1.0 - a * a).sqrt() * z;
+        let inputs = self.inputs(p.state.dm(), p.age_years, &p.now);
+        let st = p.state.dm_mut();
         let sys = Reduced {
             phys: &self.phys,
             inputs,
@@ -483,7 +502,7 @@ impl Diabetes {
     }
 
     /// Onset, diagnosis, treatment, complications and hypoglycaemia over one step.
-    pub fn events(&self, ctx: &StepCtx, p: &mut Patient<DmState>, rec: &mut Recorder) {
+    pub fn events<S: HasDm>(&self, ctx: &StepCtx, p: &mut Patient<S>, rec: &mut Recorder) {
         let prm = &self.p;
         let dt = ctx.dt_years;
         let id = p.id();
@@ -491,14 +510,14 @@ impl Diabetes {
         let female = p.sex().index() == 1;
 
         // True onset.
-        if !p.state.has_diabetes() {
+        if !p.state.dm().has_diabetes() {
             rec.at_risk(metric::INCIDENCE, dt);
             // Chronic hyperglycaemia: HbA1c ≥ 6.5%, or a two-month mean fasting glucose
             // ≥ 126 mg/dL (read from the HbA1c lag without the person's glycation offset; a
             // single day's glucose is not diabetes).
-            let a = p.state.hba1c;
-            if a >= HBA1C_DIABETES || a - p.state.glycation >= HBA1C_DIABETES {
-                p.state.onset_age = Some(age + dt);
+            let a = p.state.dm().hba1c;
+            if a >= HBA1C_DIABETES || a - p.state.dm().glycation >= HBA1C_DIABETES {
+                p.state.dm_mut().onset_age = Some(age + dt);
                 rec.event(metric::INCIDENCE);
             }
         }
@@ -506,15 +525,15 @@ impl Diabetes {
         // Month of the year this step covers: [m0, m0 + months).
         let months = (dt * 12.0).round() as u32;
         let m0 = (ctx.step * months) % 12;
-        let checkup_now = (u32::from(p.state.checkup_month) + 12 - m0) % 12 < months.max(1);
+        let checkup_now = (u32::from(p.state.dm().checkup_month) + 12 - m0) % 12 < months.max(1);
 
         // Diagnosis.
-        if p.state.has_diabetes() && !p.state.diagnosed {
+        if p.state.dm().has_diabetes() && !p.state.dm().diagnosed {
             rec.at_risk(metric::DIAGNOSES, dt);
             let mut s = ctx.stream(CHECKUP, id);
             let (u_attend, u_follow, u_clinic, u_sympt) =
                 (s.std_normal(), s.uniform(), s.uniform(), s.uniform());
-            let (fpg, a1c) = self.measure(&mut s, &p.state);
+            let (fpg, a1c) = self.measure(&mut s, p.state.dm());
             let mut diagnose = false;
             if checkup_now && age >= 40.0 {
                 let pr = if age >= 75.0 {
@@ -525,7 +544,7 @@ impl Diabetes {
                     prm.checkup_male
                 };
                 let rho = prm.checkup_persistence.sqrt();
-                let z = rho * p.state.checkup_z + (1.0 - rho * rho).sqrt() * u_attend;
+                let z = rho * p.state.dm().checkup_z + (1.0 - rho * rho).sqrt() * u_attend;
                 let attends = z < engine::math::norm_inv(pr.clamp(1e-9, 1.0 - 1e-9));
                 if attends && Self::screen_positive(fpg, a1c) {
                     let visit = if a1c >= 8.0 {
@@ -543,22 +562,22 @@ impl Diabetes {
             if !diagnose && in_care && u_clinic < rate_to_probability(prm.clinical_testing, dt) {
                 diagnose = Self::screen_positive(fpg, a1c);
             }
-            if !diagnose && p.state.hba1c >= 9.0 {
+            if !diagnose && p.state.dm().hba1c >= 9.0 {
                 diagnose = u_sympt < rate_to_probability(prm.symptomatic, dt);
             }
             if diagnose {
                 rec.event(metric::DIAGNOSES);
-                p.state.diagnosed = true;
-                p.state.prevention = dpp::Arm::None;
+                p.state.dm_mut().diagnosed = true;
+                p.state.dm_mut().prevention = dpp::Arm::None;
                 if s.uniform() < prm.treat_at_diagnosis {
-                    p.state.rx = RX_DPP4;
+                    p.state.dm_mut().rx = RX_DPP4;
                 }
             }
         }
 
         // Treatment: quarterly visits for people treated; a yearly review of the untreated.
         // Measurements and decisions are drawn only at visits.
-        let st = &mut p.state;
+        let st = p.state.dm_mut();
         let visit = if st.rx == RX_NONE {
             checkup_now
         } else {
@@ -590,15 +609,15 @@ impl Diabetes {
         }
         p.now
             .conditions
-            .set(Conditions::DIABETES, p.state.diagnosed);
+            .set(Conditions::DIABETES, p.state.dm().diagnosed);
         p.now
             .treatments
-            .set(Treatments::GLUCOSE_LOWERING, p.state.rx > RX_NONE);
+            .set(Treatments::GLUCOSE_LOWERING, p.state.dm().rx > RX_NONE);
 
         // Severe hypoglycaemia (treated people).
-        if p.state.rx > RX_NONE {
+        if p.state.dm().rx > RX_NONE {
             rec.at_risk(metric::HYPO_INC, dt);
-            let rate = if p.state.rx >= RX_INSULIN {
+            let rate = if p.state.dm().rx >= RX_INSULIN {
                 prm.hypo_insulin
             } else {
                 prm.hypo_oral
@@ -609,16 +628,16 @@ impl Diabetes {
         }
 
         self.kidney(ctx, p, rec);
-        if p.state.has_diabetes() {
+        if p.state.dm().has_diabetes() {
             self.complications(ctx, p, rec);
         }
     }
 
     /// Albuminuria stage transitions (UKPDS 64, scaled by HbA1c as in JDCS) and eGFR decline.
-    fn kidney(&self, ctx: &StepCtx, p: &mut Patient<DmState>, rec: &mut Recorder) {
+    fn kidney<S: HasDm>(&self, ctx: &StepCtx, p: &mut Patient<S>, rec: &mut Recorder) {
         let prm = &self.p;
         let dt = ctx.dt_years;
-        let st = &mut p.state;
+        let st = p.state.dm_mut();
         let mut slope = prm.egfr_decline;
         if st.has_diabetes() {
             slope += prm.egfr_decline_dm;
@@ -651,8 +670,8 @@ impl Diabetes {
 
     /// Mortality hazard ratio of the person relative to someone without diabetes.
     #[inline]
-    pub fn hazard_ratio(&self, p: &Patient<DmState>) -> f64 {
-        let st = &p.state;
+    pub fn hazard_ratio<S: HasDm>(&self, p: &Patient<S>) -> f64 {
+        let st = p.state.dm();
         if !st.has_diabetes() {
             return 1.0;
         }
@@ -689,8 +708,8 @@ impl Diabetes {
     }
 
     /// The yearly census.
-    pub fn census(&self, p: &Patient<DmState>, rec: &mut Recorder) {
-        let st = &p.state;
+    pub fn census<S: HasDm>(&self, p: &Patient<S>, rec: &mut Recorder) {
+        let st = p.state.dm();
         let dm = st.has_diabetes();
         rec.flag(metric::PREVALENCE, dm);
         rec.flag(metric::NHNS_PREVALENCE, st.strongly_suspected());
@@ -724,8 +743,8 @@ impl Diabetes {
     /// The UKPDS OM2 covariates of a person with diabetes now. OM2's time axis is years since
     /// diagnosis; healthtwin knows the true onset, which it uses (complications start
     /// accruing from onset, whether or not diabetes has been diagnosed).
-    pub fn om2_covariates(&self, p: &Patient<DmState>) -> ukpds_om2::Om2Covariates {
-        let st = &p.state;
+    pub fn om2_covariates<S: HasDm>(&self, p: &Patient<S>) -> ukpds_om2::Om2Covariates {
+        let st = p.state.dm();
         let c = &p.now;
         let onset = st.onset_age.unwrap_or(p.age_years);
         // mg/dL → mmol/L for cholesterol: divide by 38.67.
@@ -761,14 +780,14 @@ impl Diabetes {
     /// then a second) and renal failure. OM2 is used rather than Japanese equations because
     /// no Japanese cohort publishes event equations for these outcomes; JDCS incidence is
     /// kept as validation (docs/validation.md).
-    fn complications(&self, ctx: &StepCtx, p: &mut Patient<DmState>, rec: &mut Recorder) {
+    fn complications<S: HasDm>(&self, ctx: &StepCtx, p: &mut Patient<S>, rec: &mut Recorder) {
         use ukpds_om2 as om2;
         let dt = ctx.dt_years;
         let c = self.om2_covariates(p);
         let mut s = ctx.stream(COMPLICATIONS, p.baseline.id);
         let (u_blind, u_ulcer, u_amp, u_esrd) =
             (s.uniform(), s.uniform(), s.uniform(), s.uniform());
-        let st = &mut p.state;
+        let st = p.state.dm_mut();
         if !st.blind {
             rec.at_risk(metric::BLINDNESS_INC, dt);
             if u_blind < om2::interval_probability(&om2::BLINDNESS, &c, dt) {
