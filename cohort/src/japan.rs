@@ -184,9 +184,13 @@ pub const FPG_NON_DIABETIC: Marginal = Marginal {
 pub const HBA1C_DIABETIC_MEAN: f64 = 7.66;
 pub const HBA1C_DIABETIC_SD: f64 = 1.0;
 /// ADAG: estimated average glucose (mg/dL) = 28.7 × HbA1c − 46.7 (Nathan et al., Diabetes Care
-/// 2008;31:1473), used as the centre of fasting glucose in people with diabetes; SD [A] 20.
+/// 2008;31:1473), less the mean-minus-fasting gap, is the centre of fasting glucose in people
+/// with diabetes; SD [A] 20.
 pub const ADAG_SLOPE: f64 = 28.7;
 pub const ADAG_INTERCEPT: f64 = -46.7;
+/// Mean glucose minus fasting glucose (mg/dL): [D] the JDS criteria equate FPG 126 mg/dL with
+/// HbA1c 6.5%, whose ADAG eAG is 139.85 (the model's `dm.hba1c.mean_minus_fasting`).
+pub const MEAN_MINUS_FASTING: f64 = 13.85;
 pub const FPG_DIABETIC_SD: f64 = 20.0;
 
 pub const EGFR: Marginal = Marginal {

@@ -142,7 +142,8 @@ impl Generator {
         let diabetic = above(z[13], share(&japan::DIABETES));
         let (hba1c, fpg) = if diabetic {
             let a = (japan::HBA1C_DIABETIC_MEAN + japan::HBA1C_DIABETIC_SD * z[3]).clamp(5.0, 15.0);
-            let f = japan::ADAG_SLOPE * a + japan::ADAG_INTERCEPT + japan::FPG_DIABETIC_SD * z[14];
+            let f = japan::ADAG_SLOPE * a + japan::ADAG_INTERCEPT - japan::MEAN_MINUS_FASTING
+                + japan::FPG_DIABETIC_SD * z[14];
             (a, f.clamp(70.0, 450.0))
         } else {
             let r = japan::HBA1C_FPG_CORRELATION;

@@ -241,6 +241,13 @@ impl<'a> Recorder<'a> {
     pub fn event(&mut self, metric: usize) {
         self.cells[self.offset + metric].num += 1;
     }
+    /// Person-time at risk when `on`.
+    #[inline]
+    pub fn at_risk_if(&mut self, metric: usize, years: f64, on: bool) {
+        if on {
+            self.at_risk(metric, years);
+        }
+    }
     /// Person-time at risk (years) for the model's incidence metric `metric`.
     #[inline]
     pub fn at_risk(&mut self, metric: usize, years: f64) {

@@ -143,8 +143,8 @@ impl Stream {
         ((self.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
     }
 
-    /// Standard normal by inversion (Acklam's rational approximation refined by one Halley
-    /// step: |error| < 1e-15), one uniform per draw so draw indices stay predictable.
+    /// Standard normal by inversion (Acklam's rational approximation, relative error below
+    /// 1.15e-9), one uniform per draw so draw indices stay predictable.
     #[inline]
     pub fn std_normal(&mut self) -> f64 {
         crate::math::norm_inv(self.uniform())

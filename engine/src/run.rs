@@ -30,6 +30,20 @@ impl StepCtx {
     pub fn stream(&self, process: Process, patient: u64) -> Stream {
         Stream::new(StreamKey::new(self.run, process), patient, self.step)
     }
+
+    /// The draws of `process` for patient `patient` keyed by another clock than the step
+    /// (a process updated quarterly keys its draws by the quarter, so they do not depend on
+    /// the step length or on which step happens to do the update).
+    #[inline]
+    pub fn stream_at(&self, process: Process, patient: u64, tick: u32) -> Stream {
+        Stream::new(StreamKey::new(self.run, process), patient, tick)
+    }
+
+    /// Months from the start of the run to the end of this step.
+    #[inline]
+    pub fn end_month(&self) -> u32 {
+        ((self.t_years + self.dt_years) * 12.0).round() as u32
+    }
 }
 
 /// A disease model as the engine sees it: pure functions of patient state and parameters,

@@ -128,6 +128,20 @@ impl ToppParams {
         )
     }
 
+    /// dG/dβ of the quasi-steady-state glucose at its root `g` (implicit differentiation of
+    /// `r0 = (EG0 + si·(I + i_extra))·G`): a first-order predictor for a warm start.
+    #[inline]
+    pub fn qss_glucose_slope(&self, si: f64, b: f64, sec: f64, i_extra: f64, g: f64) -> f64 {
+        let eg = self.eg0 + si * i_extra.max(0.0);
+        let c_per_b = si * sec * self.sigma / self.k;
+        let c = c_per_b * b.max(0.0);
+        let g2 = g * g;
+        let den = self.alpha + g2;
+        let f_b = c_per_b * g2 * g / den;
+        let f_g = eg + c * g2 * (3.0 * self.alpha + g2) / (den * den);
+        -f_b / f_g
+    }
+
     /// Quasi-steady-state fasting glucose for β-cell mass `b` and insulin sensitivity `si`,
     /// with glucose production `r0`, extra insulin `i_extra` (μU/mL, exogenous insulin) and
     /// secretion multiplier `sec` (secretagogues): the unique positive root of
@@ -161,10 +175,16 @@ impl ToppParams {
             }
             let df = eg + c * g2 * (3.0 * self.alpha + g2) / (den * den);
             let mut next = g - f / df;
-            if !(next > lo && next < hi) {
+            let newton = next > lo && next < hi;
+            if !newton {
                 next = 0.5 * (lo + hi);
             }
-            if (next - g).abs() <= 1e-12 * g.max(1.0) {
+            // Newton converges quadratically: once a Newton step is below 1e-8·G, the error
+            // left is of order 1e-16·G (a bisection step that small proves nothing).
+            if newton && (next - g).abs() <= 1e-8 * g.max(1.0) {
+                return next;
+            }
+            if (hi - lo) <= 1e-15 * hi {
                 return next;
             }
             g = next;
