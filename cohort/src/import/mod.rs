@@ -550,8 +550,6 @@ impl Importer {
         let covers = start_day <= self.opts.index_day && self.opts.index_day <= end_day;
         let acc = &mut self.people[person as usize];
         acc.observed_at_index = Some(acc.observed_at_index.unwrap_or(false) || covers);
-        self.touch(person, start_day * 1440 - self.opts.index_day * 1440);
-        self.touch(person, end_day * 1440 - self.opts.index_day * 1440);
     }
 
     /// A dated contact (encounter) with no value: extends the person's record span.
