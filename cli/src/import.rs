@@ -158,7 +158,7 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
             args.apple.len()
         )));
     }
-    if !(args.age_min <= args.age_max) {
+    if args.age_min.is_nan() || args.age_max.is_nan() || args.age_min > args.age_max {
         return Err(input_error("--age-min must not exceed --age-max"));
     }
     let env_key = std::env::var_os(import::pseudo::KEY_ENV)
@@ -494,13 +494,13 @@ fn observation_line(i: u64, patients: u64, out: &mut String) {
             "mg/dL",
         ),
     };
-    let _ = write!(
+    let _ = writeln!(
         out,
         "{{\"resourceType\":\"Observation\",\"id\":\"obs-{i}\",\"meta\":{{\"profile\":[\"http://jpfhir.jp/fhir/core/StructureDefinition/JP_Observation_LabResult\"]}},\
 \"status\":\"final\",\"category\":[{{\"coding\":[{{\"system\":\"http://terminology.hl7.org/CodeSystem/observation-category\",\"code\":\"laboratory\"}}]}}],\
 \"code\":{{\"coding\":[{{\"system\":\"{system}\",\"code\":\"{code}\",\"display\":\"item\"}}]}},\
 \"subject\":{{\"reference\":\"Patient/bench-{p}\"}},\"effectiveDateTime\":\"2023-{month:02}-{day:02}T09:30:00+09:00\",\
-\"valueQuantity\":{{\"value\":{value},\"unit\":\"{unit}\",\"system\":\"http://unitsofmeasure.org\",\"code\":\"{unit}\"}}}}\n"
+\"valueQuantity\":{{\"value\":{value},\"unit\":\"{unit}\",\"system\":\"http://unitsofmeasure.org\",\"code\":\"{unit}\"}}}}"
     );
 }
 

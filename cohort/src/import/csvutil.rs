@@ -57,7 +57,7 @@ impl<R: Read> Table<R> {
 }
 
 /// A field as trimmed text (`None` if empty or absent). The record must be valid UTF-8.
-pub fn field<'a>(rec: &'a csv::StringRecord, i: Option<usize>) -> Option<&'a str> {
+pub fn field(rec: &csv::StringRecord, i: Option<usize>) -> Option<&str> {
     i.and_then(|i| rec.get(i))
         .map(str::trim)
         .filter(|s| !s.is_empty())

@@ -155,7 +155,7 @@ impl std::fmt::Display for RecordError {
 pub enum ImportError {
     /// `--strict`: the first refused record.
     #[error("{0} [--strict stops at the first refused record]")]
-    Strict(RecordError),
+    Strict(Box<RecordError>),
     #[error("{path}: {message}")]
     Io { path: String, message: String },
     #[error("{0}")]
@@ -473,7 +473,7 @@ impl Importer {
             pseudonym: person.map(|p| pseudo::pseudonym_text(&self.people[p as usize].pseudonym)),
         };
         if self.opts.strict {
-            return Err(ImportError::Strict(e));
+            return Err(ImportError::Strict(Box::new(e)));
         }
         self.rec.error = true;
         let errs: &mut ErrorStats = &mut self.q.errors;
@@ -750,7 +750,7 @@ impl Importer {
             f => {
                 let from = if questionnaire { lookback } else { rx_from };
                 let active = match (minute, end) {
-                    (Some(s), Some(e)) => (s < day_end && e >= 0) || (s >= from && s < day_end),
+                    (Some(s), Some(e)) => s < day_end && (e >= 0 || s >= from),
                     (Some(s), None) => s >= from && s < day_end,
                     (None, Some(e)) => e >= 0 && e < day_end + 1440 * 365 * 100,
                     (None, None) => false,
@@ -838,8 +838,8 @@ impl Importer {
                                 _ => None,
                             };
                             match n {
-                                Some(x) if x == 1.0 => true,
-                                Some(x) if x == 2.0 => false,
+                                Some(1.0) => true,
+                                Some(2.0) => false,
                                 _ => {
                                     self.error(
                                         at,
@@ -939,7 +939,9 @@ impl Importer {
                 Some("no observation period covers the index date (OMOP)")
             } else {
                 let age = age_years(p.birth_day.unwrap_or(index_day), index_day);
-                if age < self.opts.age_min || age > self.opts.age_max || age > 120.0 || age < 0.0 {
+                if !(self.opts.age_min..=self.opts.age_max).contains(&age)
+                    || !(0.0..=120.0).contains(&age)
+                {
                     Some("age at the index date outside the selected range")
                 } else {
                     None
