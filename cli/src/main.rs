@@ -3,6 +3,7 @@
 //! (0 success, 1 failure while running, 2 bad input or usage).
 
 mod bench;
+mod import;
 mod run;
 mod trial;
 
@@ -68,6 +69,9 @@ pub struct DppArgs {
 enum CohortCommand {
     /// Generate the embedded synthetic Japanese cohort and save it (Parquet, or CSV by extension).
     Synth(SynthArgs),
+    /// Import EMR/PHR data (FHIR R4, OMOP CDM, Apple Health, plain CSV) into a pseudonymised
+    /// cohort file, a measurement history and a data-quality report (docs/data.md).
+    Import(Box<import::ImportArgs>),
 }
 
 /// Size of a synthetic population.
@@ -157,6 +161,8 @@ pub enum BenchWorkload {
     /// Solve the full three-state Topp (2000) model for N patients with declining insulin
     /// sensitivity (stiff Rosenbrock integrator, rtol 1e-6, atol 1e-9).
     Topp(ToppBenchArgs),
+    /// Import a generated FHIR Observation NDJSON: lines per second per core, peak memory.
+    Import(import::ImportBenchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -236,6 +242,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Cohort(CohortCommand::Synth(args)) => run::synth(&args),
+        Command::Cohort(CohortCommand::Import(args)) => import::import(&args),
+        Command::Bench(BenchCommand {
+            workload: Some(BenchWorkload::Import(args)),
+            ..
+        }) => import::bench(&args),
         Command::Bench(BenchCommand {
             workload: Some(BenchWorkload::Topp(args)),
             ..

@@ -1,10 +1,12 @@
 //! Cohorts: the embedded synthetic Japanese population ([`synth`], with its published inputs
-//! in [`japan`]) and cohort files ([`file`]). Produces engine `Baseline`s, validated.
+//! in [`japan`]), cohort files ([`file`]) and the EMR/PHR importers ([`import`]: FHIR R4,
+//! OMOP CDM, Apple Health, plain CSV). Produces engine `Baseline`s, validated.
 //!
 //! Must never: print or log identifiers, accept a value it has not range-checked, or let a
 //! generated person depend on anything but (seed, id).
 
 pub mod file;
+pub mod import;
 pub mod japan;
 pub mod synth;
 

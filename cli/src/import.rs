@@ -1,0 +1,581 @@
+//! `healthtwin cohort import` (EMR/PHR → cohort file, history and quality report) and
+//! `healthtwin bench import` (FHIR Observation NDJSON throughput). Formats, codes, units and
+//! the report: docs/data.md.
+//!
+//! Must never: print an identifier. Everything printed here is a count, a file name, a
+//! pseudonym or a message built by `cohort::import` (which holds no raw identifiers).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use cohort::import::{
+    self, apple, codes::CodeMap, date, fhir, omop, plain, pseudo::Pseudonymiser, ImportError,
+    ImportOptions, ImportResult, Importer, Impute,
+};
+use report::outputs::cohort_table;
+use report::{write_atomic, write_parquet, ParquetSink, Table, Values};
+
+use crate::input_error;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ImputeArg {
+    /// Japanese sex- and age-specific mean (marked in `imputed_*` columns).
+    Mean,
+    /// Exclude people missing any covariate.
+    None,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// FHIR R4 input: an NDJSON file (`.ndjson`, `.jsonl`: Bulk Data, one resource per
+    /// line), a Bundle (`.json`), or a folder of them. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub fhir: Vec<PathBuf>,
+    /// OMOP CDM v5.4 folder (person.csv, measurement.csv, …). Repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub omop: Vec<PathBuf>,
+    /// Apple Health export.xml (one person). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub apple: Vec<PathBuf>,
+    /// The person id of each --apple file, in order (links it with other inputs). Default:
+    /// the file name without extension.
+    #[arg(long, value_name = "ID")]
+    pub apple_id: Vec<String>,
+    /// Plain CSV folder (persons.csv, records.csv; docs/data.md). Repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub csv: Vec<PathBuf>,
+    /// Index date (YYYY-MM-DD): baseline values are the latest on or before it.
+    #[arg(long, value_name = "DATE")]
+    pub index_date: String,
+    /// Days before the index date in which measures and questionnaire answers count.
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub lookback_days: u32,
+    /// Days before the index date in which a prescription, dispensing or statement means
+    /// "on treatment".
+    #[arg(long, default_value_t = 180, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub rx_window_days: u32,
+    /// Days before the index date over which daily steps are averaged.
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub steps_window_days: u32,
+    /// Extra code-map rows (CSV, the layout of cohort/data/code_map.csv).
+    #[arg(long, value_name = "FILE")]
+    pub codes: Vec<PathBuf>,
+    /// File holding the pseudonymisation key (at least 32 bytes). Else the environment
+    /// variable HEALTHTWIN_PSEUDONYM_KEY.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Demo mode: use the PUBLISHED demo key when no key is given. For synthetic and test
+    /// data only: its pseudonyms protect nothing.
+    #[arg(long)]
+    pub demo: bool,
+    /// Stop at the first refused record (default: skip it, count it, report it).
+    #[arg(long)]
+    pub strict: bool,
+    /// How missing baseline covariates are filled.
+    #[arg(long, value_enum, default_value_t = ImputeArg::Mean)]
+    pub impute: ImputeArg,
+    /// Youngest included age at the index date.
+    #[arg(long, default_value_t = 18.0)]
+    pub age_min: f64,
+    /// Oldest included age at the index date.
+    #[arg(long, default_value_t = 110.0)]
+    pub age_max: f64,
+    /// Output folder: cohort.parquet, history.parquet, quality.json/.csv/.md.
+    #[arg(long, short = 'o', default_value = "out/cohort")]
+    pub out: PathBuf,
+    /// No summary on the terminal.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+fn cohort_err(e: ImportError) -> anyhow::Error {
+    match e {
+        ImportError::Io { .. } => anyhow::Error::new(e),
+        other => input_error(other.to_string()),
+    }
+}
+
+/// Files of a --fhir argument: the file itself, or a folder's `.ndjson`, `.jsonl`, `.json`
+/// files in name order.
+fn fhir_files(p: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if p.is_dir() {
+        let mut v: Vec<PathBuf> = fs::read_dir(p)
+            .map_err(|e| input_error(format!("--fhir {}: cannot read: {}", p.display(), e.kind())))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|f| {
+                matches!(
+                    f.extension()
+                        .and_then(|e| e.to_str())
+                        .map(str::to_ascii_lowercase)
+                        .as_deref(),
+                    Some("ndjson" | "jsonl" | "json")
+                )
+            })
+            .collect();
+        v.sort();
+        if v.is_empty() {
+            return Err(input_error(format!(
+                "--fhir {}: no .ndjson, .jsonl or .json files",
+                p.display()
+            )));
+        }
+        Ok(v)
+    } else if p.is_file() {
+        Ok(vec![p.to_path_buf()])
+    } else {
+        Err(input_error(format!(
+            "--fhir {}: no such file or folder",
+            p.display()
+        )))
+    }
+}
+
+pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    // Everything the user supplied is checked before anything is written.
+    let index = date::parse(&args.index_date)
+        .filter(|s| s.precision == date::Precision::Day)
+        .ok_or_else(|| {
+            input_error(format!(
+                "--index-date {}: expected a date YYYY-MM-DD",
+                args.index_date
+            ))
+        })?;
+    if args.fhir.is_empty() && args.omop.is_empty() && args.apple.is_empty() && args.csv.is_empty()
+    {
+        return Err(input_error(
+            "no input: give --fhir, --omop, --apple or --csv (see docs/data.md)",
+        ));
+    }
+    if !args.apple_id.is_empty() && args.apple_id.len() != args.apple.len() {
+        return Err(input_error(format!(
+            "{} --apple-id for {} --apple files: give one per file or none",
+            args.apple_id.len(),
+            args.apple.len()
+        )));
+    }
+    if args.age_min.is_nan() || args.age_max.is_nan() || args.age_min > args.age_max {
+        return Err(input_error("--age-min must not exceed --age-max"));
+    }
+    let env_key = std::env::var_os(import::pseudo::KEY_ENV)
+        .map(|v| v.to_string_lossy().into_owned().into_bytes());
+    let pseudo =
+        Pseudonymiser::from_sources(args.key_file.as_deref(), env_key.as_deref(), args.demo)
+            .map_err(|e| input_error(e.to_string()))?;
+    if pseudo.is_demo() {
+        eprintln!(
+            "WARNING: DEMO MODE. Pseudonyms are made with the PUBLISHED demo key and can be \
+             recomputed by anyone. Use --demo only for synthetic or test data, never for real \
+             patients. Give --key-file or set {} for real data.",
+            import::pseudo::KEY_ENV
+        );
+    }
+    let mut codes = CodeMap::embedded();
+    for c in &args.codes {
+        let text = fs::read_to_string(c).map_err(|e| {
+            input_error(format!(
+                "--codes {}: cannot read: {}",
+                c.display(),
+                e.kind()
+            ))
+        })?;
+        codes
+            .extend_from_str(&text, &c.display().to_string())
+            .map_err(|e| input_error(e.to_string()))?;
+    }
+    let mut fhir_inputs = Vec::new();
+    for p in &args.fhir {
+        fhir_inputs.extend(fhir_files(p)?);
+    }
+    for p in args.omop.iter().chain(args.csv.iter()) {
+        if !p.is_dir() {
+            return Err(input_error(format!("{}: not a folder", p.display())));
+        }
+    }
+    for p in &args.apple {
+        if !p.is_file() {
+            return Err(input_error(format!(
+                "--apple {}: no such file",
+                p.display()
+            )));
+        }
+    }
+    crate::run::ensure_dir(&args.out)?;
+
+    let mut opts = ImportOptions::new(index.day, args.out.clone());
+    opts.lookback_days = args.lookback_days;
+    opts.rx_window_days = args.rx_window_days;
+    opts.steps_window_days = args.steps_window_days;
+    opts.strict = args.strict;
+    opts.impute = match args.impute {
+        ImputeArg::Mean => Impute::Mean,
+        ImputeArg::None => Impute::None,
+    };
+    opts.age_min = args.age_min;
+    opts.age_max = args.age_max;
+    let mut imp = Importer::new(opts, codes, pseudo).map_err(cohort_err)?;
+    for f in &fhir_inputs {
+        let label = f.display().to_string();
+        let bundle = f
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if bundle {
+            fhir::read_bundle(&mut imp, f, &label)
+        } else {
+            fhir::read_ndjson(&mut imp, f, &label)
+        }
+        .map_err(cohort_err)?;
+    }
+    for d in &args.omop {
+        omop::read_dir(&mut imp, d).map_err(cohort_err)?;
+    }
+    for (i, f) in args.apple.iter().enumerate() {
+        let id = match args.apple_id.get(i) {
+            Some(id) => id.clone(),
+            None => f
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
+        apple::read_file(&mut imp, f, &f.display().to_string(), &id).map_err(cohort_err)?;
+    }
+    for d in &args.csv {
+        plain::read_dir(&mut imp, d).map_err(cohort_err)?;
+    }
+    let result = imp.finish().map_err(cohort_err)?;
+    if result.people.is_empty() {
+        write_quality(&result, &args.out)?;
+        return Err(input_error(format!(
+            "nobody could be included (see {}/quality.md for why); no cohort file written",
+            args.out.display()
+        )));
+    }
+    write_outputs(&result, &args.out)?;
+    if !args.quiet {
+        summary(&result, &args.out, started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+fn write_quality(result: &ImportResult, out: &Path) -> anyhow::Result<()> {
+    let q = &result.quality;
+    write_atomic(&out.join("quality.json"), q.to_json().as_bytes())?;
+    write_atomic(&out.join("quality.csv"), q.to_csv().as_bytes())?;
+    write_atomic(&out.join("quality.md"), q.to_markdown().as_bytes())?;
+    Ok(())
+}
+
+/// The baseline table: the `cohort synth` layout (so `run --cohort` reads it) plus the
+/// import's own columns.
+pub fn baseline_table(result: &ImportResult) -> Table {
+    let people: Vec<engine::Baseline> = result.people.iter().map(|p| p.baseline).collect();
+    let ids: Vec<String> = result.people.iter().map(|p| p.pseudo_id.clone()).collect();
+    let mut t = cohort_table(&people, &|id| ids[id as usize].clone());
+    let index = date::format_day(result.index_day());
+    t.push(
+        "index_date",
+        Values::Text(result.people.iter().map(|_| Some(index.clone())).collect()),
+    );
+    t.push(
+        "first_record_days",
+        Values::Int(
+            result
+                .people
+                .iter()
+                .map(|p| i64::from(p.first_record_days))
+                .collect(),
+        ),
+    );
+    t.push(
+        "last_record_days",
+        Values::Int(
+            result
+                .people
+                .iter()
+                .map(|p| i64::from(p.last_record_days))
+                .collect(),
+        ),
+    );
+    t.push(
+        "history_rows",
+        Values::Int(
+            result
+                .people
+                .iter()
+                .map(|p| p.history_rows as i64)
+                .collect(),
+        ),
+    );
+    t.push(
+        "sources",
+        Values::Text(
+            result
+                .people
+                .iter()
+                .map(|p| Some(p.sources.clone()))
+                .collect(),
+        ),
+    );
+    let names: Vec<&str> = engine::Covariates::CONTINUOUS
+        .iter()
+        .copied()
+        .chain(["smoker"])
+        .collect();
+    for (k, name) in names.iter().enumerate() {
+        t.push(
+            format!("imputed_{name}"),
+            Values::Bool(result.people.iter().map(|p| p.imputed[k]).collect()),
+        );
+    }
+    t
+}
+
+fn history_batch(rows: &[import::HistoryRow], ids: &[String]) -> Table {
+    let mut t = Table::new("history");
+    t.push(
+        "patient_id",
+        Values::Int(rows.iter().map(|r| r.patient_id as i64).collect()),
+    );
+    t.push(
+        "pseudo_id",
+        Values::Text(
+            rows.iter()
+                .map(|r| ids.get(r.patient_id as usize).cloned())
+                .collect(),
+        ),
+    );
+    t.push(
+        "measure",
+        Values::Text(rows.iter().map(|r| Some(r.measure.to_string())).collect()),
+    );
+    t.push(
+        "value",
+        Values::Float(rows.iter().map(|r| Some(r.value)).collect()),
+    );
+    t.push(
+        "unit",
+        Values::Text(rows.iter().map(|r| Some(r.unit.to_string())).collect()),
+    );
+    t.push(
+        "days_from_index",
+        Values::Int(
+            rows.iter()
+                .map(|r| i64::from(r.days_from_index()))
+                .collect(),
+        ),
+    );
+    t.push(
+        "minute_of_day",
+        Values::Int(
+            rows.iter()
+                .map(|r| i64::from(r.minute.rem_euclid(1440)))
+                .collect(),
+        ),
+    );
+    t.push(
+        "age_years",
+        Values::Float(rows.iter().map(|r| Some(r.age_years)).collect()),
+    );
+    t.push(
+        "source",
+        Values::Text(rows.iter().map(|r| Some(r.source.to_string())).collect()),
+    );
+    t
+}
+
+/// Rows per history row group: bounds memory for any history length.
+const HISTORY_BATCH: usize = 65_536;
+
+fn write_outputs(result: &ImportResult, out: &Path) -> anyhow::Result<()> {
+    write_parquet(&baseline_table(result), &out.join("cohort.parquet"))?;
+    let ids: Vec<String> = result.people.iter().map(|p| p.pseudo_id.clone()).collect();
+    let dest = out.join("history.parquet");
+    let mut sink = ParquetSink::create(&dest, &history_batch(&[], &ids))?;
+    let mut batch: Vec<import::HistoryRow> = Vec::with_capacity(HISTORY_BATCH);
+    result.for_each_history::<anyhow::Error>(|r| {
+        batch.push(r.clone());
+        if batch.len() == HISTORY_BATCH {
+            sink.write(&history_batch(&batch, &ids))?;
+            batch.clear();
+        }
+        Ok(())
+    })?;
+    if !batch.is_empty() {
+        sink.write(&history_batch(&batch, &ids))?;
+    }
+    sink.finish()?;
+    write_quality(result, out)
+}
+
+fn summary(result: &ImportResult, out: &Path, secs: f64) {
+    let q = &result.quality;
+    let read: u64 = q.inputs.iter().map(|i| i.records_read).sum();
+    let mapped: u64 = q.inputs.iter().map(|i| i.mapped).sum();
+    let excluded: u64 = q.persons.excluded.values().sum();
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(
+        e,
+        "imported {} people ({} excluded) from {} records ({} mapped, {} unmapped-code occurrences, {} refused) in {:.1} s",
+        q.persons.included, excluded, read, mapped, q.unmapped_codes_total, q.errors.total, secs
+    );
+    let _ = writeln!(
+        e,
+        "wrote {0}/cohort.parquet, {0}/history.parquet ({1} rows), {0}/quality.md (.json, .csv)",
+        out.display(),
+        q.history.rows_written
+    );
+    if q.errors.total > 0 {
+        let _ = writeln!(
+            e,
+            "refused records are listed in {}/quality.md",
+            out.display()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// bench import
+
+#[derive(Args, Debug)]
+pub struct ImportBenchArgs {
+    /// Observation lines to generate and import.
+    #[arg(long, default_value_t = 2_000_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    pub lines: u64,
+    /// Distinct patients the observations refer to.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub patients: u64,
+    /// Folder for the generated NDJSON and the spill (removed afterwards).
+    #[arg(long, default_value = "target/bench-import")]
+    pub dir: PathBuf,
+}
+
+/// A realistic JP Core lab/vital Observation line (narrative-free, as Bulk Data exports are).
+fn observation_line(i: u64, patients: u64, out: &mut String) {
+    use std::fmt::Write as _;
+    out.clear();
+    let p = i % patients;
+    let day = 1 + (i / patients) % 28;
+    let month = 1 + (i / (patients * 28)) % 12;
+    let (system, code, value, unit) = match i % 6 {
+        0 => (
+            "urn:oid:1.2.392.200119.4.504",
+            "3D046000001906202",
+            5.0 + (i % 30) as f64 / 10.0,
+            "%",
+        ),
+        1 => (
+            "urn:oid:1.2.392.200119.4.504",
+            "3D010000001926101",
+            85.0 + (i % 60) as f64,
+            "mg/dL",
+        ),
+        2 => (
+            "http://loinc.org",
+            "8480-6",
+            105.0 + (i % 50) as f64,
+            "mm[Hg]",
+        ),
+        3 => (
+            "http://loinc.org",
+            "8462-4",
+            65.0 + (i % 30) as f64,
+            "mm[Hg]",
+        ),
+        4 => ("http://loinc.org", "29463-7", 50.0 + (i % 40) as f64, "kg"),
+        _ => (
+            "urn:oid:1.2.392.200119.4.504",
+            "3F077000002327101",
+            80.0 + (i % 90) as f64,
+            "mg/dL",
+        ),
+    };
+    let _ = writeln!(
+        out,
+        "{{\"resourceType\":\"Observation\",\"id\":\"obs-{i}\",\"meta\":{{\"profile\":[\"http://jpfhir.jp/fhir/core/StructureDefinition/JP_Observation_LabResult\"]}},\
+\"status\":\"final\",\"category\":[{{\"coding\":[{{\"system\":\"http://terminology.hl7.org/CodeSystem/observation-category\",\"code\":\"laboratory\"}}]}}],\
+\"code\":{{\"coding\":[{{\"system\":\"{system}\",\"code\":\"{code}\",\"display\":\"item\"}}]}},\
+\"subject\":{{\"reference\":\"Patient/bench-{p}\"}},\"effectiveDateTime\":\"2023-{month:02}-{day:02}T09:30:00+09:00\",\
+\"valueQuantity\":{{\"value\":{value},\"unit\":\"{unit}\",\"system\":\"http://unitsofmeasure.org\",\"code\":\"{unit}\"}}}}"
+    );
+}
+
+pub fn bench(args: &ImportBenchArgs) -> anyhow::Result<()> {
+    crate::run::ensure_dir(&args.dir)?;
+    let obs_path = args.dir.join("Observation.ndjson");
+    let pat_path = args.dir.join("Patient.ndjson");
+    {
+        let mut w = std::io::BufWriter::new(fs::File::create(&obs_path)?);
+        let mut s = String::new();
+        for i in 0..args.lines {
+            observation_line(i, args.patients, &mut s);
+            w.write_all(s.as_bytes())?;
+        }
+        w.flush()?;
+        let mut w = std::io::BufWriter::new(fs::File::create(&pat_path)?);
+        for p in 0..args.patients {
+            let sex = if p % 2 == 0 { "male" } else { "female" };
+            writeln!(
+                w,
+                "{{\"resourceType\":\"Patient\",\"id\":\"bench-{p}\",\"gender\":\"{sex}\",\"birthDate\":\"{}-04-01\"}}",
+                1940 + p % 40
+            )?;
+        }
+        w.flush()?;
+    }
+    let bytes = fs::metadata(&obs_path)?.len();
+    let index = date::parse("2024-01-01").map(|s| s.day).unwrap_or(0);
+    let opts = ImportOptions::new(index, args.dir.clone());
+    let mut imp =
+        Importer::new(opts, CodeMap::embedded(), Pseudonymiser::demo()).map_err(cohort_err)?;
+    fhir::read_ndjson(&mut imp, &pat_path, "Patient.ndjson").map_err(cohort_err)?;
+    let t0 = Instant::now();
+    fhir::read_ndjson(&mut imp, &obs_path, "Observation.ndjson").map_err(cohort_err)?;
+    let parse_secs = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let result = imp.finish().map_err(cohort_err)?;
+    let finish_secs = t1.elapsed().as_secs_f64();
+    let rows = result.quality.history.rows_written;
+    let mapped = result
+        .quality
+        .inputs
+        .iter()
+        .find(|i| i.file == "Observation.ndjson")
+        .map_or(0, |i| i.mapped);
+    drop(result);
+    let _ = fs::remove_file(&obs_path);
+    let _ = fs::remove_file(&pat_path);
+    println!("bench import: FHIR Observation NDJSON, one thread");
+    println!("  lines                  {:>12}", args.lines);
+    println!("  mapped                 {:>12}", mapped);
+    println!("  patients               {:>12}", args.patients);
+    println!(
+        "  NDJSON size            {:>12.1} MiB",
+        bytes as f64 / (1 << 20) as f64
+    );
+    println!("  parse + accumulate     {:>12.2} s", parse_secs);
+    println!(
+        "  Observation lines/s    {:>12.0}   (per core; target >= 200,000)",
+        args.lines as f64 / parse_secs
+    );
+    println!(
+        "  MB/s                   {:>12.1}",
+        bytes as f64 / 1e6 / parse_secs
+    );
+    println!(
+        "  finish (baseline, external sort of {} history rows) {:.2} s",
+        rows, finish_secs
+    );
+    match crate::bench::peak_rss_bytes() {
+        Some(b) => println!(
+            "  peak RSS               {:>12.1} MiB",
+            b as f64 / (1 << 20) as f64
+        ),
+        None => println!("  peak RSS               unknown (no /proc/self/status)"),
+    }
+    Ok(())
+}

@@ -1,0 +1,425 @@
+//! Apple Health `export.xml` (one person per file), read with a streaming pull parser
+//! (quick-xml), so a multi-gigabyte export needs memory only for its daily aggregates.
+//!
+//! Kept: `<Me>` date of birth and biological sex; `<Record>`s of
+//! - `HKQuantityTypeIdentifierStepCount`: summed per source and hour; each hour takes the
+//!   largest source total, each day sums its hours. An iPhone and a Watch count the same
+//!   steps, so adding sources would double-count; taking the per-hour maximum keeps the
+//!   better-worn device for each hour. (Apple merges by a user-set source priority that the
+//!   export does not contain; this is the documented stand-in.) → `steps_per_day`
+//! - `BodyMass` (kg or lb) → `weight_kg`; `BodyMassIndex` → `bmi_kg_m2`; `Height` →
+//!   `height_cm`
+//! - `HeartRate` → daily mean `heart_rate_bpm`; `WalkingSpeed` → daily mean
+//!   `walking_speed_m_s` (thousands of samples a day would swamp the history)
+//! - `BloodPressureSystolic` / `Diastolic`, inside `<Correlation
+//!   type="HKCorrelationTypeIdentifierBloodPressure">` or alone; a reading present both ways
+//!   is kept once.
+//!
+//! Other record types are counted and ignored. Source names and device strings (which often
+//! hold the owner's name) are used only to tell sources apart in memory and never written.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use engine::Sex;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use super::date::{self, Stamp};
+use super::measure::Measure;
+use super::{io_err, At, Format, ImportError, Importer};
+
+/// Counts newlines in what the XML parser has consumed, for line numbers in errors.
+struct LineCounter<R> {
+    inner: R,
+    lines: u64,
+}
+
+impl<R: BufRead> std::io::Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for LineCounter<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        if let Ok(b) = self.inner.fill_buf() {
+            let amt = amt.min(b.len());
+            self.lines += b[..amt].iter().filter(|&&c| c == b'\n').count() as u64;
+        }
+        self.inner.consume(amt);
+    }
+}
+
+/// Reads one export. `raw_id` links the person with other inputs (`--apple-id`, else the
+/// file stem).
+pub fn read_file(
+    imp: &mut Importer,
+    path: &Path,
+    label: &str,
+    raw_id: &str,
+) -> Result<(), ImportError> {
+    let f = File::open(path).map_err(|e| io_err(path, &e))?;
+    let input = imp.add_input(Format::Apple, label, super::file_len(path));
+    read_from(
+        imp,
+        BufReader::with_capacity(1 << 20, f),
+        input,
+        label,
+        raw_id,
+    )
+}
+
+#[derive(Default)]
+struct Daily {
+    steps: HashMap<(u16, i32, u8), f64>,
+    sources: HashMap<Vec<u8>, u16>,
+    heart: HashMap<i32, (f64, u32)>,
+    speed: HashMap<i32, (f64, u32)>,
+    bp_seen: HashSet<(bool, i32, u16, u64)>,
+}
+
+struct Rec {
+    kind: Vec<u8>,
+    unit: String,
+    value: Option<String>,
+    source: Vec<u8>,
+    start: Option<String>,
+}
+
+/// An export from any reader (tests, fuzzing).
+pub fn read_from(
+    imp: &mut Importer,
+    r: impl BufRead,
+    input: usize,
+    label: &str,
+    raw_id: &str,
+) -> Result<(), ImportError> {
+    let person = imp.person(raw_id);
+    let mut reader = Reader::from_reader(LineCounter { inner: r, lines: 0 });
+    reader.config_mut().trim_text(true);
+    let mut buf = Vec::with_capacity(4096);
+    let mut daily = Daily::default();
+    loop {
+        buf.clear();
+        let ev = reader.read_event_into(&mut buf);
+        let line = reader.get_ref().lines + 1;
+        let at = At {
+            input,
+            file: label,
+            what: "line",
+            line,
+        };
+        match ev {
+            Ok(Event::Eof) => break,
+            // Records inside a blood-pressure Correlation are read like any other; the
+            // de-duplication in `record` keeps a reading present twice once.
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => match e.name().as_ref() {
+                b"Record" => element(imp, at, person, &e, &mut daily)?,
+                b"Me" => me(imp, at, person, &e)?,
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(_) => {
+                imp.read(at, "(unreadable)");
+                imp.error(
+                    at,
+                    "-",
+                    "xml_error",
+                    format!(
+                        "malformed or truncated XML near byte {}; the rest of the file is skipped",
+                        reader.error_position()
+                    ),
+                    Some(person),
+                )?;
+                imp.end(at);
+                break;
+            }
+        }
+    }
+    let last_line = reader.get_ref().lines + 1;
+    emit_daily(imp, input, label, last_line, person, daily)
+}
+
+fn attr(e: &BytesStart, key: &[u8]) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == key)
+        .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()))
+}
+
+fn me(imp: &mut Importer, at: At, person: u32, e: &BytesStart) -> Result<(), ImportError> {
+    imp.read(at, "Me");
+    let sex = match attr(e, b"HKCharacteristicTypeIdentifierBiologicalSex").as_deref() {
+        Some("HKBiologicalSexMale") => Some(Sex::Male),
+        Some("HKBiologicalSexFemale") => Some(Sex::Female),
+        _ => None,
+    };
+    let birth = attr(e, b"HKCharacteristicTypeIdentifierDateOfBirth");
+    let birth_day = match birth.as_deref().filter(|s| !s.is_empty()) {
+        Some(b) => match date::birth_day(b) {
+            Some(d) => Some(d),
+            None => {
+                let out = imp.error(
+                    at,
+                    "HKCharacteristicTypeIdentifierDateOfBirth",
+                    "bad_date",
+                    "date of birth is not a date",
+                    Some(person),
+                );
+                imp.end(at);
+                return out;
+            }
+        },
+        None => None,
+    };
+    imp.demographics(person, Format::Apple, sex, birth_day, None);
+    imp.mark_mapped();
+    imp.end(at);
+    Ok(())
+}
+
+fn read_rec(e: &BytesStart) -> Result<Rec, ()> {
+    let mut r = Rec {
+        kind: Vec::new(),
+        unit: String::new(),
+        value: None,
+        source: Vec::new(),
+        start: None,
+    };
+    for a in e.attributes() {
+        let a = a.map_err(|_| ())?;
+        match a.key.as_ref() {
+            b"type" => r.kind = a.value.to_vec(),
+            b"sourceName" => r.source = a.value.to_vec(),
+            b"unit" => r.unit = a.unescape_value().map_err(|_| ())?.into_owned(),
+            b"value" => r.value = Some(a.unescape_value().map_err(|_| ())?.into_owned()),
+            b"startDate" => r.start = Some(a.unescape_value().map_err(|_| ())?.into_owned()),
+            _ => {}
+        }
+    }
+    Ok(r)
+}
+
+fn element(
+    imp: &mut Importer,
+    at: At,
+    person: u32,
+    e: &BytesStart,
+    daily: &mut Daily,
+) -> Result<(), ImportError> {
+    let rec = match read_rec(e) {
+        Ok(r) => r,
+        Err(()) => {
+            imp.read(at, "(unreadable)");
+            let out = imp.error(
+                at,
+                "-",
+                "wrong_encoding",
+                "unreadable attribute (bad escape or not UTF-8)",
+                Some(person),
+            );
+            imp.end(at);
+            return out;
+        }
+    };
+    let kind = std::str::from_utf8(&rec.kind)
+        .unwrap_or("(not UTF-8)")
+        .to_string();
+    let kind_label = if kind.len() <= 80 {
+        kind.as_str()
+    } else {
+        "(long type)"
+    };
+    imp.read(at, kind_label);
+    let out = record(imp, at, person, &kind, rec, daily);
+    imp.end(at);
+    out
+}
+
+fn record(
+    imp: &mut Importer,
+    at: At,
+    person: u32,
+    kind: &str,
+    rec: Rec,
+    daily: &mut Daily,
+) -> Result<(), ImportError> {
+    let short = kind.strip_prefix("HKQuantityTypeIdentifier").unwrap_or("");
+    let measure = match short {
+        "StepCount" => Measure::StepsPerDay,
+        "BodyMass" => Measure::WeightKg,
+        "BodyMassIndex" => Measure::BmiKgM2,
+        "Height" => Measure::HeightCm,
+        "HeartRate" => Measure::HeartRateBpm,
+        "WalkingSpeed" => Measure::WalkingSpeedMS,
+        "BloodPressureSystolic" => Measure::SbpMmhg,
+        "BloodPressureDiastolic" => Measure::DbpMmhg,
+        _ => {
+            imp.mark_ignored();
+            return Ok(());
+        }
+    };
+    let Some(when) = rec.start.as_deref().and_then(date::parse) else {
+        return imp.error(
+            at,
+            "startDate",
+            "bad_date",
+            "startDate missing or not a date",
+            Some(person),
+        );
+    };
+    let Some(value) = rec
+        .value
+        .as_deref()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+    else {
+        return imp.error(
+            at,
+            "value",
+            "bad_number",
+            "value missing or not a number",
+            Some(person),
+        );
+    };
+    match measure {
+        Measure::StepsPerDay => {
+            if !(value.is_finite() && (0.0..=100_000.0).contains(&value)) {
+                return imp.error(
+                    at,
+                    "value",
+                    "implausible_value",
+                    "step count outside 0–100,000",
+                    Some(person),
+                );
+            }
+            let n = daily.sources.len() as u16;
+            let src = *daily.sources.entry(rec.source).or_insert(n);
+            *daily
+                .steps
+                .entry((src, when.day, (when.minute / 60) as u8))
+                .or_insert(0.0) += value;
+            imp.mark_mapped();
+            Ok(())
+        }
+        Measure::HeartRateBpm | Measure::WalkingSpeedMS => {
+            // Convert and check one sample, then fold it into the daily mean.
+            let mut u = String::new();
+            super::units::normalise_unit(&rec.unit, &mut u);
+            match super::units::convert(measure, value, &u) {
+                super::units::Converted::Ok(v) => {
+                    let map = if measure == Measure::HeartRateBpm {
+                        &mut daily.heart
+                    } else {
+                        &mut daily.speed
+                    };
+                    let e = map.entry(when.day).or_insert((0.0, 0));
+                    e.0 += v;
+                    e.1 += 1;
+                    imp.mark_mapped();
+                    Ok(())
+                }
+                _ => imp
+                    .measure(at, Format::Apple, person, measure, value, &rec.unit, when)
+                    .map(|_| ()),
+            }
+        }
+        Measure::SbpMmhg | Measure::DbpMmhg => {
+            let key = (
+                measure == Measure::SbpMmhg,
+                when.day,
+                when.minute,
+                value.to_bits(),
+            );
+            if !daily.bp_seen.insert(key) {
+                // The same reading inside its Correlation and alone: kept once.
+                imp.mark_ignored();
+                return Ok(());
+            }
+            imp.measure(at, Format::Apple, person, measure, value, &rec.unit, when)
+                .map(|_| ())
+        }
+        _ => imp
+            .measure(at, Format::Apple, person, measure, value, &rec.unit, when)
+            .map(|_| ()),
+    }
+}
+
+fn emit_daily(
+    imp: &mut Importer,
+    input: usize,
+    label: &str,
+    line: u64,
+    person: u32,
+    daily: Daily,
+) -> Result<(), ImportError> {
+    let at = At {
+        input,
+        file: label,
+        what: "line",
+        line,
+    };
+    // Steps: per (day, hour) the largest source, then per day the sum of hours.
+    let mut per_hour: HashMap<(i32, u8), f64> = HashMap::new();
+    for ((_, day, hour), v) in daily.steps {
+        let e = per_hour.entry((day, hour)).or_insert(0.0);
+        *e = e.max(v);
+    }
+    let mut per_day: HashMap<i32, f64> = HashMap::new();
+    for ((day, _), v) in per_hour {
+        *per_day.entry(day).or_insert(0.0) += v;
+    }
+    let mut days: Vec<(i32, f64)> = per_day.into_iter().collect();
+    days.sort_by_key(|d| d.0);
+    for (day, total) in days {
+        imp.read(at, "StepCount daily total (derived)");
+        let out = imp.measure(
+            at,
+            Format::Apple,
+            person,
+            Measure::StepsPerDay,
+            total,
+            "/d",
+            day_stamp(day),
+        );
+        imp.end(at);
+        out?;
+    }
+    for (m, map) in [
+        (Measure::HeartRateBpm, daily.heart),
+        (Measure::WalkingSpeedMS, daily.speed),
+    ] {
+        let mut days: Vec<(i32, (f64, u32))> = map.into_iter().collect();
+        days.sort_by_key(|d| d.0);
+        for (day, (sum, n)) in days {
+            imp.read(at, &format!("{} daily mean (derived)", m.name()));
+            let out = imp.measure(
+                at,
+                Format::Apple,
+                person,
+                m,
+                sum / f64::from(n),
+                m.unit(),
+                day_stamp(day),
+            );
+            imp.end(at);
+            out?;
+        }
+    }
+    Ok(())
+}
+
+fn day_stamp(day: i32) -> Stamp {
+    Stamp {
+        day,
+        minute: 0,
+        precision: date::Precision::Day,
+    }
+}

@@ -1,0 +1,77 @@
+//! Shared CSV reading for the OMOP and plain-CSV inputs: header lookup by (lower-case) name,
+//! byte records so a line in the wrong encoding is one refused record, not a failed file.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use super::{io_err, ImportError};
+
+pub struct Table<R: Read> {
+    pub reader: csv::Reader<R>,
+    cols: HashMap<String, usize>,
+}
+
+impl Table<File> {
+    pub fn open(path: &Path) -> Result<Table<File>, ImportError> {
+        let f = File::open(path).map_err(|e| io_err(path, &e))?;
+        Table::from_reader(f, &path.display().to_string())
+    }
+}
+
+impl<R: Read> Table<R> {
+    pub fn from_reader(r: R, label: &str) -> Result<Table<R>, ImportError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(r);
+        let headers = reader
+            .byte_headers()
+            .map_err(|_| ImportError::Input(format!("{label}: cannot read the header row")))?
+            .clone();
+        let mut cols = HashMap::new();
+        for (i, h) in headers.iter().enumerate() {
+            let h = String::from_utf8_lossy(h);
+            let h = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+            cols.entry(h).or_insert(i);
+        }
+        Ok(Table { reader, cols })
+    }
+
+    pub fn col(&self, name: &str) -> Option<usize> {
+        self.cols.get(name).copied()
+    }
+
+    /// Required columns, or an input error naming the first missing one.
+    pub fn require(&self, label: &str, names: &[&str]) -> Result<Vec<usize>, ImportError> {
+        names
+            .iter()
+            .map(|n| {
+                self.col(n).ok_or_else(|| {
+                    ImportError::Input(format!("{label}: required column `{n}` is missing"))
+                })
+            })
+            .collect()
+    }
+}
+
+/// A field as trimmed text (`None` if empty or absent). The record must be valid UTF-8.
+pub fn field(rec: &csv::StringRecord, i: Option<usize>) -> Option<&str> {
+    i.and_then(|i| rec.get(i))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+pub fn number(s: Option<&str>) -> Option<f64> {
+    s.and_then(|s| s.parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+}
+
+pub fn boolean(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "y" | "t" => Some(true),
+        "0" | "false" | "no" | "n" | "f" => Some(false),
+        _ => None,
+    }
+}
