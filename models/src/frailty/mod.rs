@@ -172,6 +172,8 @@ pub struct FrState {
     pub acquisition: f64,
     /// exp(−growth·(age − 70)): the age factor of every repair rate.
     pub repair_scale: f64,
+    /// exp(d·(age − 75)): the age factor of the J-CHS acquisition weight.
+    pub jchs_age: f64,
     /// Certification hazard at score 0 (age, social participation), per year.
     pub cert_base: f64,
     /// Mortality hazard ratio of the current FI.
@@ -497,9 +499,10 @@ impl Frailty {
         let total: f64 = pool.iter().map(|x| x.1).sum();
         let level_total: f64 = params::LEVEL_COUNTS.iter().sum();
         let mut cum_target = 0.0;
+        let mut raw = [0.0; 6];
         let mut acc = 0.0;
         let mut it = pool.iter();
-        for (k, t) in self.level_thresholds.iter_mut().enumerate() {
+        for (k, t) in raw.iter_mut().enumerate() {
             cum_target += params::LEVEL_COUNTS[k] / level_total * total;
             let mut last = f64::NEG_INFINITY;
             while acc < cum_target {
@@ -512,6 +515,10 @@ impl Frailty {
                 }
             }
             *t = last;
+        }
+        // The calibrated spread of the levels above support 1.
+        for (t, r) in self.level_thresholds.iter_mut().zip(raw) {
+            *t = raw[0] + (r - raw[0]) * self.p.level_spread;
         }
     }
 
@@ -578,7 +585,10 @@ impl Frailty {
         };
         // Which items: the stationary composition of the process (acquisition weight over
         // repair rate per class) at the person's FI.
-        let wj = p.jchs_weight * (p.jchs_weight_per_fi * fi).exp() / p.repair_jchs.max(1e-9);
+        let wj = p.init_jchs_factor
+            * p.jchs_weight
+            * (p.jchs_weight_per_fi * fi + p.jchs_weight_per_year * (b.age_years - 75.0)).exp()
+            / p.repair_jchs.max(1e-9);
         let wo = 1.0 / p.repair_other.max(1e-9);
         while deficits.count_ones() < target {
             let absent = !deficits;
@@ -610,6 +620,7 @@ impl Frailty {
             cache_year: u32::MAX,
             acquisition: 0.0,
             repair_scale: 1.0,
+            jchs_age: 1.0,
             cert_base: 0.0,
             hazard_ratio: 1.0,
         };
@@ -675,8 +686,12 @@ impl Frailty {
         if social {
             m *= prm.driver_social;
         }
-        st.acquisition = prm.acquisition * st.exposure * m;
-        st.repair_scale = (-prm.recovery_time_growth * (age - 70.0)).exp();
+        // Below the floor age the reference FI is nearly flat (UK Biobank): intensity and
+        // recovery are held at their values there.
+        let a = age.max(prm.growth_floor_age) - 70.0;
+        st.acquisition = prm.acquisition * (prm.acquisition_growth * a).exp() * st.exposure * m;
+        st.repair_scale = (-prm.recovery_time_growth * a).exp();
+        st.jchs_age = (prm.jchs_weight_per_year * (age - 75.0)).exp();
         st.cert_base = if age >= 65.0 {
             (prm.cert_log_rate
                 + prm.cert_per_year * (age - 80.0)
@@ -698,7 +713,7 @@ impl Frailty {
             return;
         }
         let absent = !st.deficits;
-        let wj = self.p.jchs_weight * (self.p.jchs_weight_per_fi * st.fi()).exp();
+        let wj = self.p.jchs_weight * st.jchs_age * (self.p.jchs_weight_per_fi * st.fi()).exp();
         if let Some(bit) = pick(
             absent & items::JCHS_MASK,
             wj,
@@ -857,7 +872,15 @@ impl Frailty {
             if age >= 65.0 {
                 rec.at_risk(base + metric::LTC_CERTIFICATION, dt);
                 let h = st.cert_base * (self.p.cert_per_deficit * score).exp();
-                if u < -(-h * dt).exp_m1() {
+                // Turning 65 (entry into category-1 insurance): the certification already
+                // present at 65 (category-2 certification and need that predates it) is
+                // drawn as at baseline; afterwards, the hazard.
+                let p_cert = if age - dt < 65.0 {
+                    logistic(self.init_cert_logit[65] + self.p.cert_per_deficit * score)
+                } else {
+                    -(-h * dt).exp_m1()
+                };
+                if u < p_cert {
                     st.ltc = self.level_for_score(score);
                     rec.event(base + metric::LTC_CERTIFICATION);
                 }

@@ -13,7 +13,7 @@ param_block! {
     /// Parameters of the frailty and long-term-care model.
     pub struct FrailtyParams {
         // --- deficit accumulation (Mitnitski-type birth-death process) ------------------
-        acquisition: "fr.deficits.acquisition_per_year" = 0.85, "deficits/y", (0.0, 20.0),
+        acquisition: "fr.deficits.acquisition_per_year" = 0.55, "deficits/y", (0.0, 20.0),
             "[C] stressor intensity lambda (new deficits per year for an average person with \
              none, before the ceiling): holds the cohort's mean FI by age (docs/validation.md)";
         recovery_time_growth: "fr.deficits.recovery_time_growth" = 0.045, "1/y", (0.0, 0.2),
@@ -21,19 +21,37 @@ param_block! {
              year longitudinally, doubling in 15.4 y; N = lambda*W with the mean recovery time \
              W doubling (Mitnitski 2013 [S5]) [V]: every repair rate falls by this much per year \
              of age";
-        repair_other: "fr.deficits.repair_other_at_70" = 0.12, "1/y", (0.0, 5.0),
+        acquisition_growth: "fr.deficits.acquisition_growth" = 0.02, "1/y", (0.0, 0.2),
+            "[C] growth of lambda per year of age (exp(g*(age - 70))): with most deficits \
+             repaired slowly the process is acquisition-dominated at old ages, so the published \
+             log-linear growth of the mean (3-4.5%/y [V S1-S3]) needs the stressor intensity to \
+             grow too; target: cross-sectional slope of ln(mean FI) on age and the longitudinal \
+             4.5%/y";
+        growth_floor_age: "fr.deficits.growth_floor_age" = 55.0, "y", (0.0, 100.0),
+            "[A] below this age lambda and the repair rates keep their values at this age: the \
+             reference FI is nearly flat before 60 (UK Biobank 0.111 at <50, 0.123 at 50-59, \
+             Williams 2019 [V])";
+        repair_other: "fr.deficits.repair_other_at_70" = 0.05, "1/y", (0.0, 5.0),
             "[C] repair rate of one non-phenotype deficit at age 70: Fallah 2011 JAGS 59:524, \
              20.6-32.4% of people 70+ had the same or fewer deficits 54 months later [V]";
-        repair_jchs: "fr.deficits.repair_jchs_at_70" = 0.6, "1/y", (0.0, 10.0),
+        repair_jchs: "fr.deficits.repair_jchs_at_70" = 0.35, "1/y", (0.0, 10.0),
             "[C] repair rate of one J-CHS criterion at age 70: Kojima 2019 Ageing Res Rev 50:81 \
              robust-row transitions over 3.9 y (54.0 / 40.6 / 4.5%) and prefrail->robust 23.1% [V]";
-        jchs_weight: "fr.deficits.jchs_weight" = 0.35, "ratio", (0.0, 20.0),
+        jchs_weight: "fr.deficits.jchs_weight" = 1.9, "ratio", (0.0, 20.0),
             "[C] chance that a new deficit is a given J-CHS criterion rather than a given other \
              item, at FI 0: Kojima 2017 J Epidemiol 27:347 frailty by age [V]";
         jchs_weight_per_fi: "fr.deficits.jchs_weight_per_fi" = 6.0, "1/FI", (0.0, 30.0),
             "[C] growth of that weight with the FI (exp(g*FI)): late, network-hub-like items \
              (Farrell 2016 generic network model [S10]) are damaged when much else is; same \
              target (frailty rises 18-fold from 65-69 to 85+ while the FI doubles)";
+        jchs_weight_per_year: "fr.deficits.jchs_weight_per_year" = 0.05, "1/y", (0.0, 0.5),
+            "[C] growth of that weight with age (exp(d*(age - 75))): grip strength and gait speed \
+             decline with age beyond the count of other deficits (Makizako 2017 JCSM 8:607, \
+             cross-sectional Japanese norms [V, direction only]); same target";
+        init_jchs_factor: "fr.init.jchs_factor" = 0.5, "ratio", (0.0, 10.0),
+            "[C] weight of J-CHS criteria when a baseline FI is turned into items (relative to \
+             the stationary composition acquisition/repair per class): makes year 0 agree with \
+             the process's own composition (same frailty-by-age in year 0 and later years)";
         heterogeneity_shape: "fr.deficits.heterogeneity_shape" = 10.0, "count", (0.1, 1000.0),
             "[A] gamma prior shape of the person's stressor exposure; the exposure is its \
              posterior mean given the baseline deficit count, so a person's baseline frailty \
@@ -88,27 +106,32 @@ param_block! {
         score_sd: "fr.ltc.need_sd" = 2.0, "deficits", (0.0, 10.0),
             "[A] SD of a persistent person effect added to the deficit count to give the care \
              need score (care need is not a function of the FI alone)";
+        level_spread: "fr.ltc.level_spread" = 0.92, "ratio", (0.1, 5.0),
+            "[C] spread of the level thresholds above the first, relative to those derived from \
+             the reference population (the thresholds cut the reference certified population's \
+             care-need scores at the MHLW FY2022 level mix [V S33]); target: that mix in the \
+             simulated population";
         cert_log_rate: "fr.ltc.certification_log_rate" = -3.1, "log(1/y)", (-15.0, 3.0),
             "[C] log hazard of certification at age 80 and care-need score 8: MHLW certification \
              rate by age, Sep 2020 [V S35]";
         cert_per_deficit: "fr.ltc.certification_per_deficit" = 0.25, "log HR per deficit", (0.0, 2.0),
             "[C] same target; also the slope of certification at baseline";
-        cert_per_year: "fr.ltc.certification_per_year_of_age" = 0.12, "log HR per year", (0.0, 1.0),
+        cert_per_year: "fr.ltc.certification_per_year_of_age" = 0.115, "log HR per year", (0.0, 1.0),
             "[C] same target";
         cert_social_hr: "fr.ltc.social_participation_hr" = 0.82, "HR", (0.1, 2.0),
             "Takahashi 2019 BMJ Open 9:e030500 (AGES, 9.4 y): need for LTC AOR 0.82 (0.69-0.97) \
              with social participation [V S42], used as a hazard ratio";
-        inst_care1: "fr.ltc.institution_rate_care1" = 0.012, "1/y", (0.0, 5.0),
+        inst_care1: "fr.ltc.institution_rate_care1" = 0.005, "1/y", (0.0, 5.0),
             "[C] entry to a care facility at care level 1: facility share 3.6% [D] (介護給付費等 \
              実態統計月報 令和4年5月審査分 表2 facility recipients 50.8k [V] / certified 要介護1 \
              1,424,784 [V S33])";
-        inst_care2: "fr.ltc.institution_rate_care2" = 0.03, "1/y", (0.0, 5.0),
+        inst_care2: "fr.ltc.institution_rate_care2" = 0.008, "1/y", (0.0, 5.0),
             "[C] facility share 7.5% [D] (84.7k / 1,133,865)";
-        inst_care3: "fr.ltc.institution_rate_care3" = 0.15, "1/y", (0.0, 5.0),
+        inst_care3: "fr.ltc.institution_rate_care3" = 0.07, "1/y", (0.0, 5.0),
             "[C] facility share 26.4% [D] (238.2k / 901,502)";
-        inst_care4: "fr.ltc.institution_rate_care4" = 0.25, "1/y", (0.0, 5.0),
+        inst_care4: "fr.ltc.institution_rate_care4" = 0.08, "1/y", (0.0, 5.0),
             "[C] facility share 39.9% [D] (347.3k / 869,867)";
-        inst_care5: "fr.ltc.institution_rate_care5" = 0.3, "1/y", (0.0, 5.0),
+        inst_care5: "fr.ltc.institution_rate_care5" = 0.06, "1/y", (0.0, 5.0),
             "[C] facility share 43.4% [D] (248.0k / 571,435)";
         // --- LTC cost per certified person-month (yen) -------------------------------------------
         cost_support1: "fr.ltc.cost_support1" = 7409.0, "yen/month", (0.0, 1.0e7),
