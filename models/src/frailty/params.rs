@@ -13,7 +13,7 @@ param_block! {
     /// Parameters of the frailty and long-term-care model.
     pub struct FrailtyParams {
         // --- deficit accumulation (Mitnitski-type birth-death process) ------------------
-        acquisition: "fr.deficits.acquisition_per_year" = 0.55, "deficits/y", (0.0, 20.0),
+        acquisition: "fr.deficits.acquisition_per_year" = 0.52, "deficits/y", (0.0, 20.0),
             "[C] stressor intensity lambda (new deficits per year for an average person with \
              none, before the ceiling): holds the cohort's mean FI by age (docs/validation.md)";
         recovery_time_growth: "fr.deficits.recovery_time_growth" = 0.045, "1/y", (0.0, 0.2),
@@ -21,13 +21,13 @@ param_block! {
              year longitudinally, doubling in 15.4 y; N = lambda*W with the mean recovery time \
              W doubling (Mitnitski 2013 [S5]) [V]: every repair rate falls by this much per year \
              of age";
-        acquisition_growth: "fr.deficits.acquisition_growth" = 0.02, "1/y", (0.0, 0.2),
+        acquisition_growth: "fr.deficits.acquisition_growth" = 0.032, "1/y", (0.0, 0.2),
             "[C] growth of lambda per year of age (exp(g*(age - 70))): with most deficits \
              repaired slowly the process is acquisition-dominated at old ages, so the published \
              log-linear growth of the mean (3-4.5%/y [V S1-S3]) needs the stressor intensity to \
              grow too; target: cross-sectional slope of ln(mean FI) on age and the longitudinal \
              4.5%/y";
-        growth_floor_age: "fr.deficits.growth_floor_age" = 55.0, "y", (0.0, 100.0),
+        growth_floor_age: "fr.deficits.growth_floor_age" = 58.0, "y", (0.0, 100.0),
             "[A] below this age lambda and the repair rates keep their values at this age: the \
              reference FI is nearly flat before 60 (UK Biobank 0.111 at <50, 0.123 at 50-59, \
              Williams 2019 [V])";
