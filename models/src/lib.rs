@@ -14,10 +14,10 @@ pub mod params;
 
 use diabetes::params::DiabetesParams;
 use diabetes::{Diabetes, DmState, HasDm};
-use frailty::params::FrailtyParams;
-use frailty::{FrState, Frailty, HasFrailty};
 use engine::observe::{MetricDef, Recorder};
 use engine::{Baseline, Model, Patient, RunKey, StepCtx, MAX_CAUSES};
+use frailty::params::FrailtyParams;
+use frailty::{FrState, Frailty, HasFrailty};
 use mortality::LifeTable;
 use params::{Param, ParamSet};
 

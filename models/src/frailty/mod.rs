@@ -275,11 +275,19 @@ pub fn metric_defs() -> Vec<MetricDef> {
     let d = |n: &str, k, s: &str| MetricDef::new(n, k, s);
     let mut v = vec![
         d("fr_robust", Prevalence, "J-CHS robust (0 of 5 criteria)"),
-        d("fr_prefrail", Prevalence, "J-CHS prefrail (1-2 of 5 criteria)"),
+        d(
+            "fr_prefrail",
+            Prevalence,
+            "J-CHS prefrail (1-2 of 5 criteria)",
+        ),
         d("fr_frail", Prevalence, "J-CHS frail (3-5 of 5 criteria)"),
         d("fr_kcl_score", Mean, "Kihon Checklist total score (0-25)"),
         d("fr_kcl_prefrail", Prevalence, "Kihon Checklist 4-7 points"),
-        d("fr_kcl_frail", Prevalence, "Kihon Checklist 8 or more points"),
+        d(
+            "fr_kcl_frail",
+            Prevalence,
+            "Kihon Checklist 8 or more points",
+        ),
         d(
             "fr_social_participation",
             Prevalence,
@@ -430,9 +438,8 @@ impl Frailty {
         let (m, s) = params::reference_fi(age);
         let (mu, sigma) = lognormal(m, s);
         let cap = f64::from(self.n_max);
-        normal_grid(121).map(move |(x, w)| {
-            (((mu + sigma * x).exp() * f64::from(items::N)).min(cap), w)
-        })
+        normal_grid(121)
+            .map(move |(x, w)| (((mu + sigma * x).exp() * f64::from(items::N)).min(cap), w))
     }
 
     fn build_tables(&mut self) {
@@ -531,7 +538,11 @@ impl Frailty {
     /// Certification level (1–7) for a care-need score.
     #[inline]
     pub fn level_for_score(&self, score: f64) -> u8 {
-        1 + self.level_thresholds.iter().filter(|&&t| score >= t).count() as u8
+        1 + self
+            .level_thresholds
+            .iter()
+            .filter(|&&t| score >= t)
+            .count() as u8
     }
 
     pub fn level_thresholds(&self) -> &[f64; 6] {
@@ -696,11 +707,7 @@ impl Frailty {
             (prm.cert_log_rate
                 + prm.cert_per_year * (age - 80.0)
                 + prm.cert_per_deficit * -8.0
-                + if social {
-                    prm.cert_social_hr.ln()
-                } else {
-                    0.0
-                })
+                + if social { prm.cert_social_hr.ln() } else { 0.0 })
             .exp()
         } else {
             0.0

@@ -185,7 +185,13 @@ pub const CERTIFIED_MILLIONS: [f64; 6] = [0.20, 0.51, 0.84, 1.44, 1.86, 1.96];
 /// Certified people aged 65+ by level (要支援1, 2, 要介護1-5), FY2022 year end, M+F summed
 /// (MHLW 介護保険事業状況報告 [V S33]).
 pub const LEVEL_COUNTS: [f64; 7] = [
-    972_852.0, 940_039.0, 1_424_784.0, 1_133_865.0, 901_502.0, 869_867.0, 571_435.0,
+    972_852.0,
+    940_039.0,
+    1_424_784.0,
+    1_133_865.0,
+    901_502.0,
+    869_867.0,
+    571_435.0,
 ];
 /// Share of certified people in a care facility by care level 1-5 [D]: facility-service
 /// recipients by level, May 2022 (介護給付費等実態統計月報 令和4年5月審査分 表2 [V]:
