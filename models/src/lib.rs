@@ -1,13 +1,14 @@
 //! healthtwin's disease models: one module per process, each a set of pure functions of
 //! patient state and named, sourced parameters; the engine owns time, randomness and
-//! parallelism. This release holds background mortality (the MHLW 2024 life table) and
-//! type 2 diabetes ([`diabetes`]); the cardiovascular and frailty modules plug into
-//! [`HealthModel`] the same way.
+//! parallelism. This release holds background mortality (the MHLW 2024 life table), type 2
+//! diabetes ([`diabetes`]) and frailty with long-term care ([`frailty`]); the cardiovascular
+//! module plugs into [`HealthModel`] the same way.
 //!
 //! Must never: do IO at run time (data is embedded), print, or draw random numbers except
 //! through the engine's keyed streams.
 
 pub mod diabetes;
+pub mod frailty;
 pub mod mortality;
 pub mod params;
 
@@ -15,6 +16,8 @@ use diabetes::params::DiabetesParams;
 use diabetes::{Diabetes, DmState, HasDm};
 use engine::observe::{MetricDef, Recorder};
 use engine::{Baseline, Model, Patient, RunKey, StepCtx, MAX_CAUSES};
+use frailty::params::FrailtyParams;
+use frailty::{FrState, Frailty, HasFrailty};
 use mortality::LifeTable;
 use params::{Param, ParamSet};
 
@@ -25,6 +28,7 @@ pub struct HealthModel {
     params: ParamSet,
     background_hr: f64,
     diabetes: Diabetes,
+    frailty: Frailty,
 }
 
 /// Per-person state of the coupled model: one part per disease module. Each module's
@@ -32,6 +36,7 @@ pub struct HealthModel {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PersonState {
     pub dm: DmState,
+    pub fr: FrState,
 }
 
 impl HasDm for PersonState {
@@ -45,9 +50,20 @@ impl HasDm for PersonState {
     }
 }
 
+impl HasFrailty for PersonState {
+    #[inline]
+    fn fr(&self) -> &FrState {
+        &self.fr
+    }
+    #[inline]
+    fn fr_mut(&mut self) -> &mut FrState {
+        &mut self.fr
+    }
+}
+
 /// Causes of death, in output order: the life table's rate (net of the conditions modelled
-/// explicitly) and the excess mortality of diabetes.
-pub const CAUSES: [&str; 2] = ["background", "diabetes"];
+/// explicitly), the excess mortality of diabetes and the excess of the frailty index.
+pub const CAUSES: [&str; 3] = ["background", "diabetes", "frailty"];
 
 impl HealthModel {
     pub fn new(life_table: LifeTable) -> Self {
@@ -59,19 +75,29 @@ impl HealthModel {
             range: (0.0, 10.0),
         }];
         all.extend(DiabetesParams::params());
+        all.extend(FrailtyParams::params());
         let params = ParamSet::new(all);
         let diabetes =
             Diabetes::new(DiabetesParams::from_set(&params).expect("defaults are complete"));
+        let frailty = Frailty::new(
+            FrailtyParams::from_set(&params).expect("defaults are complete"),
+            diabetes::metric::COUNT,
+        );
         HealthModel {
             life_table,
             background_hr: 1.0,
             params,
             diabetes,
+            frailty,
         }
     }
 
     pub fn diabetes(&self) -> &Diabetes {
         &self.diabetes
+    }
+
+    pub fn frailty(&self) -> &Frailty {
+        &self.frailty
     }
 
     pub fn params(&self) -> &ParamSet {
@@ -83,6 +109,13 @@ impl HealthModel {
         self.params.set(name, value)?;
         self.background_hr = self.params.get("mortality.background.hazard_ratio")?;
         self.diabetes = Diabetes::new(DiabetesParams::from_set(&self.params)?);
+        if name.starts_with("fr.") {
+            // The frailty tables take milliseconds to build: only when a frailty number moved.
+            self.frailty = Frailty::new(
+                FrailtyParams::from_set(&self.params)?,
+                diabetes::metric::COUNT,
+            );
+        }
         Ok(())
     }
 
@@ -119,12 +152,15 @@ impl Model for HealthModel {
     }
 
     fn metrics(&self) -> Vec<MetricDef> {
-        diabetes::metric_defs()
+        let mut m = diabetes::metric_defs();
+        m.extend(frailty::metric_defs());
+        m
     }
 
     fn init(&self, run: RunKey, baseline: &Baseline) -> Self::State {
         PersonState {
             dm: self.diabetes.init(run, baseline),
+            fr: self.frailty.init(run, baseline),
         }
     }
 
@@ -141,11 +177,14 @@ impl Model for HealthModel {
     #[inline]
     fn events(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
         self.diabetes.events(ctx, p, rec);
+        self.frailty.events(ctx, p, rec);
     }
 
     /// Background hazard from the life table, divided by the population's expected hazard
     /// ratio of the modelled conditions so the population total stays the life table's; each
-    /// condition's excess is its own cause (docs/model.md).
+    /// condition's excess is its own cause (docs/model.md). The ratios multiply (diabetes and
+    /// the FI act independently), so the population expectation is taken as the product of
+    /// the two expectations.
     #[inline]
     fn mortality_hazards(
         &self,
@@ -156,14 +195,18 @@ impl Model for HealthModel {
         // Age at the middle of the step selects the life-table row.
         let age = p.age_years + 0.5 * ctx.dt_years;
         let mu = self.background_hr * self.life_table.hazard(p.sex(), age)
-            / self.diabetes.population_hazard_ratio(p.sex().index(), age);
+            / (self.diabetes.population_hazard_ratio(p.sex().index(), age)
+                * self.frailty.population_hazard_ratio(age));
+        let hr_dm = self.diabetes.hazard_ratio(p);
         hazards[0] = mu;
-        hazards[1] = mu * (self.diabetes.hazard_ratio(p) - 1.0);
+        hazards[1] = mu * (hr_dm - 1.0);
+        hazards[2] = mu * hr_dm * (self.frailty.hazard_ratio(p) - 1.0);
     }
 
     #[inline]
     fn census(&self, p: &Patient<PersonState>, rec: &mut Recorder) {
         self.diabetes.census(p, rec);
+        self.frailty.census(p, rec);
     }
 }
 

@@ -55,9 +55,14 @@ fn death_times(model: &HealthModel, people: &[Baseline], seed: u64, years: u32) 
 fn simulated_life_expectancy_at_65_matches_the_life_table() {
     // The cohort here is a single covariate profile without diabetes, which (rightly) lives
     // longer than the life table's mixed population once diabetes carries excess mortality;
-    // the diabetes hazard ratios are set to 1 to test the background method alone.
+    // the diabetes and frailty-index hazard ratios are set to 1 to test the background
+    // method alone.
     let mut model = HealthModel::new(LifeTable::mhlw_2024());
-    for name in ["dm.mortality.hr_male", "dm.mortality.hr_female"] {
+    for name in [
+        "dm.mortality.hr_male",
+        "dm.mortality.hr_female",
+        "fr.mortality.hr_per_0.01_fi",
+    ] {
         model.set_param(name, 1.0).unwrap();
     }
     // MHLW 2024 abridged life table: e65 = 19.47 (men), 24.38 (women). 40,000 people give a
