@@ -7,6 +7,7 @@
 //! Must never: do IO at run time (data is embedded), print, or draw random numbers except
 //! through the engine's keyed streams.
 
+pub mod cvd;
 pub mod diabetes;
 pub mod mortality;
 pub mod params;
