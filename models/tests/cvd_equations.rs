@@ -435,3 +435,772 @@ fn implausible_values_are_errors_and_out_of_range_ages_are_warnings() {
         hazard::constant_hazard(0.1, 10.0),
     );
 }
+
+// ------------------------------------------------------------------------------------
+// Pooled Cohort Equations (§1.1)
+// ------------------------------------------------------------------------------------
+
+/// Goff 2014 Table A's example: age 55, TC 213, HDL 50, SBP 120 untreated, non-smoker,
+/// no diabetes; in the order African American woman, white woman, African American man,
+/// white man.
+fn goff_example() -> [RiskInput; 4] {
+    let base = |sex, ethnicity| RiskInput {
+        ethnicity,
+        ..person(sex, 55.0, 120.0, 213.0, 50.0)
+    };
+    [
+        base(Sex::Female, Ethnicity::BlackAfrican),
+        base(Sex::Female, Ethnicity::WhiteOrNotStated),
+        base(Sex::Male, Ethnicity::BlackCaribbean),
+        base(Sex::Male, Ethnicity::WhiteOrNotStated),
+    ]
+}
+
+fn check_pce(what: &str, people: [RiskInput; 4], expected_pct: [f64; 4], tol_pct: f64) {
+    let groups = ["AA woman", "white woman", "AA man", "white man"];
+    for ((x, pct), group) in people.iter().zip(expected_pct).zip(groups) {
+        let got = Equation::PooledCohort.risk(x).unwrap();
+        check_pct(&format!("PCE {what}, {group}"), got, pct, tol_pct);
+    }
+}
+
+#[test]
+fn pooled_cohort_worked_examples() {
+    let base = goff_example();
+    // [V] bcjaeger/PooledCohort tests, rounded to 0.1 %.
+    check_pce("Goff example", base, [3.0, 2.1, 6.1, 5.4], 0.05);
+    // [C] unrounded.
+    check_pce("Goff example", base, [3.03, 2.05, 6.07, 5.38], 0.005);
+    // [V] same test file: treated, and smoker variants (rounded to 0.1 %).
+    let treated = base.map(|x| RiskInput {
+        bp_treated: true,
+        ..x
+    });
+    check_pce("BP treated", treated, [4.6, 2.8, 9.9, 6.3], 0.05);
+    let smoker = base.map(|x| RiskInput { smoker: true, ..x });
+    check_pce("smoker", smoker, [5.9, 5.0, 10.3, 10.0], 0.05);
+    // [V] vcastro/CVrisk tests: SBP 140, to 0.01 %.
+    let sbp140 = base.map(|x| RiskInput {
+        sbp_mmhg: 140.0,
+        ..x
+    });
+    check_pce("SBP 140", sbp140, [5.08, 2.76, 7.95, 7.01], 0.005);
+    // [V] white man 54, smoker, TC 170, HDL 50, SBP 157 untreated, diabetes → 20.8 %
+    // ([C] 20.85).
+    let wm = RiskInput {
+        smoker: true,
+        diabetes: true,
+        ..person(Sex::Male, 54.0, 157.0, 170.0, 50.0)
+    };
+    check_pct(
+        "PCE WM54",
+        Equation::PooledCohort.risk(&wm).unwrap(),
+        20.8,
+        0.05,
+    );
+    // Goff's printed Table A gives 5.3 % for the white man (a rounded sum, [M] in the notes);
+    // the coefficients give 5.38, which the independent R tests round to 5.4.
+}
+
+// ------------------------------------------------------------------------------------
+// Framingham 2008 (§1.2)
+// ------------------------------------------------------------------------------------
+
+#[test]
+fn framingham_worked_examples() {
+    // [V] vcastro/CVrisk tests (and [C] identical).
+    let m = person(Sex::Male, 55.0, 140.0, 213.0, 50.0);
+    check_pct(
+        "FRS M55",
+        Equation::Framingham.risk(&m).unwrap(),
+        13.53,
+        0.005,
+    );
+    let f = RiskInput {
+        bp_treated: true,
+        ..person(Sex::Female, 45.0, 125.0, 200.0, 50.0)
+    };
+    check_pct(
+        "FRS F45",
+        Equation::Framingham.risk(&f).unwrap(),
+        4.68,
+        0.005,
+    );
+    // [C] woman 61, TC 180, HDL 47, SBP 124 treated, smoker → 13.81 %.
+    let f61 = RiskInput {
+        bp_treated: true,
+        smoker: true,
+        ..person(Sex::Female, 61.0, 124.0, 180.0, 47.0)
+    };
+    check_pct(
+        "FRS F61",
+        Equation::Framingham.risk(&f61).unwrap(),
+        13.81,
+        0.005,
+    );
+}
+
+// ------------------------------------------------------------------------------------
+// PREVENT base (§1.3)
+// ------------------------------------------------------------------------------------
+
+#[test]
+fn prevent_worked_examples() {
+    // [V] Khan 2024 Table S12 example, as tested in bcjaeger/PooledCohort: 50 y, TC 200,
+    // HDL 45, SBP 160 treated, diabetes, non-smoker, BMI 35, eGFR 90, no statin →
+    // 0.1468 (woman) / 0.1632 (man), given to 4 decimals.
+    for (sex, expected) in [(Sex::Female, 0.1468), (Sex::Male, 0.1632)] {
+        let x = RiskInput {
+            bp_treated: true,
+            diabetes: true,
+            bmi_kg_m2: 35.0,
+            egfr_ml_min: 90.0,
+            ..person(sex, 50.0, 160.0, 200.0, 45.0)
+        };
+        let got = Equation::Prevent.risk(&x).unwrap();
+        assert!((got - expected).abs() <= 5e-5, "{sex:?}: {got}");
+    }
+    // [V] the paper's text example (quoted in a PREVENT implementation): woman 50, TC 240,
+    // HDL 55, treated SBP 160, no diabetes, eGFR 90, BMI 35 → 5.4 % ([C] 5.43).
+    let f = RiskInput {
+        bp_treated: true,
+        bmi_kg_m2: 35.0,
+        egfr_ml_min: 90.0,
+        ..person(Sex::Female, 50.0, 160.0, 240.0, 55.0)
+    };
+    check_pct(
+        "PREVENT text",
+        Equation::Prevent.risk(&f).unwrap(),
+        5.4,
+        0.05,
+    );
+    check_pct(
+        "PREVENT text",
+        Equation::Prevent.risk(&f).unwrap(),
+        5.43,
+        0.005,
+    );
+}
+
+// ------------------------------------------------------------------------------------
+// SCORE2 (§1.4)
+// ------------------------------------------------------------------------------------
+
+#[test]
+fn score2_worked_examples() {
+    use models::cvd::equations::MG_DL_PER_MMOL_L;
+    // 50 y, smoker, SBP 140, TC 5.5, HDL 1.3 mmol/L, no diabetes.
+    let x = |sex| RiskInput {
+        smoker: true,
+        ..person(
+            sex,
+            50.0,
+            140.0,
+            5.5 * MG_DL_PER_MMOL_L,
+            1.3 * MG_DL_PER_MMOL_L,
+        )
+    };
+    let risk = |sex, region| Equation::Score2(region).risk(&x(sex)).unwrap();
+    // [V] Keyoniq-techdev/nova_condition_risk_calculators README, low-risk region, 0.1 %.
+    check_pct(
+        "SCORE2 M low",
+        risk(Sex::Male, Score2Region::Low),
+        5.9,
+        0.05,
+    );
+    check_pct(
+        "SCORE2 F low",
+        risk(Sex::Female, Score2Region::Low),
+        4.2,
+        0.05,
+    );
+    // [C] every region, to 0.01 %.
+    let expected = [
+        (Score2Region::Low, 5.91, 4.22),
+        (Score2Region::Moderate, 7.56, 5.07),
+        (Score2Region::High, 8.12, 6.88),
+        (Score2Region::VeryHigh, 14.05, 13.70),
+    ];
+    for (region, m, f) in expected {
+        check_pct(region.name(), risk(Sex::Male, region), m, 0.005);
+        check_pct(region.name(), risk(Sex::Female, region), f, 0.005);
+    }
+}
+
+// ------------------------------------------------------------------------------------
+// UKPDS risk engine (§1.7)
+// ------------------------------------------------------------------------------------
+
+#[test]
+fn ukpds_engine_worked_examples() {
+    use models::cvd::equations::ukpds_engine;
+    // [C] a man at the equations' reference values, diagnosed at 55, 0 years ago, 10-year
+    // horizon: CHD 14.85 %, stroke 3.62 %. Each model has its own reference lipid ratio and
+    // SBP (CHD: ln ratio 1.59, SBP 135.7; stroke: ratio 5.11, SBP 135.5).
+    let reference = |sbp: f64, ratio: f64| RiskInput {
+        diabetes: true,
+        years_since_dm_dx: 0.0,
+        hba1c_pct: 6.72,
+        ..person(Sex::Male, 55.0, sbp, 50.0 * ratio, 50.0)
+    };
+    let chd = reference(135.7, 1.59f64.exp());
+    check_pct(
+        "UKPDS CHD",
+        Equation::UkpdsChd.risk(&chd).unwrap(),
+        14.85,
+        0.005,
+    );
+    let stroke = reference(135.5, 5.11);
+    check_pct(
+        "UKPDS stroke",
+        Equation::UkpdsStroke.risk(&stroke).unwrap(),
+        3.62,
+        0.005,
+    );
+    // At the reference values q is the intercept.
+    assert!((ukpds_engine::chd_q(&chd) - 0.0112).abs() < 1e-15);
+    assert!((ukpds_engine::stroke_q(&stroke) - 0.00186).abs() < 1e-15);
+    // [C] diagnosed at 50, 5 years ago, smoker, HbA1c 8, SBP 150, ratio 5 → CHD 28.9 %.
+    let x = RiskInput {
+        diabetes: true,
+        years_since_dm_dx: 5.0,
+        hba1c_pct: 8.0,
+        smoker: true,
+        ..person(Sex::Male, 55.0, 150.0, 250.0, 50.0)
+    };
+    check_pct(
+        "UKPDS CHD 2",
+        Equation::UkpdsChd.risk(&x).unwrap(),
+        28.9,
+        0.05,
+    );
+    // Not for people without diabetes.
+    let no_dm = RiskInput {
+        diabetes: false,
+        ..x
+    };
+    assert!(matches!(
+        Equation::UkpdsChd.risk(&no_dm),
+        Err(OutOfRange::NotApplicable(_))
+    ));
+}
+
+// ------------------------------------------------------------------------------------
+// QRISK3 (§1.5)
+// ------------------------------------------------------------------------------------
+
+/// sisuhealthgroup/qrisk3 `src/qrisk3.test.js`: non-smoker, no diabetes, SBP 120, BMI
+/// 70/1.7², no conditions; the TC/HDL ratio set through TC with HDL 50 mg/dL.
+fn qrisk_person(
+    age: f64,
+    sex: Sex,
+    ethnicity: Ethnicity,
+    ratio: f64,
+    sbp_sd: f64,
+    town: f64,
+) -> RiskInput {
+    let mut x = RiskInput {
+        ethnicity,
+        bmi_kg_m2: 70.0 / (1.7 * 1.7),
+        ..person(sex, age, 120.0, 50.0 * ratio, 50.0)
+    };
+    x.qrisk.sbp_sd_mmhg = sbp_sd;
+    x.qrisk.townsend = town;
+    x
+}
+
+#[test]
+fn qrisk3_worked_examples() {
+    use Ethnicity::*;
+    let risk = |x: &RiskInput| Equation::Qrisk3.risk(x).unwrap();
+    // [V] to 2 decimals (jest toBeCloseTo(…, 2): |Δ| < 0.005).
+    let f75 = qrisk_person(75.0, Sex::Female, WhiteOrNotStated, 4.0, 10.0, 0.0);
+    check_pct("QRISK3 F75", risk(&f75), 18.11, 0.005);
+    let m75 = qrisk_person(75.0, Sex::Male, WhiteOrNotStated, 4.0, 10.0, 0.0);
+    check_pct("QRISK3 M75", risk(&m75), 24.59, 0.005);
+    // [V] rounded to 1 decimal.
+    let one_decimal = [
+        (75.0, Sex::Male, WhiteOrNotStated, 4.0, 24.6),
+        (65.0, Sex::Male, WhiteOrNotStated, 4.0, 12.7),
+        (55.0, Sex::Male, WhiteOrNotStated, 8.0, 11.7),
+        (35.0, Sex::Male, WhiteOrNotStated, 3.5, 0.6),
+        (75.0, Sex::Female, WhiteOrNotStated, 4.0, 18.1),
+        (65.0, Sex::Female, WhiteOrNotStated, 4.0, 8.0),
+        (55.0, Sex::Female, WhiteOrNotStated, 8.0, 6.1),
+        (35.0, Sex::Female, WhiteOrNotStated, 3.5, 0.4),
+        (75.0, Sex::Male, Indian, 4.0, 31.1),
+        (65.0, Sex::Male, Pakistani, 4.0, 19.5),
+        (55.0, Sex::Male, Bangladeshi, 8.0, 19.1),
+        (35.0, Sex::Male, Chinese, 3.5, 0.4),
+        (75.0, Sex::Female, Indian, 4.0, 23.2),
+        (65.0, Sex::Female, Pakistani, 4.0, 13.7),
+        (55.0, Sex::Female, Bangladeshi, 8.0, 8.1),
+        (35.0, Sex::Female, Chinese, 3.5, 0.3),
+    ];
+    for (age, sex, eth, ratio, pct) in one_decimal {
+        let x = qrisk_person(age, sex, eth, ratio, 10.0, 0.0);
+        check_pct(
+            &format!("QRISK3 {age} {sex:?} {eth:?}"),
+            risk(&x),
+            pct,
+            0.05,
+        );
+    }
+    // [V] Townsend cases (SBP SD 0, ratio 4), to the nearest whole percent as the source
+    // tests them (toBeCloseTo(…, 0): |Δ| < 0.5).
+    let townsend = [
+        (45.0, Sex::Female, WhiteOrNotStated, 1.297155 - 0.9, 1.3),
+        (45.0, Sex::Female, WhiteOrNotStated, 6.8937 - 0.9, 1.9),
+        (45.0, Sex::Female, Pakistani, 2.2624 - 0.9, 2.3),
+        (45.0, Sex::Male, Indian, 6.8937 - 0.9, 3.5),
+        (75.0, Sex::Male, Indian, 6.8937 - 0.9, 30.2),
+    ];
+    for (age, sex, eth, town, pct) in townsend {
+        let x = qrisk_person(age, sex, eth, 4.0, 0.0, town);
+        check_pct(&format!("QRISK3 Townsend {town}"), risk(&x), pct, 0.5);
+    }
+}
+
+// ------------------------------------------------------------------------------------
+// Properties
+// ------------------------------------------------------------------------------------
+
+mod properties {
+    use super::*;
+    use models::cvd::equations::{Field, SmokingCategory};
+    use models::diabetes::ukpds_om2::{self, Om2Covariates};
+    use proptest::prelude::*;
+
+    fn any_ethnicity() -> impl Strategy<Value = Ethnicity> {
+        proptest::sample::select(Ethnicity::ALL.to_vec())
+    }
+
+    fn any_sex() -> impl Strategy<Value = Sex> {
+        prop_oneof![Just(Sex::Male), Just(Sex::Female)]
+    }
+
+    fn plausible(field: Field) -> std::ops::RangeInclusive<f64> {
+        let (lo, hi) = field.plausible();
+        lo..=hi
+    }
+
+    /// Anything the checked API accepts as plausible, every flag free.
+    fn any_person() -> impl Strategy<Value = RiskInput> {
+        (
+            (
+                any_sex(),
+                plausible(Field::Age),
+                plausible(Field::Sbp),
+                plausible(Field::Dbp),
+            ),
+            (
+                plausible(Field::Tc),
+                plausible(Field::Hdl),
+                plausible(Field::Ldl),
+                plausible(Field::Bmi),
+                plausible(Field::Egfr),
+                plausible(Field::Hba1c),
+                0.0..=60.0f64,
+            ),
+            proptest::collection::vec(any::<bool>(), 20),
+            (
+                any_ethnicity(),
+                plausible(Field::Townsend),
+                plausible(Field::SbpSd),
+            ),
+        )
+            .prop_map(
+                |(
+                    (sex, age, sbp, dbp),
+                    (tc, hdl, ldl, bmi, egfr, a1c, dur),
+                    f,
+                    (eth, town, sd),
+                )| {
+                    let mut x = RiskInput {
+                        sbp_mmhg: sbp,
+                        dbp_mmhg: dbp,
+                        tc_mg_dl: tc,
+                        hdl_mg_dl: hdl,
+                        ldl_mg_dl: ldl,
+                        bmi_kg_m2: bmi,
+                        egfr_ml_min: egfr,
+                        hba1c_pct: a1c,
+                        years_since_dm_dx: dur,
+                        diabetes: f[0],
+                        smoker: f[1],
+                        bp_treated: f[2],
+                        statin: f[3],
+                        proteinuria: f[4],
+                        regular_exercise: f[5],
+                        atrial_fibrillation: f[6],
+                        ethnicity: eth,
+                        ..RiskInput::new(sex, age)
+                    };
+                    let q = &mut x.qrisk;
+                    q.type1_diabetes = f[7];
+                    q.family_history_chd = f[8];
+                    q.ckd_3_to_5 = f[9];
+                    q.migraine = f[10];
+                    q.rheumatoid_arthritis = f[11];
+                    q.systemic_lupus = f[12];
+                    q.severe_mental_illness = f[13];
+                    q.atypical_antipsychotic = f[14];
+                    q.corticosteroids = f[15];
+                    q.erectile_dysfunction = f[16];
+                    q.townsend = town;
+                    q.sbp_sd_mmhg = sd;
+                    q.smoking = if f[17] {
+                        Some(SmokingCategory::Ex)
+                    } else {
+                        None
+                    };
+                    x
+                },
+            )
+    }
+
+    /// A person inside the derivation ranges of the Western equations and with a moderate
+    /// burden of the risk factors that interact with age, where the monotonicity properties
+    /// are claimed: age 40–79, SBP 110–160, HDL 45–100 and non-HDL 60–190 mg/dL (TC/HDL
+    /// ≤ 5.2), eGFR 60–120, none of QRISK3's rarer conditions.
+    fn typical_person() -> impl Strategy<Value = RiskInput> {
+        (
+            (any_sex(), 40.0..79.0f64, 110.0..160.0f64, 60.0..100.0f64),
+            (
+                45.0..100.0f64,
+                60.0..190.0f64,
+                70.0..200.0f64,
+                18.5..35.0f64,
+                60.0..120.0f64,
+            ),
+            (5.0..10.0f64, 0.0..15.0f64),
+            proptest::collection::vec(any::<bool>(), 7),
+            prop_oneof![
+                Just(Ethnicity::WhiteOrNotStated),
+                Just(Ethnicity::BlackAfrican),
+                Just(Ethnicity::Chinese)
+            ],
+        )
+            .prop_map(
+                |((sex, age, sbp, dbp), (hdl, non_hdl, ldl, bmi, egfr), (a1c, dur), f, eth)| {
+                    RiskInput {
+                        sbp_mmhg: sbp,
+                        dbp_mmhg: dbp,
+                        tc_mg_dl: hdl + non_hdl,
+                        hdl_mg_dl: hdl,
+                        ldl_mg_dl: ldl,
+                        bmi_kg_m2: bmi,
+                        egfr_ml_min: egfr,
+                        hba1c_pct: a1c,
+                        years_since_dm_dx: dur,
+                        diabetes: f[0],
+                        smoker: f[1],
+                        bp_treated: f[2],
+                        statin: f[3],
+                        proteinuria: f[4],
+                        regular_exercise: f[5],
+                        atrial_fibrillation: f[6],
+                        ethnicity: eth,
+                        ..RiskInput::new(sex, age)
+                    }
+                },
+            )
+    }
+
+    /// Whether `eq` claims monotonicity for this person and this change (the exceptions
+    /// are documented in docs/model.md and shown in `documented_exceptions`).
+    fn applicable(eq: Equation, x: &RiskInput) -> bool {
+        match eq {
+            // The engine is for people with type 2 diabetes.
+            Equation::UkpdsChd | Equation::UkpdsStroke => x.diabetes,
+            _ => true,
+        }
+    }
+
+    fn risk(eq: Equation, x: &RiskInput) -> f64 {
+        eq.risk_unchecked(x)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn risks_are_probabilities(x in any_person()) {
+            for eq in Equation::ALL {
+                let r = risk(eq, &x);
+                prop_assert!((0.0..=1.0).contains(&r), "{}: {r} for {x:?}", eq.name());
+                // The checked call never panics; when it accepts, it returns the same number.
+                if let Ok(checked) = eq.risk(&x) {
+                    prop_assert_eq!(checked, r);
+                }
+            }
+        }
+
+        #[test]
+        fn missing_inputs_are_errors_not_numbers(x in any_person(), which in 0usize..6) {
+            let field = [Field::Sbp, Field::Tc, Field::Hdl, Field::Bmi, Field::Egfr, Field::Dbp][which];
+            let mut y = x;
+            match field {
+                Field::Sbp => y.sbp_mmhg = f64::NAN,
+                Field::Tc => y.tc_mg_dl = f64::NAN,
+                Field::Hdl => y.hdl_mg_dl = f64::NAN,
+                Field::Bmi => y.bmi_kg_m2 = f64::NAN,
+                Field::Egfr => y.egfr_ml_min = f64::NAN,
+                _ => y.dbp_mmhg = f64::NAN,
+            }
+            for eq in Equation::ALL {
+                if eq.required().contains(&field) {
+                    prop_assert_eq!(eq.risk(&y), Err(OutOfRange::Missing { field }));
+                }
+            }
+        }
+
+        #[test]
+        fn risk_rises_with_sbp(x in typical_person(), rise in 0.0..40.0f64) {
+            let higher = RiskInput { sbp_mmhg: x.sbp_mmhg + rise, ..x };
+            for eq in Equation::ALL {
+                // JALS scores treated grade III below treated grade II (as published).
+                if !applicable(eq, &x) || (eq == Equation::Jals && x.bp_treated) {
+                    continue;
+                }
+                prop_assert!(
+                    risk(eq, &higher) >= risk(eq, &x) * (1.0 - 1e-12),
+                    "{}: {} → {}", eq.name(), risk(eq, &x), risk(eq, &higher)
+                );
+            }
+        }
+
+        #[test]
+        fn risk_rises_with_age(x in typical_person(), older in 0.0..10.0f64) {
+            let y = RiskInput { age_years: (x.age_years + older).min(79.0), ..x };
+            for eq in Equation::ALL {
+                // PCE: only non-smokers; QRISK3: only without AF (see documented_exceptions).
+                if !applicable(eq, &x)
+                    || (eq == Equation::PooledCohort && x.smoker)
+                    || (eq == Equation::Qrisk3 && x.atrial_fibrillation)
+                {
+                    continue;
+                }
+                prop_assert!(
+                    risk(eq, &y) >= risk(eq, &x) * (1.0 - 1e-12),
+                    "{}: {} at {} → {} at {}", eq.name(), risk(eq, &x), x.age_years, risk(eq, &y), y.age_years
+                );
+            }
+        }
+
+        #[test]
+        fn smoking_raises_risk(x in typical_person()) {
+            let non = RiskInput { smoker: false, ..x };
+            let smoker = RiskInput { smoker: true, ..x };
+            for eq in Equation::ALL {
+                // PCE white men: the smoking effect 7.837 − 1.795·ln(age) turns negative at
+                // 78.6 years.
+                let pce_old = eq == Equation::PooledCohort && x.age_years >= 78.5;
+                // JALS adds 9 points but the table is clipped; Suita and the other scores
+                // are strictly additive.
+                if !applicable(eq, &x) || pce_old {
+                    continue;
+                }
+                prop_assert!(
+                    risk(eq, &smoker) >= risk(eq, &non),
+                    "{}: {} → {}", eq.name(), risk(eq, &non), risk(eq, &smoker)
+                );
+            }
+        }
+
+        #[test]
+        fn constant_hazard_round_trips(x in typical_person()) {
+            for eq in Equation::ALL {
+                let r = risk(eq, &x);
+                let h_years = eq.horizon_years();
+                for steps_per_year in [12u32, 4, 1] {
+                    let dt = 1.0 / f64::from(steps_per_year);
+                    let n = (h_years * f64::from(steps_per_year)).round() as usize;
+                    let p = hazard::step_probability_from_risk(r, h_years, dt);
+                    let total = hazard::cumulative_probability(std::iter::repeat_n(p, n));
+                    prop_assert!((total - r).abs() <= 1e-12 + 1e-12 * r,
+                        "{} at {steps_per_year}/y: {total} vs {r}", eq.name());
+                }
+            }
+        }
+
+        #[test]
+        fn ukpds_annual_hazards_round_trip(x in typical_person(), horizon in 1u32..=20) {
+            let x = RiskInput { diabetes: true, ..x };
+            for (g, eq) in [
+                (hazard::UkpdsGeometric::chd(&x), Equation::UkpdsChd),
+                (hazard::UkpdsGeometric::stroke(&x), Equation::UkpdsStroke),
+            ] {
+                let h = f64::from(horizon);
+                for steps_per_year in [12u32, 4, 1] {
+                    let dt = 1.0 / f64::from(steps_per_year);
+                    let n = horizon * steps_per_year;
+                    // The hazard in force at the start of each step.
+                    let p = (0..n).map(|i| hazard::step_probability(g.hazard(f64::from(i) * dt), dt));
+                    let total = hazard::cumulative_probability(p);
+                    prop_assert!((total - g.risk(h)).abs() <= 1e-12, "{steps_per_year}/y");
+                }
+                if horizon == 10 {
+                    prop_assert!((g.risk(10.0) - risk(eq, &x)).abs() <= 1e-15);
+                }
+            }
+        }
+
+        #[test]
+        fn om2_steps_compound_to_the_annual_probability(
+            female in any::<bool>(),
+            age_dx in 30.0..70.0f64,
+            duration in 0.0..25.0f64,
+            hba1c in 5.5..11.0f64,
+            sbp in 10.0..18.0f64,
+            smoker in any::<bool>(),
+        ) {
+            let c = Om2Covariates {
+                female,
+                age_at_diagnosis_years: age_dx,
+                diabetes_duration_years: duration,
+                hba1c_pct: hba1c,
+                sbp_mmhg_div10: sbp,
+                smoker,
+                ldl_mmol_l_x10: 30.0,
+                hdl_mmol_l_x10: 12.0,
+                bmi_kg_m2: 28.0,
+                egfr_div10: 7.5,
+                heart_rate_bpm_div10: 7.5,
+                wbc_10e9_per_l: 7.0,
+                haemoglobin_g_dl: 14.0,
+                ..Default::default()
+            };
+            for eq in ukpds_om2::ALL_EQUATIONS {
+                let annual = ukpds_om2::annual_probability(eq, &c);
+                for steps_per_year in [12u32, 4, 1] {
+                    let dt = 1.0 / f64::from(steps_per_year);
+                    let p = (0..steps_per_year)
+                        .map(|i| hazard::om2_step_probability(eq, &c, f64::from(i) * dt, dt));
+                    let total = hazard::cumulative_probability(p);
+                    prop_assert!((total - annual).abs() <= 1e-12 + 1e-9 * annual,
+                        "{} at {steps_per_year}/y: {total} vs {annual}", eq.name);
+                }
+            }
+        }
+    }
+
+    /// The places where an equation's published form is not monotone, each shown once so
+    /// the documentation stays true.
+    #[test]
+    fn documented_exceptions() {
+        let base = person(Sex::Female, 40.0, 120.0, 260.0, 40.0);
+        // PCE white women: the (ln age)² and ln age × lipid terms make a smoker with high TC
+        // and low HDL less at risk at 45 than at 40.
+        let smoker40 = RiskInput {
+            smoker: true,
+            ..base
+        };
+        let smoker45 = RiskInput {
+            age_years: 45.0,
+            ..smoker40
+        };
+        assert!(risk(Equation::PooledCohort, &smoker45) < risk(Equation::PooledCohort, &smoker40));
+        // PCE white men: smoking lowers the risk from 78.6 years.
+        let wm79 = person(Sex::Male, 79.0, 130.0, 200.0, 50.0);
+        let wm79_smoker = RiskInput {
+            smoker: true,
+            ..wm79
+        };
+        assert!(risk(Equation::PooledCohort, &wm79_smoker) < risk(Equation::PooledCohort, &wm79));
+        // PREVENT: J-shaped in SBP, lowest at 110 mmHg.
+        let p = RiskInput {
+            egfr_ml_min: 90.0,
+            ..person(Sex::Male, 60.0, 90.0, 200.0, 50.0)
+        };
+        let p110 = RiskInput {
+            sbp_mmhg: 110.0,
+            ..p
+        };
+        assert!(risk(Equation::Prevent, &p110) < risk(Equation::Prevent, &p));
+        // JALS: treated grade III scores below treated grade II.
+        let j = RiskInput {
+            dbp_mmhg: 80.0,
+            bmi_kg_m2: 22.0,
+            egfr_ml_min: 75.0,
+            bp_treated: true,
+            ..person(Sex::Male, 65.0, 170.0, 200.0, 50.0)
+        };
+        let j185 = RiskInput {
+            sbp_mmhg: 185.0,
+            ..j
+        };
+        assert!(risk(Equation::Jals, &j185) < risk(Equation::Jals, &j));
+        // EPOCH-JAPAN: the ln age × ln SBP term turns the SBP effect negative after 82.7
+        // years, and the ln age × smoking term the smoking effect after 81.5.
+        let e = person(Sex::Male, 85.0, 130.0, 200.0, 50.0);
+        let e150 = RiskInput {
+            sbp_mmhg: 150.0,
+            ..e
+        };
+        assert!(risk(Equation::EpochJapan, &e150) < risk(Equation::EpochJapan, &e));
+        let e_smoker = RiskInput { smoker: true, ..e };
+        assert!(risk(Equation::EpochJapan, &e_smoker) < risk(Equation::EpochJapan, &e));
+        // QRISK3 women with AF: the AF × (age/10)^−2 term (19.9) outweighs the main age term
+        // at young ages, so risk falls from 40 to 48 (found by the age property test).
+        let q = RiskInput {
+            dbp_mmhg: 60.0,
+            bmi_kg_m2: 18.5,
+            diabetes: true,
+            bp_treated: true,
+            atrial_fibrillation: true,
+            ..person(Sex::Female, 40.0, 110.0, 67.5, 45.0)
+        };
+        let q48 = RiskInput {
+            age_years: 48.0,
+            ..q
+        };
+        assert!(risk(Equation::Qrisk3, &q48) < risk(Equation::Qrisk3, &q));
+        // ... and without AF it rises.
+        let no_af = RiskInput {
+            atrial_fibrillation: false,
+            ..q
+        };
+        let no_af48 = RiskInput {
+            age_years: 48.0,
+            ..no_af
+        };
+        assert!(risk(Equation::Qrisk3, &no_af48) > risk(Equation::Qrisk3, &no_af));
+        // PREVENT: the age × (diabetes, smoking, SBP, non-HDL) terms can outweigh the age
+        // term when all are high: a diabetic smoking woman with SBP 180 and non-HDL 256.
+        let pv = RiskInput {
+            egfr_ml_min: 90.0,
+            diabetes: true,
+            smoker: true,
+            ..person(Sex::Female, 40.0, 180.0, 320.0, 64.0)
+        };
+        let pv50 = RiskInput {
+            age_years: 50.0,
+            ..pv
+        };
+        assert!(risk(Equation::Prevent, &pv50) < risk(Equation::Prevent, &pv));
+        // ... EPOCH-JAPAN below those ages: both effects are positive.
+        let e70 = RiskInput {
+            age_years: 70.0,
+            ..e
+        };
+        assert!(
+            risk(
+                Equation::EpochJapan,
+                &RiskInput {
+                    sbp_mmhg: 150.0,
+                    ..e70
+                }
+            ) > risk(Equation::EpochJapan, &e70)
+        );
+        assert!(
+            risk(
+                Equation::EpochJapan,
+                &RiskInput {
+                    smoker: true,
+                    ..e70
+                }
+            ) > risk(Equation::EpochJapan, &e70)
+        );
+    }
+}

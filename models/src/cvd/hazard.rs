@@ -20,7 +20,7 @@
 //! its arguments; the caller decides when to refresh the hazard (once a year or when a risk
 //! factor changes) and caches it.
 
-use crate::diabetes::ukpds_om2::{interval_probability, Om2Covariates, Om2Equation};
+use crate::diabetes::ukpds_om2::{interval_probability, Form, Om2Covariates, Om2Equation};
 
 /// The constant hazard per year that yields risk `risk` over `horizon_years`:
 /// h = −ln(1 − R)/H. R = 1 gives +∞; R ≤ 0 gives 0.
@@ -113,9 +113,11 @@ impl UkpdsGeometric {
 }
 
 /// The probability of an OM2 event in a step of `dt_years` starting `elapsed_years` after
-/// the covariates `c` were recorded (its duration and age advanced by `elapsed_years`,
-/// risk factors held): exact for the Weibull and Gompertz equations, 1 − (1 − p)^dt for the
-/// logistic ones.
+/// the covariates `c` were recorded (risk factors held): for the Weibull and Gompertz
+/// equations, 1 − exp(H(t) − H(t + dt)) with duration and age advanced by `elapsed_years`,
+/// so the steps of a year compound exactly to the annual probability; for the logistic
+/// equations (ulcer, death in an event year), whose fitted probability belongs to the year
+/// as recorded, 1 − (1 − p)^dt with p that year's probability.
 #[inline]
 pub fn om2_step_probability(
     eq: &Om2Equation,
@@ -123,6 +125,9 @@ pub fn om2_step_probability(
     elapsed_years: f64,
     dt_years: f64,
 ) -> f64 {
+    if eq.form == Form::Logistic {
+        return interval_probability(eq, c, dt_years);
+    }
     let shifted = Om2Covariates {
         diabetes_duration_years: c.diabetes_duration_years + elapsed_years,
         ..*c

@@ -31,6 +31,7 @@ pub mod framingham;
 pub mod japan;
 pub mod pooled_cohort;
 pub mod prevent;
+pub mod qrisk3;
 pub mod score2;
 pub mod ukpds_engine;
 
@@ -382,8 +383,8 @@ pub enum Outcome {
     AscvdHisayama,
     /// Pooled Cohort: first non-fatal MI, CHD death, fatal or non-fatal stroke ("hard ASCVD").
     HardAscvd,
-    /// First stroke or coronary heart disease, fatal or not (Suita, Framingham, PREVENT's
-    /// outcome is wider: see [`Outcome::describe`]).
+    /// Total CVD, fatal or not; the components differ by equation
+    /// ([`Equation::outcome_detail`]).
     Cvd,
     /// Death from cardiovascular disease (EPOCH-JAPAN, JALS "all CVD").
     CvdDeath,
@@ -400,7 +401,7 @@ impl Outcome {
         match self {
             Outcome::AscvdHisayama => "ASCVD (CHD or atherothrombotic brain infarction)",
             Outcome::HardAscvd => "hard ASCVD (MI, CHD death, stroke)",
-            Outcome::Cvd => "CVD (stroke, CHD; Framingham/PREVENT also HF, PAD)",
+            Outcome::Cvd => "total CVD",
             Outcome::CvdDeath => "CVD death",
             Outcome::FatalNonfatalCvd => "CVD death, non-fatal MI or stroke",
             Outcome::Chd => "CHD (fatal or non-fatal MI, sudden death)",
@@ -455,6 +456,8 @@ pub enum Equation {
     Prevent,
     /// SCORE2, 10 y, recalibrated to a European risk region (SCORE2 WG 2021).
     Score2(Score2Region),
+    /// QRISK3-2017, 10 y (Hippisley-Cox 2017).
+    Qrisk3,
     /// UKPDS risk engine CHD, 10 y (UKPDS 56, Stevens 2001).
     UkpdsChd,
     /// UKPDS risk engine stroke, 10 y (UKPDS 60, Kothari 2002).
@@ -462,7 +465,7 @@ pub enum Equation {
 }
 
 impl Equation {
-    pub const ALL: [Equation; 13] = [
+    pub const ALL: [Equation; 14] = [
         Equation::Hisayama,
         Equation::Suita,
         Equation::Jals,
@@ -474,6 +477,7 @@ impl Equation {
         Equation::Score2(Score2Region::Moderate),
         Equation::Score2(Score2Region::High),
         Equation::Score2(Score2Region::VeryHigh),
+        Equation::Qrisk3,
         Equation::UkpdsChd,
         Equation::UkpdsStroke,
     ];
@@ -492,6 +496,7 @@ impl Equation {
             Equation::Score2(Score2Region::Moderate) => "score2-moderate",
             Equation::Score2(Score2Region::High) => "score2-high",
             Equation::Score2(Score2Region::VeryHigh) => "score2-very-high",
+            Equation::Qrisk3 => "qrisk3",
             Equation::UkpdsChd => "ukpds-chd",
             Equation::UkpdsStroke => "ukpds-stroke",
         }
@@ -513,6 +518,7 @@ impl Equation {
             Equation::Framingham => "Framingham general CVD (D'Agostino 2008)",
             Equation::Prevent => "PREVENT base, total CVD (Khan 2024)",
             Equation::Score2(_) => "SCORE2 (SCORE2 WG 2021)",
+            Equation::Qrisk3 => "QRISK3-2017 (Hippisley-Cox 2017)",
             Equation::UkpdsChd => "UKPDS risk engine CHD (Stevens 2001)",
             Equation::UkpdsStroke => "UKPDS risk engine stroke (Kothari 2002)",
         }
@@ -529,6 +535,7 @@ impl Equation {
             Equation::Framingham => "USA",
             Equation::Prevent => "USA",
             Equation::Score2(_) => "Europe",
+            Equation::Qrisk3 => "England",
             Equation::UkpdsChd | Equation::UkpdsStroke => "UK, newly diagnosed type 2 diabetes",
         }
     }
@@ -536,12 +543,30 @@ impl Equation {
     pub fn outcome(self) -> Outcome {
         match self {
             Equation::Hisayama => Outcome::AscvdHisayama,
-            Equation::Suita | Equation::Framingham | Equation::Prevent => Outcome::Cvd,
+            Equation::Suita | Equation::Framingham | Equation::Prevent | Equation::Qrisk3 => {
+                Outcome::Cvd
+            }
             Equation::Jals | Equation::EpochJapan => Outcome::CvdDeath,
             Equation::PooledCohort => Outcome::HardAscvd,
             Equation::Score2(_) => Outcome::FatalNonfatalCvd,
             Equation::UkpdsChd => Outcome::Chd,
             Equation::UkpdsStroke => Outcome::Stroke,
+        }
+    }
+
+    /// What exactly the equation counts as an event (its paper's definition, short).
+    pub fn outcome_detail(self) -> &'static str {
+        match self {
+            Equation::Hisayama => "first CHD or atherothrombotic brain infarction",
+            Equation::Suita => "first stroke or CHD",
+            Equation::Jals | Equation::EpochJapan => "death from cardiovascular disease",
+            Equation::PooledCohort => "first MI, CHD death or stroke (hard ASCVD)",
+            Equation::Framingham => "CHD, stroke, peripheral artery disease or heart failure",
+            Equation::Prevent => "ASCVD or heart failure",
+            Equation::Score2(_) => "CVD death, non-fatal MI or non-fatal stroke",
+            Equation::Qrisk3 => "CHD, ischaemic stroke or TIA",
+            Equation::UkpdsChd => "fatal or non-fatal MI, sudden death",
+            Equation::UkpdsStroke => "fatal or non-fatal stroke",
         }
     }
 
@@ -565,6 +590,7 @@ impl Equation {
                 &[Age, Sbp, Tc, Hdl]
             }
             Equation::Prevent => &[Age, Sbp, Tc, Hdl, Egfr],
+            Equation::Qrisk3 => &[Age, Sbp, Tc, Hdl, Bmi],
             Equation::UkpdsChd => &[Age, Sbp, Tc, Hdl, Hba1c, YearsSinceDmDx],
             Equation::UkpdsStroke => &[Age, Sbp, Tc, Hdl, YearsSinceDmDx],
         }
@@ -585,10 +611,12 @@ impl Equation {
             Equation::PooledCohort => (40.0, 79.0),
             // D'Agostino 2008: 30–74 [V].
             Equation::Framingham => (30.0, 74.0),
-            // Khan 2024: 30–79 [V].
+            // Khan 2024: 30–79 [V abstract; bcjaeger/PooledCohort accepts 30–80].
             Equation::Prevent => (30.0, 79.0),
             // SCORE2 2021: 40–69 (SCORE2-OP covers 70+) [V].
             Equation::Score2(_) => (40.0, 69.0),
+            // QRISK3: 25–84 [V cran/QRISK3 refuses other ages].
+            Equation::Qrisk3 => (25.0, 84.0),
             // UKPDS: the range applies to age at diagnosis (see ukpds_engine::warnings).
             Equation::UkpdsChd | Equation::UkpdsStroke => return None,
         })
@@ -610,6 +638,7 @@ impl Equation {
             Equation::Framingham => framingham::warnings(x, &mut out),
             Equation::Prevent => prevent::warnings(x, &mut out),
             Equation::Score2(_) => score2::warnings(x, &mut out),
+            Equation::Qrisk3 => qrisk3::warnings(x, &mut out),
             Equation::UkpdsChd | Equation::UkpdsStroke => ukpds_engine::warnings(x, &mut out),
         }
         out
@@ -676,7 +705,7 @@ impl Equation {
 
     /// Whether the equation reads [`QriskExtras`] (then its two numbers are range-checked).
     fn reads_qrisk_extras(self) -> bool {
-        false
+        self == Equation::Qrisk3
     }
 
     /// The risk over [`Equation::horizon_years`], as a fraction, after [`Equation::check`].
@@ -696,6 +725,7 @@ impl Equation {
             Equation::Framingham => framingham::cvd_10y(x),
             Equation::Prevent => prevent::cvd_10y(x),
             Equation::Score2(region) => score2::cvd_10y(x, region),
+            Equation::Qrisk3 => qrisk3::cvd_10y(x),
             Equation::UkpdsChd => ukpds_engine::chd_risk(x, 10.0),
             Equation::UkpdsStroke => ukpds_engine::stroke_risk(x, 10.0),
         }

@@ -128,8 +128,8 @@ pub fn cvd_10y(x: &RiskInput) -> f64 {
     1.0 / (1.0 + (-log_odds(x)).exp())
 }
 
-/// Khan 2024's accepted ranges: TC 130–320, HDL 20–100 mg/dL, SBP 90–200 mmHg, eGFR > 15
-/// (the PREVENT calculator) [V bcjaeger/PooledCohort input checks].
+/// PREVENT's accepted ranges: TC 130–320, HDL 20–100 mg/dL, SBP 90–200 mmHg, eGFR 15–140
+/// [V bcjaeger/PooledCohort `R/prevent.R` input bounds, which follow the PREVENT calculator].
 pub(super) fn warnings(x: &RiskInput, out: &mut Vec<Warning>) {
     push_range(out, Field::Tc, x.tc_mg_dl, 130.0, 320.0);
     push_range(out, Field::Hdl, x.hdl_mg_dl, 20.0, 100.0);
