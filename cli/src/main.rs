@@ -3,6 +3,7 @@
 //! (0 success, 1 failure while running, 2 bad input or usage).
 
 mod bench;
+mod risk;
 mod run;
 mod trial;
 
@@ -34,6 +35,9 @@ enum Command {
     /// Virtual trials: `trial dpp` replays the Diabetes Prevention Program's three arms.
     #[command(subcommand)]
     Trial(TrialCommand),
+    /// One person's published cardiovascular risk (10-year, or the equation's horizon)
+    /// under any implemented equation, Japanese and Western, side by side.
+    Risk(Box<risk::RiskArgs>),
 }
 
 #[derive(Subcommand)]
@@ -244,6 +248,7 @@ fn main() -> ExitCode {
         Command::Trial(TrialCommand::Dpp(args)) => {
             with_threads(args.threads, || trial::dpp(&args)).and_then(|r| r)
         }
+        Command::Risk(args) => risk::risk(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

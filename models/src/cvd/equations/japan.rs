@@ -318,8 +318,8 @@ pub(super) fn warnings(eq: Equation, x: &RiskInput, out: &mut Vec<Warning>) {
     if eq == Equation::Suita && x.bp_treated {
         // The Suita score has no treatment term: a treated person's measured pressure is
         // scored as is.
-        out.push(Warning::Assumed(
-            "treated blood pressure scored as measured (the Suita score has no treatment term)",
+        out.push(Warning::Caveat(
+            "the Suita score has no treatment term: treated blood pressure scored as measured",
         ));
     }
 }

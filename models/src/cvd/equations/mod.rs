@@ -357,6 +357,8 @@ pub enum Warning {
     },
     /// Something the equation needs was not given and a stated default was used.
     Assumed(&'static str),
+    /// A limitation of the equation for this person.
+    Caveat(&'static str),
 }
 
 impl fmt::Display for Warning {
@@ -372,6 +374,7 @@ impl fmt::Display for Warning {
                 "{field} {value} is outside the derivation range {lo}–{hi}: extrapolated"
             ),
             Warning::Assumed(what) => write!(f, "assumed {what}"),
+            Warning::Caveat(what) => f.write_str(what),
         }
     }
 }
@@ -536,7 +539,7 @@ impl Equation {
             Equation::Prevent => "USA",
             Equation::Score2(_) => "Europe",
             Equation::Qrisk3 => "England",
-            Equation::UkpdsChd | Equation::UkpdsStroke => "UK, newly diagnosed type 2 diabetes",
+            Equation::UkpdsChd | Equation::UkpdsStroke => "UK (UKPDS, type 2 diabetes)",
         }
     }
 
@@ -561,7 +564,7 @@ impl Equation {
             Equation::Suita => "first stroke or CHD",
             Equation::Jals | Equation::EpochJapan => "death from cardiovascular disease",
             Equation::PooledCohort => "first MI, CHD death or stroke (hard ASCVD)",
-            Equation::Framingham => "CHD, stroke, peripheral artery disease or heart failure",
+            Equation::Framingham => "CHD, stroke, PAD or heart failure",
             Equation::Prevent => "ASCVD or heart failure",
             Equation::Score2(_) => "CVD death, non-fatal MI or non-fatal stroke",
             Equation::Qrisk3 => "CHD, ischaemic stroke or TIA",
@@ -647,6 +650,17 @@ impl Equation {
     /// Hard checks only: every required input present and plausible, and the person one
     /// the equation is for.
     pub fn check(self, x: &RiskInput) -> Result<(), OutOfRange> {
+        let ukpds = matches!(self, Equation::UkpdsChd | Equation::UkpdsStroke);
+        if ukpds && !x.diabetes {
+            return Err(OutOfRange::NotApplicable(
+                "the UKPDS risk engine is for people with type 2 diabetes",
+            ));
+        }
+        if ukpds && x.qrisk.type1_diabetes {
+            return Err(OutOfRange::NotApplicable(
+                "the UKPDS risk engine is for type 2 diabetes, not type 1",
+            ));
+        }
         for &field in self.required() {
             let value = x.get(field);
             if value.is_nan() {
@@ -669,38 +683,26 @@ impl Equation {
                 hdl: x.hdl_mg_dl,
             });
         }
-        for field in [Field::Townsend, Field::SbpSd] {
-            let value = x.get(field);
-            let (lo, hi) = field.plausible();
-            if self.reads_qrisk_extras() && !value.is_nan() && !(lo..=hi).contains(&value) {
-                return Err(OutOfRange::Implausible {
-                    field,
-                    value,
-                    lo,
-                    hi,
-                });
+        if self.reads_qrisk_extras() {
+            for field in [Field::Townsend, Field::SbpSd] {
+                let value = x.get(field);
+                let (lo, hi) = field.plausible();
+                if !value.is_nan() && !(lo..=hi).contains(&value) {
+                    return Err(OutOfRange::Implausible {
+                        field,
+                        value,
+                        lo,
+                        hi,
+                    });
+                }
             }
         }
-        match self {
-            Equation::UkpdsChd | Equation::UkpdsStroke if !x.diabetes => {
-                Err(OutOfRange::NotApplicable(
-                    "the UKPDS risk engine is for people with type 2 diabetes",
-                ))
-            }
-            Equation::UkpdsChd | Equation::UkpdsStroke if x.qrisk.type1_diabetes => {
-                Err(OutOfRange::NotApplicable(
-                    "the UKPDS risk engine is for type 2 diabetes, not type 1",
-                ))
-            }
-            Equation::UkpdsChd | Equation::UkpdsStroke
-                if x.years_since_dm_dx > x.age_years - 18.0 =>
-            {
-                Err(OutOfRange::NotApplicable(
-                    "years since diabetes diagnosis put the diagnosis before age 18",
-                ))
-            }
-            _ => Ok(()),
+        if ukpds && x.years_since_dm_dx > x.age_years {
+            return Err(OutOfRange::NotApplicable(
+                "more years since diabetes diagnosis than years of age",
+            ));
         }
+        Ok(())
     }
 
     /// Whether the equation reads [`QriskExtras`] (then its two numbers are range-checked).

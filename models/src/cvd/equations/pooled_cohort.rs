@@ -158,8 +158,8 @@ pub(super) fn warnings(x: &RiskInput, out: &mut Vec<Warning>) {
     push_range(out, Field::Hdl, x.hdl_mg_dl, 20.0, 100.0);
     push_range(out, Field::Sbp, x.sbp_mmhg, 90.0, 200.0);
     if !x.ethnicity.is_black() && x.ethnicity != super::Ethnicity::WhiteOrNotStated {
-        out.push(Warning::Assumed(
-            "the white equations for a group other than white or African American (guideline advice; may misestimate)",
+        out.push(Warning::Caveat(
+            "white equations used for a group other than white or African American (guideline advice; may misestimate)",
         ));
     }
 }

@@ -419,8 +419,8 @@ pub fn cvd_10y(x: &RiskInput) -> f64 {
 pub(super) fn warnings(x: &RiskInput, out: &mut Vec<Warning>) {
     let ratio = x.tc_mg_dl / x.hdl_mg_dl;
     if !(1.0..=11.0).contains(&ratio) {
-        out.push(Warning::Assumed(
-            "a TC/HDL ratio outside 1–11, the range QRISK3 accepts: extrapolated",
+        out.push(Warning::Caveat(
+            "TC/HDL ratio outside 1–11, the range QRISK3 accepts: extrapolated",
         ));
     }
     push_range(out, Field::Sbp, x.sbp_mmhg, 70.0, 210.0);

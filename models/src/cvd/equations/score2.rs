@@ -104,8 +104,8 @@ pub fn cvd_10y(x: &RiskInput, region: Score2Region) -> f64 {
 /// TC 3–10 and HDL 0.5–3 mmol/L, not re-checked].
 pub(super) fn warnings(x: &RiskInput, out: &mut Vec<Warning>) {
     if x.diabetes {
-        out.push(Warning::Assumed(
-            "diabetes term of SCORE2 used; the ESC recommends SCORE2-Diabetes for people with diabetes",
+        out.push(Warning::Caveat(
+            "SCORE2 is for people without diabetes (the ESC uses SCORE2-Diabetes); its diabetes term applied",
         ));
     }
     push_range(out, Field::Sbp, x.sbp_mmhg, 100.0, 200.0);
