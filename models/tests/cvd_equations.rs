@@ -1209,3 +1209,40 @@ mod properties {
         );
     }
 }
+
+/// The ageing bias of re-evaluating a fixed-horizon risk every year (cvd::hazard module
+/// docs), on a hazard whose truth is known: Gompertz in age, h(a) = exp(α + g·a).
+#[test]
+fn midpoint_age_removes_most_of_the_ageing_bias() {
+    let horizon = 10.0;
+    for g in [0.04, 0.08, 0.12] {
+        let alpha = -9.0;
+        let h = |a: f64| (alpha + g * a).exp();
+        // The equation: 10-year risk from age a under that hazard.
+        let risk_10y = |a: f64| -(-(h(a + horizon) - h(a)) / g).exp_m1();
+        for age in [45.0, 60.0, 75.0] {
+            let naive = hazard::constant_hazard(risk_10y(age), horizon) / h(age);
+            let centred =
+                hazard::constant_hazard(risk_10y(hazard::midpoint_age(age, horizon)), horizon)
+                    / h(age);
+            // The exact ratios: average of e^(g·t) over the window, relative to t = 0.
+            let half = g * horizon / 2.0;
+            let expected_naive = (2.0 * half).exp_m1() / (2.0 * half);
+            let expected_centred = half.sinh() / half;
+            assert!(
+                (naive - expected_naive).abs() < 1e-9,
+                "g {g}: naive {naive}"
+            );
+            assert!(
+                (centred - expected_centred).abs() < 1e-9,
+                "g {g}: centred {centred}"
+            );
+            assert!(centred < naive);
+        }
+    }
+    // The figures quoted in the docs, at g = 0.08: ×1.53 (naive) vs +2.7 %.
+    let g: f64 = 0.08;
+    let half = g * 5.0;
+    assert!(((2.0 * half).exp_m1() / (2.0 * half) - 1.5319).abs() < 1e-4);
+    assert!((half.sinh() / half - 1.0269).abs() < 1e-4);
+}

@@ -16,6 +16,16 @@
 //!   Weibull and Gompertz equations give the exact probability over any interval
 //!   ([`om2_step_probability`]: 1 − exp(H(t) − H(t + dt)) with t advanced step by step).
 //!
+//! **Ageing inside a fixed-horizon risk.** An equation's 10-year risk at age a covers ages a
+//! to a + 10, so its constant hazard is the *average* hazard over that window, roughly the
+//! hazard at a + 5. A simulator that re-evaluates the equation every year at the current age
+//! and uses that constant hazard therefore runs about five years "old": for a hazard that
+//! grows by a factor e^g per year of age it overstates the current hazard by the factor
+//! (e^(gH) − 1)/(gH) (×1.53 at g = 0.08, a doubling every 8.7 years, H = 10). [`midpoint_age`] removes most of
+//! this: evaluate the equation at age a − H/2 (other risk factors as now); for a
+//! Gompertz-in-age hazard the error is then sinh(gH/2)/(gH/2) − 1 (+2.7 % at g = 0.08).
+//! The tests show both numbers.
+//!
 //! Must never: allocate, panic or draw random numbers. Every function is a pure function of
 //! its arguments; the caller decides when to refresh the hazard (once a year or when a risk
 //! factor changes) and caches it.
@@ -31,6 +41,15 @@ pub fn constant_hazard(risk: f64, horizon_years: f64) -> f64 {
     } else {
         -(-risk).ln_1p() / horizon_years
     }
+}
+
+/// The age at which to evaluate a fixed-horizon equation so that its constant hazard
+/// estimates the hazard at `age_years` rather than the average over the next
+/// `horizon_years`: the window's midpoint then falls on the current age (module docs).
+/// Ages below an equation's derivation range are extrapolations, as they are for any caller.
+#[inline]
+pub fn midpoint_age(age_years: f64, horizon_years: f64) -> f64 {
+    age_years - 0.5 * horizon_years
 }
 
 /// The probability of an event within a step of `dt_years` at a constant hazard
