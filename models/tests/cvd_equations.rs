@@ -498,8 +498,16 @@ fn pooled_cohort_worked_examples() {
         20.8,
         0.05,
     );
-    // Goff's printed Table A gives 5.3 % for the white man (a rounded sum, [M] in the notes);
-    // the coefficients give 5.38, which the independent R tests round to 5.4.
+    // Goff's text prints 5.3 % for the white man [V: the JACC version's Table A note]. That
+    // is what an individual sum of 60.69 gives (1 − 0.9144^exp(60.69 − 61.18) = 5.33 %); the
+    // coefficients as printed sum to 60.70 and give 5.38 %, which the independent R tests
+    // round to 5.4. The published 5.3 is the paper's rounding, not a different equation.
+    let wm = base[3];
+    let c = models::cvd::equations::pooled_cohort::WHITE_MEN;
+    let sum = models::cvd::equations::pooled_cohort::linear_predictor(&c, &wm);
+    assert!((sum - 60.70).abs() < 0.005, "{sum}");
+    let from_rounded_sum = 1.0 - c.s0.powf((60.69f64 - c.mean).exp());
+    check_pct("PCE WM, Goff's rounding", from_rounded_sum, 5.3, 0.05);
 }
 
 // ------------------------------------------------------------------------------------

@@ -4,7 +4,9 @@
 //! sex-specific coefficients and baseline survival, and the recalibration scales per risk
 //! region) [V: the coefficient object found by the search `const coefficients = {Male:
 //! [0.3742…` and Keyoniq-techdev/nova_condition_risk_calculators `score2/`; diabetes_cvd.md
-//! §1.4]. There is no recalibration for Japan.
+//! §1.4; every β and S0, diabetes terms included, agree with a second transcription labelled
+//! "SCORE2 paper Supplementary methods Table 2 (Log SHR)" in a Python port (adacvd)]. The
+//! worked examples exercise neither diabetes term. There is no recalibration for Japan.
 //!
 //! x = Σβ·[cage = (age − 60)/5, smoker, csbp = (SBP − 120)/20, diabetes, ctc = TC − 6,
 //! chdl = (HDL − 1.3)/0.5 (mmol/L), cage·smoker, cage·csbp, cage·ctc, cage·chdl, cage·DM];
