@@ -1,7 +1,7 @@
 //! healthtwin's disease models: one module per process, each a set of pure functions of
 //! patient state and named, sourced parameters; the engine owns time, randomness and
-//! parallelism. This release holds background mortality (the MHLW 2024 life table) and
-//! type 2 diabetes ([`diabetes`]); the cardiovascular and frailty modules plug into
+//! parallelism. This release holds background mortality (the MHLW 2024 life table), type 2
+//! diabetes ([`diabetes`]) and cardiovascular disease ([`cvd`]); the frailty module plugs into
 //! [`HealthModel`] the same way.
 //!
 //! Must never: do IO at run time (data is embedded), print, or draw random numbers except
@@ -12,6 +12,8 @@ pub mod diabetes;
 pub mod mortality;
 pub mod params;
 
+use cvd::params::CvdParams;
+use cvd::{Cvd, CvdState, DmLink, HasCvd};
 use diabetes::params::DiabetesParams;
 use diabetes::{Diabetes, DmState, HasDm};
 use engine::observe::{MetricDef, Recorder};
@@ -26,6 +28,7 @@ pub struct HealthModel {
     params: ParamSet,
     background_hr: f64,
     diabetes: Diabetes,
+    cvd: Cvd,
 }
 
 /// Per-person state of the coupled model: one part per disease module. Each module's
@@ -33,6 +36,7 @@ pub struct HealthModel {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PersonState {
     pub dm: DmState,
+    pub cvd: CvdState,
 }
 
 impl HasDm for PersonState {
@@ -46,9 +50,21 @@ impl HasDm for PersonState {
     }
 }
 
+impl HasCvd for PersonState {
+    #[inline]
+    fn cvd(&self) -> &CvdState {
+        &self.cvd
+    }
+    #[inline]
+    fn cvd_mut(&mut self) -> &mut CvdState {
+        &mut self.cvd
+    }
+}
+
 /// Causes of death, in output order: the life table's rate (net of the conditions modelled
-/// explicitly) and the excess mortality of diabetes.
-pub const CAUSES: [&str; 2] = ["background", "diabetes"];
+/// explicitly), the excess mortality of diabetes, and cardiovascular deaths (within the step
+/// of an MI, stroke or heart failure, and the excess after one).
+pub const CAUSES: [&str; 3] = ["background", "diabetes", "cardiovascular"];
 
 impl HealthModel {
     pub fn new(life_table: LifeTable) -> Self {
@@ -60,19 +76,29 @@ impl HealthModel {
             range: (0.0, 10.0),
         }];
         all.extend(DiabetesParams::params());
+        all.extend(CvdParams::params());
         let params = ParamSet::new(all);
         let diabetes =
             Diabetes::new(DiabetesParams::from_set(&params).expect("defaults are complete"));
+        let cvd = Cvd::new(
+            CvdParams::from_set(&params).expect("defaults are complete"),
+            diabetes::metric::COUNT,
+        );
         HealthModel {
             life_table,
             background_hr: 1.0,
             params,
             diabetes,
+            cvd,
         }
     }
 
     pub fn diabetes(&self) -> &Diabetes {
         &self.diabetes
+    }
+
+    pub fn cvd(&self) -> &Cvd {
+        &self.cvd
     }
 
     pub fn params(&self) -> &ParamSet {
@@ -84,6 +110,7 @@ impl HealthModel {
         self.params.set(name, value)?;
         self.background_hr = self.params.get("mortality.background.hazard_ratio")?;
         self.diabetes = Diabetes::new(DiabetesParams::from_set(&self.params)?);
+        self.cvd = Cvd::new(CvdParams::from_set(&self.params)?, diabetes::metric::COUNT);
         Ok(())
     }
 
@@ -120,18 +147,30 @@ impl Model for HealthModel {
     }
 
     fn metrics(&self) -> Vec<MetricDef> {
-        diabetes::metric_defs()
+        let mut defs = diabetes::metric_defs();
+        defs.extend(cvd::metric_defs());
+        defs
     }
 
     fn init(&self, run: RunKey, baseline: &Baseline) -> Self::State {
         PersonState {
             dm: self.diabetes.init(run, baseline),
+            cvd: self.cvd.init(run, baseline),
         }
     }
 
+    /// Risk factors: the cardiovascular trajectories (BMI moves by the yearly age drift),
+    /// then a prevention arm, whose weight change (set from baseline each month) acts on the
+    /// drifted BMI: one BMI trajectory, (baseline + drift) × the arm's factor (docs/model.md).
     #[inline]
-    fn risk_factors(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, _rec: &mut Recorder) {
-        diabetes::dpp::apply_arm(ctx, p);
+    fn risk_factors(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
+        let link = DmLink::from_dm(&p.state.dm);
+        self.cvd.risk_factors(ctx, p, &link, rec);
+        if p.state.dm.prevention != diabetes::dpp::Arm::None {
+            diabetes::dpp::apply_arm(ctx, p);
+            let base = p.baseline.covariates.bmi_kg_m2;
+            p.now.bmi_kg_m2 *= (base + p.state.cvd.bmi_drift) / base;
+        }
     }
 
     #[inline]
@@ -142,11 +181,14 @@ impl Model for HealthModel {
     #[inline]
     fn events(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
         self.diabetes.events(ctx, p, rec);
+        let link = DmLink::from_dm(&p.state.dm);
+        self.cvd.events(ctx, p, &link, rec);
     }
 
-    /// Background hazard from the life table, divided by the population's expected hazard
-    /// ratio of the modelled conditions so the population total stays the life table's; each
-    /// condition's excess is its own cause (docs/model.md).
+    /// Background hazard from the life table less the population's death rate from the
+    /// cardiovascular causes modelled explicitly, divided by the population's expected hazard
+    /// ratio of diabetes, so the population total stays the life table's; each condition's
+    /// excess is its own cause (docs/model.md).
     #[inline]
     fn mortality_hazards(
         &self,
@@ -156,15 +198,19 @@ impl Model for HealthModel {
     ) {
         // Age at the middle of the step selects the life-table row.
         let age = p.age_years + 0.5 * ctx.dt_years;
-        let mu = self.background_hr * self.life_table.hazard(p.sex(), age)
-            / self.diabetes.population_hazard_ratio(p.sex().index(), age);
+        let sex = p.sex().index();
+        let mu_lt = self.background_hr * self.life_table.hazard(p.sex(), age);
+        let mu = (mu_lt - self.cvd.population_death_rate(sex, age, mu_lt)).max(0.0)
+            / self.diabetes.population_hazard_ratio(sex, age);
         hazards[0] = mu;
         hazards[1] = mu * (self.diabetes.hazard_ratio(p) - 1.0);
+        hazards[2] = self.cvd.death_hazard(p, mu_lt);
     }
 
     #[inline]
     fn census(&self, p: &Patient<PersonState>, rec: &mut Recorder) {
         self.diabetes.census(p, rec);
+        self.cvd.census(p, &DmLink::from_dm(&p.state.dm), rec);
     }
 }
 

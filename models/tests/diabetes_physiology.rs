@@ -21,7 +21,7 @@ use models::diabetes::physiology::{
 };
 use models::diabetes::topp::{ToppDecliningSi, TOPP_2000};
 use models::diabetes::{
-    metric, Diabetes, DmState, HasDm, FPG_DIABETES, HBA1C_DIABETES, MACRO, RX_INSULIN, RX_NONE,
+    Diabetes, DmState, HasDm, FPG_DIABETES, HBA1C_DIABETES, MACRO, RX_INSULIN, RX_NONE,
 };
 use models::mortality::LifeTable;
 use models::params::ParamSet;
@@ -660,7 +660,7 @@ fn onset_age(
 ) -> Option<f64> {
     let mut p = patient(*b, model.init(RUN, b));
     adjust(&mut p.now);
-    let mut cells = vec![Acc::default(); metric::COUNT];
+    let mut cells = vec![Acc::default(); model.metrics().len()];
     for m in 0..years * 12 {
         let ctx = month(m);
         let mut rec = Recorder::new(&mut cells, 0);
@@ -872,7 +872,7 @@ proptest! {
         let mut p = patient(b, model.init(run, &b));
         prop_assert!(state_violation(&p).is_none(), "after init: {:?}", state_violation(&p));
         let dt = f64::from(step_months) / 12.0;
-        let mut cells = vec![Acc::default(); metric::COUNT];
+        let mut cells = vec![Acc::default(); model.metrics().len()];
         for step in 0..15 * 12 / step_months {
             let ctx = StepCtx {
                 run,
