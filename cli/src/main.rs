@@ -4,6 +4,7 @@
 
 mod bench;
 mod import;
+mod risk;
 mod run;
 mod trial;
 
@@ -35,6 +36,9 @@ enum Command {
     /// Virtual trials: `trial dpp` replays the Diabetes Prevention Program's three arms.
     #[command(subcommand)]
     Trial(TrialCommand),
+    /// One person's published cardiovascular risk (10-year, or the equation's horizon)
+    /// under any implemented equation, Japanese and Western, side by side.
+    Risk(Box<risk::RiskArgs>),
 }
 
 #[derive(Subcommand)]
@@ -255,6 +259,7 @@ fn main() -> ExitCode {
         Command::Trial(TrialCommand::Dpp(args)) => {
             with_threads(args.threads, || trial::dpp(&args)).and_then(|r| r)
         }
+        Command::Risk(args) => risk::risk(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,17 +1,20 @@
 //! healthtwin's disease models: one module per process, each a set of pure functions of
 //! patient state and named, sourced parameters; the engine owns time, randomness and
 //! parallelism. This release holds background mortality (the MHLW 2024 life table), type 2
-//! diabetes ([`diabetes`]) and frailty with long-term care ([`frailty`]); the cardiovascular
-//! module plugs into [`HealthModel`] the same way.
+//! diabetes ([`diabetes`]), cardiovascular disease ([`cvd`]) and frailty with long-term care
+//! ([`frailty`]), coupled in [`HealthModel`].
 //!
 //! Must never: do IO at run time (data is embedded), print, or draw random numbers except
 //! through the engine's keyed streams.
 
+pub mod cvd;
 pub mod diabetes;
 pub mod frailty;
 pub mod mortality;
 pub mod params;
 
+use cvd::params::CvdParams;
+use cvd::{Cvd, CvdState, DmLink, HasCvd};
 use diabetes::params::DiabetesParams;
 use diabetes::{Diabetes, DmState, HasDm};
 use engine::observe::{MetricDef, Recorder};
@@ -29,6 +32,7 @@ pub struct HealthModel {
     background_hr: f64,
     diabetes: Diabetes,
     frailty: Frailty,
+    cvd: Cvd,
 }
 
 /// Per-person state of the coupled model: one part per disease module. Each module's
@@ -37,6 +41,7 @@ pub struct HealthModel {
 pub struct PersonState {
     pub dm: DmState,
     pub fr: FrState,
+    pub cvd: CvdState,
 }
 
 impl HasDm for PersonState {
@@ -47,6 +52,17 @@ impl HasDm for PersonState {
     #[inline]
     fn dm_mut(&mut self) -> &mut DmState {
         &mut self.dm
+    }
+}
+
+impl HasCvd for PersonState {
+    #[inline]
+    fn cvd(&self) -> &CvdState {
+        &self.cvd
+    }
+    #[inline]
+    fn cvd_mut(&mut self) -> &mut CvdState {
+        &mut self.cvd
     }
 }
 
@@ -62,8 +78,10 @@ impl HasFrailty for PersonState {
 }
 
 /// Causes of death, in output order: the life table's rate (net of the conditions modelled
-/// explicitly), the excess mortality of diabetes and the excess of the frailty index.
-pub const CAUSES: [&str; 3] = ["background", "diabetes", "frailty"];
+/// explicitly), the excess mortality of diabetes, the excess of the frailty index, and
+/// cardiovascular deaths (within the step of an MI, stroke or heart failure, and the excess
+/// after one).
+pub const CAUSES: [&str; 4] = ["background", "diabetes", "frailty", "cardiovascular"];
 
 impl HealthModel {
     pub fn new(life_table: LifeTable) -> Self {
@@ -76,6 +94,7 @@ impl HealthModel {
         }];
         all.extend(DiabetesParams::params());
         all.extend(FrailtyParams::params());
+        all.extend(CvdParams::params());
         let params = ParamSet::new(all);
         let diabetes =
             Diabetes::new(DiabetesParams::from_set(&params).expect("defaults are complete"));
@@ -83,12 +102,17 @@ impl HealthModel {
             FrailtyParams::from_set(&params).expect("defaults are complete"),
             diabetes::metric::COUNT,
         );
+        let cvd = Cvd::new(
+            CvdParams::from_set(&params).expect("defaults are complete"),
+            diabetes::metric::COUNT + frailty::metric::COUNT,
+        );
         HealthModel {
             life_table,
             background_hr: 1.0,
             params,
             diabetes,
             frailty,
+            cvd,
         }
     }
 
@@ -100,6 +124,10 @@ impl HealthModel {
         &self.frailty
     }
 
+    pub fn cvd(&self) -> &Cvd {
+        &self.cvd
+    }
+
     pub fn params(&self) -> &ParamSet {
         &self.params
     }
@@ -109,6 +137,10 @@ impl HealthModel {
         self.params.set(name, value)?;
         self.background_hr = self.params.get("mortality.background.hazard_ratio")?;
         self.diabetes = Diabetes::new(DiabetesParams::from_set(&self.params)?);
+        self.cvd = Cvd::new(
+            CvdParams::from_set(&self.params)?,
+            diabetes::metric::COUNT + frailty::metric::COUNT,
+        );
         if name.starts_with("fr.") {
             // The frailty tables take milliseconds to build: only when a frailty number moved.
             self.frailty = Frailty::new(
@@ -154,6 +186,7 @@ impl Model for HealthModel {
     fn metrics(&self) -> Vec<MetricDef> {
         let mut m = diabetes::metric_defs();
         m.extend(frailty::metric_defs());
+        m.extend(cvd::metric_defs());
         m
     }
 
@@ -161,12 +194,22 @@ impl Model for HealthModel {
         PersonState {
             dm: self.diabetes.init(run, baseline),
             fr: self.frailty.init(run, baseline),
+            cvd: self.cvd.init(run, baseline),
         }
     }
 
+    /// Risk factors: the cardiovascular trajectories (BMI moves by the yearly age drift),
+    /// then a prevention arm, whose weight change (set from baseline each month) acts on the
+    /// drifted BMI: one BMI trajectory, (baseline + drift) × the arm's factor (docs/model.md).
     #[inline]
-    fn risk_factors(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, _rec: &mut Recorder) {
-        diabetes::dpp::apply_arm(ctx, p);
+    fn risk_factors(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
+        let link = DmLink::from_dm(&p.state.dm);
+        self.cvd.risk_factors(ctx, p, &link, rec);
+        if p.state.dm.prevention != diabetes::dpp::Arm::None {
+            diabetes::dpp::apply_arm(ctx, p);
+            let base = p.baseline.covariates.bmi_kg_m2;
+            p.now.bmi_kg_m2 *= (base + p.state.cvd.bmi_drift) / base;
+        }
     }
 
     #[inline]
@@ -177,14 +220,19 @@ impl Model for HealthModel {
     #[inline]
     fn events(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
         self.diabetes.events(ctx, p, rec);
+        // Cardiovascular events before frailty: a new MI, stroke or heart failure adds
+        // deficits in the same step.
+        let link = DmLink::from_dm(&p.state.dm);
+        self.cvd.events(ctx, p, &link, rec);
         self.frailty.events(ctx, p, rec);
     }
 
-    /// Background hazard from the life table, divided by the population's expected hazard
-    /// ratio of the modelled conditions so the population total stays the life table's; each
-    /// condition's excess is its own cause (docs/model.md). The ratios multiply (diabetes and
-    /// the FI act independently), so the population expectation is taken as the product of
-    /// the two expectations.
+    /// Background hazard from the life table less the population's death rate from the
+    /// cardiovascular causes modelled explicitly, divided by the population's expected hazard
+    /// ratios of diabetes and the frailty index, so the population total stays the life
+    /// table's; each condition's excess is its own cause (docs/model.md). The ratios multiply
+    /// (diabetes and the FI act independently), so the population expectation is taken as the
+    /// product of the two expectations.
     #[inline]
     fn mortality_hazards(
         &self,
@@ -194,19 +242,23 @@ impl Model for HealthModel {
     ) {
         // Age at the middle of the step selects the life-table row.
         let age = p.age_years + 0.5 * ctx.dt_years;
-        let mu = self.background_hr * self.life_table.hazard(p.sex(), age)
-            / (self.diabetes.population_hazard_ratio(p.sex().index(), age)
+        let sex = p.sex().index();
+        let mu_lt = self.background_hr * self.life_table.hazard(p.sex(), age);
+        let mu = (mu_lt - self.cvd.population_death_rate(sex, age, mu_lt)).max(0.0)
+            / (self.diabetes.population_hazard_ratio(sex, age)
                 * self.frailty.population_hazard_ratio(age));
         let hr_dm = self.diabetes.hazard_ratio(p);
         hazards[0] = mu;
         hazards[1] = mu * (hr_dm - 1.0);
         hazards[2] = mu * hr_dm * (self.frailty.hazard_ratio(p) - 1.0);
+        hazards[3] = self.cvd.death_hazard(p, mu_lt);
     }
 
     #[inline]
     fn census(&self, p: &Patient<PersonState>, rec: &mut Recorder) {
         self.diabetes.census(p, rec);
         self.frailty.census(p, rec);
+        self.cvd.census(p, &DmLink::from_dm(&p.state.dm), rec);
     }
 }
 

@@ -1,0 +1,803 @@
+//! `healthtwin risk`: one person's published cardiovascular risk under any implemented
+//! equation (models::cvd::equations), from flags and/or a TOML or JSON patient file.
+//!
+//! Two stages, as everywhere in the CLI: the raw inputs (file keys and flags, both
+//! [`PatientSpec`]) are parsed, merged (flags win) and validated into a typed
+//! [`RiskInput`] — units converted, every number finite and plausible, errors naming the
+//! field and where it came from — and only then are equations evaluated. An equation the
+//! person's inputs do not support is skipped with its reason (`--all`) or refused
+//! (`--equation`), never given a number silently.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::Args;
+use engine::Sex;
+use models::cvd::equations::{
+    Equation, Ethnicity, Field, RiskInput, SmokingCategory, Warning, MG_DL_PER_MMOL_L,
+};
+use serde::Deserialize;
+
+use crate::input_error;
+
+#[derive(Args, Debug, Default)]
+pub struct RiskArgs {
+    /// Patient file, TOML (`.toml`) or JSON (`.json`), with the flags' names as keys
+    /// (underscores for dashes), e.g. `sex = "male"`, `age = 55`, `tc = "5.5 mmol/L"`.
+    /// Flags given as well override the file.
+    #[arg(long, value_name = "FILE")]
+    pub patient: Option<PathBuf>,
+    /// Equation to evaluate (repeatable): hisayama, suita, jals, epoch-japan, pce,
+    /// framingham, prevent, score2-low, score2-moderate, score2-high, score2-very-high,
+    /// qrisk3, ukpds-chd, ukpds-stroke.
+    #[arg(long, value_name = "NAME", conflicts_with = "all")]
+    pub equation: Vec<String>,
+    /// Every equation side by side; ones the inputs do not support are listed with the
+    /// reason. The default when no --equation is given.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub spec: PatientFlags,
+}
+
+/// The person, as flags. Every value is optional here; what an equation needs is checked
+/// when it is evaluated.
+#[derive(Args, Debug, Default)]
+pub struct PatientFlags {
+    /// male or female.
+    #[arg(long)]
+    pub sex: Option<String>,
+    /// Age, years.
+    #[arg(long)]
+    pub age: Option<f64>,
+    /// Systolic blood pressure, mmHg.
+    #[arg(long)]
+    pub sbp: Option<f64>,
+    /// Diastolic blood pressure, mmHg.
+    #[arg(long)]
+    pub dbp: Option<f64>,
+    /// Total cholesterol, e.g. `213`, `213mg/dL` or `5.5mmol/L` (a bare number is in --units).
+    #[arg(long, allow_hyphen_values = true)]
+    pub tc: Option<String>,
+    /// HDL cholesterol (units as --tc).
+    #[arg(long, allow_hyphen_values = true)]
+    pub hdl: Option<String>,
+    /// LDL cholesterol (units as --tc).
+    #[arg(long, allow_hyphen_values = true)]
+    pub ldl: Option<String>,
+    /// Unit of cholesterol values given without one: mg (mg/dL, the default) or mmol (mmol/L).
+    #[arg(long)]
+    pub units: Option<String>,
+    /// Body-mass index, kg/m².
+    #[arg(long)]
+    pub bmi: Option<f64>,
+    /// eGFR, mL/min/1.73 m².
+    #[arg(long)]
+    pub egfr: Option<f64>,
+    /// HbA1c, `7.0` or `7.0%` (NGSP) or `53mmol/mol` (IFCC).
+    #[arg(long, allow_hyphen_values = true)]
+    pub hba1c: Option<String>,
+    /// Diabetes (`--diabetes` or `--diabetes=false`).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub diabetes: Option<bool>,
+    /// Years since diabetes was diagnosed (UKPDS risk engine).
+    #[arg(long)]
+    pub years_since_dm_dx: Option<f64>,
+    /// Current smoker.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub smoker: Option<bool>,
+    /// QRISK3 smoking amount: non, ex, light (<10/day), moderate (10–19), heavy (20+).
+    #[arg(long)]
+    pub smoking: Option<String>,
+    /// On blood-pressure-lowering drugs.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub bp_treated: Option<bool>,
+    /// On a statin.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub statin: Option<bool>,
+    /// Dipstick proteinuria (1+ or more).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub proteinuria: Option<bool>,
+    /// Exercises at least three times a week (Hisayama).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub regular_exercise: Option<bool>,
+    /// Atrial fibrillation.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub af: Option<bool>,
+    /// Ethnic group (QRISK3's categories): white (or not stated), indian, pakistani,
+    /// bangladeshi, other-asian, black-caribbean, black-african, chinese, other.
+    #[arg(long)]
+    pub ethnicity: Option<String>,
+    /// QRISK3: Townsend deprivation score (0 = English average).
+    #[arg(long, allow_hyphen_values = true)]
+    pub townsend: Option<f64>,
+    /// QRISK3: standard deviation of repeated SBP readings, mmHg.
+    #[arg(long)]
+    pub sbp_sd: Option<f64>,
+    /// QRISK3: type 1 (not type 2) diabetes.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub type1_diabetes: Option<bool>,
+    /// QRISK3: angina or heart attack in a first-degree relative under 60.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub family_history_chd: Option<bool>,
+    /// QRISK3: chronic kidney disease stage 3–5.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub ckd: Option<bool>,
+    /// QRISK3: migraine.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub migraine: Option<bool>,
+    /// QRISK3: rheumatoid arthritis.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub rheumatoid_arthritis: Option<bool>,
+    /// QRISK3: systemic lupus erythematosus.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub sle: Option<bool>,
+    /// QRISK3: severe mental illness.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub severe_mental_illness: Option<bool>,
+    /// QRISK3: on atypical antipsychotics.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub atypical_antipsychotic: Option<bool>,
+    /// QRISK3: on regular oral corticosteroids.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub corticosteroids: Option<bool>,
+    /// QRISK3: erectile dysfunction or its treatment.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub erectile_dysfunction: Option<bool>,
+}
+
+/// A number, or a number with its unit as text (`"5.5 mmol/L"`).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Quantity {
+    Number(f64),
+    Text(String),
+}
+
+/// The patient file: the flags' names as keys, every key optional, no others allowed.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PatientSpec {
+    pub sex: Option<String>,
+    pub age: Option<f64>,
+    pub sbp: Option<f64>,
+    pub dbp: Option<f64>,
+    pub tc: Option<Quantity>,
+    pub hdl: Option<Quantity>,
+    pub ldl: Option<Quantity>,
+    pub units: Option<String>,
+    pub bmi: Option<f64>,
+    pub egfr: Option<f64>,
+    pub hba1c: Option<Quantity>,
+    pub diabetes: Option<bool>,
+    pub years_since_dm_dx: Option<f64>,
+    pub smoker: Option<bool>,
+    pub smoking: Option<String>,
+    pub bp_treated: Option<bool>,
+    pub statin: Option<bool>,
+    pub proteinuria: Option<bool>,
+    pub regular_exercise: Option<bool>,
+    pub af: Option<bool>,
+    pub ethnicity: Option<String>,
+    pub townsend: Option<f64>,
+    pub sbp_sd: Option<f64>,
+    pub type1_diabetes: Option<bool>,
+    pub family_history_chd: Option<bool>,
+    pub ckd: Option<bool>,
+    pub migraine: Option<bool>,
+    pub rheumatoid_arthritis: Option<bool>,
+    pub sle: Option<bool>,
+    pub severe_mental_illness: Option<bool>,
+    pub atypical_antipsychotic: Option<bool>,
+    pub corticosteroids: Option<bool>,
+    pub erectile_dysfunction: Option<bool>,
+}
+
+impl PatientFlags {
+    fn to_spec(&self) -> PatientSpec {
+        let text = |v: &Option<String>| v.clone().map(Quantity::Text);
+        PatientSpec {
+            sex: self.sex.clone(),
+            age: self.age,
+            sbp: self.sbp,
+            dbp: self.dbp,
+            tc: text(&self.tc),
+            hdl: text(&self.hdl),
+            ldl: text(&self.ldl),
+            units: self.units.clone(),
+            bmi: self.bmi,
+            egfr: self.egfr,
+            hba1c: text(&self.hba1c),
+            diabetes: self.diabetes,
+            years_since_dm_dx: self.years_since_dm_dx,
+            smoker: self.smoker,
+            smoking: self.smoking.clone(),
+            bp_treated: self.bp_treated,
+            statin: self.statin,
+            proteinuria: self.proteinuria,
+            regular_exercise: self.regular_exercise,
+            af: self.af,
+            ethnicity: self.ethnicity.clone(),
+            townsend: self.townsend,
+            sbp_sd: self.sbp_sd,
+            type1_diabetes: self.type1_diabetes,
+            family_history_chd: self.family_history_chd,
+            ckd: self.ckd,
+            migraine: self.migraine,
+            rheumatoid_arthritis: self.rheumatoid_arthritis,
+            sle: self.sle,
+            severe_mental_illness: self.severe_mental_illness,
+            atypical_antipsychotic: self.atypical_antipsychotic,
+            corticosteroids: self.corticosteroids,
+            erectile_dysfunction: self.erectile_dysfunction,
+        }
+    }
+}
+
+impl PatientSpec {
+    /// `self` with every key `over` sets replaced by `over`'s value.
+    fn overridden_by(self, over: PatientSpec) -> PatientSpec {
+        macro_rules! pick {
+            ($($f:ident),*) => { PatientSpec { $($f: over.$f.or(self.$f)),* } };
+        }
+        pick!(
+            sex,
+            age,
+            sbp,
+            dbp,
+            tc,
+            hdl,
+            ldl,
+            units,
+            bmi,
+            egfr,
+            hba1c,
+            diabetes,
+            years_since_dm_dx,
+            smoker,
+            smoking,
+            bp_treated,
+            statin,
+            proteinuria,
+            regular_exercise,
+            af,
+            ethnicity,
+            townsend,
+            sbp_sd,
+            type1_diabetes,
+            family_history_chd,
+            ckd,
+            migraine,
+            rheumatoid_arthritis,
+            sle,
+            severe_mental_illness,
+            atypical_antipsychotic,
+            corticosteroids,
+            erectile_dysfunction
+        )
+    }
+}
+
+/// Reads a patient file; errors name the file and, from the parser, the line and key.
+pub fn read_patient_file(path: &Path) -> Result<PatientSpec> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| input_error(format!("cannot read patient file {}: {e}", path.display())))?;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("toml") => toml::from_str(&text)
+            .map_err(|e| input_error(format!("patient file {}: {e}", path.display()))),
+        Some("json") => serde_json::from_str(&text)
+            .map_err(|e| input_error(format!("patient file {}: {e}", path.display()))),
+        _ => Err(input_error(format!(
+            "patient file {}: use a .toml or .json file",
+            path.display()
+        ))),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum CholesterolUnit {
+    MgDl,
+    MmolL,
+}
+
+fn parse_cholesterol_unit(s: &str) -> Option<CholesterolUnit> {
+    match s.trim().to_ascii_lowercase().replace(' ', "").as_str() {
+        "mg" | "mg/dl" | "mgdl" => Some(CholesterolUnit::MgDl),
+        "mmol" | "mmol/l" | "mmoll" => Some(CholesterolUnit::MmolL),
+        _ => None,
+    }
+}
+
+/// Splits `"5.5 mmol/L"` into (5.5, "mmol/L"); a bare number has an empty unit.
+fn split_quantity(text: &str) -> Option<(f64, &str)> {
+    let t = text.trim();
+    let end = t
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
+        .unwrap_or(t.len());
+    // "e" could start a unit; only treat it as an exponent if a number parses.
+    let (num, unit) = t.split_at(end);
+    num.parse::<f64>().ok().map(|v| (v, unit.trim()))
+}
+
+/// Where a value came from, for messages.
+fn origin(key: &str) -> String {
+    format!("`{key}` (--{})", key.replace('_', "-"))
+}
+
+fn finite(key: &str, v: f64) -> Result<f64> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(input_error(format!(
+            "{} must be a finite number",
+            origin(key)
+        )))
+    }
+}
+
+/// Cholesterol in mg/dL from a quantity, with `default_unit` for bare numbers.
+fn cholesterol_mg_dl(key: &str, q: &Quantity, default_unit: CholesterolUnit) -> Result<f64> {
+    let (value, unit) = match q {
+        Quantity::Number(v) => (*v, default_unit),
+        Quantity::Text(t) => {
+            let (v, u) = split_quantity(t).ok_or_else(|| {
+                input_error(format!(
+                    "{}: `{t}` is not a number with an optional unit",
+                    origin(key)
+                ))
+            })?;
+            let unit = if u.is_empty() {
+                default_unit
+            } else {
+                parse_cholesterol_unit(u).ok_or_else(|| {
+                    input_error(format!(
+                        "{}: unknown unit `{u}` (use mg/dL or mmol/L)",
+                        origin(key)
+                    ))
+                })?
+            };
+            (v, unit)
+        }
+    };
+    let value = finite(key, value)?;
+    Ok(match unit {
+        CholesterolUnit::MgDl => value,
+        CholesterolUnit::MmolL => value * MG_DL_PER_MMOL_L,
+    })
+}
+
+/// HbA1c in % (NGSP) from `7.0`, `"7.0%"` or `"53 mmol/mol"` (IFCC; NGSP = 0.09148·IFCC +
+/// 2.152, the IFCC–NGSP master equation, Hoelzel 2004 Clin Chem 50:166).
+fn hba1c_pct(q: &Quantity) -> Result<f64> {
+    let key = "hba1c";
+    match q {
+        Quantity::Number(v) => finite(key, *v),
+        Quantity::Text(t) => {
+            let (v, u) = split_quantity(t).ok_or_else(|| {
+                input_error(format!(
+                    "{}: `{t}` is not a number with an optional unit",
+                    origin(key)
+                ))
+            })?;
+            let v = finite(key, v)?;
+            match u.to_ascii_lowercase().replace(' ', "").as_str() {
+                "" | "%" => Ok(v),
+                "mmol/mol" => Ok(0.09148 * v + 2.152),
+                _ => Err(input_error(format!(
+                    "{}: unknown unit `{u}` (use % or mmol/mol)",
+                    origin(key)
+                ))),
+            }
+        }
+    }
+}
+
+fn parse_smoking(s: &str) -> Option<SmokingCategory> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "non" | "never" | "no" | "non-smoker" => Some(SmokingCategory::Non),
+        "ex" | "former" | "ex-smoker" => Some(SmokingCategory::Ex),
+        "light" => Some(SmokingCategory::Light),
+        "moderate" => Some(SmokingCategory::Moderate),
+        "heavy" => Some(SmokingCategory::Heavy),
+        _ => None,
+    }
+}
+
+/// What the user supplied, validated: the equation input and notes on conversions.
+pub struct Patient {
+    pub input: RiskInput,
+    /// Whether a value was given (so the output can say what was assumed).
+    pub regular_exercise_given: bool,
+    pub ethnicity_given: bool,
+}
+
+/// Validates a merged spec into a [`RiskInput`] (stage two).
+pub fn to_risk_input(spec: &PatientSpec) -> Result<Patient> {
+    let sex_text = spec.sex.as_deref().ok_or_else(|| {
+        input_error(
+            "the person's sex is required (--sex male|female, or `sex` in the patient file)",
+        )
+    })?;
+    let sex = Sex::parse(sex_text).ok_or_else(|| {
+        input_error(format!(
+            "{}: `{sex_text}` is not male or female",
+            origin("sex")
+        ))
+    })?;
+    let age = spec.age.ok_or_else(|| {
+        input_error("the person's age is required (--age, or `age` in the patient file)")
+    })?;
+    let mut x = RiskInput::new(sex, finite("age", age)?);
+    let unit = match spec.units.as_deref() {
+        None => CholesterolUnit::MgDl,
+        Some(u) => parse_cholesterol_unit(u)
+            .ok_or_else(|| input_error(format!("{}: `{u}` is not mg or mmol", origin("units"))))?,
+    };
+    let number = |key: &str, v: Option<f64>| -> Result<f64> {
+        match v {
+            Some(v) => finite(key, v),
+            None => Ok(f64::NAN),
+        }
+    };
+    let chol = |key: &str, q: &Option<Quantity>| -> Result<f64> {
+        match q {
+            Some(q) => cholesterol_mg_dl(key, q, unit),
+            None => Ok(f64::NAN),
+        }
+    };
+    x.sbp_mmhg = number("sbp", spec.sbp)?;
+    x.dbp_mmhg = number("dbp", spec.dbp)?;
+    x.tc_mg_dl = chol("tc", &spec.tc)?;
+    x.hdl_mg_dl = chol("hdl", &spec.hdl)?;
+    x.ldl_mg_dl = chol("ldl", &spec.ldl)?;
+    x.bmi_kg_m2 = number("bmi", spec.bmi)?;
+    x.egfr_ml_min = number("egfr", spec.egfr)?;
+    x.hba1c_pct = match &spec.hba1c {
+        Some(q) => hba1c_pct(q)?,
+        None => f64::NAN,
+    };
+    x.years_since_dm_dx = number("years_since_dm_dx", spec.years_since_dm_dx)?;
+    x.diabetes = spec.diabetes.unwrap_or(false);
+    x.bp_treated = spec.bp_treated.unwrap_or(false);
+    x.statin = spec.statin.unwrap_or(false);
+    x.proteinuria = spec.proteinuria.unwrap_or(false);
+    x.regular_exercise = spec.regular_exercise.unwrap_or(false);
+    x.atrial_fibrillation = spec.af.unwrap_or(false);
+    if let Some(e) = &spec.ethnicity {
+        x.ethnicity = Ethnicity::parse(e).ok_or_else(|| {
+            let names: Vec<_> = Ethnicity::ALL.iter().map(|e| e.name()).collect();
+            input_error(format!(
+                "{}: `{e}` is not one of {}",
+                origin("ethnicity"),
+                names.join(", ")
+            ))
+        })?;
+    }
+    let smoking = match &spec.smoking {
+        Some(s) => Some(parse_smoking(s).ok_or_else(|| {
+            input_error(format!(
+                "{}: `{s}` is not non, ex, light, moderate or heavy",
+                origin("smoking")
+            ))
+        })?),
+        None => None,
+    };
+    let current = matches!(
+        smoking,
+        Some(SmokingCategory::Light | SmokingCategory::Moderate | SmokingCategory::Heavy)
+    );
+    x.smoker = match (spec.smoker, smoking) {
+        (Some(s), Some(_)) if s != current => {
+            return Err(input_error(format!(
+                "{} contradicts {}",
+                origin("smoker"),
+                origin("smoking")
+            )))
+        }
+        (Some(s), _) => s,
+        (None, _) => current,
+    };
+    let q = &mut x.qrisk;
+    q.smoking = smoking;
+    q.townsend = number("townsend", spec.townsend)?;
+    q.sbp_sd_mmhg = number("sbp_sd", spec.sbp_sd)?;
+    q.type1_diabetes = spec.type1_diabetes.unwrap_or(false);
+    if q.type1_diabetes {
+        x.diabetes = true;
+    }
+    q.family_history_chd = spec.family_history_chd.unwrap_or(false);
+    q.ckd_3_to_5 = spec.ckd.unwrap_or(false);
+    q.migraine = spec.migraine.unwrap_or(false);
+    q.rheumatoid_arthritis = spec.rheumatoid_arthritis.unwrap_or(false);
+    q.systemic_lupus = spec.sle.unwrap_or(false);
+    q.severe_mental_illness = spec.severe_mental_illness.unwrap_or(false);
+    q.atypical_antipsychotic = spec.atypical_antipsychotic.unwrap_or(false);
+    q.corticosteroids = spec.corticosteroids.unwrap_or(false);
+    q.erectile_dysfunction = spec.erectile_dysfunction.unwrap_or(false);
+    // Implausible values are input errors for every equation (a unit mix-up, a typo).
+    let keys = [
+        (Field::Age, "age"),
+        (Field::Sbp, "sbp"),
+        (Field::Dbp, "dbp"),
+        (Field::Tc, "tc"),
+        (Field::Hdl, "hdl"),
+        (Field::Ldl, "ldl"),
+        (Field::Bmi, "bmi"),
+        (Field::Egfr, "egfr"),
+        (Field::Hba1c, "hba1c"),
+        (Field::YearsSinceDmDx, "years_since_dm_dx"),
+        (Field::Townsend, "townsend"),
+        (Field::SbpSd, "sbp_sd"),
+    ];
+    for (field, key) in keys {
+        let v = x.get(field);
+        let (lo, hi) = field.plausible();
+        if !v.is_nan() && !(lo..=hi).contains(&v) {
+            let unit_hint = match field {
+                Field::Tc | Field::Hdl | Field::Ldl => {
+                    format!(
+                        " ({v:.1} mg/dL; for mmol/L write e.g. `5.5mmol/L` or use --units mmol)"
+                    )
+                }
+                _ => String::new(),
+            };
+            return Err(input_error(format!(
+                "{} = {v} is implausible (accepted {lo}–{hi}){unit_hint}",
+                origin(key)
+            )));
+        }
+    }
+    Ok(Patient {
+        input: x,
+        regular_exercise_given: spec.regular_exercise.is_some(),
+        ethnicity_given: spec.ethnicity.is_some(),
+    })
+}
+
+/// One equation's result for the table.
+struct Row {
+    equation: Equation,
+    result: std::result::Result<f64, String>,
+    warnings: Vec<String>,
+}
+
+fn evaluate(eq: Equation, p: &Patient) -> Row {
+    let x = &p.input;
+    match eq.risk(x) {
+        Ok(r) => {
+            let mut warnings: Vec<String> = eq.validity(x).iter().map(Warning::to_string).collect();
+            if eq == Equation::Hisayama && !p.regular_exercise_given {
+                warnings.push(
+                    "assumed no regular exercise (+2 points): pass --regular-exercise if ≥3×/week"
+                        .into(),
+                );
+            }
+            // The two equations with several ethnic groups and none for Japanese people.
+            if !p.ethnicity_given && eq == Equation::PooledCohort {
+                warnings.push(
+                    "ethnicity not given: the white/other equations used (none for Japanese people)".into(),
+                );
+            }
+            if !p.ethnicity_given && eq == Equation::Qrisk3 {
+                warnings.push(
+                    "ethnicity not given: 'white or not stated' used (QRISK3 has no Japanese group)".into(),
+                );
+            }
+            Row {
+                equation: eq,
+                result: Ok(r),
+                warnings,
+            }
+        }
+        Err(e) => Row {
+            equation: eq,
+            result: Err(flag_hint(&e.to_string())),
+            warnings: Vec::new(),
+        },
+    }
+}
+
+/// Adds the flag name to a message that names a `RiskInput` field.
+fn flag_hint(msg: &str) -> String {
+    let flags = [
+        ("age_years", "--age"),
+        ("sbp_mmhg", "--sbp"),
+        ("dbp_mmhg", "--dbp"),
+        ("tc_mg_dl", "--tc"),
+        ("hdl_mg_dl", "--hdl"),
+        ("ldl_mg_dl", "--ldl"),
+        ("bmi_kg_m2", "--bmi"),
+        ("egfr_ml_min", "--egfr"),
+        ("hba1c_pct", "--hba1c"),
+        ("years_since_dm_dx", "--years-since-dm-dx"),
+    ];
+    for (field, flag) in flags {
+        if msg.contains(&format!("needs {field},")) {
+            return msg.replace(
+                &format!("needs {field},"),
+                &format!("needs {field} ({flag}),"),
+            );
+        }
+    }
+    msg.to_string()
+}
+
+fn describe_input(x: &RiskInput) -> String {
+    let mut s = format!("{}, {} y", x.sex.name(), x.age_years);
+    let mut add = |label: &str, v: f64, unit: &str| {
+        if !v.is_nan() {
+            let _ = write!(s, ", {label} {v:.1}{unit}");
+        }
+    };
+    add("SBP", x.sbp_mmhg, " mmHg");
+    add("DBP", x.dbp_mmhg, " mmHg");
+    for (label, v) in [
+        ("TC", x.tc_mg_dl),
+        ("HDL", x.hdl_mg_dl),
+        ("LDL", x.ldl_mg_dl),
+    ] {
+        if !v.is_nan() {
+            let _ = write!(
+                s,
+                ", {label} {v:.1} mg/dL ({:.2} mmol/L)",
+                v / MG_DL_PER_MMOL_L
+            );
+        }
+    }
+    let mut add = |label: &str, v: f64, unit: &str| {
+        if !v.is_nan() {
+            let _ = write!(s, ", {label} {v:.1}{unit}");
+        }
+    };
+    add("BMI", x.bmi_kg_m2, "");
+    add("eGFR", x.egfr_ml_min, "");
+    add("HbA1c", x.hba1c_pct, " %");
+    let flags = [
+        (x.diabetes, "diabetes"),
+        (x.smoker, "smoker"),
+        (x.bp_treated, "BP treated"),
+        (x.statin, "statin"),
+        (x.proteinuria, "proteinuria"),
+        (x.regular_exercise, "regular exercise"),
+        (x.atrial_fibrillation, "AF"),
+    ];
+    for (on, label) in flags {
+        if on {
+            let _ = write!(s, ", {label}");
+        }
+    }
+    s
+}
+
+/// Renders the table (also used by the tests).
+fn render(p: &Patient, rows: &[Row]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "person: {}", describe_input(&p.input));
+    let _ = writeln!(
+        out,
+        "{:<17} {:<30} {:<52} {:>5} {:>8}",
+        "equation", "derived in", "outcome", "years", "risk"
+    );
+    let mut qrisk_shown = false;
+    for row in rows {
+        let eq = row.equation;
+        match &row.result {
+            Ok(r) => {
+                let _ = writeln!(
+                    out,
+                    "{:<17} {:<30} {:<52} {:>5} {:>6.2} %",
+                    eq.name(),
+                    eq.population(),
+                    eq.outcome_detail(),
+                    eq.horizon_years(),
+                    100.0 * r
+                );
+                for w in &row.warnings {
+                    let _ = writeln!(out, "{:<17} ! {w}", "");
+                }
+                qrisk_shown |= eq == Equation::Qrisk3;
+            }
+            Err(reason) => {
+                let _ = writeln!(out, "{:<17} skipped: {reason}", eq.name());
+            }
+        }
+    }
+    if qrisk_shown {
+        let _ = writeln!(
+            out,
+            "QRISK3: an independent implementation of ClinRisk's open-source QRISK3-2017 algorithm, \
+             not the official calculator (https://qrisk.org)."
+        );
+    }
+    out
+}
+
+pub fn risk(args: &RiskArgs) -> Result<()> {
+    let from_file = match &args.patient {
+        Some(path) => read_patient_file(path)?,
+        None => PatientSpec::default(),
+    };
+    let spec = from_file.overridden_by(args.spec.to_spec());
+    let patient = to_risk_input(&spec)?;
+    let equations: Vec<Equation> = if args.equation.is_empty() {
+        Equation::ALL.to_vec()
+    } else {
+        args.equation
+            .iter()
+            .map(|name| {
+                Equation::parse(name).ok_or_else(|| {
+                    let names: Vec<_> = Equation::ALL.iter().map(|e| e.name()).collect();
+                    input_error(format!(
+                        "unknown equation `{name}`; known: {}",
+                        names.join(", ")
+                    ))
+                })
+            })
+            .collect::<Result<_>>()?
+    };
+    let rows: Vec<Row> = equations.iter().map(|&eq| evaluate(eq, &patient)).collect();
+    // A named equation that cannot be evaluated is an error, not a table line.
+    if !args.equation.is_empty() {
+        if let Some((eq, reason)) = rows
+            .iter()
+            .find_map(|r| r.result.as_ref().err().map(|e| (r.equation, e)))
+        {
+            return Err(input_error(format!("{}: {reason}", eq.name())));
+        }
+    }
+    print!("{}", render(&patient, &rows));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_parse_with_and_without_units() {
+        let mg = CholesterolUnit::MgDl;
+        let q = |s: &str| Quantity::Text(s.into());
+        assert_eq!(cholesterol_mg_dl("tc", &q("213"), mg).unwrap(), 213.0);
+        assert_eq!(cholesterol_mg_dl("tc", &q("213mg/dL"), mg).unwrap(), 213.0);
+        let mmol = cholesterol_mg_dl("tc", &q("5.5 mmol/L"), mg).unwrap();
+        assert!((mmol - 5.5 * MG_DL_PER_MMOL_L).abs() < 1e-12);
+        let bare = cholesterol_mg_dl("tc", &Quantity::Number(5.5), CholesterolUnit::MmolL).unwrap();
+        assert_eq!(bare, mmol);
+        assert!(cholesterol_mg_dl("tc", &q("5.5 mmol/mol"), mg).is_err());
+        assert!(cholesterol_mg_dl("tc", &q("abc"), mg).is_err());
+        assert!((hba1c_pct(&q("53 mmol/mol")).unwrap() - 7.00044).abs() < 1e-9);
+        assert_eq!(hba1c_pct(&q("7.1%")).unwrap(), 7.1);
+    }
+
+    #[test]
+    fn flags_override_the_file_and_implausible_values_are_refused() {
+        let file = PatientSpec {
+            sex: Some("male".into()),
+            age: Some(60.0),
+            smoker: Some(true),
+            tc: Some(Quantity::Number(5.2)),
+            units: Some("mmol".into()),
+            ..PatientSpec::default()
+        };
+        let flags = PatientSpec {
+            smoker: Some(false),
+            ..PatientSpec::default()
+        };
+        let merged = file.clone().overridden_by(flags);
+        let p = to_risk_input(&merged).unwrap();
+        assert!(!p.input.smoker);
+        assert!((p.input.tc_mg_dl - 5.2 * MG_DL_PER_MMOL_L).abs() < 1e-9);
+        // The same number read as mg/dL is an entry error.
+        let mg = PatientSpec {
+            units: None,
+            ..file
+        };
+        let err = to_risk_input(&mg).err().unwrap().to_string();
+        assert!(err.contains("`tc`") && err.contains("implausible"), "{err}");
+    }
+}
