@@ -19,27 +19,15 @@ by `cargo test --release -p models --test frailty -- --nocapture transitions`.
 
 Usage: frailty_targets.py OUT_DIR [YEAR_INDEX]   (stdlib only; default: the last year)
 """
-import csv
 import math
 import sys
-from collections import defaultdict
+
+from summary import band_lo, read_summary
 
 out = sys.argv[1]
 year_index = int(sys.argv[2]) if len(sys.argv) > 2 else None
-rows = defaultdict(dict)
-years = set()
-with open(f"{out}/summary.csv") as f:
-    for r in csv.DictReader(f):
-        y = int(r["year_index"])
-        years.add(y)
-        if r["mean"] == "":
-            continue
-        rows[(y, r["sex"], r["age_band"])][r["metric"]] = float(r["mean"])
+rows, years = read_summary(out)
 last = max(years) if year_index is None else year_index
-
-
-def band_lo(b):
-    return int(b.split("-")[0].rstrip("+"))
 
 
 def pooled(y, sex, lo, hi, metric, weight="population"):

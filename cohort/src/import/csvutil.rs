@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use super::{io_err, ImportError};
+use super::{io_err, At, ImportError, Importer};
 
 pub struct Table<R: Read> {
     pub reader: csv::Reader<R>,
@@ -21,6 +21,63 @@ impl Table<File> {
 }
 
 impl<R: Read> Table<R> {
+    /// Reads every record of the table: each is counted as read under `kind`, an unreadable
+    /// record or one not in UTF-8 is one per-record error (file and line), and `row` handles
+    /// each good record. One record buffer serves the whole table (no allocation per line).
+    pub fn for_each_record(
+        &mut self,
+        imp: &mut Importer,
+        input: usize,
+        label: &str,
+        kind: &str,
+        mut row: impl FnMut(&mut Importer, At, &csv::StringRecord) -> Result<(), ImportError>,
+    ) -> Result<(), ImportError> {
+        let mut brec = csv::ByteRecord::new();
+        let mut record_no = 1u64;
+        loop {
+            let ok = self.reader.read_byte_record(&mut brec);
+            record_no += 1;
+            let line = brec.position().map_or(record_no, |p| p.line());
+            let at = At {
+                input,
+                file: label,
+                what: "line",
+                line,
+            };
+            match ok {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(_) => {
+                    imp.read(at, kind);
+                    imp.error(at, "-", "malformed_csv", "unreadable CSV record", None)?;
+                    imp.end(at);
+                    continue;
+                }
+            }
+            imp.read(at, kind);
+            match csv::StringRecord::from_byte_record(std::mem::take(&mut brec)) {
+                Ok(rec) => {
+                    let out = row(imp, at, &rec);
+                    imp.end(at);
+                    out?;
+                    brec = rec.into_byte_record();
+                }
+                Err(e) => {
+                    brec = e.into_byte_record();
+                    imp.error(
+                        at,
+                        "-",
+                        "wrong_encoding",
+                        "the line is not valid UTF-8",
+                        None,
+                    )?;
+                    imp.end(at);
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn from_reader(r: R, label: &str) -> Result<Table<R>, ImportError> {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)

@@ -417,6 +417,17 @@ fn stamp(s: Option<&S>) -> Option<Stamp> {
 }
 
 /// The first given date of several alternatives; `Err` if it is not a date.
+/// The per-record error for a date field that is not a FHIR dateTime.
+fn bad_date(imp: &mut Importer, at: At, field: &str, person: u32) -> Result<(), ImportError> {
+    imp.error(
+        at,
+        field,
+        "bad_date",
+        "the date is not a FHIR dateTime",
+        Some(person),
+    )
+}
+
 fn first_stamp(opts: &[Option<&S>]) -> Result<Option<Stamp>, ()> {
     match opts.iter().flatten().next() {
         Some(s) => date::parse(s).map(Some).ok_or(()),
@@ -581,15 +592,7 @@ fn observation(
         r.issued.as_ref(),
     ]) {
         Ok(w) => w,
-        Err(()) => {
-            return imp.error(
-                at,
-                "effectiveDateTime",
-                "bad_date",
-                "the date is not a FHIR dateTime",
-                Some(person),
-            )
-        }
+        Err(()) => return bad_date(imp, at, "effectiveDateTime", person),
     };
     if mappings.iter().any(|m| m.target == Target::BpPanel) {
         return bp_panel(imp, at, r, person, when);
@@ -718,15 +721,7 @@ fn condition(
         r.recorded_date.as_ref(),
     ]) {
         Ok(w) => w,
-        Err(()) => {
-            return imp.error(
-                at,
-                "onsetDateTime",
-                "bad_date",
-                "the date is not a FHIR dateTime",
-                Some(person),
-            )
-        }
+        Err(()) => return bad_date(imp, at, "onsetDateTime", person),
     };
     let ms = std::mem::take(mappings);
     let out = imp.apply(at, Format::Fhir, person, &ms, Val::Missing, "", when, None);
@@ -787,15 +782,7 @@ fn medication(
                 Some(person),
             )
         }
-        Err(()) => {
-            return imp.error(
-                at,
-                "effective[x]",
-                "bad_date",
-                "the date is not a FHIR dateTime",
-                Some(person),
-            )
-        }
+        Err(()) => return bad_date(imp, at, "effective[x]", person),
     };
     // An open-ended active statement covers the index date.
     let end = if end.is_none() && period.is_some() && r.status.as_deref() == Some("active") {
@@ -836,15 +823,7 @@ fn encounter(
                 imp.contact(person, Format::Fhir, st);
                 any = true;
             }
-            None => {
-                return imp.error(
-                    at,
-                    "period",
-                    "bad_date",
-                    "the date is not a FHIR dateTime",
-                    Some(person),
-                )
-            }
+            None => return bad_date(imp, at, "period", person),
         }
     }
     if any {

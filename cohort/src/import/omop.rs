@@ -71,49 +71,10 @@ pub fn read_table<R: Read>(
     label: &str,
 ) -> Result<(), ImportError> {
     let cols = Cols::new(&t, table_name, label)?;
-    let mut brec = csv::ByteRecord::new();
     let mut mappings = Vec::new();
-    let mut record_no = 1u64;
-    loop {
-        let ok = t.reader.read_byte_record(&mut brec);
-        record_no += 1;
-        let line = brec.position().map_or(record_no, |p| p.line());
-        let at = At {
-            input,
-            file: label,
-            what: "line",
-            line,
-        };
-        match ok {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(_) => {
-                imp.read(at, table_name);
-                imp.error(at, "-", "malformed_csv", "unreadable CSV record", None)?;
-                imp.end(at);
-                continue;
-            }
-        }
-        imp.read(at, table_name);
-        let rec = match csv::StringRecord::from_byte_record(brec.clone()) {
-            Ok(r) => r,
-            Err(_) => {
-                imp.error(
-                    at,
-                    "-",
-                    "wrong_encoding",
-                    "the line is not valid UTF-8",
-                    None,
-                )?;
-                imp.end(at);
-                continue;
-            }
-        };
-        let out = row(imp, at, table_name, &cols, &rec, &mut mappings);
-        imp.end(at);
-        out?;
-    }
-    Ok(())
+    t.for_each_record(imp, input, label, table_name, |imp, at, rec| {
+        row(imp, at, table_name, &cols, rec, &mut mappings)
+    })
 }
 
 struct Cols {

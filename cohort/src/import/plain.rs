@@ -59,53 +59,14 @@ pub fn read_table<R: Read>(
     let end_col = t.col("end_date");
     let death_col = t.col("death_date");
     let opt_col = t.col("research_opt_out");
-    let mut brec = csv::ByteRecord::new();
     let mut mappings: Vec<Mapping> = Vec::new();
-    let mut record_no = 1u64;
-    loop {
-        let ok = t.reader.read_byte_record(&mut brec);
-        record_no += 1;
-        let line = brec.position().map_or(record_no, |p| p.line());
-        let at = At {
-            input,
-            file: label,
-            what: "line",
-            line,
-        };
-        match ok {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(_) => {
-                imp.read(at, which);
-                imp.error(at, "-", "malformed_csv", "unreadable CSV record", None)?;
-                imp.end(at);
-                continue;
-            }
-        }
-        imp.read(at, which);
-        let rec = match csv::StringRecord::from_byte_record(brec.clone()) {
-            Ok(r) => r,
-            Err(_) => {
-                imp.error(
-                    at,
-                    "-",
-                    "wrong_encoding",
-                    "the line is not valid UTF-8",
-                    None,
-                )?;
-                imp.end(at);
-                continue;
-            }
-        };
-        let out = if which == "persons" {
-            person_row(imp, at, &rec, &cols, death_col, opt_col)
+    t.for_each_record(imp, input, label, which, |imp, at, rec| {
+        if which == "persons" {
+            person_row(imp, at, rec, &cols, death_col, opt_col)
         } else {
-            record_row(imp, at, &rec, &cols, unit_col, end_col, &mut mappings)
-        };
-        imp.end(at);
-        out?;
-    }
-    Ok(())
+            record_row(imp, at, rec, &cols, unit_col, end_col, &mut mappings)
+        }
+    })
 }
 
 fn person_row(
