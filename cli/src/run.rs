@@ -432,5 +432,5 @@ fn print_summary(
             popn
         );
     }
-    println!("\nModules: background mortality (MHLW 2024 life table), type 2 diabetes. Files in {}: summary.csv, summary.parquet, patients.parquet{}, manifest.json", args.out.display(), if args.trace > 0 { ", trace.csv, trace.parquet" } else { "" });
+    println!("\nModules: background mortality (MHLW 2024 life table), type 2 diabetes, cardiovascular disease. Files in {}: summary.csv, summary.parquet, patients.parquet{}, manifest.json", args.out.display(), if args.trace > 0 { ", trace.csv, trace.parquet" } else { "" });
 }

@@ -244,14 +244,27 @@ impl Model for HealthModel {
         let age = p.age_years + 0.5 * ctx.dt_years;
         let sex = p.sex().index();
         let mu_lt = self.background_hr * self.life_table.hazard(p.sex(), age);
-        let mu = (mu_lt - self.cvd.population_death_rate(sex, age, mu_lt)).max(0.0)
+        // Cardiovascular deaths are explicit only for people the cardiovascular model runs
+        // on (its hazards are set from the first step); a model that runs only part of the
+        // phases (the DPP trial) keeps the life table as published.
+        let cvd_running = p.state.cvd.refreshed;
+        let m_cvd = if cvd_running {
+            self.cvd.population_death_rate(sex, age, mu_lt)
+        } else {
+            0.0
+        };
+        let mu = (mu_lt - m_cvd).max(0.0)
             / (self.diabetes.population_hazard_ratio(sex, age)
                 * self.frailty.population_hazard_ratio(age));
         let hr_dm = self.diabetes.hazard_ratio(p);
         hazards[0] = mu;
         hazards[1] = mu * (hr_dm - 1.0);
         hazards[2] = mu * hr_dm * (self.frailty.hazard_ratio(p) - 1.0);
-        hazards[3] = self.cvd.death_hazard(p, mu_lt);
+        hazards[3] = if cvd_running {
+            self.cvd.death_hazard(p, mu_lt)
+        } else {
+            0.0
+        };
     }
 
     #[inline]

@@ -285,7 +285,9 @@ proptest! {
                 prop_assert!(v.is_finite(), "covariate {v}");
             }
             prop_assert!(p.now.sbp_mmhg > p.now.dbp_mmhg);
-            prop_assert!((0.0..=1.0).contains(&st.p_step), "p_step {}", st.p_step);
+            prop_assert!(st.event_clock >= 0.0, "event clock {}", st.event_clock);
+            let step = models::cvd::hazard::step_probability(st.hazard.iter().sum(), 1.0 / 12.0);
+            prop_assert!((0.0..=1.0).contains(&step), "step probability {step}");
             for h in st.hazard {
                 prop_assert!(h.is_finite() && h >= 0.0, "hazard {h}");
             }

@@ -10,8 +10,10 @@
 //! multiplies the hazards by the trial relative risks for the mmHg and mmol/L it lowers
 //! (Ettehad 2016, CTT 2005/2010). Equation risks become annual hazards with [`hazard`], are
 //! computed once a year (at the person's check-up month) or when an event changes the person,
-//! and are cached in the state; a month costs one uniform draw. docs/model.md explains every
-//! choice; every number is in [`params`] with its source.
+//! and are cached in the state with an exponential clock to the next event (drawn at each
+//! refresh, valid because the hazard is constant until the next refresh), so an ordinary
+//! month costs a subtraction and no draw. docs/model.md explains every choice; every number
+//! is in [`params`] with its source.
 //!
 //! Couplings: reads the diabetes state ([`DmLink`]: onset, HbA1c, albuminuria, complications,
 //! check-up month) and eGFR, steps and BMI from `Patient::now`; writes SBP, DBP, TC, HDL, LDL,
@@ -40,6 +42,9 @@ const INIT: Process = Process::named("cvd.init");
 const TRAJECTORY: Process = Process::named("cvd.trajectory");
 const CHECKUP: Process = Process::named("cvd.checkup");
 const EVENTS: Process = Process::named("cvd.events");
+/// The exponential clock to the next event, redrawn whenever the hazards are recomputed.
+const CLOCK: Process = Process::named("cvd.event_clock");
+const CLOCK_AFTER_EVENT: Process = Process::named("cvd.event_clock_after_event");
 
 /// Event types, in the order of [`CvdState::hazard`].
 pub const MI: usize = 0;
@@ -172,8 +177,9 @@ pub struct CvdState {
     pub first_event_age: f64,
     /// Cached hazards per year, in event order ([`MI`] …).
     pub hazard: [f64; N_EVENTS],
-    /// Cached probability of any event in one step.
-    pub p_step: f64,
+    /// Years to the next event at the cached hazards (+∞ if they are all zero), drawn when
+    /// the hazards were last computed.
+    pub event_clock: f64,
     /// The hazards have been computed for this person.
     pub refreshed: bool,
     /// An event this step was fatal: the mortality phase makes the death certain.
@@ -468,7 +474,7 @@ impl Cvd {
             heart_failure: c.conditions.contains(Conditions::HEART_FAILURE),
             first_event_age: f64::NAN,
             hazard: [0.0; N_EVENTS],
-            p_step: 0.0,
+            event_clock: f64::INFINITY,
             refreshed: false,
             fatal: false,
         }
@@ -526,9 +532,9 @@ impl Cvd {
             self.advance_year(ctx, p, rec);
             self.checkup(ctx, p, link, rec);
             self.apply(p);
-            self.refresh(p, link, ctx.dt_years);
+            self.refresh(ctx, p, link, CLOCK);
         } else if !p.state.cvd().refreshed {
-            self.refresh(p, link, ctx.dt_years);
+            self.refresh(ctx, p, link, CLOCK);
         }
     }
 
@@ -785,12 +791,19 @@ impl Cvd {
         h
     }
 
-    /// Recomputes and caches the person's hazards and step probability.
-    pub fn refresh<S: HasCvd>(&self, p: &mut Patient<S>, link: &DmLink, dt_years: f64) {
+    /// Recomputes and caches the person's hazards, and draws the time to the next event at
+    /// them (an exponential with the total hazard, from `clock`'s draw for this step).
+    fn refresh<S: HasCvd>(&self, ctx: &StepCtx, p: &mut Patient<S>, link: &DmLink, clock: Process) {
         let h = self.hazards(p, link);
+        let total: f64 = h.iter().sum();
+        let u = ctx.stream(clock, p.id()).uniform();
         let st = p.state.cvd_mut();
         st.hazard = h;
-        st.p_step = hazard::step_probability(h.iter().sum(), dt_years);
+        st.event_clock = if total > 0.0 {
+            -u.ln() / total
+        } else {
+            f64::INFINITY
+        };
         st.refreshed = true;
     }
 
@@ -816,9 +829,11 @@ impl Cvd {
         1.0 / (1.0 + (-logit).exp())
     }
 
-    /// Event phase: at most one event per step, drawn from the cached hazards; fatal events
-    /// end the person's life in the mortality phase; survivors carry the history (flags),
-    /// may start secondary prevention, and get new hazards.
+    /// Event phase: at most one event per step, when the event clock runs out within it
+    /// (probability 1 − e^(−hΔt) per step at total hazard h, as [`hazard::step_probability`]);
+    /// the type is drawn in proportion to the hazards; fatal events end the person's life in
+    /// the mortality phase; survivors carry the history (flags), may start secondary
+    /// prevention, and get new hazards and a new clock.
     pub fn events<S: HasCvd>(
         &self,
         ctx: &StepCtx,
@@ -852,11 +867,12 @@ impl Cvd {
         if !st.statin {
             rec.at_risk(self.m(metric::STATIN_STARTS), dt);
         }
-        let mut s = ctx.stream(EVENTS, p.id());
-        let (u_event, u_type) = (s.uniform(), s.uniform());
-        if u_event >= st.p_step {
+        if st.event_clock > dt {
+            p.state.cvd_mut().event_clock -= dt;
             return;
         }
+        let mut s = ctx.stream(EVENTS, p.id());
+        let u_type = s.uniform();
         let total: f64 = st.hazard.iter().sum();
         let pick = u_type * total;
         let mut event = 0;
@@ -923,7 +939,7 @@ impl Cvd {
             rec.event(self.m(metric::BP_STARTS));
         }
         self.apply(p);
-        self.refresh(p, link, dt);
+        self.refresh(ctx, p, link, CLOCK_AFTER_EVENT);
     }
 
     /// The person's cardiovascular death hazard per year: certain death after a fatal event,

@@ -284,13 +284,13 @@ pub fn slope_per_year(table: &[f64; 5], age: f64) -> f64 {
 /// an event plus the excess after one), as a share of the life table's all-cause hazard, by
 /// sex and 10-year band 40-49 … 90-99 (interpolated linearly between the midpoints 45 … 95,
 /// flat outside) [C]: from the reference run `healthtwin run --patients 200000 --years 10
-/// --replicates 1` on the synthetic cohort (years 0-9 pooled), printed by
+/// --replicates 3` on the synthetic cohort (years 0-9 and replicates pooled), printed by
 /// `calibration/cvd_death_table.py`. The background hazard leaves this rate out, so the
 /// reference population's all-cause mortality stays the life table's (docs/model.md).
 /// Regenerate it after changing event, case-fatality or post-event parameters.
 pub const MODEL_CVD_DEATH_SHARE: [[f64; 6]; 2] = [
-    [0.2154, 0.2056, 0.2336, 0.2982, 0.3119, 0.2235],
-    [0.1323, 0.1578, 0.2281, 0.2572, 0.2355, 0.1527],
+    [0.2007, 0.1884, 0.2337, 0.3001, 0.3106, 0.2240],
+    [0.1733, 0.1544, 0.2242, 0.2583, 0.2274, 0.1499],
 ];
 
 /// [`MODEL_CVD_DEATH_SHARE`] at `age` for sex index `sex`.
