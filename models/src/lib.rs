@@ -10,6 +10,7 @@
 pub mod cvd;
 pub mod diabetes;
 pub mod frailty;
+pub mod interventions;
 pub mod mortality;
 pub mod params;
 
