@@ -13,7 +13,7 @@ pub const FIXED_POINT: f64 = 1e6;
 
 #[inline]
 pub fn to_fixed(x: f64) -> i64 {
-    (x * FIXED_POINT).round() as i64
+    crate::math::round_to_i64(x * FIXED_POINT)
 }
 
 /// 5-year age bands 0-4, 5-9, ..., 95-99, 100+.

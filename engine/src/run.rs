@@ -42,7 +42,7 @@ impl StepCtx {
     /// Months from the start of the run to the end of this step.
     #[inline]
     pub fn end_month(&self) -> u32 {
-        ((self.t_years + self.dt_years) * 12.0).round() as u32
+        crate::math::round_to_i64((self.t_years + self.dt_years) * 12.0) as u32
     }
 }
 

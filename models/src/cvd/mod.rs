@@ -28,6 +28,7 @@ pub mod hazard;
 pub mod params;
 
 use engine::math::norm_inv;
+use engine::math::ExpDet;
 use engine::observe::{MetricDef, MetricKind, Recorder};
 use engine::patient::{Conditions, Covariates, Treatments};
 use engine::rng::{Process, Stream, StreamKey};
@@ -525,7 +526,7 @@ impl Cvd {
         link: &DmLink,
         rec: &mut Recorder,
     ) {
-        let months = ((ctx.dt_years * 12.0).round() as u32).max(1);
+        let months = (engine::math::round_to_i64(ctx.dt_years * 12.0) as u32).max(1);
         let m0 = (ctx.step * months) % 12;
         let annual = ctx.step > 0 && (u32::from(link.checkup_month) + 12 - m0) % 12 < months;
         if annual {
@@ -826,7 +827,7 @@ impl Cvd {
         };
         let at_ref = at_ref.clamp(1e-9, 1.0 - 1e-9);
         let logit = (at_ref / (1.0 - at_ref)).ln() + slope * (age - ref_age) / 10.0;
-        1.0 / (1.0 + (-logit).exp())
+        1.0 / (1.0 + (-logit).exp_det())
     }
 
     /// Event phase: at most one event per step, when the event clock runs out within it

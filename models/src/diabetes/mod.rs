@@ -14,13 +14,14 @@ pub mod topp;
 pub mod ukpds_om2;
 
 use engine::math::rate_to_probability;
+use engine::math::ExpDet;
 use engine::observe::{MetricDef, MetricKind, Recorder};
 use engine::patient::{Conditions, Covariates, Treatments};
 use engine::rng::{Process, Stream};
 use engine::{Baseline, Patient, RunKey, StepCtx};
 
 use params::DiabetesParams;
-use physiology::{Inputs, Physiology};
+use physiology::{Inputs, LagWeights, Physiology};
 use topp::TOPP_2000;
 
 const INIT: Process = Process::named("dm.init");
@@ -281,6 +282,33 @@ pub fn metric_defs() -> Vec<MetricDef> {
 pub struct Diabetes {
     pub p: DiabetesParams,
     pub phys: Physiology,
+    /// Per-step constants that depend only on parameters and the step length, computed once
+    /// (each is used only while the parameter it was computed from is unchanged).
+    cache: StepConstants,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct StepConstants {
+    /// τ of the HbA1c lag the weights were computed for.
+    tau_hba1c_days: f64,
+    /// Lag weights for steps of 1, 2 and 3 months (index = months).
+    lag: [LagWeights; 4],
+    /// Fluctuation time constant (years) the quarter's OU factors were computed for.
+    fluctuation_years: f64,
+    /// OU factors over one quarter: a = e^{−0.25/τ} and √(1 − a²).
+    ou_quarter: (f64, f64),
+}
+
+impl StepConstants {
+    fn new(p: &DiabetesParams, phys: &Physiology) -> Self {
+        let a = (-0.25 / p.si_fluctuation_years).exp_det();
+        StepConstants {
+            tau_hba1c_days: phys.tau_hba1c_days,
+            lag: std::array::from_fn(|m| phys.lag_weights(m as f64 * (365.25 / 12.0))),
+            fluctuation_years: p.si_fluctuation_years,
+            ou_quarter: (a, (1.0 - a * a).sqrt()),
+        }
+    }
 }
 
 impl Diabetes {
@@ -295,7 +323,8 @@ impl Diabetes {
             tau_hba1c_days: p.hba1c_tau_days,
             mean_minus_fasting: p.mean_minus_fasting,
         };
-        Diabetes { p, phys }
+        let cache = StepConstants::new(&p, &phys);
+        Diabetes { p, phys, cache }
     }
 
     /// Insulin sensitivity of a person now.
@@ -309,7 +338,7 @@ impl Diabetes {
             * (st.si_fluctuation - p.si_per_bmi * (now.bmi_kg_m2 - 22.0)
                 + p.si_per_1000_steps * (steps - 8000.0) / 1000.0
                 - p.si_per_decade * (age - 50.0) / 10.0)
-                .exp()
+                .exp_det()
     }
 
     /// The physiology inputs of a person now (treatment and prevention included).
@@ -375,8 +404,8 @@ impl Diabetes {
             glucose: g0,
             insulin: 0.0,
             efficiency: 1.0,
-            si_person: (p.si_sd_log * z_si).exp(),
-            r0: TOPP_2000.r0 * (p.r0_sd_log * z_r0).exp(),
+            si_person: (p.si_sd_log * z_si).exp_det(),
+            r0: TOPP_2000.r0 * (p.r0_sd_log * z_r0).exp_det(),
             glycation: 0.0,
             si_fluctuation: 0.0,
             physiology_month: 0,
@@ -411,7 +440,7 @@ impl Diabetes {
         // rather than everyone with a 40-year-old's reserve.
         st.capacity = st.beta
             * p.capacity_headroom
-            * (p.capacity_sd_log * z_cap - p.capacity_loss * (b.age_years - 40.0)).exp();
+            * (p.capacity_sd_log * z_cap - p.capacity_loss * (b.age_years - 40.0)).exp_det();
         let growth = if dm { -p.decline_at_onset / 365.0 } else { 0.0 };
         st.efficiency = self
             .phys
@@ -476,15 +505,25 @@ impl Diabetes {
             let dt_days = f64::from(end - st.physiology_month) * (365.25 / 12.0);
             let st = p.state.dm_mut();
             let mut y = [st.beta, st.capacity, st.hba1c];
-            let (g, i) = self.phys.step_slow(&inputs, &mut y, st.glucose, dt_days);
+            let months = (end - st.physiology_month) as usize;
+            let lag = if months < 4 && self.cache.tau_hba1c_days == self.phys.tau_hba1c_days {
+                self.cache.lag[months]
+            } else {
+                self.phys.lag_weights(dt_days)
+            };
+            let (g, i) = self
+                .phys
+                .step_slow_with(&inputs, &mut y, st.glucose, dt_days, lag);
             st.beta = y[0].max(0.0);
             st.capacity = y[1].max(0.0);
             st.hba1c = y[2];
             st.glucose = g;
             st.insulin = i;
             st.physiology_month = end;
-            // Age-related decline of β-cell function (Szoke 2008).
-            st.efficiency *= (-self.p.efficiency_loss * dt_days / 365.25).exp();
+            // Age-related decline of β-cell function (Szoke 2008); 0 by default (no exp).
+            if self.p.efficiency_loss != 0.0 {
+                st.efficiency *= (-self.p.efficiency_loss * dt_days / 365.25).exp_det();
+            }
             p.now.fpg_mg_dl = g;
             p.now.hba1c_pct = y[2];
         }
@@ -492,12 +531,19 @@ impl Diabetes {
             // The fluctuation for the quarter that starts now (exact OU over one quarter; a
             // step longer than a quarter advances it over the whole step).
             let dt_years = ctx.dt_years.max(0.25);
-            let a = (-dt_years / self.p.si_fluctuation_years).exp();
+            let (a, innov) = if dt_years == 0.25
+                && self.cache.fluctuation_years == self.p.si_fluctuation_years
+            {
+                self.cache.ou_quarter
+            } else {
+                let a = (-dt_years / self.p.si_fluctuation_years).exp_det();
+                (a, (1.0 - a * a).sqrt())
+            };
             let z = ctx
                 .stream_at(FLUCTUATION, p.baseline.id, end / 3)
                 .std_normal();
             let fl = &mut p.state.dm_mut().si_fluctuation;
-            *fl = a * *fl + self.p.si_fluctuation_sd * (1.0 - a * a).sqrt() * z;
+            *fl = a * *fl + self.p.si_fluctuation_sd * innov * z;
         }
     }
 
@@ -533,7 +579,7 @@ impl Diabetes {
         }
 
         // Month of the year this step covers: [m0, m0 + months).
-        let months = (dt * 12.0).round() as u32;
+        let months = engine::math::round_to_i64(dt * 12.0) as u32;
         let m0 = (ctx.step * months) % 12;
         let checkup_now = (u32::from(p.state.dm().checkup_month) + 12 - m0) % 12 < months.max(1);
 
@@ -652,7 +698,7 @@ impl Diabetes {
         if st.has_diabetes() {
             slope += prm.egfr_decline_dm;
             let m = (prm.albuminuria_per_hba1c * (st.hba1c - 8.0))
-                .exp()
+                .exp_det()
                 .clamp(0.1, 10.0);
             let u = ctx.stream(KIDNEY, p.baseline.id).uniform();
             let p_micro = rate_to_probability(prm.normo_to_micro * m, dt);
@@ -701,7 +747,7 @@ impl Diabetes {
         if st.albuminuria >= MICRO {
             lhr += prm.lhr_albuminuria;
         }
-        hr * lhr.exp()
+        hr * lhr.exp_det()
     }
 
     /// Expected diabetes hazard ratio in the population the life table describes (NHNS 2016

@@ -39,6 +39,7 @@
 //! adaptive integrators (tests, reference solutions). The reduced system is not stiff: its
 //! fastest rate is 1/τ_A.
 
+use engine::math::ExpDet;
 use std::cell::Cell;
 
 use engine::ode::OdeSystem;
@@ -97,6 +98,13 @@ pub struct Inputs {
     pub efficiency: f64,
     /// Glycation offset h (HbA1c %-points).
     pub glycation: f64,
+}
+
+/// Weights of the exact HbA1c lag over one step: e^{−h/τ} and (1 − e^{−h/τ})/(h/τ).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LagWeights {
+    pub decay: f64,
+    pub mean_weight: f64,
 }
 
 /// Slow state indices.
@@ -177,6 +185,20 @@ impl Physiology {
     /// against ~20 for an adaptive Runge–Kutta integration of the same system.
     #[inline]
     pub fn step_slow(&self, inp: &Inputs, y: &mut [f64; 3], g: f64, dt_days: f64) -> (f64, f64) {
+        self.step_slow_with(inp, y, g, dt_days, self.lag_weights(dt_days))
+    }
+
+    /// [`Self::step_slow`] with the HbA1c lag weights of `dt_days` precomputed (they depend
+    /// only on the step length: the population model keeps them for 1–3 months).
+    #[inline]
+    pub fn step_slow_with(
+        &self,
+        inp: &Inputs,
+        y: &mut [f64; 3],
+        g: f64,
+        dt_days: f64,
+        lag: LagWeights,
+    ) -> (f64, f64) {
         let h = dt_days;
         let beta0 = y[BETA].max(0.0);
         let cap0 = y[CAPACITY].max(0.0);
@@ -185,30 +207,35 @@ impl Physiology {
         let slope =
             self.topp
                 .qss_glucose_slope(inp.si, beta0, inp.secretion, inp.insulin_extra, g0);
-        let beta_h = beta0 * (self.beta_growth(eps, beta0, cap0, g0) * 0.5 * h).exp();
-        let cap_h = cap0 * (-self.capacity_decline(g0) * 0.5 * h).exp();
+        let beta_h = beta0 * (self.beta_growth(eps, beta0, cap0, g0) * 0.5 * h).exp_det();
+        let cap_h = cap0 * (-self.capacity_decline(g0) * 0.5 * h).exp_det();
         let g_h = g0 + slope * (beta_h - beta0);
-        let beta1 = beta0 * (self.beta_growth(eps, beta_h, cap_h, g_h) * h).exp();
+        let beta1 = beta0 * (self.beta_growth(eps, beta_h, cap_h, g_h) * h).exp_det();
         let (g1, i1) = self.fasting(inp, beta1, g0 + slope * (beta1 - beta0));
         y[BETA] = beta1;
-        y[CAPACITY] = cap0 * (-self.capacity_decline(g_h) * h).exp();
-        y[HBA1C] = self.hba1c_lag(y[HBA1C], g0, g1, inp.glycation, h);
+        y[CAPACITY] = cap0 * (-self.capacity_decline(g_h) * h).exp_det();
+        y[HBA1C] = self.hba1c_lag(y[HBA1C], g0, g1, inp.glycation, lag);
         (g1, i1)
     }
 
-    /// HbA1c after `h` days of the lag dA/dt = (A_eq(G) − A)/τ with G moving linearly from
+    /// The weights of the HbA1c lag over a step of `h` days.
+    pub fn lag_weights(&self, h: f64) -> LagWeights {
+        let x = h / self.tau_hba1c_days;
+        let decay = (-x).exp_det();
+        // (1 − e^{−x})/x, with its limit 1 as x → 0.
+        let mean_weight = if x > 1e-8 { (1.0 - decay) / x } else { 1.0 };
+        LagWeights { decay, mean_weight }
+    }
+
+    /// HbA1c after a step of the lag dA/dt = (A_eq(G) − A)/τ with G moving linearly from
     /// `g0` to `g1` (exact: A_eq is linear in G).
     #[inline]
-    fn hba1c_lag(&self, a: f64, g0: f64, g1: f64, glycation: f64, h: f64) -> f64 {
+    fn hba1c_lag(&self, a: f64, g0: f64, g1: f64, glycation: f64, lag: LagWeights) -> f64 {
         let (e0, e1) = (
             self.hba1c_target(g0, glycation),
             self.hba1c_target(g1, glycation),
         );
-        let x = h / self.tau_hba1c_days;
-        let decay = (-x).exp();
-        // (1 − e^{−x})/x, with its limit 1 as x → 0.
-        let mean_weight = if x > 1e-8 { (1.0 - decay) / x } else { 1.0 };
-        e1 + (a - e0) * decay - (e1 - e0) * mean_weight
+        e1 + (a - e0) * lag.decay - (e1 - e0) * lag.mean_weight
     }
 
     /// Fasting glucose and endogenous fasting insulin for mass `beta` under `inp`.

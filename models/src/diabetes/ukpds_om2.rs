@@ -344,6 +344,7 @@ impl Om2Equation {
     }
 }
 
+use engine::math::ExpDet;
 use Covariate as X;
 
 const MACRO: &str = "Hayes 2013 (UKPDS 82) ESM Table 4; read from COMPAR-EU R/UKPDS_macrovascular_coef.csv, identical in awinn1 data/ukpds_coef.csv";
@@ -746,11 +747,11 @@ pub fn interval_probability(eq: &Om2Equation, c: &Om2Covariates, dt_years: f64) 
 pub fn hazard_rate(eq: &Om2Equation, c: &Om2Covariates) -> f64 {
     let eta = eq.lambda + linear_predictor(eq, c);
     let h = match eq.form {
-        Form::Exponential => eta.exp(),
+        Form::Exponential => eta.exp_det(),
         Form::Weibull { rho } => {
             let t = duration(c);
             if t > 0.0 {
-                (rho.ln() + eta + (rho - 1.0) * t.ln()).exp()
+                (rho.ln() + eta + (rho - 1.0) * t.ln()).exp_det()
             } else if t.is_nan() {
                 f64::NAN
             } else if rho > 1.0 {
@@ -758,10 +759,10 @@ pub fn hazard_rate(eq: &Om2Equation, c: &Om2Covariates) -> f64 {
             } else if rho < 1.0 {
                 f64::INFINITY
             } else {
-                eta.exp()
+                eta.exp_det()
             }
         }
-        Form::Gompertz { phi } => (eta + phi * c.current_age_years()).exp(),
+        Form::Gompertz { phi } => (eta + phi * c.current_age_years()).exp_det(),
         Form::Logistic => softplus(eta),
     };
     if h.is_nan() {
@@ -784,16 +785,16 @@ fn duration(c: &Om2Covariates) -> f64 {
 /// ln(1 + exp(x)) without overflow.
 fn softplus(x: f64) -> f64 {
     if x > 0.0 {
-        x + (-x).exp().ln_1p()
+        x + (-x).exp_det().ln_1p()
     } else {
-        x.exp().ln_1p()
+        x.exp_det().ln_1p()
     }
 }
 
 /// 1 − exp(−ΔH) from ln ΔH; working on the log scale keeps exp(η)·(tiny increment) from
 /// turning into 0·∞ at extreme inputs.
 fn probability_from_ln_increment(ln_dh: f64) -> f64 {
-    -(-ln_dh.exp()).exp_m1()
+    -(-ln_dh.exp_det()).exp_m1()
 }
 
 /// The interval probability for a given Xβ (λ excluded); shared by the public functions
@@ -824,7 +825,7 @@ fn probability_for(eq: &Om2Equation, xb: f64, c: &Om2Covariates, dt_years: f64) 
         }
         Form::Logistic => {
             if dt_years == 1.0 {
-                1.0 / (1.0 + (-eta).exp())
+                1.0 / (1.0 + (-eta).exp_det())
             } else {
                 -(-dt_years * softplus(eta)).exp_m1()
             }
@@ -884,12 +885,12 @@ mod tests {
 
     /// Cumulative hazard at the current time (time-to-event forms only).
     fn cumulative_hazard(eq: &Om2Equation, xb: f64, c: &Om2Covariates, shift: f64) -> f64 {
-        let scale = (eq.lambda + xb).exp();
+        let scale = (eq.lambda + xb).exp_det();
         match eq.form {
             Form::Exponential => scale * (c.diabetes_duration_years + shift),
             Form::Weibull { rho } => scale * (c.diabetes_duration_years + shift).powf(rho),
             Form::Gompertz { phi } => {
-                scale / phi * ((phi * (c.current_age_years() + shift)).exp() - 1.0)
+                scale / phi * ((phi * (c.current_age_years() + shift)).exp_det() - 1.0)
             }
             Form::Logistic => panic!("no cumulative hazard for a logistic equation"),
         }
@@ -1306,7 +1307,7 @@ death_yhye lambda=-4.868 age=0.05 hdl=0.068 wbc=0.089 amp_event=-1.267 amp_event
         assert_close(
             "P(0,1)",
             annual_probability(&CHF, &c),
-            -(-eta.exp()).exp_m1(),
+            -(-eta.exp_det()).exp_m1(),
             1e-15,
         );
         // Negative durations count as diagnosis.

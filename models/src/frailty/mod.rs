@@ -25,6 +25,7 @@
 pub mod kcl;
 pub mod params;
 
+use engine::math::ExpDet;
 use engine::observe::{MetricDef, MetricKind, Recorder};
 use engine::patient::Conditions;
 use engine::rng::{Process, Stream, StreamKey};
@@ -178,6 +179,15 @@ pub struct FrState {
     pub cert_base: f64,
     /// Mortality hazard ratio of the current FI.
     pub hazard_ratio: f64,
+    /// Memo of the step's Poisson zero term: `poisson_p0 = e^{−poisson_total}` (the expected
+    /// number of acquisitions and repairs in a step changes only when the deficits or the
+    /// yearly rates do, so most months reuse it; NaN = none yet).
+    pub poisson_total: f64,
+    pub poisson_p0: f64,
+    /// Memo of the step's certification probability, for (score, base hazard × step).
+    pub cert_score: f64,
+    pub cert_base_dt: f64,
+    pub cert_p: f64,
 }
 
 impl FrState {
@@ -344,9 +354,13 @@ pub struct Frailty {
     level_thresholds: [f64; 6],
     cost_kyen_per_year: [f64; 8],
     inst_rate: [f64; 5],
+    /// `normal_grid(REFERENCE_POINTS)`, computed once (every person's initial state
+    /// integrates over it).
+    reference_grid: Vec<(f64, f64)>,
 }
 
 const TABLE_AGES: usize = 121;
+const REFERENCE_POINTS: usize = 121;
 
 /// Standard-normal grid for the reference-population integrals: midpoints on [−6, 6].
 fn normal_grid(points: usize) -> impl Iterator<Item = (f64, f64)> {
@@ -354,7 +368,7 @@ fn normal_grid(points: usize) -> impl Iterator<Item = (f64, f64)> {
     let norm = (2.0 * std::f64::consts::PI).sqrt();
     (0..points).map(move |i| {
         let x = -6.0 + (i as f64 + 0.5) * h;
-        (x, h * (-0.5 * x * x).exp() / norm)
+        (x, h * (-0.5 * x * x).exp_det() / norm)
     })
 }
 
@@ -366,7 +380,7 @@ fn lognormal(mean: f64, sd: f64) -> (f64, f64) {
 
 #[inline]
 fn logistic(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
+    1.0 / (1.0 + (-x).exp_det())
 }
 
 /// The `k`-th (0-based) set bit of `mask` (`k` < popcount).
@@ -427,6 +441,7 @@ impl Frailty {
                 p.inst_care4,
                 p.inst_care5,
             ],
+            reference_grid: normal_grid(REFERENCE_POINTS).collect(),
         };
         f.build_tables();
         f
@@ -438,8 +453,12 @@ impl Frailty {
         let (m, s) = params::reference_fi(age);
         let (mu, sigma) = lognormal(m, s);
         let cap = f64::from(self.n_max);
-        normal_grid(121)
-            .map(move |(x, w)| (((mu + sigma * x).exp() * f64::from(items::N)).min(cap), w))
+        self.reference_grid.iter().map(move |&(x, w)| {
+            (
+                ((mu + sigma * x).exp_det() * f64::from(items::N)).min(cap),
+                w,
+            )
+        })
     }
 
     fn build_tables(&mut self) {
@@ -447,7 +466,7 @@ impl Frailty {
         self.population_hr = (0..TABLE_AGES)
             .map(|a| {
                 self.reference_counts(a as f64)
-                    .map(|(n, w)| w * (self.ln_hr_per_deficit * n).exp())
+                    .map(|(n, w)| w * (self.ln_hr_per_deficit * n).exp_det())
                     .sum()
             })
             .collect();
@@ -561,7 +580,7 @@ impl Frailty {
 
     #[inline]
     fn fi_hazard_ratio(&self, count: u32) -> f64 {
-        (self.ln_hr_per_deficit * f64::from(count)).exp()
+        (self.ln_hr_per_deficit * f64::from(count)).exp_det()
     }
 
     /// Mean deficit count of the reference population at `age`.
@@ -598,7 +617,7 @@ impl Frailty {
         // repair rate per class) at the person's FI.
         let wj = p.init_jchs_factor
             * p.jchs_weight
-            * (p.jchs_weight_per_fi * fi + p.jchs_weight_per_year * (b.age_years - 75.0)).exp()
+            * (p.jchs_weight_per_fi * fi + p.jchs_weight_per_year * (b.age_years - 75.0)).exp_det()
             / p.repair_jchs.max(1e-9);
         let wo = 1.0 / p.repair_other.max(1e-9);
         while deficits.count_ones() < target {
@@ -634,6 +653,11 @@ impl Frailty {
             jchs_age: 1.0,
             cert_base: 0.0,
             hazard_ratio: 1.0,
+            poisson_total: f64::NAN,
+            poisson_p0: 0.0,
+            cert_score: f64::NAN,
+            cert_base_dt: f64::NAN,
+            cert_p: 0.0,
         };
         st.hazard_ratio = self.fi_hazard_ratio(st.count());
         if b.age_years >= 65.0 {
@@ -686,7 +710,7 @@ impl Frailty {
         } else {
             prm.steps_reference
         };
-        m *= (prm.steps_log_per_1000 * (prm.steps_reference - steps) / 1000.0).exp();
+        m *= (prm.steps_log_per_1000 * (prm.steps_reference - steps) / 1000.0).exp_det();
         if now.bmi_kg_m2 < 18.5 {
             m *= prm.driver_underweight;
         } else if now.bmi_kg_m2 >= 30.0 {
@@ -700,15 +724,15 @@ impl Frailty {
         // Below the floor age the reference FI is nearly flat (UK Biobank): intensity and
         // recovery are held at their values there.
         let a = age.max(prm.growth_floor_age) - 70.0;
-        st.acquisition = prm.acquisition * (prm.acquisition_growth * a).exp() * st.exposure * m;
-        st.repair_scale = (-prm.recovery_time_growth * a).exp();
-        st.jchs_age = (prm.jchs_weight_per_year * (age - 75.0)).exp();
+        st.acquisition = prm.acquisition * (prm.acquisition_growth * a).exp_det() * st.exposure * m;
+        st.repair_scale = (-prm.recovery_time_growth * a).exp_det();
+        st.jchs_age = (prm.jchs_weight_per_year * (age - 75.0)).exp_det();
         st.cert_base = if age >= 65.0 {
             (prm.cert_log_rate
                 + prm.cert_per_year * (age - 80.0)
                 + prm.cert_per_deficit * -8.0
                 + if social { prm.cert_social_hr.ln() } else { 0.0 })
-            .exp()
+            .exp_det()
         } else {
             0.0
         };
@@ -720,7 +744,7 @@ impl Frailty {
             return;
         }
         let absent = !st.deficits;
-        let wj = self.p.jchs_weight * st.jchs_age * (self.p.jchs_weight_per_fi * st.fi()).exp();
+        let wj = self.p.jchs_weight * st.jchs_age * (self.p.jchs_weight_per_fi * st.fi()).exp_det();
         if let Some(bit) = pick(
             absent & items::JCHS_MASK,
             wj,
@@ -829,7 +853,11 @@ impl Frailty {
             let (acq, rep) = (acq_rate(st), rep_rate(st));
             let total = (acq + rep) * dt;
             if total > 0.0 {
-                let mut term = (-total).exp();
+                if total != st.poisson_total {
+                    st.poisson_total = total;
+                    st.poisson_p0 = (-total).exp_det();
+                }
+                let mut term = st.poisson_p0;
                 let mut cum = term;
                 let mut k = 0u32;
                 while u_def > cum && k < 64 {
@@ -878,14 +906,20 @@ impl Frailty {
         if st.ltc == level::NONE {
             if age >= 65.0 {
                 rec.at_risk(base + metric::LTC_CERTIFICATION, dt);
-                let h = st.cert_base * (self.p.cert_per_deficit * score).exp();
                 // Turning 65 (entry into category-1 insurance): the certification already
                 // present at 65 (category-2 certification and need that predates it) is
                 // drawn as at baseline; afterwards, the hazard.
                 let p_cert = if age - dt < 65.0 {
                     logistic(self.init_cert_logit[65] + self.p.cert_per_deficit * score)
                 } else {
-                    -(-h * dt).exp_m1()
+                    let base_dt = st.cert_base * dt;
+                    if score != st.cert_score || base_dt != st.cert_base_dt {
+                        let h = st.cert_base * (self.p.cert_per_deficit * score).exp_det();
+                        st.cert_score = score;
+                        st.cert_base_dt = base_dt;
+                        st.cert_p = -(-h * dt).exp_m1();
+                    }
+                    st.cert_p
                 };
                 if u < p_cert {
                     st.ltc = self.level_for_score(score);
