@@ -84,7 +84,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         "healthtwin bench: {} patients x {} years, step {} month(s), {threads} thread(s)",
         args.patients, args.years, args.step_months
     );
-    println!("  model: background mortality (MHLW 2024 life table) + type 2 diabetes");
+    println!("  model: the coupled model of `healthtwin run` (MHLW 2024 life table, type 2 diabetes, cardiovascular disease, frailty and long-term care)");
     println!("  cohort generation      {gen_s:>9.3} s");
     println!("  simulation             {sim_s:>9.3} s  ({person_years:.0} patient-years lived)");
     println!("  throughput             {per_s:>12.0} patient-years/s  ({per_core:.0} per core)");
