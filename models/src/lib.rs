@@ -34,6 +34,8 @@ pub struct HealthModel {
     diabetes: Diabetes,
     frailty: Frailty,
     cvd: Cvd,
+    /// The scenario's intervention programmes (empty: none).
+    ix: interventions::Plan,
 }
 
 /// Per-person state of the coupled model: one part per disease module. Each module's
@@ -43,6 +45,7 @@ pub struct PersonState {
     pub dm: DmState,
     pub fr: FrState,
     pub cvd: CvdState,
+    pub ix: interventions::IxState,
 }
 
 impl HasDm for PersonState {
@@ -114,7 +117,28 @@ impl HealthModel {
             diabetes,
             frailty,
             cvd,
+            ix: interventions::Plan::default(),
         }
+    }
+
+    /// Sets the scenario's intervention programmes (replacing any set before), after
+    /// validating them: unique names, uptake and adherence in [0, 1], dropout, effect scale
+    /// and cost ≥ 0, stop after start, at most [`interventions::MAX_PROGRAMMES`].
+    pub fn set_interventions(
+        &mut self,
+        plan: Vec<interventions::Intervention>,
+    ) -> Result<(), interventions::InterventionError> {
+        self.ix = interventions::Plan::new(plan)?;
+        Ok(())
+    }
+
+    pub fn interventions(&self) -> &interventions::Plan {
+        &self.ix
+    }
+
+    /// Index of the first intervention metric within the model's metric list.
+    fn ix_metric_base(&self) -> usize {
+        diabetes::metric::COUNT + frailty::metric::COUNT + cvd::metric::COUNT
     }
 
     pub fn diabetes(&self) -> &Diabetes {
@@ -173,7 +197,12 @@ impl HealthModel {
 
     /// Canonical text of everything the model's results depend on (for the parameter hash).
     pub fn canonical(&self) -> String {
-        format!("{}{}", self.params.canonical(), self.life_table.canonical())
+        format!(
+            "{}{}{}",
+            self.params.canonical(),
+            self.life_table.canonical(),
+            self.ix.canonical()
+        )
     }
 }
 
@@ -188,6 +217,7 @@ impl Model for HealthModel {
         let mut m = diabetes::metric_defs();
         m.extend(frailty::metric_defs());
         m.extend(cvd::metric_defs());
+        m.extend(self.ix.metric_defs());
         m
     }
 
@@ -196,6 +226,7 @@ impl Model for HealthModel {
             dm: self.diabetes.init(run, baseline),
             fr: self.frailty.init(run, baseline),
             cvd: self.cvd.init(run, baseline),
+            ix: interventions::IxState::default(),
         }
     }
 
@@ -204,12 +235,29 @@ impl Model for HealthModel {
     /// drifted BMI: one BMI trajectory, (baseline + drift) × the arm's factor (docs/model.md).
     #[inline]
     fn risk_factors(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
+        // Intervention programmes: leavers, starts (treatments before the CVD hazards).
+        let programmes = p.state.ix.enrolled | p.state.ix.started != 0;
+        if programmes {
+            self.ix.before_risk_factors(
+                ctx,
+                p,
+                &self.cvd,
+                &self.diabetes,
+                self.ix_metric_base() + 1,
+                rec,
+            );
+        }
         let link = DmLink::from_dm(&p.state.dm);
         self.cvd.risk_factors(ctx, p, &link, rec);
         if p.state.dm.prevention != diabetes::dpp::Arm::None {
             diabetes::dpp::apply_arm(ctx, p);
             let base = p.baseline.covariates.bmi_kg_m2;
             p.now.bmi_kg_m2 *= (base + p.state.cvd.bmi_drift) / base;
+        }
+        if programmes {
+            // Programme weight and activity, from the person's own trajectory (replaces
+            // the trial arm's clock-from-run-start weight for programme metformin).
+            self.ix.after_risk_factors(ctx, p);
         }
     }
 
@@ -273,6 +321,14 @@ impl Model for HealthModel {
         self.diabetes.census(p, rec);
         self.frailty.census(p, rec);
         self.cvd.census(p, &DmLink::from_dm(&p.state.dm), rec);
+        if !self.ix.is_empty() {
+            self.ix.census(&p.state.ix, self.ix_metric_base(), rec);
+        }
+    }
+
+    /// The year's programme places (sequential, in id order).
+    fn start_of_year(&self, run: RunKey, year: u32, patients: &mut [Patient<PersonState>]) {
+        self.ix.start_of_year(&self.cvd, run, year, patients);
     }
 }
 

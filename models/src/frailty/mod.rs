@@ -178,6 +178,10 @@ pub struct FrState {
     pub cert_base: f64,
     /// Mortality hazard ratio of the current FI.
     pub hazard_ratio: f64,
+    /// Multipliers of deficit acquisition and of every repair rate set by an exercise and
+    /// nutrition programme (1 otherwise; applied at the refresh).
+    pub acq_factor: f32,
+    pub repair_factor: f32,
 }
 
 impl FrState {
@@ -634,6 +638,8 @@ impl Frailty {
             jchs_age: 1.0,
             cert_base: 0.0,
             hazard_ratio: 1.0,
+            acq_factor: 1.0,
+            repair_factor: 1.0,
         };
         st.hazard_ratio = self.fi_hazard_ratio(st.count());
         if b.age_years >= 65.0 {
@@ -700,8 +706,12 @@ impl Frailty {
         // Below the floor age the reference FI is nearly flat (UK Biobank): intensity and
         // recovery are held at their values there.
         let a = age.max(prm.growth_floor_age) - 70.0;
-        st.acquisition = prm.acquisition * (prm.acquisition_growth * a).exp() * st.exposure * m;
-        st.repair_scale = (-prm.recovery_time_growth * a).exp();
+        st.acquisition = prm.acquisition
+            * (prm.acquisition_growth * a).exp()
+            * st.exposure
+            * m
+            * f64::from(st.acq_factor);
+        st.repair_scale = (-prm.recovery_time_growth * a).exp() * f64::from(st.repair_factor);
         st.jchs_age = (prm.jchs_weight_per_year * (age - 75.0)).exp();
         st.cert_base = if age >= 65.0 {
             (prm.cert_log_rate
