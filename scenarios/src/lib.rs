@@ -166,10 +166,7 @@ pub fn load(path: &Path) -> Result<Plan, ScenarioError> {
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        let (line, column) = line_col(
-            std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or(""),
-            at,
-        );
+        let (line, column) = line_col(std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or(""), at);
         ScenarioError {
             file: file.clone(),
             line,
@@ -189,7 +186,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Plan, ScenarioError> {
         text,
         loc: Locator::new(text),
     };
-    let raw: raw::Scenario = toml::from_str(text).map_err(|e| ctx.from_toml(&e))?;
+    let raw: raw::Scenario = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
     raw.validate(&ctx, path)
 }
 
@@ -215,7 +212,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn from_toml(&self, e: &toml::de::Error) -> ScenarioError {
+    fn toml_error(&self, e: &toml::de::Error) -> ScenarioError {
         let (line, column, key) = match e.span() {
             Some(s) => {
                 let (l, c) = line_col(self.text, s.start);
@@ -235,18 +232,36 @@ impl Ctx<'_> {
 }
 
 impl Plan {
-    /// The model with this scenario's parameter overrides (validated at parse time).
-    pub fn model(&self) -> Result<HealthModel, ScenarioError> {
+    /// The model with this scenario's parameter overrides and programmes, capacities scaled
+    /// to `simulated` people (see [`Plan::interventions`]).
+    pub fn model(&self, simulated: u64) -> Result<HealthModel, ScenarioError> {
+        let file = self.file.display().to_string();
         let mut model = HealthModel::new(LifeTable::mhlw_2024());
         for (name, v) in &self.parameters {
             model.set_param(name, *v).map_err(|e| ScenarioError {
-                file: self.file.display().to_string(),
+                file: file.clone(),
                 line: 0,
                 column: 0,
                 key: format!("parameters.{name}"),
                 message: e.to_string(),
             })?;
         }
+        model
+            .set_interventions(self.interventions(simulated))
+            .map_err(|e| {
+                let i = self
+                    .programmes
+                    .iter()
+                    .position(|p| p.spec.name == e.intervention)
+                    .unwrap_or(0);
+                ScenarioError {
+                    file,
+                    line: 0,
+                    column: 0,
+                    key: format!("intervention[{i}].{}", e.field),
+                    message: e.message,
+                }
+            })?;
         Ok(model)
     }
 
@@ -258,8 +273,7 @@ impl Plan {
             .iter()
             .map(|p| {
                 let mut s = p.spec.clone();
-                if let (Some(cap), Some(real)) = (s.capacity_per_year, self.population.represents)
-                {
+                if let (Some(cap), Some(real)) = (s.capacity_per_year, self.population.represents) {
                     let scaled = (cap as f64 * simulated as f64 / real).round() as u64;
                     s.capacity_per_year = Some(if cap > 0 { scaled.max(1) } else { 0 });
                 }
@@ -392,4 +406,3 @@ pub(crate) const DIAGNOSES: [(&str, Conditions); 6] = [
     ("stroke", Conditions::STROKE),
     ("heart_failure", Conditions::HEART_FAILURE),
 ];
-

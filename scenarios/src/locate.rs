@@ -106,7 +106,8 @@ mod tests {
 
     #[test]
     fn paths_and_positions() {
-        let text = "name = \"a\"\n[population]\nn = 5\n[[intervention]]\nname = \"x\"\nuptake = 2\n";
+        let text =
+            "name = \"a\"\n[population]\nn = 5\n[[intervention]]\nname = \"x\"\nuptake = 2\n";
         let loc = Locator::new(text);
         let s = loc.span_of("intervention[0].uptake").unwrap();
         assert_eq!(line_col(text, s.start), (6, 1));

@@ -251,6 +251,16 @@ impl Scenario {
             programmes.push(p);
         }
 
+        // The model's own checks of the programmes (located at the offending key).
+        let specs: Vec<Intervention> = programmes.iter().map(|p| p.spec.clone()).collect();
+        model.clone().set_interventions(specs).map_err(|e| {
+            let i = programmes
+                .iter()
+                .position(|p| p.spec.name == e.intervention)
+                .unwrap_or(0);
+            ctx.err(&format!("intervention[{i}].{}", e.field), e.message)
+        })?;
+
         let mut uncertainty = Vec::new();
         for (name, u) in self.uncertainty {
             let key = format!("uncertainty.{name}");
@@ -360,7 +370,7 @@ fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
     };
     let represents = match p.represents {
         None => None,
-        Some(r) if r >= 1.0 && r <= 2e8 => Some(r),
+        Some(r) if (1.0..=2e8).contains(&r) => Some(r),
         Some(r) => {
             return Err(ctx.err(
                 "population.represents",
@@ -377,7 +387,10 @@ fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
         Some(other) => {
             return Err(ctx.err(
                 &k("sex"),
-                format!("unknown sex `{other}`; valid: {}", one_of(&["male", "female"])),
+                format!(
+                    "unknown sex `{other}`; valid: {}",
+                    one_of(&["male", "female"])
+                ),
             ))
         }
     };
@@ -427,9 +440,7 @@ fn programme(ctx: &Ctx, key: &str, r: RawIntervention, years: u32) -> R<Programm
     let name = r.name.trim().to_string();
     if name.is_empty()
         || name.len() > 48
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     {
         return Err(ctx.err(
             &k("name"),
@@ -461,7 +472,14 @@ fn programme(ctx: &Ctx, key: &str, r: RawIntervention, years: u32) -> R<Programm
     };
     let uptake = num_in(ctx, &k("uptake"), r.uptake, 1.0, 0.0, 1.0)?;
     let adherence = num_in(ctx, &k("adherence"), r.adherence, 1.0, 0.0, 1.0)?;
-    let dropout_per_year = num_in(ctx, &k("dropout_per_year"), r.dropout_per_year, 0.0, 0.0, 10.0)?;
+    let dropout_per_year = num_in(
+        ctx,
+        &k("dropout_per_year"),
+        r.dropout_per_year,
+        0.0,
+        0.0,
+        10.0,
+    )?;
     let start_year = int_in(ctx, &k("start_year"), r.start_year, 0, 0, 100)?;
     if start_year >= i64::from(years) {
         return Err(ctx.err(
