@@ -216,7 +216,7 @@ impl Ctx<'_> {
         let (line, column, key) = match e.span() {
             Some(s) => {
                 let (l, c) = line_col(self.text, s.start);
-                let key = self.loc.path_at(s.start).unwrap_or("").to_string();
+                let key = self.loc.path_at(self.text, s.start).unwrap_or_default();
                 (l, c, key)
             }
             None => (0, 0, String::new()),

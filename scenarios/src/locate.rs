@@ -11,6 +11,8 @@ struct Entry {
     path: String,
     key: Range<usize>,
     value: Range<usize>,
+    /// A table (or an array-of-tables element): keys below a header belong to it.
+    table: bool,
 }
 
 /// Every key path of a document with its spans.
@@ -20,13 +22,11 @@ pub struct Locator {
 }
 
 impl Locator {
-    /// Indexes `text`; a document that does not parse gives an empty locator (the parse
-    /// error carries its own span).
+    /// Indexes `text`; a document with syntax errors is indexed as far as it parses.
     pub fn new(text: &str) -> Locator {
         let mut out = Locator::default();
-        if let Ok(doc) = DeTable::parse(text) {
-            out.walk_table("", doc.get_ref());
-        }
+        let (doc, _errors) = DeTable::parse_recoverable(text);
+        out.walk_table("", doc.get_ref());
         out
     }
 
@@ -41,6 +41,7 @@ impl Locator {
                 path: path.clone(),
                 key: k.span(),
                 value: v.span(),
+                table: v.get_ref().is_table(),
             });
             self.walk_value(&path, v.get_ref());
         }
@@ -56,6 +57,7 @@ impl Locator {
                         path: p.clone(),
                         key: item.span(),
                         value: item.span(),
+                        table: item.get_ref().is_table(),
                     });
                     self.walk_value(&p, item.get_ref());
                 }
@@ -76,13 +78,34 @@ impl Locator {
         }
     }
 
-    /// The deepest key path whose key or value contains byte `at`.
-    pub fn path_at(&self, at: usize) -> Option<&str> {
-        self.entries
+    /// The deepest key path whose key or value contains byte `at`; for a key the parser
+    /// dropped (a duplicate), the table whose header comes last before `at`, followed by
+    /// the key written at `at`.
+    pub fn path_at(&self, text: &str, at: usize) -> Option<String> {
+        if let Some(e) = self
+            .entries
             .iter()
             .filter(|e| e.key.contains(&at) || e.value.contains(&at))
             .max_by_key(|e| e.path.len())
-            .map(|e| e.path.as_str())
+        {
+            return Some(e.path.clone());
+        }
+        let rest = text.get(at..)?;
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        let table = self
+            .entries
+            .iter()
+            .filter(|e| e.table && e.key.start < at)
+            .max_by_key(|e| e.key.start)
+            .map(|e| e.path.as_str());
+        match (table, word.is_empty()) {
+            (_, true) => table.map(str::to_string),
+            (Some(t), false) => Some(format!("{t}.{word}")),
+            (None, false) => Some(word),
+        }
     }
 }
 
@@ -111,7 +134,7 @@ mod tests {
         let loc = Locator::new(text);
         let s = loc.span_of("intervention[0].uptake").unwrap();
         assert_eq!(line_col(text, s.start), (6, 1));
-        assert_eq!(loc.path_at(s.start), Some("intervention[0].uptake"));
+        assert_eq!(loc.path_at(text, s.start).as_deref(), Some("intervention[0].uptake"));
         // A missing key falls back to its parent.
         let p = loc.span_of("population.seed").unwrap();
         assert_eq!(line_col(text, p.start), (2, 2));
