@@ -6,8 +6,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// `healthtwin compare ARGS`.
 fn healthtwin(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_healthtwin"))
+        .arg("compare")
         .args(args)
         .output()
         .expect("binary runs")
