@@ -386,6 +386,9 @@ fn execute(
             if s == 0 {
                 reference_onsets = onsets;
                 r.delays.push(None);
+            } else if args.independent {
+                // Pairing a person's onsets needs the same draws in both scenarios.
+                r.delays.push(None);
             } else {
                 let end: Vec<f32> = patients.iter().map(|p| p.age_years as f32).collect();
                 r.delays.push(onset_delay(&reference_onsets, &onsets, &end));
