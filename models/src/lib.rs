@@ -9,6 +9,7 @@
 
 pub mod cvd;
 pub mod diabetes;
+pub mod economics;
 pub mod frailty;
 pub mod interventions;
 pub mod mortality;
@@ -46,6 +47,7 @@ pub struct PersonState {
     pub fr: FrState,
     pub cvd: CvdState,
     pub ix: interventions::IxState,
+    pub econ: economics::EconState,
 }
 
 impl HasDm for PersonState {
@@ -136,9 +138,14 @@ impl HealthModel {
         &self.ix
     }
 
+    /// Index of the first economic metric within the model's metric list.
+    fn econ_metric_base(&self) -> usize {
+        diabetes::metric::COUNT + frailty::metric::COUNT + cvd::metric::COUNT
+    }
+
     /// Index of the first intervention metric within the model's metric list.
     fn ix_metric_base(&self) -> usize {
-        diabetes::metric::COUNT + frailty::metric::COUNT + cvd::metric::COUNT
+        self.econ_metric_base() + economics::metric::COUNT
     }
 
     pub fn diabetes(&self) -> &Diabetes {
@@ -217,17 +224,21 @@ impl Model for HealthModel {
         let mut m = diabetes::metric_defs();
         m.extend(frailty::metric_defs());
         m.extend(cvd::metric_defs());
+        m.extend(economics::metric_defs());
         m.extend(self.ix.metric_defs());
         m
     }
 
     fn init(&self, run: RunKey, baseline: &Baseline) -> Self::State {
-        PersonState {
+        let mut st = PersonState {
             dm: self.diabetes.init(run, baseline),
             fr: self.frailty.init(run, baseline),
             cvd: self.cvd.init(run, baseline),
             ix: interventions::IxState::default(),
-        }
+            econ: economics::EconState::default(),
+        };
+        st.econ = economics::init(&st);
+        st
     }
 
     /// Risk factors: the cardiovascular trajectories (BMI moves by the yearly age drift),
@@ -274,6 +285,17 @@ impl Model for HealthModel {
         let link = DmLink::from_dm(&p.state.dm);
         self.cvd.events(ctx, p, &link, rec);
         self.frailty.events(ctx, p, rec);
+    }
+
+    /// Utility, medical and programme costs of the step, after its events.
+    #[inline]
+    fn interventions(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
+        let programme_kyen = if p.state.ix.enrolled == 0 {
+            0.0
+        } else {
+            self.ix.cost_kyen_per_year(p.state.ix.enrolled)
+        };
+        economics::record(ctx, p, programme_kyen, self.econ_metric_base(), rec);
     }
 
     /// Background hazard from the life table less the population's death rate from the

@@ -453,6 +453,17 @@ impl Plan {
         }
     }
 
+    /// Programme cost per year of a person enrolled in the programmes of `mask`, kyen.
+    #[inline]
+    pub fn cost_kyen_per_year(&self, mask: u8) -> f64 {
+        self.programmes
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| mask >> k & 1 == 1)
+            .map(|(_, p)| p.cost_kyen_per_year)
+            .sum()
+    }
+
     /// Census: the participation flags.
     #[inline]
     pub fn census(&self, st: &IxState, base: usize, rec: &mut Recorder) {
