@@ -134,7 +134,10 @@ mod tests {
         let loc = Locator::new(text);
         let s = loc.span_of("intervention[0].uptake").unwrap();
         assert_eq!(line_col(text, s.start), (6, 1));
-        assert_eq!(loc.path_at(text, s.start).as_deref(), Some("intervention[0].uptake"));
+        assert_eq!(
+            loc.path_at(text, s.start).as_deref(),
+            Some("intervention[0].uptake")
+        );
         // A missing key falls back to its parent.
         let p = loc.span_of("population.seed").unwrap();
         assert_eq!(line_col(text, p.start), (2, 2));

@@ -113,7 +113,10 @@ fn out_of_range_and_impossible_values() {
         &["outside"],
     );
     check(
-        &OK.replace("[population]\nn = 100", "[population]\nn = 100\nage_min = 70\nage_max = 60"),
+        &OK.replace(
+            "[population]\nn = 100",
+            "[population]\nn = 100\nage_min = 70\nage_max = 60",
+        ),
         7,
         "population.age_max",
         &["below age_min"],
