@@ -3,6 +3,7 @@
 //! (0 success, 1 failure while running, 2 bad input or usage).
 
 mod bench;
+mod compare;
 mod import;
 mod risk;
 mod run;
@@ -39,6 +40,10 @@ enum Command {
     /// One person's published cardiovascular risk (10-year, or the equation's horizon)
     /// under any implemented equation, Japanese and Western, side by side.
     Risk(Box<risk::RiskArgs>),
+    /// Compare scenario files (TOML, docs/scenarios.md) on the same people with common
+    /// random numbers: paired differences with 95% intervals, costs, QALYs, ICER, NNT,
+    /// charts; `--psa K` for probabilistic sensitivity analysis.
+    Compare(Box<compare::CompareArgs>),
 }
 
 #[derive(Subcommand)]
@@ -260,6 +265,7 @@ fn main() -> ExitCode {
             with_threads(args.threads, || trial::dpp(&args)).and_then(|r| r)
         }
         Command::Risk(args) => risk::risk(&args),
+        Command::Compare(args) => compare::compare(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,6 +9,7 @@
 
 pub mod cvd;
 pub mod diabetes;
+pub mod economics;
 pub mod frailty;
 pub mod interventions;
 pub mod mortality;
@@ -35,6 +36,8 @@ pub struct HealthModel {
     diabetes: Diabetes,
     frailty: Frailty,
     cvd: Cvd,
+    /// The scenario's intervention programmes (empty: none).
+    ix: interventions::Plan,
 }
 
 /// Per-person state of the coupled model: one part per disease module. Each module's
@@ -44,6 +47,8 @@ pub struct PersonState {
     pub dm: DmState,
     pub fr: FrState,
     pub cvd: CvdState,
+    pub ix: interventions::IxState,
+    pub econ: economics::EconState,
 }
 
 impl HasDm for PersonState {
@@ -115,7 +120,33 @@ impl HealthModel {
             diabetes,
             frailty,
             cvd,
+            ix: interventions::Plan::default(),
         }
+    }
+
+    /// Sets the scenario's intervention programmes (replacing any set before), after
+    /// validating them: unique names, uptake and adherence in [0, 1], dropout, effect scale
+    /// and cost ≥ 0, stop after start, at most [`interventions::MAX_PROGRAMMES`].
+    pub fn set_interventions(
+        &mut self,
+        plan: Vec<interventions::Intervention>,
+    ) -> Result<(), interventions::InterventionError> {
+        self.ix = interventions::Plan::new(plan)?;
+        Ok(())
+    }
+
+    pub fn interventions(&self) -> &interventions::Plan {
+        &self.ix
+    }
+
+    /// Index of the first economic metric within the model's metric list.
+    fn econ_metric_base(&self) -> usize {
+        diabetes::metric::COUNT + frailty::metric::COUNT + cvd::metric::COUNT
+    }
+
+    /// Index of the first intervention metric within the model's metric list.
+    fn ix_metric_base(&self) -> usize {
+        self.econ_metric_base() + economics::metric::COUNT
     }
 
     pub fn diabetes(&self) -> &Diabetes {
@@ -174,7 +205,12 @@ impl HealthModel {
 
     /// Canonical text of everything the model's results depend on (for the parameter hash).
     pub fn canonical(&self) -> String {
-        format!("{}{}", self.params.canonical(), self.life_table.canonical())
+        format!(
+            "{}{}{}",
+            self.params.canonical(),
+            self.life_table.canonical(),
+            self.ix.canonical()
+        )
     }
 }
 
@@ -189,15 +225,21 @@ impl Model for HealthModel {
         let mut m = diabetes::metric_defs();
         m.extend(frailty::metric_defs());
         m.extend(cvd::metric_defs());
+        m.extend(economics::metric_defs());
+        m.extend(self.ix.metric_defs());
         m
     }
 
     fn init(&self, run: RunKey, baseline: &Baseline) -> Self::State {
-        PersonState {
+        let mut st = PersonState {
             dm: self.diabetes.init(run, baseline),
             fr: self.frailty.init(run, baseline),
             cvd: self.cvd.init(run, baseline),
-        }
+            ix: interventions::IxState::default(),
+            econ: economics::EconState::default(),
+        };
+        st.econ = economics::init(&st);
+        st
     }
 
     /// Risk factors: the cardiovascular trajectories (BMI moves by the yearly age drift),
@@ -205,12 +247,29 @@ impl Model for HealthModel {
     /// drifted BMI: one BMI trajectory, (baseline + drift) × the arm's factor (docs/model.md).
     #[inline]
     fn risk_factors(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
+        // Intervention programmes: leavers, starts (treatments before the CVD hazards).
+        let programmes = p.state.ix.enrolled | p.state.ix.started != 0;
+        if programmes {
+            self.ix.before_risk_factors(
+                ctx,
+                p,
+                &self.cvd,
+                &self.diabetes,
+                self.ix_metric_base() + 1,
+                rec,
+            );
+        }
         let link = DmLink::from_dm(&p.state.dm);
         self.cvd.risk_factors(ctx, p, &link, rec);
         if p.state.dm.prevention != diabetes::dpp::Arm::None {
             diabetes::dpp::apply_arm(ctx, p);
             let base = p.baseline.covariates.bmi_kg_m2;
             p.now.bmi_kg_m2 *= (base + p.state.cvd.bmi_drift) / base;
+        }
+        if programmes {
+            // Programme weight and activity, from the person's own trajectory (replaces
+            // the trial arm's clock-from-run-start weight for programme metformin).
+            self.ix.after_risk_factors(ctx, p);
         }
     }
 
@@ -227,6 +286,17 @@ impl Model for HealthModel {
         let link = DmLink::from_dm(&p.state.dm);
         self.cvd.events(ctx, p, &link, rec);
         self.frailty.events(ctx, p, rec);
+    }
+
+    /// Utility, medical and programme costs of the step, after its events.
+    #[inline]
+    fn interventions(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
+        let programme_kyen = if p.state.ix.enrolled == 0 {
+            0.0
+        } else {
+            self.ix.cost_kyen_per_year(p.state.ix.enrolled)
+        };
+        economics::record(ctx, p, programme_kyen, self.econ_metric_base(), rec);
     }
 
     /// Background hazard from the life table less the population's death rate from the
@@ -274,6 +344,14 @@ impl Model for HealthModel {
         self.diabetes.census(p, rec);
         self.frailty.census(p, rec);
         self.cvd.census(p, &DmLink::from_dm(&p.state.dm), rec);
+        if !self.ix.is_empty() {
+            self.ix.census(&p.state.ix, self.ix_metric_base(), rec);
+        }
+    }
+
+    /// The year's programme places (sequential, in id order).
+    fn start_of_year(&self, run: RunKey, year: u32, patients: &mut [Patient<PersonState>]) {
+        self.ix.start_of_year(&self.cvd, run, year, patients);
     }
 }
 

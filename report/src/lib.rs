@@ -5,6 +5,7 @@
 //! partial file behind, or compute model quantities (it formats what the engine produced).
 
 pub mod outputs;
+pub mod plot;
 pub mod table;
 
 pub use table::{write_atomic, write_csv, write_parquet, ParquetSink, ReportError, Table, Values};

@@ -46,6 +46,8 @@ const EVENTS: Process = Process::named("cvd.events");
 /// The exponential clock to the next event, redrawn whenever the hazards are recomputed.
 const CLOCK: Process = Process::named("cvd.event_clock");
 const CLOCK_AFTER_EVENT: Process = Process::named("cvd.event_clock_after_event");
+/// The clock redrawn when an intervention programme changes a treatment.
+const CLOCK_AFTER_TREATMENT: Process = Process::named("cvd.event_clock_after_treatment");
 
 /// Event types, in the order of [`CvdState::hazard`].
 pub const MI: usize = 0;
@@ -104,6 +106,8 @@ pub struct DmLink {
     /// Month (0–11) of the person's annual check-up (特定健診 measures glucose, blood pressure
     /// and lipids at the same visit).
     pub checkup_month: u8,
+    /// A health-check programme brings the person to this year's check-up.
+    pub checkup_assured: bool,
     /// The person's own part of the latent check-up attendance propensity.
     pub checkup_z: f64,
 }
@@ -121,6 +125,7 @@ impl Default for DmLink {
             blind: false,
             ulcer: false,
             checkup_month: 0,
+            checkup_assured: false,
             checkup_z: 0.0,
         }
     }
@@ -141,6 +146,7 @@ impl DmLink {
             blind: dm.blind,
             ulcer: dm.ulcer,
             checkup_month: dm.checkup_month,
+            checkup_assured: dm.checkup_assured,
             checkup_z: dm.checkup_z,
         }
     }
@@ -168,6 +174,11 @@ pub struct CvdState {
     pub statin: bool,
     /// Share of the drugs' effect the person gets (0.95 adherent, lower otherwise).
     pub adherence: f64,
+    /// Multipliers of the statin and blood-pressure drug effects and of the quit rate set by
+    /// an intervention programme (1 otherwise).
+    pub statin_scale: f32,
+    pub bp_scale: f32,
+    pub quit_factor: f32,
     /// Dipstick proteinuria independent of diabetes (a person trait).
     pub proteinuria: bool,
     pub mi_count: u8,
@@ -193,6 +204,15 @@ impl CvdState {
     }
     pub fn any_history(&self) -> bool {
         self.mi_count > 0 || self.stroke_history() || self.heart_failure
+    }
+    /// Effect share of the statin and of the blood-pressure drugs (adherence × programme).
+    #[inline]
+    pub fn statin_adherence(&self) -> f64 {
+        self.adherence * f64::from(self.statin_scale)
+    }
+    #[inline]
+    pub fn bp_adherence(&self) -> f64 {
+        self.adherence * f64::from(self.bp_scale)
     }
     pub fn natural_sbp(&self) -> f64 {
         self.sbp_level + self.sbp_fluct
@@ -468,6 +488,9 @@ impl Cvd {
             bp_drugs: u8::from(on_bp),
             statin,
             adherence,
+            statin_scale: 1.0,
+            bp_scale: 1.0,
+            quit_factor: 1.0,
             proteinuria: u_prot < p.proteinuria_share,
             mi_count: u8::from(mi),
             ischaemic_stroke: stroke && !haemorrhagic,
@@ -488,8 +511,8 @@ impl Cvd {
         let sbp_nat = st.natural_sbp();
         let dbp_nat = st.dbp_level + self.p.dbp_per_sbp * st.sbp_fluct;
         let ldl_nat = st.natural_ldl();
-        let (ds, dd) = self.bp_lowering(sbp_nat, dbp_nat, st.bp_drugs, st.adherence);
-        let ldl = ldl_nat - self.ldl_lowering(ldl_nat, st.statin, st.adherence);
+        let (ds, dd) = self.bp_lowering(sbp_nat, dbp_nat, st.bp_drugs, st.bp_adherence());
+        let ldl = ldl_nat - self.ldl_lowering(ldl_nat, st.statin, st.statin_adherence());
         let now = &mut p.now;
         now.sbp_mmhg = (sbp_nat - ds).clamp(70.0, 260.0);
         now.dbp_mmhg = (dbp_nat - dd).clamp(35.0, 160.0).min(now.sbp_mmhg - 10.0);
@@ -563,7 +586,7 @@ impl Cvd {
         match st.smoking {
             SMOKER => {
                 rec.at_risk(self.m(metric::QUITS), 1.0);
-                if u_smoke < prm.quit {
+                if u_smoke < prm.quit * f64::from(st.quit_factor) {
                     st.smoking = QUITTER;
                     st.years_since_quit = 0.0;
                     rec.event(self.m(metric::QUITS));
@@ -610,7 +633,8 @@ impl Cvd {
             self.att_threshold[p.sex().index()]
         };
         let rho = prm.checkup_persistence.sqrt();
-        let attends = rho * link.checkup_z + (1.0 - rho * rho).sqrt() * z_att < thr;
+        let attends =
+            rho * link.checkup_z + (1.0 - rho * rho).sqrt() * z_att < thr || link.checkup_assured;
         let in_care = link.diagnosed || st.bp_drugs > 0 || st.statin || st.any_history();
         if !attends && !in_care {
             return;
@@ -618,7 +642,7 @@ impl Cvd {
         // Current (treated) readings with measurement error.
         let sbp_nat = st.natural_sbp();
         let dbp_nat = st.dbp_level + prm.dbp_per_sbp * st.sbp_fluct;
-        let (ds, dd) = self.bp_lowering(sbp_nat, dbp_nat, st.bp_drugs, st.adherence);
+        let (ds, dd) = self.bp_lowering(sbp_nat, dbp_nat, st.bp_drugs, st.bp_adherence());
         let sbp = sbp_nat - ds + prm.sbp_measure_sd * z_bp;
         let dbp = dbp_nat - dd + 0.6 * prm.sbp_measure_sd * z_bp;
         let high_bp = sbp >= prm.bp_threshold || dbp >= 90.0;
@@ -638,7 +662,7 @@ impl Cvd {
             }
         }
         let ldl_nat = st.natural_ldl();
-        let ldl = (ldl_nat - self.ldl_lowering(ldl_nat, st.statin, st.adherence))
+        let ldl = (ldl_nat - self.ldl_lowering(ldl_nat, st.statin, st.statin_adherence()))
             * (1.0 + prm.ldl_measure_cv * z_ldl);
         let ldl_threshold = if link.diagnosed {
             prm.ldl_threshold_dm
@@ -654,6 +678,13 @@ impl Cvd {
         }
     }
 
+    /// An intervention programme changed a treatment (statin, blood-pressure drugs): the
+    /// current risk factors and the cached hazards follow now.
+    pub fn treatment_changed<S: HasCvd>(&self, ctx: &StepCtx, p: &mut Patient<S>, link: &DmLink) {
+        self.apply(p);
+        self.refresh(ctx, p, link, CLOCK_AFTER_TREATMENT);
+    }
+
     /// Annual hazards of the four events for the person now, before the step-probability
     /// conversion (exposed for tests and the calibration scripts).
     pub fn hazards<S: HasCvd>(&self, p: &Patient<S>, link: &DmLink) -> [f64; N_EVENTS] {
@@ -663,8 +694,8 @@ impl Cvd {
         let sbp_nat = st.natural_sbp();
         let dbp_nat = st.dbp_level + prm.dbp_per_sbp * st.sbp_fluct;
         let ldl_nat = st.natural_ldl();
-        let (dsbp, _) = self.bp_lowering(sbp_nat, dbp_nat, st.bp_drugs, st.adherence);
-        let dldl = self.ldl_lowering(ldl_nat, st.statin, st.adherence) / MG_DL_PER_MMOL_L;
+        let (dsbp, _) = self.bp_lowering(sbp_nat, dbp_nat, st.bp_drugs, st.bp_adherence());
+        let dldl = self.ldl_lowering(ldl_nat, st.statin, st.statin_adherence()) / MG_DL_PER_MMOL_L;
         // Trial relative risks of the person's treatment (Ettehad 2016; CTT).
         let rr = |per10: f64, per_mmol: f64, dsbp: f64, dldl: f64| {
             per10.powf(dsbp / 10.0) * per_mmol.powf(dldl)

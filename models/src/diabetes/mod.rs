@@ -105,6 +105,11 @@ pub struct DmState {
     pub esrd: bool,
     /// Prevention arm effects active for this person (the DPP virtual trial).
     pub prevention: dpp::Arm,
+    /// Share of the arm's metformin effect the person receives (1 in the DPP trial; an
+    /// intervention programme's adherence × effect scale).
+    pub prevention_scale: f64,
+    /// A health-check programme brings the person to this year's check-up.
+    pub checkup_assured: bool,
 }
 
 impl DmState {
@@ -353,7 +358,13 @@ impl Diabetes {
                 0.0
             };
         if st.prevention == dpp::Arm::Metformin && !on_metformin {
-            r0_factor = 1.0 - p.metformin_prevention_r0 * dpp::METFORMIN_ADHERENCE;
+            // Without diagnosed diabetes the DPP arm's effect; with it, metformin as a drug.
+            let effect = if st.diagnosed {
+                p.metformin_r0 * st.adherence
+            } else {
+                p.metformin_prevention_r0 * dpp::METFORMIN_ADHERENCE
+            };
+            r0_factor = 1.0 - effect * st.prevention_scale;
         }
         let secretion = 1.0
             + if st.rx >= RX_DPP4 {
@@ -426,6 +437,8 @@ impl Diabetes {
             amputations: 0,
             esrd: false,
             prevention: dpp::Arm::None,
+            prevention_scale: 1.0,
+            checkup_assured: false,
         };
         let inputs = self.inputs(&st, b.age_years, c);
         // The mass that produces the observed glucose; if treatment alone would already
@@ -601,7 +614,8 @@ impl Diabetes {
                 };
                 let rho = prm.checkup_persistence.sqrt();
                 let z = rho * p.state.dm().checkup_z + (1.0 - rho * rho).sqrt() * u_attend;
-                let attends = z < engine::math::norm_inv(pr.clamp(1e-9, 1.0 - 1e-9));
+                let attends = z < engine::math::norm_inv(pr.clamp(1e-9, 1.0 - 1e-9))
+                    || p.state.dm().checkup_assured;
                 if attends && Self::screen_positive(fpg, a1c) {
                     let visit = if a1c >= 8.0 {
                         prm.followup_8_plus

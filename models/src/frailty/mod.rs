@@ -188,6 +188,10 @@ pub struct FrState {
     pub cert_score: f64,
     pub cert_base_dt: f64,
     pub cert_p: f64,
+    /// Multipliers of deficit acquisition and of every repair rate set by an exercise and
+    /// nutrition programme (1 otherwise; applied at the refresh).
+    pub acq_factor: f32,
+    pub repair_factor: f32,
 }
 
 impl FrState {
@@ -679,6 +683,8 @@ impl Frailty {
             cert_score: f64::NAN,
             cert_base_dt: f64::NAN,
             cert_p: 0.0,
+            acq_factor: 1.0,
+            repair_factor: 1.0,
         };
         st.hazard_ratio = self.fi_hazard_ratio(st.count());
         if b.age_years >= 65.0 {
@@ -745,8 +751,12 @@ impl Frailty {
         // Below the floor age the reference FI is nearly flat (UK Biobank): intensity and
         // recovery are held at their values there.
         let a = age.max(prm.growth_floor_age) - 70.0;
-        st.acquisition = prm.acquisition * (prm.acquisition_growth * a).exp_det() * st.exposure * m;
-        st.repair_scale = (-prm.recovery_time_growth * a).exp_det();
+        st.acquisition = prm.acquisition
+            * (prm.acquisition_growth * a).exp_det()
+            * st.exposure
+            * m
+            * f64::from(st.acq_factor);
+        st.repair_scale = (-prm.recovery_time_growth * a).exp_det() * f64::from(st.repair_factor);
         st.jchs_age = (prm.jchs_weight_per_year * (age - 75.0)).exp_det();
         st.cert_base = if age >= 65.0 {
             (prm.cert_log_rate

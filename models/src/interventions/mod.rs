@@ -1,6 +1,489 @@
 //! Intervention programmes: the typed specification ([`spec`]) a scenario hands to the
-//! model. Enrolment, capacity allocation and the mechanisms are added beside it.
+//! model, its validation ([`Plan::new`]), the yearly allocation of places among eligible
+//! people ([`Plan::start_of_year`]) and the mechanisms by which a participant's model inputs
+//! change ([`mechanisms`]).
+//!
+//! Allocation (docs/model.md, "Interventions and health economics"): at the start of each
+//! year, sequentially over the whole population, participants whose time is up leave
+//! (duration, programme stop); each remaining participant draws the year's exponential
+//! dropout time; then the eligible people who never took part are ranked by the programme's
+//! priority (ties and `Random` broken by a keyed lottery) and offered the free places in rank
+//! order; each offer is accepted with probability `uptake`. `capacity_per_year` counts
+//! **concurrent places**: participants at the start of the year never exceed it.
+//!
+//! Must never: draw except through keyed streams of its own processes (named after the
+//! programme, so adding or removing a programme shifts no other draw), allocate in the step
+//! functions, or change a person's state while the programme's strength (adherence × effect
+//! scale) is zero.
 
+pub mod mechanisms;
 pub mod spec;
 
 pub use spec::*;
+
+use engine::observe::{MetricDef, MetricKind, Recorder};
+use engine::rng::{Process, Stream, StreamKey};
+use engine::{Patient, RunKey};
+
+use crate::cvd::{Cvd, DmLink};
+use crate::frailty::kcl::Phenotype;
+use crate::PersonState;
+
+/// Most programmes one scenario may run (the per-person state holds one bit per programme
+/// in a `u8` and two `u16` months per programme).
+pub const MAX_PROGRAMMES: usize = 8;
+
+/// A month that never comes (no exit scheduled).
+pub const NEVER: u16 = u16::MAX;
+
+/// The programme part of a person's state (36 bytes, no allocation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IxState {
+    /// Currently enrolled, one bit per programme (plan order).
+    pub enrolled: u8,
+    /// The programme's mechanism has started acting on the person (set in the first step
+    /// after enrolment, cleared when the participant leaves).
+    pub started: u8,
+    /// The programme changed a treatment or trait the person did not have (a statin, a
+    /// blood-pressure drug, metformin, social participation): undone when they leave.
+    pub owns: u8,
+    /// Ever enrolled: people who left are not offered a place again.
+    pub ever: u8,
+    /// Month of the run the person enrolled, per programme.
+    pub since_month: [u16; MAX_PROGRAMMES],
+    /// Month of the run the person leaves (at the start of that month's step), per programme.
+    pub exit_month: [u16; MAX_PROGRAMMES],
+}
+
+impl Default for IxState {
+    fn default() -> Self {
+        IxState {
+            enrolled: 0,
+            started: 0,
+            owns: 0,
+            ever: 0,
+            since_month: [0; MAX_PROGRAMMES],
+            exit_month: [NEVER; MAX_PROGRAMMES],
+        }
+    }
+}
+
+impl IxState {
+    #[inline]
+    pub fn is_enrolled(&self, k: usize) -> bool {
+        self.enrolled >> k & 1 == 1
+    }
+}
+
+/// A programme specification the model cannot run, naming the programme and the field.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("intervention `{intervention}`, field `{field}`: {message}")]
+pub struct InterventionError {
+    pub intervention: String,
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// One validated programme with its keyed processes.
+#[derive(Clone, Debug)]
+pub struct Programme {
+    pub spec: Intervention,
+    /// adherence × effect_scale: the share of the cited effect a participant receives.
+    pub strength: f64,
+    /// Programme cost per participant-year, thousand yen.
+    pub cost_kyen_per_year: f64,
+    lottery: Process,
+    uptake: Process,
+    dropout: Process,
+    /// Yearly draws of a participant's behaviour within the programme (attendance).
+    pub(crate) yearly: Process,
+    /// Draws at the programme's visits (glucose intensification).
+    pub(crate) visit: Process,
+}
+
+/// The programmes of a scenario, validated, in plan order (bit `k` of [`IxState`] masks).
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    pub programmes: Vec<Programme>,
+}
+
+fn check(
+    ok: bool,
+    iv: &Intervention,
+    field: &'static str,
+    message: String,
+) -> Result<(), InterventionError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(InterventionError {
+            intervention: iv.name.clone(),
+            field,
+            message,
+        })
+    }
+}
+
+fn check_range(iv: &Intervention, field: &'static str, r: &Range) -> Result<(), InterventionError> {
+    for v in [r.lo, r.hi].into_iter().flatten() {
+        check(
+            v.is_finite(),
+            iv,
+            field,
+            format!("bound {v} is not a finite number"),
+        )?;
+    }
+    if let (Some(lo), Some(hi)) = (r.lo, r.hi) {
+        check(
+            lo <= hi,
+            iv,
+            field,
+            format!("lower bound {lo} is above upper bound {hi}"),
+        )?;
+    }
+    Ok(())
+}
+
+impl Plan {
+    /// Validates the programmes and derives their keyed processes.
+    pub fn new(plan: Vec<Intervention>) -> Result<Plan, InterventionError> {
+        if plan.len() > MAX_PROGRAMMES {
+            return Err(InterventionError {
+                intervention: plan[MAX_PROGRAMMES].name.clone(),
+                field: "name",
+                message: format!(
+                    "a scenario may run at most {MAX_PROGRAMMES} interventions, this is number {}",
+                    plan.len()
+                ),
+            });
+        }
+        let mut programmes = Vec::with_capacity(plan.len());
+        for (i, iv) in plan.iter().enumerate() {
+            check(
+                !iv.name.is_empty()
+                    && iv
+                        .name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+                iv,
+                "name",
+                "must be non-empty and use only ASCII letters, digits, '_' or '-' (it names output \
+                 columns)"
+                    .into(),
+            )?;
+            check(
+                plan[..i].iter().all(|o| o.name != iv.name),
+                iv,
+                "name",
+                "two interventions have this name; names must be unique".into(),
+            )?;
+            let unit = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
+            check(
+                unit(iv.uptake),
+                iv,
+                "uptake",
+                format!("must be in [0, 1], got {}", iv.uptake),
+            )?;
+            check(
+                unit(iv.adherence),
+                iv,
+                "adherence",
+                format!("must be in [0, 1], got {}", iv.adherence),
+            )?;
+            let nonneg = |x: f64| x.is_finite() && x >= 0.0;
+            check(
+                nonneg(iv.dropout_per_year),
+                iv,
+                "dropout_per_year",
+                format!("must be a finite number >= 0, got {}", iv.dropout_per_year),
+            )?;
+            check(
+                nonneg(iv.effect_scale),
+                iv,
+                "effect_scale",
+                format!("must be a finite number >= 0, got {}", iv.effect_scale),
+            )?;
+            check(
+                nonneg(iv.cost_per_participant_year_yen),
+                iv,
+                "cost_per_participant_year_yen",
+                format!(
+                    "must be a finite number >= 0, got {}",
+                    iv.cost_per_participant_year_yen
+                ),
+            )?;
+            if let Some(stop) = iv.stop_year {
+                check(
+                    stop > iv.start_year,
+                    iv,
+                    "stop_year",
+                    format!("must be after start_year {}, got {stop}", iv.start_year),
+                )?;
+            }
+            check(
+                iv.start_year < 5000,
+                iv,
+                "start_year",
+                format!("must be below 5000, got {}", iv.start_year),
+            )?;
+            if let Some(d) = iv.duration_years {
+                check(
+                    d.is_finite() && (1.0 / 12.0..=5000.0).contains(&d),
+                    iv,
+                    "duration_years",
+                    format!("must be between one month (0.0833) and 5000 years, got {d}"),
+                )?;
+            }
+            let e = &iv.eligibility;
+            for (field, r) in [
+                ("eligibility.age", &e.age),
+                ("eligibility.bmi", &e.bmi),
+                ("eligibility.fpg_mg_dl", &e.fpg_mg_dl),
+                ("eligibility.hba1c_pct", &e.hba1c_pct),
+                ("eligibility.sbp_mmhg", &e.sbp_mmhg),
+                ("eligibility.ldl_mg_dl", &e.ldl_mg_dl),
+            ] {
+                check_range(iv, field, r)?;
+            }
+            let named = |what: &str| Process::named(&format!("ix.{}.{what}", iv.name));
+            programmes.push(Programme {
+                strength: iv.adherence * iv.effect_scale,
+                cost_kyen_per_year: iv.cost_per_participant_year_yen / 1000.0,
+                lottery: named("lottery"),
+                uptake: named("uptake"),
+                dropout: named("dropout"),
+                yearly: named("yearly"),
+                visit: named("visit"),
+                spec: iv.clone(),
+            });
+        }
+        Ok(Plan { programmes })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.programmes.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.programmes.len()
+    }
+
+    /// Per programme: `ix_<name>_participants` (share enrolled at the yearly census) and
+    /// `ix_<name>_enrolments` (new enrolments in the year, a count).
+    pub fn metric_defs(&self) -> Vec<MetricDef> {
+        let mut v = Vec::with_capacity(2 * self.len());
+        for pr in &self.programmes {
+            let n = &pr.spec.name;
+            v.push(MetricDef::new(
+                format!("ix_{n}_participants"),
+                MetricKind::Prevalence,
+                format!("share enrolled in programme {n} at the start of the year"),
+            ));
+            v.push(MetricDef::new(
+                format!("ix_{n}_enrolments"),
+                MetricKind::Total,
+                format!("new enrolments in programme {n} during the year (count)"),
+            ));
+        }
+        v
+    }
+
+    /// Canonical text of the plan (for the parameter hash); empty without programmes.
+    pub fn canonical(&self) -> String {
+        self.programmes
+            .iter()
+            .map(|p| format!("intervention={:?}\n", p.spec))
+            .collect()
+    }
+
+    /// Whether `p` meets programme `pr`'s eligibility now.
+    pub fn eligible(pr: &Programme, p: &Patient<PersonState>) -> bool {
+        let e = &pr.spec.eligibility;
+        let now = &p.now;
+        let st = &p.state;
+        let opt = |want: Option<bool>, have: bool| want.is_none_or(|w| w == have);
+        e.age.contains(p.age_years)
+            && e.bmi.contains(now.bmi_kg_m2)
+            && e.fpg_mg_dl.contains(now.fpg_mg_dl)
+            && e.hba1c_pct.contains(now.hba1c_pct)
+            && e.sbp_mmhg.contains(now.sbp_mmhg)
+            && e.ldl_mg_dl.contains(now.ldl_mg_dl)
+            && (e.frailty_states.is_empty()
+                || e.frailty_states.contains(&match st.fr.phenotype() {
+                    Phenotype::Robust => FrailtyState::Robust,
+                    Phenotype::Prefrail => FrailtyState::Prefrail,
+                    Phenotype::Frail => FrailtyState::Frail,
+                }))
+            && opt(e.has_diabetes, st.dm.has_diabetes())
+            && opt(e.diagnosed_diabetes, st.dm.diagnosed)
+            && opt(
+                e.hypertension,
+                st.cvd.bp_drugs > 0 || now.sbp_mmhg >= 140.0 || now.dbp_mmhg >= 90.0,
+            )
+            && opt(e.cvd_history, st.cvd.any_history())
+            && opt(e.smoker, now.smoker)
+            && opt(e.ltc_certified, st.fr.certified())
+    }
+
+    /// The priority score of an eligible person (higher first).
+    fn score(pr: &Programme, cvd: &Cvd, p: &Patient<PersonState>) -> (f64, f64) {
+        match pr.spec.priority {
+            Priority::Random => (0.0, 0.0),
+            // Annual hazard of MI, stroke and heart failure on the current (treated) risk
+            // factors, from the same equations the model runs: monotone in the 10-year risk.
+            Priority::CardiovascularRisk => {
+                let h = cvd.hazards(p, &DmLink::from_dm(&p.state.dm));
+                (h.iter().sum(), 0.0)
+            }
+            Priority::DiabetesRisk => (p.state.dm.hba1c, p.state.dm.glucose),
+            Priority::FrailtyIndex => (f64::from(p.state.fr.count()), 0.0),
+            Priority::Age => (p.age_years, 0.0),
+        }
+    }
+
+    /// Yearly allocation (sequential, in id order; see the module doc). `year` is the run's
+    /// year index; `months_per_year` is 12 (months are the programme clock).
+    pub fn start_of_year(
+        &self,
+        cvd: &Cvd,
+        run: RunKey,
+        year: u32,
+        patients: &mut [Patient<PersonState>],
+    ) {
+        if self.is_empty() {
+            return;
+        }
+        let month = year.saturating_mul(12).min(u32::from(NEVER) - 1) as u16;
+        let mut ranked: Vec<(f64, f64, u64, usize)> = Vec::new();
+        for (k, pr) in self.programmes.iter().enumerate() {
+            let bit = 1u8 << k;
+            let spec = &pr.spec;
+            let running = year >= spec.start_year && spec.stop_year.is_none_or(|s| year < s);
+            let dropout_key = StreamKey::new(run, pr.dropout);
+            let yearly_key = StreamKey::new(run, pr.yearly);
+            let mut participants = 0u64;
+            // Leavers, then this year's dropout time of those who stay.
+            for p in patients.iter_mut() {
+                if !p.alive() || p.state.ix.enrolled & bit == 0 {
+                    continue;
+                }
+                let ix = &mut p.state.ix;
+                if !running || ix.exit_month[k] <= month {
+                    ix.enrolled &= !bit;
+                    continue;
+                }
+                participants += 1;
+                schedule_year(
+                    pr,
+                    ix,
+                    k,
+                    month,
+                    Stream::new(dropout_key, p.baseline.id, year),
+                );
+                mechanisms::yearly(
+                    pr,
+                    k,
+                    &mut p.state,
+                    Stream::new(yearly_key, p.baseline.id, year),
+                );
+            }
+            if !running {
+                continue;
+            }
+            // Candidates: eligible, alive, never enrolled.
+            let lottery_key = StreamKey::new(run, pr.lottery);
+            ranked.clear();
+            for (i, p) in patients.iter().enumerate() {
+                if !p.alive() || p.state.ix.ever & bit != 0 || !Self::eligible(pr, p) {
+                    continue;
+                }
+                let (s1, s2) = Self::score(pr, cvd, p);
+                let lot = Stream::new(lottery_key, p.baseline.id, year).uniform();
+                ranked.push((s1, s2, lot.to_bits(), i));
+            }
+            let places = spec
+                .capacity_per_year
+                .map_or(u64::MAX, |c| c.saturating_sub(participants));
+            if places == 0 || ranked.is_empty() {
+                continue;
+            }
+            if spec.capacity_per_year.is_some() && (ranked.len() as u64) > places {
+                // Highest score first; the lottery breaks ties; the id makes the order total.
+                ranked.sort_unstable_by(|a, b| {
+                    b.0.total_cmp(&a.0)
+                        .then(b.1.total_cmp(&a.1))
+                        .then(a.2.cmp(&b.2))
+                        .then(a.3.cmp(&b.3))
+                });
+            }
+            let uptake_key = StreamKey::new(run, pr.uptake);
+            let mut filled = 0u64;
+            for &(_, _, _, i) in ranked.iter() {
+                if filled >= places {
+                    break;
+                }
+                let p = &mut patients[i];
+                if Stream::new(uptake_key, p.baseline.id, year).uniform() >= spec.uptake {
+                    continue;
+                }
+                filled += 1;
+                let ix = &mut p.state.ix;
+                ix.enrolled |= bit;
+                ix.ever |= bit;
+                ix.since_month[k] = month;
+                ix.exit_month[k] = NEVER;
+                if let Some(d) = spec.duration_years {
+                    let end = u32::from(month) + ((d * 12.0).round() as u32).max(1);
+                    ix.exit_month[k] = end.min(u32::from(NEVER) - 1) as u16;
+                }
+                schedule_year(
+                    pr,
+                    ix,
+                    k,
+                    month,
+                    Stream::new(dropout_key, p.baseline.id, year),
+                );
+                mechanisms::yearly(
+                    pr,
+                    k,
+                    &mut p.state,
+                    Stream::new(yearly_key, p.baseline.id, year),
+                );
+            }
+        }
+    }
+
+    /// Programme cost per year of a person enrolled in the programmes of `mask`, kyen.
+    #[inline]
+    pub fn cost_kyen_per_year(&self, mask: u8) -> f64 {
+        self.programmes
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| mask >> k & 1 == 1)
+            .map(|(_, p)| p.cost_kyen_per_year)
+            .sum()
+    }
+
+    /// Census: the participation flags.
+    #[inline]
+    pub fn census(&self, st: &IxState, base: usize, rec: &mut Recorder) {
+        for k in 0..self.len() {
+            rec.flag(base + 2 * k, st.is_enrolled(k));
+        }
+    }
+}
+
+/// The participant's exit month within the year starting at `month`: the earlier of the
+/// scheduled end (duration) and an exponential dropout time drawn for this year (memoryless,
+/// so a fresh draw each year gives the same hazard as one draw at enrolment).
+fn schedule_year(pr: &Programme, ix: &mut IxState, k: usize, month: u16, mut s: Stream) {
+    let d = pr.spec.dropout_per_year;
+    if d <= 0.0 {
+        return;
+    }
+    let t_years = -s.uniform().ln() / d;
+    if t_years < 1.0 {
+        let m = u32::from(month) + (t_years * 12.0).round() as u32;
+        ix.exit_month[k] = ix.exit_month[k].min(m as u16);
+    }
+}

@@ -1,0 +1,272 @@
+//! How a participant's model inputs change: every programme acts through an input or a
+//! parameter of the disease models, scaled by its strength s = adherence × effect_scale,
+//! never on an outcome. Effects start in the first step after enrolment and stop in the
+//! step the participant leaves (drugs the programme started are withdrawn, weight and
+//! activity return to the person's own trajectory; treatment steps added by glucose
+//! intensification stay, as usual care continues them). Sources and tags in docs/model.md,
+//! "Interventions and health economics".
+
+use engine::observe::Recorder;
+use engine::rng::Stream;
+use engine::{Patient, StepCtx};
+
+use super::{Kind, Plan, Programme};
+use crate::cvd::{Cvd, DmLink};
+use crate::diabetes::{dpp, Diabetes, RX_INSULIN, RX_NONE};
+use crate::PersonState;
+
+/// Target HbA1c of the glucose-intensification programme: the J-DOIT3 intensive-arm target
+/// (HbA1c < 6.2%; Ueki 2017 Lancet Diabetes Endocrinol 5:951, design [V]). Usual care in the
+/// model aims at < 7.0% (JDS) and steps up at 10% of visits above it (clinical inertia [A]).
+pub const INTENSIVE_HBA1C_TARGET: f64 = 6.2;
+
+/// Relative quit rate with smoking-cessation support (behavioural support plus
+/// pharmacotherapy vs brief advice or usual care): RR 1.83 (95% CI 1.68–1.98), Stead 2016
+/// Cochrane Database Syst Rev CD008286 [V].
+pub const CESSATION_QUIT_RR: f64 = 1.83;
+
+/// Exercise + nutrition programme: multipliers of the frailty deficit acquisition rate and
+/// of every repair rate at full strength, calibrated [C] so that the model reproduces the
+/// Macdonald 2020 (Br J Gen Pract 70:e503) meta-analytic frailty RR 0.62 (0.48–0.79) for
+/// resistance exercise plus nutrition supplementation: prefrail people 65–89 without LTC
+/// certification, share frail (J-CHS ≥ 3) among survivors after one year, programme vs none
+/// with common random numbers (RR 0.621 on the calibration cohort; 0.599 on the fresh cohort
+/// of tests/interventions.rs). Acquisition falls and repair rises by the same factor: the
+/// programme slows loss and restores strength, gait and activity.
+pub const EXERCISE_ACQUISITION: f64 = 0.735;
+pub const EXERCISE_REPAIR: f64 = 1.0 / EXERCISE_ACQUISITION;
+
+/// Yearly decisions for a participant (in `start_of_year`): attendance of the health
+/// check-up and of the community salon, each with probability min(s, 1) this year.
+pub(crate) fn yearly(pr: &Programme, k: usize, st: &mut PersonState, mut s: Stream) {
+    if pr.strength <= 0.0 {
+        return;
+    }
+    let attends = s.uniform() < pr.strength.min(1.0);
+    let bit = 1u8 << k;
+    match pr.spec.kind {
+        Kind::HealthCheck => st.dm.checkup_assured = attends,
+        // A person already taking part in community groups gains nothing; the programme
+        // owns the participation it creates.
+        Kind::CommunitySalon if !st.fr.social || st.ix.owns & bit != 0 => {
+            st.fr.social = attends;
+            if attends {
+                st.ix.owns |= bit;
+            } else {
+                st.ix.owns &= !bit;
+            }
+            st.fr.cache_year = u32::MAX;
+        }
+        _ => {}
+    }
+}
+
+impl Plan {
+    /// Risk-factor phase, before the cardiovascular trajectories: participants who leave
+    /// this step, programmes that start acting, and the visits of glucose intensification.
+    /// Called only for people with an enrolled or started programme.
+    pub fn before_risk_factors(
+        &self,
+        ctx: &StepCtx,
+        p: &mut Patient<PersonState>,
+        cvd: &Cvd,
+        dm: &Diabetes,
+        enrol_metric: usize,
+        rec: &mut Recorder,
+    ) {
+        let month = (ctx.t_years * 12.0).round() as u32;
+        let mut treatment_changed = false;
+        for (k, pr) in self.programmes.iter().enumerate() {
+            let bit = 1u8 << k;
+            let ix = p.state.ix;
+            if ix.enrolled & bit != 0 && ix.started & bit == 0 {
+                p.state.ix.started |= bit;
+                rec.event(enrol_metric + 2 * k);
+                treatment_changed |= start(pr, k, p);
+            }
+            if p.state.ix.enrolled & bit != 0 && u32::from(p.state.ix.exit_month[k]) <= month {
+                p.state.ix.enrolled &= !bit;
+            }
+            if p.state.ix.started & bit != 0 && p.state.ix.enrolled & bit == 0 {
+                p.state.ix.started &= !bit;
+                treatment_changed |= stop(pr, k, p);
+                continue;
+            }
+            if p.state.ix.started & bit == 0 || pr.strength <= 0.0 {
+                continue;
+            }
+            match pr.spec.kind {
+                // The diagnosis pathway ends a prevention arm: the programme keeps it.
+                Kind::Metformin => p.state.dm.prevention = dpp::Arm::Metformin,
+                Kind::GlucoseIntensification => intensify(pr, ctx, p, dm),
+                _ => {}
+            }
+        }
+        if treatment_changed {
+            cvd.treatment_changed(ctx, p, &DmLink::from_dm(&p.state.dm));
+        }
+    }
+
+    /// Risk-factor phase, after the cardiovascular trajectories moved BMI by the age drift:
+    /// weight and activity of the lifestyle and metformin programmes, set each step from the
+    /// person's own trajectory (baseline + drift), so effects never accumulate.
+    pub fn after_risk_factors(&self, ctx: &StepCtx, p: &mut Patient<PersonState>) {
+        let mut weight = 1.0;
+        let mut extra_steps = 0.0;
+        let month = (ctx.t_years * 12.0).round() as u32;
+        let mut any = false;
+        for (k, pr) in self.programmes.iter().enumerate() {
+            if p.state.ix.started >> k & 1 == 0 || pr.strength <= 0.0 {
+                continue;
+            }
+            // Years in the programme at the end of this step.
+            let t = (f64::from(month.saturating_sub(u32::from(p.state.ix.since_month[k]))) / 12.0)
+                + ctx.dt_years;
+            match pr.spec.kind {
+                Kind::IntensiveLifestyle => {
+                    weight *=
+                        1.0 - pr.strength.min(1.0 / 0.07 * 0.99) * dpp::lifestyle_weight_loss(t);
+                    extra_steps += pr.strength * dpp::LIFESTYLE_EXTRA_STEPS;
+                    any = true;
+                }
+                Kind::Metformin => {
+                    // DPP weight change without diabetes; weight neutral as a diabetes drug.
+                    if !p.state.dm.diagnosed {
+                        weight *= 1.0
+                            - pr.strength.min(1.0 / 0.022 * 0.99)
+                                * dpp::METFORMIN_WEIGHT_LOSS
+                                * (t / 0.5).min(1.0);
+                    }
+                    any = true;
+                }
+                _ => {}
+            }
+        }
+        if any {
+            let b = p.baseline.covariates;
+            p.now.bmi_kg_m2 = (b.bmi_kg_m2 + p.state.cvd.bmi_drift).clamp(12.0, 70.0) * weight;
+            p.now.steps_per_day = b.steps_per_day + extra_steps;
+        }
+    }
+}
+
+/// The programme starts acting; returns whether a cardiovascular treatment changed.
+fn start(pr: &Programme, k: usize, p: &mut Patient<PersonState>) -> bool {
+    let s = pr.strength;
+    if s <= 0.0 {
+        return false;
+    }
+    let bit = 1u8 << k;
+    let st = &mut p.state;
+    match pr.spec.kind {
+        Kind::Metformin => {
+            st.dm.prevention = dpp::Arm::Metformin;
+            st.dm.prevention_scale = s;
+            false
+        }
+        Kind::Statin if !st.cvd.statin => {
+            st.cvd.statin = true;
+            st.cvd.statin_scale = s as f32;
+            st.ix.owns |= bit;
+            true
+        }
+        Kind::Antihypertensive if st.cvd.bp_drugs < 3 => {
+            // One more standard-dose drug at strength s: the effective number of drugs goes
+            // from d to d + s (Cvd::bp_lowering is linear in the number of drugs).
+            let d = f32::from(st.cvd.bp_drugs);
+            st.cvd.bp_drugs += 1;
+            st.cvd.bp_scale = (d + s as f32) / (d + 1.0);
+            st.ix.owns |= bit;
+            true
+        }
+        Kind::SmokingCessation => {
+            st.cvd.quit_factor = (1.0 + s * (CESSATION_QUIT_RR - 1.0)) as f32;
+            false
+        }
+        Kind::ExerciseNutrition => {
+            st.fr.acq_factor = (1.0 - s.min(1.0) * (1.0 - EXERCISE_ACQUISITION)) as f32;
+            st.fr.repair_factor = (1.0 + s * (EXERCISE_REPAIR - 1.0)) as f32;
+            st.fr.cache_year = u32::MAX;
+            false
+        }
+        _ => false,
+    }
+}
+
+/// The participant leaves: effects stop. Returns whether a cardiovascular treatment changed.
+fn stop(pr: &Programme, k: usize, p: &mut Patient<PersonState>) -> bool {
+    let bit = 1u8 << k;
+    let owned = p.state.ix.owns & bit != 0;
+    p.state.ix.owns &= !bit;
+    if pr.strength <= 0.0 {
+        return false;
+    }
+    let st = &mut p.state;
+    match pr.spec.kind {
+        Kind::IntensiveLifestyle | Kind::Metformin => {
+            if pr.spec.kind == Kind::Metformin {
+                st.dm.prevention = dpp::Arm::None;
+                st.dm.prevention_scale = 1.0;
+            }
+            let b = p.baseline.covariates;
+            p.now.bmi_kg_m2 = (b.bmi_kg_m2 + st.cvd.bmi_drift).clamp(12.0, 70.0);
+            p.now.steps_per_day = b.steps_per_day;
+            false
+        }
+        Kind::Statin if owned => {
+            st.cvd.statin = false;
+            st.cvd.statin_scale = 1.0;
+            true
+        }
+        Kind::Antihypertensive if owned => {
+            st.cvd.bp_drugs = st.cvd.bp_drugs.saturating_sub(1);
+            st.cvd.bp_scale = 1.0;
+            true
+        }
+        Kind::SmokingCessation => {
+            st.cvd.quit_factor = 1.0;
+            false
+        }
+        Kind::ExerciseNutrition => {
+            st.fr.acq_factor = 1.0;
+            st.fr.repair_factor = 1.0;
+            st.fr.cache_year = u32::MAX;
+            false
+        }
+        Kind::HealthCheck => {
+            st.dm.checkup_assured = false;
+            false
+        }
+        Kind::CommunitySalon if owned => {
+            st.fr.social = false;
+            st.fr.cache_year = u32::MAX;
+            false
+        }
+        _ => false,
+    }
+}
+
+/// Glucose intensification: a treat-to-target visit every quarter for people with
+/// diagnosed diabetes; above the intensive target, the next step of the model's treatment
+/// ladder (or an insulin titration) with probability min(s, 1) (no clinical inertia at full
+/// strength). HbA1c is measured with the model's HbA1c error.
+fn intensify(pr: &Programme, ctx: &StepCtx, p: &mut Patient<PersonState>, dm: &Diabetes) {
+    let months = ((ctx.dt_years * 12.0).round() as u32).max(1);
+    if !p.state.dm.diagnosed || (ctx.step * months) % 3 >= months {
+        return;
+    }
+    let mut s = ctx.stream(pr.visit, p.id());
+    let a1c = p.state.dm.hba1c * (1.0 + dm.p.hba1c_cv * s.std_normal());
+    if a1c < INTENSIVE_HBA1C_TARGET || s.uniform() >= pr.strength.min(1.0) {
+        return;
+    }
+    let st = &mut p.state.dm;
+    if st.rx < RX_INSULIN {
+        st.rx = if st.rx == RX_NONE { 1 } else { st.rx + 1 };
+        if st.rx == RX_INSULIN {
+            st.insulin_dose = dm.p.insulin_start;
+        }
+    } else {
+        st.insulin_dose = (st.insulin_dose + dm.p.insulin_titration).min(dm.p.insulin_max);
+    }
+}

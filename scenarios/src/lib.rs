@@ -1,0 +1,408 @@
+//! Scenario files: TOML (`docs/scenarios.md`) parsed with unknown keys refused and
+//! validated into a typed [`Plan`]: population, horizon, step, replicates, seed, discount
+//! rate, named-parameter overrides, interventions and the parameter distributions of a
+//! probabilistic sensitivity analysis.
+//!
+//! Must never: panic on user input, or accept a value it cannot run. Every error names the
+//! file, the key path and the line:column ([`ScenarioError`]).
+
+pub mod locate;
+pub mod outcomes;
+mod raw;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use engine::{Baseline, Conditions, Sex};
+use models::interventions::{FrailtyState, Intervention, Kind, Priority, Range};
+use models::mortality::LifeTable;
+use models::params::ParamDraw;
+use models::HealthModel;
+
+use locate::{line_col, Locator};
+
+/// Japan's reference case for cost-effectiveness analysis discounts costs and outcomes at
+/// 2% per year: Shiroiwa T et al., "Development of an official guideline for the economic
+/// evaluation of drugs/medical devices in Japan", Value in Health 2017;20(3):372-378 (the
+/// C2H/Chuikyo guideline) [V].
+pub const DEFAULT_DISCOUNT_RATE: f64 = 0.02;
+
+/// An error in a scenario file, with where it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioError {
+    pub file: String,
+    /// 1-based; 0 when the error concerns the file as a whole.
+    pub line: usize,
+    pub column: usize,
+    /// Dotted key path (`intervention[1].uptake`); empty when unknown.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        if !self.key.is_empty() {
+            write!(f, ": `{}`", self.key)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Where the simulated people come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// The embedded synthetic Japanese cohort (docs/cohort.md).
+    Synthetic {
+        n: u64,
+        seed: u64,
+        age_min: u32,
+        age_max: u32,
+    },
+    /// A cohort file (Parquet, `healthtwin cohort synth` / `cohort import` layout).
+    CohortFile { path: PathBuf },
+}
+
+/// Who of the generated or read people is simulated (all conditions must hold).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Filter {
+    pub age: Range,
+    pub bmi_kg_m2: Range,
+    pub fpg_mg_dl: Range,
+    pub hba1c_pct: Range,
+    pub sbp_mmhg: Range,
+    pub ldl_mg_dl: Range,
+    pub frailty_index: Range,
+    pub sex: Option<Sex>,
+    pub smoker: Option<bool>,
+    /// Diagnoses every simulated person has.
+    pub with: Conditions,
+    /// Diagnoses no simulated person has.
+    pub without: Conditions,
+}
+
+impl Filter {
+    pub fn is_empty(&self) -> bool {
+        *self == Filter::default()
+    }
+
+    pub fn accepts(&self, b: &Baseline) -> bool {
+        let c = &b.covariates;
+        self.age.contains(b.age_years)
+            && self.bmi_kg_m2.contains(c.bmi_kg_m2)
+            && self.fpg_mg_dl.contains(c.fpg_mg_dl)
+            && self.hba1c_pct.contains(c.hba1c_pct)
+            && self.sbp_mmhg.contains(c.sbp_mmhg)
+            && self.ldl_mg_dl.contains(c.ldl_mg_dl)
+            && self.frailty_index.contains(c.frailty_index)
+            && self.sex.is_none_or(|s| s == b.sex)
+            && self.smoker.is_none_or(|s| s == c.smoker)
+            && c.conditions.contains(self.with)
+            && c.conditions.0 & self.without.0 == 0
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Population {
+    pub source: Source,
+    pub filter: Filter,
+    /// Most people screened to find `n` who pass the filter (synthetic only).
+    pub max_screened: u64,
+    /// The real population the simulated people stand for (municipal scaling).
+    pub represents: Option<f64>,
+}
+
+/// One programme: the model's typed intervention plus what only the scenario layer needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Programme {
+    /// `capacity_per_year` here is in places of the represented population when
+    /// [`Population::represents`] is set (scaled by [`Plan::interventions`]), else in
+    /// simulated people.
+    pub spec: Intervention,
+    /// Where the cost per participant-year comes from.
+    pub cost_source: String,
+}
+
+/// One parameter of a probabilistic sensitivity analysis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Distribution {
+    pub draw: ParamDraw,
+    pub source: String,
+}
+
+/// A validated scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub file: PathBuf,
+    pub name: String,
+    pub description: String,
+    pub population: Population,
+    pub years: u32,
+    pub step_months: u32,
+    pub replicates: u32,
+    pub seed: u64,
+    pub start_year: i64,
+    pub discount_rate: f64,
+    /// Named-parameter overrides, in file order.
+    pub parameters: Vec<(String, f64)>,
+    pub programmes: Vec<Programme>,
+    pub uncertainty: Vec<Distribution>,
+}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Plan, ScenarioError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        line: 0,
+        column: 0,
+        key: String::new(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let (line, column) = line_col(std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or(""), at);
+        ScenarioError {
+            file: file.clone(),
+            line,
+            column,
+            key: String::new(),
+            message: "not UTF-8 text".into(),
+        }
+    })?;
+    parse(&text, path)
+}
+
+/// Parses and validates scenario text; `path` names it in errors and anchors relative
+/// cohort paths.
+pub fn parse(text: &str, path: &Path) -> Result<Plan, ScenarioError> {
+    let ctx = Ctx {
+        file: path.display().to_string(),
+        text,
+        loc: Locator::new(text),
+    };
+    let raw: raw::Scenario = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
+    raw.validate(&ctx, path)
+}
+
+/// Error construction for one file.
+pub(crate) struct Ctx<'a> {
+    file: String,
+    text: &'a str,
+    loc: Locator,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn err(&self, key: &str, message: impl Into<String>) -> ScenarioError {
+        let (line, column) = self
+            .loc
+            .span_of(key)
+            .map_or((0, 0), |s| line_col(self.text, s.start));
+        ScenarioError {
+            file: self.file.clone(),
+            line,
+            column,
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn toml_error(&self, e: &toml::de::Error) -> ScenarioError {
+        let (line, column, key) = match e.span() {
+            Some(s) => {
+                let (l, c) = line_col(self.text, s.start);
+                let key = self.loc.path_at(self.text, s.start).unwrap_or_default();
+                (l, c, key)
+            }
+            None => (0, 0, String::new()),
+        };
+        ScenarioError {
+            file: self.file.clone(),
+            line,
+            column,
+            key,
+            message: e.message().trim().to_string(),
+        }
+    }
+}
+
+impl Plan {
+    /// The model with this scenario's parameter overrides and programmes, capacities scaled
+    /// to `simulated` people (see [`Plan::interventions`]).
+    pub fn model(&self, simulated: u64) -> Result<HealthModel, ScenarioError> {
+        let file = self.file.display().to_string();
+        let mut model = HealthModel::new(LifeTable::mhlw_2024());
+        for (name, v) in &self.parameters {
+            model.set_param(name, *v).map_err(|e| ScenarioError {
+                file: file.clone(),
+                line: 0,
+                column: 0,
+                key: format!("parameters.{name}"),
+                message: e.to_string(),
+            })?;
+        }
+        model
+            .set_interventions(self.interventions(simulated))
+            .map_err(|e| {
+                let i = self
+                    .programmes
+                    .iter()
+                    .position(|p| p.spec.name == e.intervention)
+                    .unwrap_or(0);
+                ScenarioError {
+                    file,
+                    line: 0,
+                    column: 0,
+                    key: format!("intervention[{i}].{}", e.field),
+                    message: e.message,
+                }
+            })?;
+        Ok(model)
+    }
+
+    /// The programmes as the model takes them, capacities scaled from the represented
+    /// population to `simulated` people (at least one place when the real capacity is
+    /// positive, so a small test run keeps the programme).
+    pub fn interventions(&self, simulated: u64) -> Vec<Intervention> {
+        self.programmes
+            .iter()
+            .map(|p| {
+                let mut s = p.spec.clone();
+                if let (Some(cap), Some(real)) = (s.capacity_per_year, self.population.represents) {
+                    let scaled = (cap as f64 * simulated as f64 / real).round() as u64;
+                    s.capacity_per_year = Some(if cap > 0 { scaled.max(1) } else { 0 });
+                }
+                s
+            })
+            .collect()
+    }
+
+    /// The PSA draws (empty without an `[uncertainty]` table).
+    pub fn draws(&self) -> Vec<ParamDraw> {
+        self.uncertainty.iter().map(|d| d.draw.clone()).collect()
+    }
+
+    /// Simulated people per real person (`represents` / n), 1 without `represents`.
+    pub fn scale(&self, simulated: u64) -> f64 {
+        match self.population.represents {
+            Some(r) if simulated > 0 => r / simulated as f64,
+            _ => 1.0,
+        }
+    }
+
+    /// The simulated people: the synthetic cohort screened through the filter until `n`
+    /// pass (ids renumbered densely, so draws stay keyed by position), or the cohort file
+    /// filtered. `n_override` replaces the synthetic `n`.
+    pub fn cohort(&self, n_override: Option<u64>) -> Result<Vec<Baseline>, ScenarioError> {
+        let file = self.file.display().to_string();
+        let err = |key: &str, message: String| ScenarioError {
+            file: file.clone(),
+            line: 0,
+            column: 0,
+            key: key.to_string(),
+            message,
+        };
+        let filter = &self.population.filter;
+        let mut people = match &self.population.source {
+            Source::Synthetic {
+                n,
+                seed,
+                age_min,
+                age_max,
+            } => {
+                let n = n_override.unwrap_or(*n);
+                let gen = cohort::Generator::new(cohort::SyntheticSpec {
+                    n,
+                    seed: *seed,
+                    age_min: *age_min,
+                    age_max: *age_max,
+                })
+                .map_err(|e| err("population", e.to_string()))?;
+                if filter.is_empty() {
+                    gen.generate()
+                } else {
+                    let mut out = Vec::with_capacity(n as usize);
+                    let mut id = 0u64;
+                    while (out.len() as u64) < n {
+                        if id >= self.population.max_screened {
+                            return Err(err(
+                                "population.filter",
+                                format!(
+                                    "only {} of {} screened synthetic people pass the filter \
+                                     (wanted {n}); widen the filter or raise \
+                                     population.max_screened",
+                                    out.len(),
+                                    id
+                                ),
+                            ));
+                        }
+                        let b = gen.person(id);
+                        if filter.accepts(&b) {
+                            out.push(b);
+                        }
+                        id += 1;
+                    }
+                    out
+                }
+            }
+            Source::CohortFile { path } => {
+                let all = cohort::file::read_parquet(path)
+                    .map_err(|e| err("population.file", e.to_string()))?;
+                let kept: Vec<Baseline> = all.into_iter().filter(|b| filter.accepts(b)).collect();
+                if kept.is_empty() {
+                    return Err(err(
+                        "population.filter",
+                        format!("nobody in {} passes the filter", path.display()),
+                    ));
+                }
+                kept
+            }
+        };
+        for (i, b) in people.iter_mut().enumerate() {
+            b.id = i as u64;
+        }
+        Ok(people)
+    }
+}
+
+/// Valid values of an enumerated key, for error messages.
+pub(crate) fn one_of(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) fn kind_names() -> Vec<&'static str> {
+    Kind::ALL.iter().map(|k| k.name()).collect()
+}
+
+pub(crate) const PRIORITIES: [(&str, Priority); 5] = [
+    ("random", Priority::Random),
+    ("cardiovascular_risk", Priority::CardiovascularRisk),
+    ("diabetes_risk", Priority::DiabetesRisk),
+    ("frailty_index", Priority::FrailtyIndex),
+    ("age", Priority::Age),
+];
+
+pub(crate) const FRAILTY_STATES: [(&str, FrailtyState); 3] = [
+    ("robust", FrailtyState::Robust),
+    ("prefrail", FrailtyState::Prefrail),
+    ("frail", FrailtyState::Frail),
+];
+
+/// Diagnosis names in scenario files: the condition flags without their prefix.
+pub(crate) const DIAGNOSES: [(&str, Conditions); 6] = [
+    ("diabetes", Conditions::DIABETES),
+    ("hypertension", Conditions::HYPERTENSION),
+    ("dyslipidaemia", Conditions::DYSLIPIDAEMIA),
+    ("myocardial_infarction", Conditions::MI),
+    ("stroke", Conditions::STROKE),
+    ("heart_failure", Conditions::HEART_FAILURE),
+];
