@@ -128,6 +128,11 @@ pub const C_METFORMIN_PREVENTION: f64 = 15.0;
 /// Utility of a person now (EQ-5D scale, floor 0).
 #[inline]
 pub fn utility(p: &Patient<PersonState>) -> f64 {
+    utility_with(p, p.state.fr.jchs_count())
+}
+
+#[inline]
+fn utility_with(p: &Patient<PersonState>, jchs: u32) -> f64 {
     let st = &p.state;
     let mut u = UTILITY_BY_BAND[age_band(p.age_years)];
     let (dm, cvd, fr) = (&st.dm, &st.cvd, &st.fr);
@@ -157,7 +162,7 @@ pub fn utility(p: &Patient<PersonState>) -> f64 {
     if cvd.heart_failure {
         u -= U_HF;
     }
-    u -= match fr.jchs_count() {
+    u -= match jchs {
         0 => 0.0,
         1 | 2 => U_PREFRAIL,
         _ => U_FRAIL,
@@ -171,12 +176,13 @@ pub fn utility(p: &Patient<PersonState>) -> f64 {
 pub fn record(
     ctx: &StepCtx,
     p: &mut Patient<PersonState>,
-    programme_kyen: f64,
+    programme_kyen: Option<f64>,
     base: usize,
     rec: &mut Recorder,
 ) {
     let dt = ctx.dt_years;
-    rec.value(base + metric::QALY_WEIGHT, utility(p));
+    let jchs = p.state.fr.jchs_count();
+    rec.value(base + metric::QALY_WEIGHT, utility_with(p, jchs));
 
     let st = &p.state;
     let (dm, cvd) = (&st.dm, &st.cvd);
@@ -235,12 +241,14 @@ pub fn record(
         e.flags |= BLIND_SEEN;
     }
     rec.value(base + metric::MEDICAL_COST, cost + acute / dt);
-    rec.value(base + metric::PROGRAMME_COST, programme_kyen);
+    if let Some(c) = programme_kyen {
+        rec.value(base + metric::PROGRAMME_COST, c);
+    }
 
     // First entry into the J-CHS frail state.
     if e.flags & EVER_FRAIL == 0 {
         rec.at_risk(base + metric::FRAIL_INCIDENCE, dt);
-        if st.fr.jchs_count() >= 3 {
+        if jchs >= 3 {
             rec.event(base + metric::FRAIL_INCIDENCE);
             e.flags |= EVER_FRAIL;
         }

@@ -291,10 +291,13 @@ impl Model for HealthModel {
     /// Utility, medical and programme costs of the step, after its events.
     #[inline]
     fn interventions(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
-        let programme_kyen = if p.state.ix.enrolled == 0 {
-            0.0
+        // Without programmes the programme-cost metric stays empty (read as 0).
+        let programme_kyen = if self.ix.is_empty() {
+            None
+        } else if p.state.ix.enrolled == 0 {
+            Some(0.0)
         } else {
-            self.ix.cost_kyen_per_year(p.state.ix.enrolled)
+            Some(self.ix.cost_kyen_per_year(p.state.ix.enrolled))
         };
         economics::record(ctx, p, programme_kyen, self.econ_metric_base(), rec);
     }
