@@ -44,6 +44,8 @@ enum Command {
     /// random numbers: paired differences with 95% intervals, costs, QALYs, ICER, NNT,
     /// charts; `--psa K` for probabilistic sensitivity analysis.
     Compare(Box<compare::CompareArgs>),
+    /// List every metric of `summary.csv` (name, kind, meaning) as a Markdown table.
+    Metrics,
 }
 
 #[derive(Subcommand)]
@@ -266,6 +268,10 @@ fn main() -> ExitCode {
         }
         Command::Risk(args) => risk::risk(&args),
         Command::Compare(args) => compare::compare(&args),
+        Command::Metrics => {
+            print!("{}", run::metrics_markdown());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -434,3 +434,24 @@ fn print_summary(
     }
     println!("\nModules: background mortality (MHLW 2024 life table), type 2 diabetes, cardiovascular disease. Files in {}: summary.csv, summary.parquet, patients.parquet{}, manifest.json", args.out.display(), if args.trace > 0 { ", trace.csv, trace.parquet" } else { "" });
 }
+
+/// Every metric of the coupled model's `summary.csv`, as a Markdown table (docs/outputs.md
+/// lists the same; a test checks that none is missing there). Programme metrics
+/// (`ix_<name>_…`) exist only in runs with programmes and are described in docs/outputs.md.
+pub fn metrics_markdown() -> String {
+    use engine::observe::MetricKind;
+    let model = HealthModel::new(LifeTable::mhlw_2024());
+    let defs = engine::observe::metric_defs(model.causes_of_death(), &model.metrics());
+    let mut out = String::from("| metric | kind | meaning |\n|---|---|---|\n");
+    for d in defs {
+        let kind = match d.kind {
+            MetricKind::Prevalence => "prevalence (% of people alive at the census)",
+            MetricKind::Mean => "mean",
+            MetricKind::Incidence => "rate per 1,000 person-years at risk",
+            MetricKind::Total => "count",
+            MetricKind::PersonTime => "person-years",
+        };
+        out.push_str(&format!("| `{}` | {kind} | {} |\n", d.name, d.description));
+    }
+    out
+}

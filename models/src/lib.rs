@@ -14,7 +14,6 @@ pub mod frailty;
 pub mod interventions;
 pub mod mortality;
 pub mod params;
-pub mod psa;
 
 use cvd::params::CvdParams;
 use cvd::{Cvd, CvdState, DmLink, HasCvd};
