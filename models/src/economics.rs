@@ -79,101 +79,135 @@ const UTILITY_BY_BAND: [f64; N_AGE_BANDS] = [
     0.94, 0.94, 0.94, 0.94, 0.94, 0.94, 0.94, 0.94, 0.94, 0.94, // 0-49
     0.93, 0.92, 0.91, 0.90, 0.89, 0.87, 0.85, 0.82, 0.80, 0.78, 0.78, // 50-100+
 ];
-/// Decrements. JJCEM (Tanaka 2021 BMJ Open Diabetes Res Care 9:e002177, Table 1 [V]):
-/// coronary heart disease −0.064 (Shiroiwa), stroke −0.129, amputation −0.216,
-/// retinopathy −0.054 (used for blindness), overt nephropathy −0.026, end-stage renal
-/// disease −0.065.
-pub const U_MI: f64 = 0.064;
-pub const U_STROKE: f64 = 0.129;
-pub const U_AMPUTATION: f64 = 0.216;
-pub const U_BLIND: f64 = 0.054;
-pub const U_MACROALBUMINURIA: f64 = 0.026;
-pub const U_ESRD: f64 = 0.065;
-/// [A] diagnosed diabetes without complications: Shiroiwa 2016 found −0.061 (EQ-5D-5L) for
-/// any self-reported disease [V]; half of it is assumed for uncomplicated diabetes.
-pub const U_DIABETES: f64 = 0.03;
-/// [A] heart failure (no Japanese EQ-5D figure read).
-pub const U_HF: f64 = 0.10;
-/// [A] J-CHS prefrail and frail (no Japanese EQ-5D-by-phenotype figure read).
-pub const U_PREFRAIL: f64 = 0.03;
-pub const U_FRAIL: f64 = 0.10;
-/// [A] long-term-care levels: support 1–2, care 1–2, care 3–5 (no figure read).
-pub const U_LTC: [f64; 8] = [0.0, 0.08, 0.08, 0.18, 0.18, 0.35, 0.35, 0.35];
+crate::params::param_block! {
+    /// Utility decrements (EQ-5D scale) and medical costs (thousand yen) of the modelled
+    /// conditions: named, so calibration and probabilistic sensitivity analysis can set them.
+    pub struct EconParams {
+        // Decrements: JJCEM (Tanaka 2021 BMJ Open Diabetes Res Care 9:e002177, Table 1 [V]).
+        u_mi: "econ.utility.mi" = 0.064, "EQ-5D decrement", (0.0, 1.0),
+            "JJCEM Table 1: coronary heart disease -0.064 (Shiroiwa) [V]";
+        u_stroke: "econ.utility.stroke" = 0.129, "EQ-5D decrement", (0.0, 1.0),
+            "JJCEM Table 1: stroke -0.129 [V]";
+        u_amputation: "econ.utility.amputation" = 0.216, "EQ-5D decrement", (0.0, 1.0),
+            "JJCEM Table 1: amputation -0.216 [V]";
+        u_blind: "econ.utility.blindness" = 0.054, "EQ-5D decrement", (0.0, 1.0),
+            "JJCEM Table 1: retinopathy -0.054, used for blindness [V]";
+        u_macroalbuminuria: "econ.utility.macroalbuminuria" = 0.026, "EQ-5D decrement",
+            (0.0, 1.0), "JJCEM Table 1: overt nephropathy -0.026 [V]";
+        u_esrd: "econ.utility.esrd" = 0.065, "EQ-5D decrement", (0.0, 1.0),
+            "JJCEM Table 1: end-stage renal disease -0.065 [V]";
+        u_diabetes: "econ.utility.diabetes" = 0.03, "EQ-5D decrement", (0.0, 1.0),
+            "[A] diagnosed diabetes without complications: Shiroiwa 2016 found -0.061 \
+             (EQ-5D-5L) for any self-reported disease [V]; half of it is assumed";
+        u_hf: "econ.utility.heart_failure" = 0.10, "EQ-5D decrement", (0.0, 1.0),
+            "[A] heart failure (no Japanese EQ-5D figure read)";
+        u_prefrail: "econ.utility.prefrail" = 0.03, "EQ-5D decrement", (0.0, 1.0),
+            "[A] J-CHS prefrail (no Japanese EQ-5D-by-phenotype figure read)";
+        u_frail: "econ.utility.frail" = 0.10, "EQ-5D decrement", (0.0, 1.0),
+            "[A] J-CHS frail (no Japanese EQ-5D-by-phenotype figure read)";
+        u_ltc_support: "econ.utility.ltc_support" = 0.08, "EQ-5D decrement", (0.0, 1.0),
+            "[A] long-term care support levels 1-2 (no figure read)";
+        u_ltc_care12: "econ.utility.ltc_care1_2" = 0.18, "EQ-5D decrement", (0.0, 1.0),
+            "[A] long-term care levels 1-2 (no figure read)";
+        u_ltc_care35: "econ.utility.ltc_care3_5" = 0.35, "EQ-5D decrement", (0.0, 1.0),
+            "[A] long-term care levels 3-5 (no figure read)";
+        // Medical costs: JJCEM Table 1 (2019 yen [V]).
+        c_diabetes: "econ.cost.diabetes_kyen" = 76.363, "kyen/y", (0.0, 1e5),
+            "JJCEM Table 1: diabetes care without events 76,363 yen/y (Saito) [V]";
+        c_mi_acute: "econ.cost.mi_acute_kyen" = 2232.727, "kyen", (0.0, 1e5),
+            "JJCEM Table 1: coronary heart disease, event year 2,232,727 yen (Onishi) [V]";
+        c_mi_follow: "econ.cost.mi_follow_kyen" = 254.618, "kyen/y", (0.0, 1e5),
+            "JJCEM Table 1: coronary heart disease, later years 254,618 yen/y [V]";
+        c_stroke_acute: "econ.cost.stroke_acute_kyen" = 3516.727, "kyen", (0.0, 1e5),
+            "JJCEM Table 1: stroke, event year 3,516,727 yen (Fukuda) [V]";
+        c_stroke_follow: "econ.cost.stroke_follow_kyen" = 109.391, "kyen/y", (0.0, 1e5),
+            "JJCEM Table 1: stroke, later years 109,391 yen/y [V]";
+        c_amputation: "econ.cost.amputation_kyen" = 941.617, "kyen", (0.0, 1e5),
+            "JJCEM Table 1: amputation 941,617 yen [V]";
+        c_blind: "econ.cost.blindness_kyen" = 379.887, "kyen", (0.0, 1e5),
+            "JJCEM Table 1: retinopathy 379,887 yen, used for blindness [V]";
+        c_macroalbuminuria: "econ.cost.macroalbuminuria_kyen" = 85.214, "kyen/y", (0.0, 1e5),
+            "JJCEM Table 1: overt nephropathy 85,214 yen/y [V]";
+        c_esrd: "econ.cost.esrd_kyen" = 5954.466, "kyen/y", (0.0, 1e5),
+            "JJCEM Table 1: haemodialysis 5,954,466 yen/y, used for ESRD [V]";
+        c_hf_acute: "econ.cost.hf_acute_kyen" = 1200.0, "kyen", (0.0, 1e5),
+            "[A] heart-failure hospitalisation (no Japanese figure read)";
+        c_hf_follow: "econ.cost.hf_follow_kyen" = 300.0, "kyen/y", (0.0, 1e5),
+            "[A] heart-failure yearly follow-up (no Japanese figure read)";
+        c_insulin: "econ.cost.insulin_kyen" = 60.0, "kyen/y", (0.0, 1e5),
+            "[A] basal insulin beyond the oral care in econ.cost.diabetes_kyen (drug, devices)";
+        c_statin: "econ.cost.statin_kyen" = 25.0, "kyen/y", (0.0, 1e5),
+            "[A] a generic statin: NHI price about 20-40 yen/day with dispensing, plus visits";
+        c_bp_drug: "econ.cost.bp_drug_kyen" = 20.0, "kyen/y", (0.0, 1e5),
+            "[A] one standard-dose blood-pressure drug (generic NHI price, dispensing)";
+        c_metformin_prevention: "econ.cost.metformin_prevention_kyen" = 15.0, "kyen/y",
+            (0.0, 1e5), "[A] metformin for prevention (generic NHI price, dispensing)";
+    }
+}
 
-// --- Medical costs, thousand yen -------------------------------------------------------------
-/// JJCEM Table 1 (2019 yen [V]): diabetes care without events ¥76,363/y (Saito); coronary
-/// heart disease ¥2,232,727 in the event year, ¥254,618/y after (Onishi); stroke ¥3,516,727
-/// and ¥109,391/y (Fukuda); amputation ¥941,617; retinopathy ¥379,887 (used for
-/// blindness); overt nephropathy ¥85,214/y; haemodialysis ¥5,954,466/y (used for ESRD).
-pub const C_DIABETES: f64 = 76.363;
-pub const C_MI_ACUTE: f64 = 2232.727;
-pub const C_MI_FOLLOW: f64 = 254.618;
-pub const C_STROKE_ACUTE: f64 = 3516.727;
-pub const C_STROKE_FOLLOW: f64 = 109.391;
-pub const C_AMPUTATION: f64 = 941.617;
-pub const C_BLIND: f64 = 379.887;
-pub const C_MACROALBUMINURIA: f64 = 85.214;
-pub const C_ESRD: f64 = 5954.466;
-/// [A] heart-failure hospitalisation and yearly follow-up (no Japanese figure read).
-pub const C_HF_ACUTE: f64 = 1200.0;
-pub const C_HF_FOLLOW: f64 = 300.0;
-/// [A] basal insulin beyond the oral care in C_DIABETES (drug and devices).
-pub const C_INSULIN: f64 = 60.0;
-/// [A] a statin, a standard-dose blood-pressure drug, prevention metformin: generic NHI
-/// prices (≈ ¥20–40/day with dispensing) plus a share of visits.
-pub const C_STATIN: f64 = 25.0;
-pub const C_BP_DRUG: f64 = 20.0;
-pub const C_METFORMIN_PREVENTION: f64 = 15.0;
+impl EconParams {
+    /// Decrement of a long-term-care level (0 = none, 1-2 support, 3-4 care 1-2, 5-7 care 3-5).
+    #[inline]
+    fn u_ltc(&self, level: u8) -> f64 {
+        match level {
+            0 => 0.0,
+            1 | 2 => self.u_ltc_support,
+            3 | 4 => self.u_ltc_care12,
+            _ => self.u_ltc_care35,
+        }
+    }
+}
 
 /// Utility of a person now (EQ-5D scale, floor 0).
 #[inline]
-pub fn utility(p: &Patient<PersonState>) -> f64 {
-    utility_with(p, p.state.fr.jchs_count())
+pub fn utility(e: &EconParams, p: &Patient<PersonState>) -> f64 {
+    utility_with(e, p, p.state.fr.jchs_count())
 }
 
 #[inline]
-fn utility_with(p: &Patient<PersonState>, jchs: u32) -> f64 {
+fn utility_with(e: &EconParams, p: &Patient<PersonState>, jchs: u32) -> f64 {
     let st = &p.state;
     let mut u = UTILITY_BY_BAND[age_band(p.age_years)];
     let (dm, cvd, fr) = (&st.dm, &st.cvd, &st.fr);
     if dm.diagnosed {
-        u -= U_DIABETES;
+        u -= e.u_diabetes;
     }
     if dm.has_diabetes() {
         if dm.albuminuria >= MACRO {
-            u -= U_MACROALBUMINURIA;
+            u -= e.u_macroalbuminuria;
         }
         if dm.esrd {
-            u -= U_ESRD;
+            u -= e.u_esrd;
         }
         if dm.amputations > 0 {
-            u -= U_AMPUTATION;
+            u -= e.u_amputation;
         }
         if dm.blind {
-            u -= U_BLIND;
+            u -= e.u_blind;
         }
     }
     if cvd.mi_count > 0 {
-        u -= U_MI;
+        u -= e.u_mi;
     }
     if cvd.stroke_history() {
-        u -= U_STROKE;
+        u -= e.u_stroke;
     }
     if cvd.heart_failure {
-        u -= U_HF;
+        u -= e.u_hf;
     }
     u -= match jchs {
         0 => 0.0,
-        1 | 2 => U_PREFRAIL,
-        _ => U_FRAIL,
+        1 | 2 => e.u_prefrail,
+        _ => e.u_frail,
     };
-    u -= U_LTC[fr.ltc as usize & 7];
+    u -= e.u_ltc(fr.ltc);
     u.max(0.0)
 }
 
 /// Economic metrics of one step (the interventions phase, after the step's events).
 #[inline]
 pub fn record(
+    ep: &EconParams,
     ctx: &StepCtx,
     p: &mut Patient<PersonState>,
     programme_kyen: Option<f64>,
@@ -182,62 +216,62 @@ pub fn record(
 ) {
     let dt = ctx.dt_years;
     let jchs = p.state.fr.jchs_count();
-    rec.value(base + metric::QALY_WEIGHT, utility_with(p, jchs));
+    rec.value(base + metric::QALY_WEIGHT, utility_with(ep, p, jchs));
 
     let st = &p.state;
     let (dm, cvd) = (&st.dm, &st.cvd);
     let mut cost = 0.0;
     if dm.diagnosed {
-        cost += C_DIABETES;
+        cost += ep.c_diabetes;
         if dm.rx >= RX_INSULIN {
-            cost += C_INSULIN;
+            cost += ep.c_insulin;
         }
     } else if dm.prevention != crate::diabetes::dpp::Arm::None && dm.rx == RX_NONE {
-        cost += C_METFORMIN_PREVENTION;
+        cost += ep.c_metformin_prevention;
     }
     if dm.esrd {
-        cost += C_ESRD;
+        cost += ep.c_esrd;
     } else if dm.albuminuria >= MACRO {
-        cost += C_MACROALBUMINURIA;
+        cost += ep.c_macroalbuminuria;
     }
     if cvd.statin {
-        cost += C_STATIN;
+        cost += ep.c_statin;
     }
-    cost += C_BP_DRUG * f64::from(cvd.bp_drugs);
+    cost += ep.c_bp_drug * f64::from(cvd.bp_drugs);
     let mut e = st.econ;
     let mut acute = 0.0;
     if cvd.mi_count > 0 {
-        cost += C_MI_FOLLOW;
+        cost += ep.c_mi_follow;
         if cvd.mi_count > e.mi_seen {
-            acute += C_MI_ACUTE * f64::from(cvd.mi_count - e.mi_seen);
+            acute += ep.c_mi_acute * f64::from(cvd.mi_count - e.mi_seen);
             e.mi_seen = cvd.mi_count;
         }
     }
     if cvd.stroke_history() {
-        cost += C_STROKE_FOLLOW;
+        cost += ep.c_stroke_follow;
         for (on, bit) in [
             (cvd.ischaemic_stroke, IS_SEEN),
             (cvd.haemorrhagic_stroke, HS_SEEN),
         ] {
             if on && e.flags & bit == 0 {
-                acute += C_STROKE_ACUTE;
+                acute += ep.c_stroke_acute;
                 e.flags |= bit;
             }
         }
     }
     if cvd.heart_failure {
-        cost += C_HF_FOLLOW;
+        cost += ep.c_hf_follow;
         if e.flags & HF_SEEN == 0 {
-            acute += C_HF_ACUTE;
+            acute += ep.c_hf_acute;
             e.flags |= HF_SEEN;
         }
     }
     if dm.amputations > e.amputations_seen {
-        acute += C_AMPUTATION * f64::from(dm.amputations - e.amputations_seen);
+        acute += ep.c_amputation * f64::from(dm.amputations - e.amputations_seen);
         e.amputations_seen = dm.amputations;
     }
     if dm.blind && e.flags & BLIND_SEEN == 0 {
-        acute += C_BLIND;
+        acute += ep.c_blind;
         e.flags |= BLIND_SEEN;
     }
     rec.value(base + metric::MEDICAL_COST, cost + acute / dt);

@@ -35,6 +35,7 @@ pub struct HealthModel {
     diabetes: Diabetes,
     frailty: Frailty,
     cvd: Cvd,
+    econ: economics::EconParams,
     /// The scenario's intervention programmes (empty: none).
     ix: interventions::Plan,
 }
@@ -101,6 +102,8 @@ impl HealthModel {
         all.extend(DiabetesParams::params());
         all.extend(FrailtyParams::params());
         all.extend(CvdParams::params());
+        all.extend(economics::EconParams::params());
+        all.extend(interventions::mechanisms::IxParams::params());
         let params = ParamSet::new(all);
         let diabetes =
             Diabetes::new(DiabetesParams::from_set(&params).expect("defaults are complete"));
@@ -115,10 +118,11 @@ impl HealthModel {
         HealthModel {
             life_table,
             background_hr: 1.0,
-            params,
             diabetes,
             frailty,
             cvd,
+            econ: economics::EconParams::from_set(&params).expect("defaults are complete"),
+            params,
             ix: interventions::Plan::default(),
         }
     }
@@ -130,7 +134,9 @@ impl HealthModel {
         &mut self,
         plan: Vec<interventions::Intervention>,
     ) -> Result<(), interventions::InterventionError> {
-        self.ix = interventions::Plan::new(plan)?;
+        let fx = interventions::mechanisms::IxParams::from_set(&self.params)
+            .expect("the model's parameter set holds every ix.* parameter");
+        self.ix = interventions::Plan::new(plan, fx)?;
         Ok(())
     }
 
@@ -168,6 +174,9 @@ impl HealthModel {
     pub fn set_param(&mut self, name: &str, value: f64) -> Result<(), params::ParamError> {
         self.params.set(name, value)?;
         self.background_hr = self.params.get("mortality.background.hazard_ratio")?;
+        self.econ = economics::EconParams::from_set(&self.params)?;
+        self.ix
+            .set_effects(interventions::mechanisms::IxParams::from_set(&self.params)?);
         self.diabetes = Diabetes::new(DiabetesParams::from_set(&self.params)?);
         self.cvd = Cvd::new(
             CvdParams::from_set(&self.params)?,
@@ -298,7 +307,14 @@ impl Model for HealthModel {
         } else {
             Some(self.ix.cost_kyen_per_year(p.state.ix.enrolled))
         };
-        economics::record(ctx, p, programme_kyen, self.econ_metric_base(), rec);
+        economics::record(
+            &self.econ,
+            ctx,
+            p,
+            programme_kyen,
+            self.econ_metric_base(),
+            rec,
+        );
     }
 
     /// Background hazard from the life table less the population's death rate from the

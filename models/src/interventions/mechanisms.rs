@@ -15,26 +15,31 @@ use crate::cvd::{Cvd, DmLink};
 use crate::diabetes::{dpp, Diabetes, RX_INSULIN, RX_NONE};
 use crate::PersonState;
 
-/// Target HbA1c of the glucose-intensification programme: the J-DOIT3 intensive-arm target
-/// (HbA1c < 6.2%; Ueki 2017 Lancet Diabetes Endocrinol 5:951, design [V]). Usual care in the
-/// model aims at < 7.0% (JDS) and steps up at 10% of visits above it (clinical inertia [A]).
-pub const INTENSIVE_HBA1C_TARGET: f64 = 6.2;
-
-/// Relative quit rate with smoking-cessation support (behavioural support plus
-/// pharmacotherapy vs brief advice or usual care): RR 1.83 (95% CI 1.68–1.98), Stead 2016
-/// Cochrane Database Syst Rev CD008286 [V].
-pub const CESSATION_QUIT_RR: f64 = 1.83;
-
-/// Exercise + nutrition programme: multipliers of the frailty deficit acquisition rate and
-/// of every repair rate at full strength, calibrated [C] so that the model reproduces the
-/// Macdonald 2020 (Br J Gen Pract 70:e503) meta-analytic frailty RR 0.62 (0.48–0.79) for
-/// resistance exercise plus nutrition supplementation: prefrail people 65–89 without LTC
-/// certification, share frail (J-CHS ≥ 3) among survivors after one year, programme vs none
-/// with common random numbers (RR 0.621 on the calibration cohort; 0.599 on the fresh cohort
-/// of tests/interventions.rs). Acquisition falls and repair rises by the same factor: the
-/// programme slows loss and restores strength, gait and activity.
-pub const EXERCISE_ACQUISITION: f64 = 0.735;
-pub const EXERCISE_REPAIR: f64 = 1.0 / EXERCISE_ACQUISITION;
+crate::params::param_block! {
+    /// Effect sizes of the programme mechanisms that are not parameters of a disease module
+    /// (named, so calibration and probabilistic sensitivity analysis can set them).
+    pub struct IxParams {
+        intensive_hba1c_target: "ix.glucose_intensification.hba1c_target" = 6.2, "%",
+            (4.0, 10.0),
+            "Target HbA1c of the glucose-intensification programme: the J-DOIT3 intensive-arm \
+             target (HbA1c < 6.2%; Ueki 2017 Lancet Diabetes Endocrinol 5:951, design [V]). \
+             Usual care aims at < 7.0% (JDS) and steps up at 10% of visits above it [A]";
+        cessation_quit_rr: "ix.smoking_cessation.quit_rr" = 1.83, "RR", (1.0, 10.0),
+            "Relative quit rate with smoking-cessation support (behavioural support plus \
+             pharmacotherapy vs brief advice or usual care): RR 1.83 (95% CI 1.68-1.98), \
+             Stead 2016 Cochrane Database Syst Rev CD008286 [V]";
+        exercise_acquisition: "ix.exercise_nutrition.acquisition_factor" = 0.735, "ratio",
+            (0.05, 1.0),
+            "[C] Exercise + nutrition programme: multiplier of the frailty deficit acquisition \
+             rate at full strength (every repair rate is divided by it), calibrated so that \
+             the model reproduces the Macdonald 2020 (Br J Gen Pract 70:e503) frailty RR 0.62 \
+             (0.48-0.79) for resistance exercise plus nutrition supplementation: prefrail \
+             people 65-89 without LTC certification, share frail (J-CHS >= 3) among \
+             survivors after one year, programme vs none with common random numbers (RR \
+             0.621 on the calibration cohort; 0.599 on the fresh cohort of \
+             tests/interventions.rs)";
+    }
+}
 
 /// Yearly decisions for a participant (in `start_of_year`): attendance of the health
 /// check-up and of the community salon, each with probability min(s, 1) this year.
@@ -180,12 +185,12 @@ fn start(pr: &Programme, k: usize, p: &mut Patient<PersonState>) -> bool {
             true
         }
         Kind::SmokingCessation => {
-            st.cvd.quit_factor = (1.0 + s * (CESSATION_QUIT_RR - 1.0)) as f32;
+            st.cvd.quit_factor = (1.0 + s * (pr.fx.cessation_quit_rr - 1.0)) as f32;
             false
         }
         Kind::ExerciseNutrition => {
-            st.fr.acq_factor = (1.0 - s.min(1.0) * (1.0 - EXERCISE_ACQUISITION)) as f32;
-            st.fr.repair_factor = (1.0 + s * (EXERCISE_REPAIR - 1.0)) as f32;
+            st.fr.acq_factor = (1.0 - s.min(1.0) * (1.0 - pr.fx.exercise_acquisition)) as f32;
+            st.fr.repair_factor = (1.0 + s * (1.0 / pr.fx.exercise_acquisition - 1.0)) as f32;
             st.fr.cache_year = u32::MAX;
             false
         }
@@ -257,7 +262,7 @@ fn intensify(pr: &Programme, ctx: &StepCtx, p: &mut Patient<PersonState>, dm: &D
     }
     let mut s = ctx.stream(pr.visit, p.id());
     let a1c = p.state.dm.hba1c * (1.0 + dm.p.hba1c_cv * s.std_normal());
-    if a1c < INTENSIVE_HBA1C_TARGET || s.uniform() >= pr.strength.min(1.0) {
+    if a1c < pr.fx.intensive_hba1c_target || s.uniform() >= pr.strength.min(1.0) {
         return;
     }
     let st = &mut p.state.dm;

@@ -99,6 +99,8 @@ pub struct Programme {
     pub(crate) yearly: Process,
     /// Draws at the programme's visits (glucose intensification).
     pub(crate) visit: Process,
+    /// The mechanisms' effect sizes (named parameters `ix.*`).
+    pub(crate) fx: mechanisms::IxParams,
 }
 
 /// The programmes of a scenario, validated, in plan order (bit `k` of [`IxState`] masks).
@@ -146,7 +148,12 @@ fn check_range(iv: &Intervention, field: &'static str, r: &Range) -> Result<(), 
 
 impl Plan {
     /// Validates the programmes and derives their keyed processes.
-    pub fn new(plan: Vec<Intervention>) -> Result<Plan, InterventionError> {
+    /// Validates `plan`; `fx` holds the mechanisms' effect sizes (from the model's named
+    /// parameters `ix.*`).
+    pub fn new(
+        plan: Vec<Intervention>,
+        fx: mechanisms::IxParams,
+    ) -> Result<Plan, InterventionError> {
         if plan.len() > MAX_PROGRAMMES {
             return Err(InterventionError {
                 intervention: plan[MAX_PROGRAMMES].name.clone(),
@@ -254,10 +261,18 @@ impl Plan {
                 dropout: named("dropout"),
                 yearly: named("yearly"),
                 visit: named("visit"),
+                fx,
                 spec: iv.clone(),
             });
         }
         Ok(Plan { programmes })
+    }
+
+    /// New effect sizes for every programme (after a parameter change).
+    pub fn set_effects(&mut self, fx: mechanisms::IxParams) {
+        for pr in &mut self.programmes {
+            pr.fx = fx;
+        }
     }
 
     pub fn is_empty(&self) -> bool {
