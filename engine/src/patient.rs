@@ -164,6 +164,13 @@ pub struct Patient<S> {
     pub age_years: f64,
     pub now: Covariates,
     pub death: Option<Death>,
+    /// Cumulative mortality hazard the person has left to live through: an Exp(1) draw at
+    /// entry, spent by each step's total hazard × step length; death comes in the step that
+    /// exhausts it (inversion of the survival function, exact for hazards constant within a
+    /// step). One draw per life instead of one per step, and with common random numbers a
+    /// scenario that lowers a person's hazard can only postpone their death.
+    /// `f64::INFINITY` for a patient that is never to die (unit tests of single phases).
+    pub hazard_left: f64,
     pub state: S,
 }
 

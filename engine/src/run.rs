@@ -10,6 +10,8 @@ use crate::rng::{Process, RunKey, Stream, StreamKey};
 pub const MAX_CAUSES: usize = 8;
 
 const MORTALITY: Process = Process::named("engine.mortality");
+/// The Exp(1) mortality budget of each person ([`Patient::hazard_left`]).
+const MORTALITY_BUDGET: Process = Process::named("engine.mortality.budget");
 
 /// Where the loop is: passed to every phase.
 #[derive(Clone, Copy, Debug)]
@@ -127,6 +129,9 @@ pub fn init_patients<M: Model>(
             age_years: b.age_years,
             now: b.covariates,
             death: None,
+            hazard_left: -Stream::new(StreamKey::new(run, MORTALITY_BUDGET), b.id, 0)
+                .uniform()
+                .ln(),
             state: model.init(run, b),
         })
         .collect()
@@ -140,8 +145,9 @@ pub fn init_patients<M: Model>(
 /// 2. **physiology**: continuous dynamics integrated over the step (ODE);
 /// 3. **disease events**: onsets, diagnoses, complications, acute events;
 /// 4. **interventions**: uptake, adherence, dropout;
-/// 5. **mortality**: competing cause-specific hazards, one uniform draw decides death, its
-///    time within the step and (with a second draw) its cause;
+/// 5. **mortality**: competing cause-specific hazards spend the person's Exp(1) budget of
+///    cumulative hazard ([`Patient::hazard_left`]); the step that exhausts it holds the
+///    death, at the time it runs out, and one draw picks the cause;
 /// 6. **observers**: person-time, deaths and events into the year's aggregate; at the end
 ///    of a year, the census of the survivors for the next year (the first census is taken
 ///    before the first step).
@@ -246,17 +252,17 @@ fn step<M: Model>(
         model.interventions(ctx, p, &mut rec);
     }
 
-    // Mortality: competing risks with constant hazards within the step.
+    // Mortality: competing risks with constant hazards within the step. The person dies in
+    // the step whose cumulative hazard exhausts their budget, at the time it runs out.
     let mut hazards = [0.0; MAX_CAUSES];
     model.mortality_hazards(ctx, p, &mut hazards);
     let total: f64 = hazards.iter().sum();
-    let mut draws = ctx.stream(MORTALITY, p.id());
-    let u = draws.uniform();
-    // P(death in step) = 1 - exp(-total dt); given death, tau = -ln(1-u)/total < dt.
-    let died = total > 0.0 && u < -(-total * ctx.dt_years).exp_m1();
+    let spent = total * ctx.dt_years;
+    let died = total > 0.0 && spent >= p.hazard_left;
     let exposure = if died {
-        -(-u).ln_1p() / total
+        p.hazard_left / total
     } else {
+        p.hazard_left -= spent;
         ctx.dt_years
     };
 
@@ -269,7 +275,8 @@ fn step<M: Model>(
         cells[builtin::DEATHS_BY_CAUSE + c].den += t;
     }
     if died {
-        let pick = draws.uniform() * total;
+        // The cause, in proportion to the cause-specific hazards (a draw only at death).
+        let pick = ctx.stream(MORTALITY, p.id()).uniform() * total;
         let mut cause = 0;
         let mut acc = hazards[0];
         while acc < pick && cause + 1 < n_causes {

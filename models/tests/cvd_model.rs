@@ -141,6 +141,7 @@ fn treatment_lowers_the_hazards_by_the_trial_relative_risks() {
         age_years: b.age_years,
         now: b.covariates,
         death: None,
+        hazard_left: f64::INFINITY,
         state,
     };
     p.state.cvd.adherence = 1.0;

@@ -77,6 +77,7 @@ fn patient<S>(b: Baseline, state: S) -> Patient<S> {
         age_years: b.age_years,
         now: b.covariates,
         death: None,
+        hazard_left: f64::INFINITY,
         state,
     }
 }

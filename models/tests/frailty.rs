@@ -268,6 +268,7 @@ fn patient(model: &HealthModel, b: &Baseline) -> Patient<PersonState> {
         age_years: b.age_years,
         now: b.covariates,
         death: None,
+        hazard_left: f64::INFINITY,
         state: model.init(RunKey::default_for_tests(), b),
     }
 }

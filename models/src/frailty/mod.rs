@@ -38,6 +38,10 @@ use params::FrailtyParams;
 const INIT: Process = Process::named("fr.init");
 const DEFICITS: Process = Process::named("fr.deficits");
 const ACUTE: Process = Process::named("fr.acute_events");
+/// Long-term-care transitions (certification, institutionalisation) at the steps they occur.
+const LTC: Process = Process::named("fr.ltc");
+/// The initial Exp(1) budgets of the two event clocks.
+const CLOCKS: Process = Process::named("fr.clocks");
 
 /// The deficit items of the frailty index: bit `i` of [`FrState::deficits`].
 pub mod items {
@@ -179,15 +183,24 @@ pub struct FrState {
     pub cert_base: f64,
     /// Mortality hazard ratio of the current FI.
     pub hazard_ratio: f64,
-    /// Memo of the step's Poisson zero term: `poisson_p0 = e^{−poisson_total}` (the expected
-    /// number of acquisitions and repairs in a step changes only when the deficits or the
-    /// yearly rates do, so most months reuse it; NaN = none yet).
-    pub poisson_total: f64,
-    pub poisson_p0: f64,
-    /// Memo of the step's certification probability, for (score, base hazard × step).
+    /// Event clocks: the cumulative hazard left before the next deficit acquisition or
+    /// repair, and before the next long-term-care transition (certification, then
+    /// institutionalisation). Each is an Exp(1) budget spent by rate × time and redrawn when
+    /// it runs out, so a month without an event needs no random draw; exact for rates that
+    /// are constant between events and refreshes.
+    pub deficit_clock: f64,
+    pub ltc_clock: f64,
+    /// Memo of the acquisition and repair rates for (deficits, acquisition, repair scale)
+    /// (they change only at events and refreshes; NaN = none yet).
+    pub rates_deficits: u32,
+    pub rates_acquisition: f64,
+    pub rates_repair_scale: f64,
+    pub rate_acq: f64,
+    pub rate_rep: f64,
+    /// Memo of the certification hazard for (score, base hazard) (NaN = none yet).
     pub cert_score: f64,
-    pub cert_base_dt: f64,
-    pub cert_p: f64,
+    pub cert_base_key: f64,
+    pub cert_h: f64,
     /// Multipliers of deficit acquisition and of every repair rate set by an exercise and
     /// nutrition programme (1 otherwise; applied at the refresh).
     pub acq_factor: f32,
@@ -678,14 +691,22 @@ impl Frailty {
             jchs_age: 1.0,
             cert_base: 0.0,
             hazard_ratio: 1.0,
-            poisson_total: f64::NAN,
-            poisson_p0: 0.0,
+            deficit_clock: 0.0,
+            ltc_clock: 0.0,
+            rates_deficits: 0,
+            rates_acquisition: f64::NAN,
+            rates_repair_scale: f64::NAN,
+            rate_acq: 0.0,
+            rate_rep: 0.0,
             cert_score: f64::NAN,
-            cert_base_dt: f64::NAN,
-            cert_p: 0.0,
+            cert_base_key: f64::NAN,
+            cert_h: 0.0,
             acq_factor: 1.0,
             repair_factor: 1.0,
         };
+        let mut clocks = Stream::new(StreamKey::new(run, CLOCKS), b.id, 0);
+        st.deficit_clock = -clocks.uniform().ln();
+        st.ltc_clock = -clocks.uniform().ln();
         st.hazard_ratio = self.fi_hazard_ratio(st.count());
         if b.age_years >= 65.0 {
             let a = (b.age_years.floor() as usize).min(TABLE_AGES - 1);
@@ -847,23 +868,25 @@ impl Frailty {
             self.refresh(p);
         }
 
-        // Item 12 follows the BMI; at the ceiling it displaces a drawn deficit.
+        // Item 12 follows the BMI; at the ceiling it displaces a drawn deficit. The step's
+        // draws are made only in a step with an event (or this rare displacement).
         let low_bmi = p.now.bmi_kg_m2 < 18.5;
-        let mut s = ctx.stream(DEFICITS, id);
-        let (u_def, u_ltc) = (s.uniform(), s.uniform());
+        let mut draws: Option<Stream> = None;
         {
             let st = p.state.fr_mut();
             let has = st.deficits >> items::LOW_BMI & 1 == 1;
             if low_bmi != has {
                 st.deficits ^= 1 << items::LOW_BMI;
                 if low_bmi && st.count() > self.n_max {
+                    let s = draws.get_or_insert_with(|| ctx.stream(DEFICITS, id));
                     self.repair(st, s.uniform());
                 }
             }
         }
 
-        // Acquisition and repair: Poisson number of events at the step's rates (inverted
-        // with one uniform; zero events in most person-months).
+        // Acquisition and repair: the event clock is spent by the total rate; when it runs
+        // out within the step, the event happens there, the clock is redrawn and the rest of
+        // the step is spent at the new rates (exact: Gillespie within the step).
         {
             let prm = &self.p;
             let st = p.state.fr_mut();
@@ -881,34 +904,37 @@ impl Frailty {
                         + prm.repair_other
                             * f64::from((st.deficits & items::OTHER_MASK).count_ones()))
             };
-            let (acq, rep) = (acq_rate(st), rep_rate(st));
-            let total = (acq + rep) * dt;
-            if total > 0.0 {
-                if total != st.poisson_total {
-                    st.poisson_total = total;
-                    st.poisson_p0 = (-total).exp_det();
+            let mut left = dt;
+            for _ in 0..64 {
+                if st.deficits != st.rates_deficits
+                    || st.acquisition != st.rates_acquisition
+                    || st.repair_scale != st.rates_repair_scale
+                {
+                    st.rate_acq = acq_rate(st);
+                    st.rate_rep = rep_rate(st);
+                    st.rates_deficits = st.deficits;
+                    st.rates_acquisition = st.acquisition;
+                    st.rates_repair_scale = st.repair_scale;
                 }
-                let mut term = st.poisson_p0;
-                let mut cum = term;
-                let mut k = 0u32;
-                while u_def > cum && k < 64 {
-                    k += 1;
-                    term *= total / f64::from(k);
-                    cum += term;
+                let (a, r) = (st.rate_acq, st.rate_rep);
+                let total = a + r;
+                if total <= 0.0 {
+                    break;
                 }
-                for _ in 0..k {
-                    // Rates at the current state (tau-leaping within the step).
-                    let (a, r) = (acq_rate(st), rep_rate(st));
-                    if a + r <= 0.0 {
-                        break;
-                    }
-                    let (u_kind, u_item) = (s.uniform(), s.uniform());
-                    if u_kind * (a + r) < a {
-                        self.acquire(st, u_item);
-                    } else {
-                        self.repair(st, u_item);
-                    }
+                let spent = total * left;
+                if spent < st.deficit_clock {
+                    st.deficit_clock -= spent;
+                    break;
                 }
+                left -= st.deficit_clock / total;
+                let s = draws.get_or_insert_with(|| ctx.stream(DEFICITS, id));
+                let (u_kind, u_item, u_clock) = (s.uniform(), s.uniform(), s.uniform());
+                if u_kind * total < a {
+                    self.acquire(st, u_item);
+                } else {
+                    self.repair(st, u_item);
+                }
+                st.deficit_clock = -u_clock.ln();
             }
         }
 
@@ -918,20 +944,17 @@ impl Frailty {
             p.now.frailty_index = p.state.fr().fi();
         }
 
-        self.long_term_care(ctx, p, rec, u_ltc);
+        self.long_term_care(ctx, p, rec);
     }
 
     /// Certification, level changes and institutionalisation over one step, and its cost.
-    fn long_term_care<S: HasFrailty>(
-        &self,
-        ctx: &StepCtx,
-        p: &mut Patient<S>,
-        rec: &mut Recorder,
-        u: f64,
-    ) {
+    /// Certification and institutionalisation are hazards spent from the person's LTC clock;
+    /// a draw is made only in the step of a transition (and at the 65th birthday).
+    fn long_term_care<S: HasFrailty>(&self, ctx: &StepCtx, p: &mut Patient<S>, rec: &mut Recorder) {
         let dt = ctx.dt_years;
         let base = self.metric_base;
         let age = p.age_years;
+        let id = p.id();
         let score = self.need_score(p.state.fr());
         let st = p.state.fr_mut();
         if st.ltc == level::NONE {
@@ -940,19 +963,18 @@ impl Frailty {
                 // Turning 65 (entry into category-1 insurance): the certification already
                 // present at 65 (category-2 certification and need that predates it) is
                 // drawn as at baseline; afterwards, the hazard.
-                let p_cert = if age - dt < 65.0 {
-                    logistic(self.init_cert_logit[65] + self.p.cert_per_deficit * score)
+                let certify = if age - dt < 65.0 {
+                    let p0 = logistic(self.init_cert_logit[65] + self.p.cert_per_deficit * score);
+                    ctx.stream(LTC, id).uniform() < p0
                 } else {
-                    let base_dt = st.cert_base * dt;
-                    if score != st.cert_score || base_dt != st.cert_base_dt {
-                        let h = st.cert_base * (self.p.cert_per_deficit * score).exp_det();
+                    if score != st.cert_score || st.cert_base != st.cert_base_key {
+                        st.cert_h = st.cert_base * (self.p.cert_per_deficit * score).exp_det();
                         st.cert_score = score;
-                        st.cert_base_dt = base_dt;
-                        st.cert_p = -(-h * dt).exp_m1();
+                        st.cert_base_key = st.cert_base;
                     }
-                    st.cert_p
+                    Self::spend(&mut st.ltc_clock, st.cert_h * dt, || ctx.stream(LTC, id))
                 };
-                if u < p_cert {
+                if certify {
                     st.ltc = self.level_for_score(score);
                     rec.event(base + metric::LTC_CERTIFICATION);
                 }
@@ -961,7 +983,7 @@ impl Frailty {
             st.ltc = self.level_for_score(score);
             if !st.institution && st.ltc >= level::CARE1 {
                 let h = self.inst_rate[(st.ltc - level::CARE1) as usize];
-                if u < -(-h * dt).exp_m1() {
+                if Self::spend(&mut st.ltc_clock, h * dt, || ctx.stream(LTC, id)) {
                     st.institution = true;
                 }
             }
@@ -970,6 +992,19 @@ impl Frailty {
             base + metric::LTC_COST,
             self.cost_kyen_per_year[st.ltc as usize],
         );
+    }
+
+    /// Spends `hazard` (rate × time) from an Exp(1) clock: `true` when the clock runs out
+    /// within the step (the event happens; the clock is redrawn from `stream`).
+    #[inline]
+    fn spend(clock: &mut f64, hazard: f64, stream: impl FnOnce() -> Stream) -> bool {
+        if hazard < *clock {
+            *clock -= hazard;
+            false
+        } else {
+            *clock = -stream().uniform().ln();
+            true
+        }
     }
 
     /// Mortality hazard ratio of the person's FI (HR per 0.01 FI, Kojima 2018).
