@@ -230,11 +230,19 @@ fn flag(a: &mut Acc, on: bool) {
 pub struct Recorder<'a> {
     cells: &'a mut [Acc],
     offset: usize,
+    /// The last person-time converted to fixed point (most calls pass the step length).
+    last_years: f64,
+    last_fixed: i64,
 }
 
 impl<'a> Recorder<'a> {
     pub fn new(cells: &'a mut [Acc], offset: usize) -> Self {
-        Recorder { cells, offset }
+        Recorder {
+            cells,
+            offset,
+            last_years: 0.0,
+            last_fixed: 0,
+        }
     }
     /// One event of the model's incidence metric `metric` (index into the model's metrics).
     #[inline]
@@ -251,7 +259,11 @@ impl<'a> Recorder<'a> {
     /// Person-time at risk (years) for the model's incidence metric `metric`.
     #[inline]
     pub fn at_risk(&mut self, metric: usize, years: f64) {
-        self.cells[self.offset + metric].den += to_fixed(years);
+        if years != self.last_years {
+            self.last_years = years;
+            self.last_fixed = to_fixed(years);
+        }
+        self.cells[self.offset + metric].den += self.last_fixed;
     }
     /// At the census: a prevalence flag of the model's metric `metric`.
     #[inline]
