@@ -12,7 +12,6 @@ use anyhow::Context;
 use clap::Args;
 use engine::observe::{age_band_label, metric_defs};
 use engine::{init_patients, simulate, Baseline, Model, RunKey, RunSettings};
-use indicatif::{ProgressBar, ProgressStyle};
 use models::params::ParamDraw;
 use models::HealthModel;
 use report::plot::{write_chart, Chart, Series};
@@ -307,18 +306,7 @@ fn execute(
         * u64::from(settings.years)
         * u64::from(replicates)
         * plans.len() as u64;
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(total)
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {msg} [{bar:40}] {percent}% of {human_len} patient-years, eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
+    let bar = crate::run::patient_years_bar(total, args.quiet);
     let done = AtomicU64::new(0);
     let progress = |k: usize| {
         let d = done.fetch_add(k as u64, Ordering::Relaxed) + k as u64;

@@ -273,18 +273,7 @@ fn execute(
     pseudo_prefix: &str,
 ) -> anyhow::Result<RunOutput> {
     let total = cohort.len() as u64 * u64::from(args.years) * u64::from(args.replicates);
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(total)
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {msg} [{bar:40}] {percent}% of {human_len} patient-years, eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
+    let bar = patient_years_bar(total, args.quiet);
     let done = AtomicU64::new(0);
     let progress = |n: usize| {
         let d = done.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
@@ -454,4 +443,21 @@ pub fn metrics_markdown() -> String {
         out.push_str(&format!("| `{}` | {kind} | {} |\n", d.name, d.description));
     }
     out
+}
+
+/// The progress bar of a simulation: patient-years done of `total` (hidden when `quiet`).
+pub fn patient_years_bar(total: u64, quiet: bool) -> ProgressBar {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:40}] {percent}% of {human_len} patient-years, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
 }

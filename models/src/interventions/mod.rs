@@ -356,6 +356,28 @@ impl Plan {
         }
     }
 
+    /// A participant's year: this year's dropout time, then the programme's yearly
+    /// decisions (attendance), each from its own keyed draws.
+    fn participant_year(
+        pr: &Programme,
+        k: usize,
+        month: u16,
+        year: u32,
+        dropout_key: StreamKey,
+        yearly_key: StreamKey,
+        p: &mut Patient<PersonState>,
+    ) {
+        let id = p.baseline.id;
+        schedule_year(
+            pr,
+            &mut p.state.ix,
+            k,
+            month,
+            Stream::new(dropout_key, id, year),
+        );
+        mechanisms::yearly(pr, k, &mut p.state, Stream::new(yearly_key, id, year));
+    }
+
     /// Yearly allocation (sequential, in id order; see the module doc). `year` is the run's
     /// year index; `months_per_year` is 12 (months are the programme clock).
     pub fn start_of_year(
@@ -388,19 +410,7 @@ impl Plan {
                     continue;
                 }
                 participants += 1;
-                schedule_year(
-                    pr,
-                    ix,
-                    k,
-                    month,
-                    Stream::new(dropout_key, p.baseline.id, year),
-                );
-                mechanisms::yearly(
-                    pr,
-                    k,
-                    &mut p.state,
-                    Stream::new(yearly_key, p.baseline.id, year),
-                );
+                Self::participant_year(pr, k, month, year, dropout_key, yearly_key, p);
             }
             if !running {
                 continue;
@@ -451,19 +461,7 @@ impl Plan {
                     let end = u32::from(month) + ((d * 12.0).round() as u32).max(1);
                     ix.exit_month[k] = end.min(u32::from(NEVER) - 1) as u16;
                 }
-                schedule_year(
-                    pr,
-                    ix,
-                    k,
-                    month,
-                    Stream::new(dropout_key, p.baseline.id, year),
-                );
-                mechanisms::yearly(
-                    pr,
-                    k,
-                    &mut p.state,
-                    Stream::new(yearly_key, p.baseline.id, year),
-                );
+                Self::participant_year(pr, k, month, year, dropout_key, yearly_key, p);
             }
         }
     }
