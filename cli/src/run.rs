@@ -421,7 +421,7 @@ fn print_summary(
             popn
         );
     }
-    println!("\nModules: background mortality (MHLW 2024 life table), type 2 diabetes, cardiovascular disease. Files in {}: summary.csv, summary.parquet, patients.parquet{}, manifest.json", args.out.display(), if args.trace > 0 { ", trace.csv, trace.parquet" } else { "" });
+    println!("\nModules: background mortality (MHLW 2024 life table), type 2 diabetes, cardiovascular disease, frailty and long-term care, health economics (QALYs, costs). Files in {}: summary.csv, summary.parquet, patients.parquet{}, manifest.json", args.out.display(), if args.trace > 0 { ", trace.csv, trace.parquet" } else { "" });
 }
 
 /// Every metric of the coupled model's `summary.csv`, as a Markdown table (docs/outputs.md
