@@ -46,6 +46,9 @@ enum Command {
     Compare(Box<compare::CompareArgs>),
     /// List every metric of `summary.csv` (name, kind, meaning) as a Markdown table.
     Metrics,
+    /// List every model parameter (name, default, unit, accepted range, source) as a
+    /// Markdown table: the names `--set`, scenario `[parameters]` and PSA address.
+    Params,
 }
 
 #[derive(Subcommand)]
@@ -137,7 +140,7 @@ pub struct RunArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Set a model parameter by name (repeatable), e.g. `--set dm.capacity.headroom=2.5`.
-    /// `healthtwin params` lists every name with its unit, range and source.
+    /// `healthtwin params` lists every name with its unit, range and source (docs/parameters.md).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
 }
@@ -270,6 +273,10 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare::compare(&args),
         Command::Metrics => {
             print!("{}", run::metrics_markdown());
+            Ok(())
+        }
+        Command::Params => {
+            print!("{}", run::params_markdown());
             Ok(())
         }
     };

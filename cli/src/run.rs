@@ -461,3 +461,25 @@ pub fn patient_years_bar(total: u64, quiet: bool) -> ProgressBar {
     );
     bar
 }
+
+/// Every parameter of the coupled model with its default, unit, accepted range and source,
+/// as a Markdown table (`healthtwin params`).
+pub fn params_markdown() -> String {
+    let model = HealthModel::new(LifeTable::mhlw_2024());
+    let mut out = String::from(
+        "| parameter | default | unit | accepted range | source |\n|---|---|---|---|---|\n",
+    );
+    for p in model.params().iter() {
+        let source = p.source.split_whitespace().collect::<Vec<_>>().join(" ");
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} to {} | {} |\n",
+            p.name,
+            p.value,
+            p.unit,
+            p.range.0,
+            p.range.1,
+            source.replace('|', "/")
+        ));
+    }
+    out
+}
