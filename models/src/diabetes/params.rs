@@ -144,9 +144,9 @@ param_block! {
             "[A] haemoglobin for the OM2 renal-failure equation";
         // --- mortality ---------------------------------------------------------------------------
         hr_dm_male: "dm.mortality.hr_male" = 1.60, "HR", (1.0, 5.0),
-            "JPHC (Kato 2015 BMJ Open 5:e007736): all-cause HR of diabetes, men 1.60 [V]";
+            "JPHC (Kato 2015 BMJ Open 5:e007736): all-cause HR of diabetes, men 1.60 (95% CI 1.49-1.71) [V]";
         hr_dm_female: "dm.mortality.hr_female" = 1.98, "HR", (1.0, 5.0),
-            "JPHC (Kato 2015): women 1.98 [V]";
+            "JPHC (Kato 2015): women 1.98 (95% CI 1.77-2.21) [V]";
         lhr_esrd: "dm.mortality.log_hr_esrd" = 1.150, "log HR", (0.0, 3.0),
             "UKPDS OM2 (Hayes 2013) death with history: ESRD 1.150 [V shared §1.8]";
         lhr_amputation: "dm.mortality.log_hr_amputation" = 0.539, "log HR", (0.0, 3.0),
