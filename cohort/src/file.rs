@@ -114,29 +114,14 @@ pub fn read_parquet(path: &Path) -> Result<Vec<Baseline>, CohortError> {
         for (f, name) in Treatments::ALL {
             treatments.set(*f, flags.get(*name).copied().unwrap_or(false));
         }
-        let mut covariates = Covariates {
-            bmi_kg_m2: 0.0,
-            fpg_mg_dl: 0.0,
-            hba1c_pct: 0.0,
-            sbp_mmhg: 0.0,
-            dbp_mmhg: 0.0,
-            tc_mg_dl: 0.0,
-            hdl_mg_dl: 0.0,
-            ldl_mg_dl: 0.0,
-            egfr_ml_min: 0.0,
-            steps_per_day: 0.0,
-            frailty_index: 0.0,
-            smoker: *flags
-                .get("smoker")
-                .ok_or_else(|| err(path, Some(n), "smoker", "value is missing"))?,
-            conditions,
-            treatments,
-        };
+        let smoker = *flags
+            .get("smoker")
+            .ok_or_else(|| err(path, Some(n), "smoker", "value is missing"))?;
         let mut cont = [0.0; 11];
         for (k, name) in Covariates::CONTINUOUS.iter().enumerate() {
             cont[k] = get(name)?;
         }
-        covariates.set_continuous(cont);
+        let covariates = Covariates::from_parts(cont, smoker, conditions, treatments);
         out.push(Baseline {
             id: i as u64,
             sex,

@@ -33,16 +33,7 @@ pub struct Share {
 
 /// Linear interpolation between band midpoints, flat outside them.
 pub fn at_age(table: &[f64; 5], age: f64) -> f64 {
-    if age <= BAND_MIDPOINTS[0] {
-        return table[0];
-    }
-    for i in 0..4 {
-        if age <= BAND_MIDPOINTS[i + 1] {
-            let w = (age - BAND_MIDPOINTS[i]) / 10.0;
-            return table[i] + w * (table[i + 1] - table[i]);
-        }
-    }
-    table[4]
+    engine::math::interpolate(&BAND_MIDPOINTS, table, age)
 }
 
 /// Population on 2022-10-01 by sex and 5-year age group 40-44 ... 85-89, thousands.

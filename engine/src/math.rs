@@ -1,5 +1,22 @@
 //! Small numerical helpers used in hot loops (no allocation, no IO).
 
+/// Piecewise-linear interpolation of `values` over increasing `points`, flat outside them
+/// (tables of published rates by age-band midpoint).
+#[inline]
+pub fn interpolate(points: &[f64], values: &[f64], x: f64) -> f64 {
+    let last = points.len() - 1;
+    if x <= points[0] {
+        return values[0];
+    }
+    for i in 0..last {
+        if x <= points[i + 1] {
+            let w = (x - points[i]) / (points[i + 1] - points[i]);
+            return values[i] + w * (values[i + 1] - values[i]);
+        }
+    }
+    values[last]
+}
+
 /// `x.round() as i64` (halves away from zero) without the library call: on the baseline
 /// x86-64 target `f64::round` is a software routine, and it ran in every step. Exact for
 /// every finite `x`: the truncation and the remainder are exact below 2^52, and above it

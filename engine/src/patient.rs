@@ -121,20 +121,31 @@ impl Covariates {
         ]
     }
 
-    pub fn set_continuous(&mut self, v: [f64; 11]) {
-        [
-            self.bmi_kg_m2,
-            self.fpg_mg_dl,
-            self.hba1c_pct,
-            self.sbp_mmhg,
-            self.dbp_mmhg,
-            self.tc_mg_dl,
-            self.hdl_mg_dl,
-            self.ldl_mg_dl,
-            self.egfr_ml_min,
-            self.steps_per_day,
-            self.frailty_index,
-        ] = v;
+    /// Covariates from the continuous values in [`Self::CONTINUOUS`] order and the flags.
+    pub fn from_parts(
+        v: [f64; 11],
+        smoker: bool,
+        conditions: Conditions,
+        treatments: Treatments,
+    ) -> Self {
+        let [bmi_kg_m2, fpg_mg_dl, hba1c_pct, sbp_mmhg, dbp_mmhg, tc_mg_dl, hdl_mg_dl, ldl_mg_dl, egfr_ml_min, steps_per_day, frailty_index] =
+            v;
+        Covariates {
+            bmi_kg_m2,
+            fpg_mg_dl,
+            hba1c_pct,
+            sbp_mmhg,
+            dbp_mmhg,
+            tc_mg_dl,
+            hdl_mg_dl,
+            ldl_mg_dl,
+            egfr_ml_min,
+            steps_per_day,
+            frailty_index,
+            smoker,
+            conditions,
+            treatments,
+        }
     }
 }
 

@@ -1183,23 +1183,7 @@ fn baseline_of(
             false
         }
     };
-    let mut covariates = Covariates {
-        bmi_kg_m2: 0.0,
-        fpg_mg_dl: 0.0,
-        hba1c_pct: 0.0,
-        sbp_mmhg: 0.0,
-        dbp_mmhg: 0.0,
-        tc_mg_dl: 0.0,
-        hdl_mg_dl: 0.0,
-        ldl_mg_dl: 0.0,
-        egfr_ml_min: 0.0,
-        steps_per_day: 0.0,
-        frailty_index: 0.0,
-        smoker,
-        conditions,
-        treatments,
-    };
-    covariates.set_continuous(cont);
+    let covariates = Covariates::from_parts(cont, smoker, conditions, treatments);
     Some((
         Baseline {
             id: 0,

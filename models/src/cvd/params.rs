@@ -253,16 +253,7 @@ pub const BMI_MEAN: ByAge = [
 
 /// Linear interpolation between band midpoints, flat outside them.
 pub fn at_age(table: &[f64; 5], age: f64) -> f64 {
-    if age <= BAND_MIDPOINTS[0] {
-        return table[0];
-    }
-    for i in 0..4 {
-        if age <= BAND_MIDPOINTS[i + 1] {
-            let w = (age - BAND_MIDPOINTS[i]) / 10.0;
-            return table[i] + w * (table[i + 1] - table[i]);
-        }
-    }
-    table[4]
+    engine::math::interpolate(&BAND_MIDPOINTS, table, age)
 }
 
 /// Slope per year of the interpolated table at `age`: the segment's slope between 45 and 85,

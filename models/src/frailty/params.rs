@@ -8,6 +8,7 @@
 //! `calibration/frailty_targets.py`).
 
 use crate::params::param_block;
+use engine::math::interpolate;
 
 param_block! {
     /// Parameters of the frailty and long-term-care model.
@@ -198,21 +199,6 @@ pub const LEVEL_COUNTS: [f64; 7] = [
 /// 50.8, 84.7, 238.2, 347.3, 248.0 thousand) over [`LEVEL_COUNTS`]. Support levels: 0
 /// (facility care needs 要介護).
 pub const FACILITY_SHARE: [f64; 7] = [0.0, 0.0, 0.0357, 0.0747, 0.2642, 0.3993, 0.4340];
-
-/// Linear interpolation over band midpoints, flat outside them.
-pub fn interpolate(points: &[f64], values: &[f64], x: f64) -> f64 {
-    let last = points.len() - 1;
-    if x <= points[0] {
-        return values[0];
-    }
-    for i in 0..last {
-        if x <= points[i + 1] {
-            let w = (x - points[i]) / (points[i + 1] - points[i]);
-            return values[i] + w * (values[i + 1] - values[i]);
-        }
-    }
-    values[last]
-}
 
 /// Mean and SD of the reference FI at `age`.
 pub fn reference_fi(age: f64) -> (f64, f64) {
