@@ -21,21 +21,32 @@ use engine::rng::{Process, Stream};
 use engine::{Baseline, Patient, RunKey, StepCtx};
 
 use params::DiabetesParams;
-use physiology::{Inputs, LagWeights, Physiology};
+use physiology::{Inputs, Physiology, StepWeights};
 use topp::TOPP_2000;
 
 const INIT: Process = Process::named("dm.init");
 const FLUCTUATION: Process = Process::named("dm.si_fluctuation");
 const CHECKUP: Process = Process::named("dm.checkup");
 const CARE: Process = Process::named("dm.care");
-const HYPO: Process = Process::named("dm.hypoglycaemia");
-const KIDNEY: Process = Process::named("dm.kidney");
+/// The Exp(1) hazard budget of the next severe hypoglycaemia (keyed by the step of the
+/// last one; 0 at entry).
+const HYPO: Process = Process::named("dm.hypoglycaemia.clock");
+/// The Exp(1) hazard budget of the next albuminuria transition (keyed by the stage left).
+const KIDNEY: Process = Process::named("dm.kidney.clock");
 const COMPLICATIONS: Process = Process::named("dm.complications");
 
 /// Fasting glucose (mg/dL) and HbA1c (%) thresholds of diabetes (Japan Diabetes Society
 /// 2010 criteria; the same values are ADA/WHO's).
 pub const FPG_DIABETES: f64 = 126.0;
 pub const HBA1C_DIABETES: f64 = 6.5;
+/// Days in a quarter of a year.
+const QUARTER_DAYS: f64 = 365.25 / 4.0;
+/// Largest β-cell relaxation over one quarter (rate × quarter,
+/// [`Physiology::beta_relaxation_rate`]) for which a person steps quarterly: beyond 1 an
+/// explicit second-order step over the quarter is no longer accurate (its error grows like
+/// the cube of rate × step), so the person steps monthly. In a 30-year run of the default
+/// cohort under 0.1% of person-months are this stiff (a mass held tightly near capacity).
+const STIFF_QUARTER: f64 = 1.0;
 
 /// Albuminuria stage (UKPDS 64 definitions: micro 50–299 mg/L, macro ≥ 300 mg/L).
 pub const NORMO: u8 = 0;
@@ -86,8 +97,15 @@ pub struct DmState {
     /// weight swings, illness, season, activity not captured by the covariates), constant
     /// within each calendar quarter of the run.
     pub si_fluctuation: f64,
+    /// The fluctuation's innovation for the next quarter when it was drawn with this one
+    /// (two quarters share one draw of the stream); infinite when not drawn (not NaN, so
+    /// states still compare equal).
+    pub si_z_next: f64,
     /// Months of the run the slow physiology has been integrated to.
     pub physiology_month: u32,
+    /// β-cell mass is held tightly near its equilibrium (relaxation rate × one quarter above
+    /// [`STIFF_QUARTER`]): the physiology steps monthly.
+    pub stiff: bool,
     /// Age at true onset.
     pub onset_age: Option<f64>,
     pub diagnosed: bool,
@@ -99,6 +117,11 @@ pub struct DmState {
     /// The person's own part of the latent check-up attendance propensity.
     pub checkup_z: f64,
     pub albuminuria: u8,
+    /// Cumulative hazard left before the next albuminuria transition (an Exp(1) budget, as
+    /// for mortality: exact for hazards constant within a step, one draw per transition).
+    pub kidney_clock: f64,
+    /// Cumulative hazard left before the next severe hypoglycaemia (Exp(1) budget).
+    pub hypo_clock: f64,
     pub blind: bool,
     pub ulcer: bool,
     pub amputations: u8,
@@ -294,10 +317,11 @@ pub struct Diabetes {
 
 #[derive(Clone, Copy, Debug)]
 struct StepConstants {
-    /// τ of the HbA1c lag the weights were computed for.
+    /// τ of the HbA1c lag and κ of the capacity loss the weights were computed for.
     tau_hba1c_days: f64,
-    /// Lag weights for steps of 1, 2 and 3 months (index = months).
-    lag: [LagWeights; 4],
+    capacity_loss: f64,
+    /// Step weights for steps of 1, 2 and 3 months (index = months).
+    lag: [StepWeights; 4],
     /// Fluctuation time constant (years) the quarter's OU factors were computed for.
     fluctuation_years: f64,
     /// OU factors over one quarter: a = e^{−0.25/τ} and √(1 − a²).
@@ -309,7 +333,8 @@ impl StepConstants {
         let a = (-0.25 / p.si_fluctuation_years).exp_det();
         StepConstants {
             tau_hba1c_days: phys.tau_hba1c_days,
-            lag: std::array::from_fn(|m| phys.lag_weights(m as f64 * (365.25 / 12.0))),
+            capacity_loss: phys.capacity_loss,
+            lag: std::array::from_fn(|m| phys.step_weights(m as f64 * (365.25 / 12.0))),
             fluctuation_years: p.si_fluctuation_years,
             ou_quarter: (a, (1.0 - a * a).sqrt()),
         }
@@ -419,7 +444,9 @@ impl Diabetes {
             r0: TOPP_2000.r0 * (p.r0_sd_log * z_r0).exp_det(),
             glycation: 0.0,
             si_fluctuation: 0.0,
+            si_z_next: f64::INFINITY,
             physiology_month: 0,
+            stiff: false,
             onset_age,
             diagnosed: diagnosed || treated,
             rx: if treated { RX_DPP4 } else { RX_NONE },
@@ -432,6 +459,12 @@ impl Diabetes {
             checkup_month: ((u_month * 12.0) as u8).min(11),
             checkup_z: z_att,
             albuminuria: NORMO,
+            kidney_clock: exp1(Stream::new(
+                engine::rng::StreamKey::new(run, KIDNEY),
+                b.id,
+                u32::from(NORMO),
+            )),
+            hypo_clock: exp1(Stream::new(engine::rng::StreamKey::new(run, HYPO), b.id, 0)),
             blind: false,
             ulcer: false,
             amputations: 0,
@@ -465,7 +498,25 @@ impl Diabetes {
         st.glucose = g;
         st.insulin = i;
         st.glycation = (a0 - self.phys.hba1c_target(g, 0.0)).clamp(-2.0, 2.0);
+        st.stiff = self.is_stiff(&self.inputs(&st, b.age_years, c), &st);
         st
+    }
+
+    /// Whether the person's β-cell mass relaxes fast enough that a quarterly step would lose
+    /// accuracy (see [`DmState::stiff`]).
+    #[inline]
+    fn is_stiff(&self, inputs: &Inputs, st: &DmState) -> bool {
+        let slope = self.phys.topp.qss_glucose_slope(
+            inputs.si,
+            st.beta,
+            inputs.secretion,
+            inputs.insulin_extra,
+            st.glucose,
+        );
+        self.phys
+            .beta_relaxation_rate(st.efficiency, st.beta, st.capacity, st.glucose, slope)
+            * QUARTER_DAYS
+            > STIFF_QUARTER
     }
 
     /// Years since onset for a person with diabetes at baseline: onset ages follow the
@@ -487,28 +538,32 @@ impl Diabetes {
         (b.age_years - 0.5 * (lo + hi)).max(0.0)
     }
 
-    /// Whether a person's glucose is in a range where it can change fast enough to matter
-    /// within a quarter: diagnosed, treated, in a prevention arm, fasting glucose ≥ 100 mg/dL
-    /// (JDS high-normal and above) or HbA1c ≥ 6.0%. (At 110 the reduction test's person near
-    /// capacity, hovering around 110 on a quarterly step, was ten times less accurate.)
+    /// Whether the person's physiology steps every month rather than every quarter:
+    /// diagnosed, treated or in a prevention arm (inputs change at visits); HbA1c, or its
+    /// glucose-driven part (HbA1c less the glycation offset), ≥ 6.0%, so onset (6.5%) is
+    /// read from a current state; or β-cell mass stiff enough that a quarterly step would
+    /// lose accuracy ([`DmState::stiff`]). Error-controlled, replacing a fixed fasting-glucose
+    /// threshold of 100 mg/dL: the reduction test holds its tolerances either way, and 47% of
+    /// person-months stepped monthly under the threshold against 25% now (30-year run).
     #[inline]
     fn physiology_active(st: &DmState) -> bool {
         st.diagnosed
             || st.rx > RX_NONE
             || st.prevention != dpp::Arm::None
-            || st.glucose >= 100.0
-            || st.hba1c >= 6.0
+            || st.stiff
+            || st.hba1c.max(st.hba1c - st.glycation) >= 6.0
     }
 
     /// Physiology over one step: integrates the slow variables with inputs held constant.
     ///
-    /// Multi-rate: the slow state of a person with normal glucose moves on a time scale of
-    /// years, so it is integrated once per calendar quarter (at the quarter's end, over the
-    /// quarter); a person with raised glucose, diagnosed, treated or in a prevention arm is
-    /// integrated every step. The insulin-sensitivity fluctuation is constant within each
+    /// Multi-rate: the slow state of most people moves on a time scale of years, so it is
+    /// integrated once per calendar quarter (at the quarter's end, over the quarter); a
+    /// person diagnosed, treated, in a prevention arm, with HbA1c ≥ 6.0% or a stiff β-cell
+    /// mass is integrated every step ([`Self::physiology_active`]). The insulin-sensitivity fluctuation is constant within each
     /// quarter and updated at its end with the exact Ornstein–Uhlenbeck transition, from a
-    /// draw keyed by the quarter: the same path for every person whichever cadence their
-    /// glucose puts them on, and in every scenario (common random numbers).
+    /// draw keyed by the quarter (by the half-year and the quarter's place in it): the same
+    /// path for every person whichever cadence their glucose puts them on, and in every
+    /// scenario (common random numbers).
     pub fn physiology<S: HasDm>(&self, ctx: &StepCtx, p: &mut Patient<S>) {
         let end = ctx.end_month();
         let quarter_end = end % 3 == 0;
@@ -519,20 +574,26 @@ impl Diabetes {
             let st = p.state.dm_mut();
             let mut y = [st.beta, st.capacity, st.hba1c];
             let months = (end - st.physiology_month) as usize;
-            let lag = if months < 4 && self.cache.tau_hba1c_days == self.phys.tau_hba1c_days {
+            let lag = if months < 4
+                && self.cache.tau_hba1c_days == self.phys.tau_hba1c_days
+                && self.cache.capacity_loss == self.phys.capacity_loss
+            {
                 self.cache.lag[months]
             } else {
-                self.phys.lag_weights(dt_days)
+                self.phys.step_weights(dt_days)
             };
-            let (g, i) = self
+            let step = self
                 .phys
                 .step_slow_with(&inputs, &mut y, st.glucose, dt_days, lag);
+            let g = step.glucose;
             st.beta = y[0].max(0.0);
             st.capacity = y[1].max(0.0);
             st.hba1c = y[2];
             st.glucose = g;
-            st.insulin = i;
+            st.insulin = step.insulin;
             st.physiology_month = end;
+            // The relaxation at the start of this step sets the cadence of the next.
+            st.stiff = step.relaxation * QUARTER_DAYS > STIFF_QUARTER;
             // Age-related decline of β-cell function (Szoke 2008); 0 by default (no exp).
             if self.p.efficiency_loss != 0.0 {
                 st.efficiency *= (-self.p.efficiency_loss * dt_days / 365.25).exp_det();
@@ -552,11 +613,27 @@ impl Diabetes {
                 let a = (-dt_years / self.p.si_fluctuation_years).exp_det();
                 (a, (1.0 - a * a).sqrt())
             };
-            let z = ctx
-                .stream_at(FLUCTUATION, p.baseline.id, end / 3)
-                .std_normal();
-            let fl = &mut p.state.dm_mut().si_fluctuation;
-            *fl = a * *fl + self.p.si_fluctuation_sd * innov * z;
+            // The innovation of quarter q is normal number q mod 2 of the stream keyed by the
+            // half-year q/2: one stream for two quarters, the second normal kept for the next
+            // quarter (the same number whether kept or drawn again).
+            let q = end / 3;
+            let st = p.state.dm_mut();
+            let z = if q % 2 == 1 && st.si_z_next.is_finite() {
+                st.si_z_next
+            } else {
+                let mut s = ctx.stream_at(FLUCTUATION, p.baseline.id, q / 2);
+                let (z0, z1) = (s.std_normal(), s.std_normal());
+                if q % 2 == 0 {
+                    st.si_z_next = z1;
+                    z0
+                } else {
+                    z1
+                }
+            };
+            if q % 2 == 1 {
+                st.si_z_next = f64::INFINITY;
+            }
+            st.si_fluctuation = a * st.si_fluctuation + self.p.si_fluctuation_sd * innov * z;
         }
     }
 
@@ -597,14 +674,24 @@ impl Diabetes {
         let checkup_now = (u32::from(p.state.dm().checkup_month) + 12 - m0) % 12 < months.max(1);
 
         // Diagnosis.
+        let screened = checkup_now && age >= 40.0;
+        let in_care = p.now.treatments.contains(Treatments::ANTIHYPERTENSIVE)
+            || p.now.treatments.contains(Treatments::LIPID_LOWERING);
+        let symptomatic = p.state.dm().hba1c >= 9.0;
         if p.state.dm().has_diabetes() && !p.state.dm().diagnosed {
             rec.at_risk(metric::DIAGNOSES, dt);
+        }
+        // The draws are made only in a step where a route to diagnosis is open.
+        if p.state.dm().has_diabetes()
+            && !p.state.dm().diagnosed
+            && (screened || in_care || symptomatic)
+        {
             let mut s = ctx.stream(CHECKUP, id);
             let (u_attend, u_follow, u_clinic, u_sympt) =
                 (s.std_normal(), s.uniform(), s.uniform(), s.uniform());
             let (fpg, a1c) = self.measure(&mut s, p.state.dm());
             let mut diagnose = false;
-            if checkup_now && age >= 40.0 {
+            if screened {
                 let pr = if age >= 75.0 {
                     prm.checkup_75plus
                 } else if female {
@@ -627,12 +714,10 @@ impl Diabetes {
                     diagnose = u_follow < visit;
                 }
             }
-            let in_care = p.now.treatments.contains(Treatments::ANTIHYPERTENSIVE)
-                || p.now.treatments.contains(Treatments::LIPID_LOWERING);
             if !diagnose && in_care && u_clinic < rate_to_probability(prm.clinical_testing, dt) {
                 diagnose = Self::screen_positive(fpg, a1c);
             }
-            if !diagnose && p.state.dm().hba1c >= 9.0 {
+            if !diagnose && symptomatic {
                 diagnose = u_sympt < rate_to_probability(prm.symptomatic, dt);
             }
             if diagnose {
@@ -692,8 +777,13 @@ impl Diabetes {
             } else {
                 prm.hypo_oral
             };
-            if ctx.stream(HYPO, id).uniform() < rate_to_probability(rate, dt) {
+            // At most one event per step, as the per-step probability had it; the budget
+            // restarts at the event.
+            let st = p.state.dm_mut();
+            st.hypo_clock -= rate * dt;
+            if st.hypo_clock <= 0.0 {
                 rec.event(metric::HYPO_INC);
+                st.hypo_clock = exp1(ctx.stream_at(HYPO, id, ctx.step + 1));
             }
         }
 
@@ -714,19 +804,25 @@ impl Diabetes {
             let m = (prm.albuminuria_per_hba1c * (st.hba1c - 8.0))
                 .exp_det()
                 .clamp(0.1, 10.0);
-            let u = ctx.stream(KIDNEY, p.baseline.id).uniform();
-            let p_micro = rate_to_probability(prm.normo_to_micro * m, dt);
-            let p_macro = rate_to_probability(prm.micro_to_macro * m, dt);
-            match st.albuminuria {
-                NORMO if u < p_micro => st.albuminuria = MICRO,
+            let rate = match st.albuminuria {
+                NORMO => prm.normo_to_micro * m,
                 MICRO => {
                     rec.at_risk(metric::MACRO_INC, dt);
-                    if u < p_macro {
-                        st.albuminuria = MACRO;
+                    prm.micro_to_macro * m
+                }
+                _ => 0.0,
+            };
+            if rate > 0.0 {
+                st.kidney_clock -= rate * dt;
+                if st.kidney_clock <= 0.0 {
+                    st.albuminuria += 1;
+                    if st.albuminuria == MACRO {
                         rec.event(metric::MACRO_INC);
                     }
+                    // The budget of the next stage's transition, keyed by the stage.
+                    st.kidney_clock =
+                        exp1(ctx.stream_at(KIDNEY, p.baseline.id, u32::from(st.albuminuria)));
                 }
-                _ => {}
             }
             slope += match st.albuminuria {
                 MICRO => prm.egfr_decline_micro,
@@ -902,4 +998,10 @@ impl Diabetes {
             p.now.egfr_ml_min = p.now.egfr_ml_min.min(10.0);
         }
     }
+}
+
+/// An Exp(1) draw: the cumulative hazard a clock may spend before its event.
+#[inline]
+fn exp1(mut s: Stream) -> f64 {
+    -s.uniform().ln()
 }

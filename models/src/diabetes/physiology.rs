@@ -100,11 +100,26 @@ pub struct Inputs {
     pub glycation: f64,
 }
 
-/// Weights of the exact HbA1c lag over one step: e^{−h/τ} and (1 − e^{−h/τ})/(h/τ).
+/// Constants of one step length: the weights of the exact HbA1c lag, e^{−h/τ} and
+/// (1 − e^{−h/τ})/(h/τ), and the capacity decay at normal glucose (G ≤ `g_ref`, where the
+/// loss rate is κ alone) over half the step and the whole step.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LagWeights {
+pub struct StepWeights {
     pub decay: f64,
     pub mean_weight: f64,
+    pub capacity_half: f64,
+    pub capacity_full: f64,
+}
+
+/// What one step of the slow dynamics returns besides the new state.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SlowStep {
+    /// Fasting glucose at the end of the step (mg/dL).
+    pub glucose: f64,
+    /// Endogenous fasting insulin at the end of the step (μU/mL).
+    pub insulin: f64,
+    /// β's relaxation rate at the start of the step (1/day).
+    pub relaxation: f64,
 }
 
 /// Slow state indices.
@@ -136,6 +151,33 @@ impl Physiology {
         let t = &self.topp;
         self.time_scale
             * (-t.d0 + t.r1 * eps * self.capacity_factor(beta, capacity) * g - t.r2 * g * g)
+    }
+
+    /// How fast β-cell mass relaxes towards its quasi-equilibrium (1/day): |∂r/∂ln β| of
+    /// the net growth rate r at mass `beta`, with glucose `g` following β through the QSS
+    /// (`slope` = dG/dβ, [`ToppParams::qss_glucose_slope`]). The exponential midpoint step
+    /// is accurate while this rate times the step is small; near the capacity limit the Hill
+    /// factor makes it steep (the equilibrium is held tightly) and long steps lose accuracy.
+    #[inline]
+    pub fn beta_relaxation_rate(
+        &self,
+        eps: f64,
+        beta: f64,
+        capacity: f64,
+        g: f64,
+        slope: f64,
+    ) -> f64 {
+        let t = &self.topp;
+        let beta = beta.max(0.0);
+        let phi = self.capacity_factor(beta, capacity);
+        // β·∂φ/∂β = −n·u·φ² with u = (β/K)^n, and 1/φ − 1 = u.
+        let dphi = if phi > 0.0 {
+            -self.hill * (1.0 / phi - 1.0) * phi * phi
+        } else {
+            0.0
+        };
+        let dg = slope * beta;
+        (self.time_scale * (t.r1 * eps * (dphi * g + phi * dg) - 2.0 * t.r2 * g * dg)).abs()
     }
 
     /// Capacity loss per unit capacity (1/day) at glucose `g`.
@@ -185,11 +227,14 @@ impl Physiology {
     /// against ~20 for an adaptive Runge–Kutta integration of the same system.
     #[inline]
     pub fn step_slow(&self, inp: &Inputs, y: &mut [f64; 3], g: f64, dt_days: f64) -> (f64, f64) {
-        self.step_slow_with(inp, y, g, dt_days, self.lag_weights(dt_days))
+        let s = self.step_slow_with(inp, y, g, dt_days, self.step_weights(dt_days));
+        (s.glucose, s.insulin)
     }
 
     /// [`Self::step_slow`] with the HbA1c lag weights of `dt_days` precomputed (they depend
-    /// only on the step length: the population model keeps them for 1–3 months).
+    /// only on the step length: the population model keeps them for 1–3 months), returning
+    /// also β's relaxation rate at the start of the step ([`Self::beta_relaxation_rate`]),
+    /// which sets the next step's length.
     #[inline]
     pub fn step_slow_with(
         &self,
@@ -197,8 +242,8 @@ impl Physiology {
         y: &mut [f64; 3],
         g: f64,
         dt_days: f64,
-        lag: LagWeights,
-    ) -> (f64, f64) {
+        lag: StepWeights,
+    ) -> SlowStep {
         let h = dt_days;
         let beta0 = y[BETA].max(0.0);
         let cap0 = y[CAPACITY].max(0.0);
@@ -208,29 +253,52 @@ impl Physiology {
             self.topp
                 .qss_glucose_slope(inp.si, beta0, inp.secretion, inp.insulin_extra, g0);
         let beta_h = beta0 * (self.beta_growth(eps, beta0, cap0, g0) * 0.5 * h).exp_det();
-        let cap_h = cap0 * (-self.capacity_decline(g0) * 0.5 * h).exp_det();
+        // At normal glucose the capacity decays at κ alone: the step's constant.
+        let cap_h = cap0
+            * if g0 <= self.g_ref {
+                lag.capacity_half
+            } else {
+                (-self.capacity_decline(g0) * 0.5 * h).exp_det()
+            };
         let g_h = g0 + slope * (beta_h - beta0);
         let beta1 = beta0 * (self.beta_growth(eps, beta_h, cap_h, g_h) * h).exp_det();
         let (g1, i1) = self.fasting(inp, beta1, g0 + slope * (beta1 - beta0));
         y[BETA] = beta1;
-        y[CAPACITY] = cap0 * (-self.capacity_decline(g_h) * h).exp_det();
+        y[CAPACITY] = cap0
+            * if g_h <= self.g_ref {
+                lag.capacity_full
+            } else {
+                (-self.capacity_decline(g_h) * h).exp_det()
+            };
         y[HBA1C] = self.hba1c_lag(y[HBA1C], g0, g1, inp.glycation, lag);
-        (g1, i1)
+        SlowStep {
+            glucose: g1,
+            insulin: i1,
+            relaxation: self.beta_relaxation_rate(eps, beta0, cap0, g0, slope),
+        }
     }
 
-    /// The weights of the HbA1c lag over a step of `h` days.
-    pub fn lag_weights(&self, h: f64) -> LagWeights {
+    /// The constants of a step of `h` days.
+    pub fn step_weights(&self, h: f64) -> StepWeights {
         let x = h / self.tau_hba1c_days;
         let decay = (-x).exp_det();
         // (1 − e^{−x})/x, with its limit 1 as x → 0.
         let mean_weight = if x > 1e-8 { (1.0 - decay) / x } else { 1.0 };
-        LagWeights { decay, mean_weight }
+        // The same expressions as in `step_slow_with`, so the constants are bit-identical
+        // to computing them there.
+        let normal = self.capacity_decline(self.g_ref);
+        StepWeights {
+            decay,
+            mean_weight,
+            capacity_half: (-normal * 0.5 * h).exp_det(),
+            capacity_full: (-normal * h).exp_det(),
+        }
     }
 
     /// HbA1c after a step of the lag dA/dt = (A_eq(G) − A)/τ with G moving linearly from
     /// `g0` to `g1` (exact: A_eq is linear in G).
     #[inline]
-    fn hba1c_lag(&self, a: f64, g0: f64, g1: f64, glycation: f64, lag: LagWeights) -> f64 {
+    fn hba1c_lag(&self, a: f64, g0: f64, g1: f64, glycation: f64, lag: StepWeights) -> f64 {
         let (e0, e1) = (
             self.hba1c_target(g0, glycation),
             self.hba1c_target(g1, glycation),

