@@ -19,9 +19,14 @@ pub fn to_fixed(x: f64) -> i64 {
 /// 5-year age bands 0-4, 5-9, ..., 95-99, 100+.
 pub const N_AGE_BANDS: usize = 21;
 
+/// The band of `age_years` (negative and NaN ages in the first band).
+///
+/// Whole years divided in integers: the same band as truncating `age / 5.0` (division is
+/// correctly rounded and monotone, and `5n / 5.0` is exactly `n`, so the quotient never
+/// rounds up to a multiple of 5 it has not reached), without a floating-point division.
 #[inline]
 pub fn age_band(age_years: f64) -> usize {
-    ((age_years.max(0.0) / 5.0) as usize).min(N_AGE_BANDS - 1)
+    (age_years.max(0.0) as usize / 5).min(N_AGE_BANDS - 1)
 }
 
 pub fn age_band_label(band: usize) -> String {
@@ -226,22 +231,51 @@ fn flag(a: &mut Acc, on: bool) {
     a.den += 1;
 }
 
+/// A length of time in years with its fixed-point value ([`to_fixed`]), converted once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FixedYears {
+    years: f64,
+    fixed: i64,
+}
+
+impl FixedYears {
+    #[inline]
+    pub fn new(years: f64) -> Self {
+        FixedYears {
+            years,
+            fixed: to_fixed(years),
+        }
+    }
+    #[inline]
+    pub fn years(self) -> f64 {
+        self.years
+    }
+    #[inline]
+    pub fn fixed(self) -> i64 {
+        self.fixed
+    }
+}
+
 /// What a model's phases use to report to the aggregator for the current step's cell.
 pub struct Recorder<'a> {
     cells: &'a mut [Acc],
     offset: usize,
     /// The last person-time converted to fixed point (most calls pass the step length).
-    last_years: f64,
-    last_fixed: i64,
+    last: FixedYears,
 }
 
 impl<'a> Recorder<'a> {
     pub fn new(cells: &'a mut [Acc], offset: usize) -> Self {
+        Self::with_step(cells, offset, FixedYears::new(0.0))
+    }
+    /// A recorder whose conversion of `step` (the step length) is already made: the loop
+    /// converts it once per run instead of once per person-step.
+    #[inline]
+    pub fn with_step(cells: &'a mut [Acc], offset: usize, step: FixedYears) -> Self {
         Recorder {
             cells,
             offset,
-            last_years: 0.0,
-            last_fixed: 0,
+            last: step,
         }
     }
     /// One event of the model's incidence metric `metric` (index into the model's metrics).
@@ -259,11 +293,10 @@ impl<'a> Recorder<'a> {
     /// Person-time at risk (years) for the model's incidence metric `metric`.
     #[inline]
     pub fn at_risk(&mut self, metric: usize, years: f64) {
-        if years != self.last_years {
-            self.last_years = years;
-            self.last_fixed = to_fixed(years);
+        if years != self.last.years {
+            self.last = FixedYears::new(years);
         }
-        self.cells[self.offset + metric].den += self.last_fixed;
+        self.cells[self.offset + metric].den += self.last.fixed;
     }
     /// At the census: a prevalence flag of the model's metric `metric`.
     #[inline]
@@ -288,5 +321,44 @@ pub fn cell_value(kind: MetricKind, a: Acc) -> Option<f64> {
         }
         MetricKind::Total => Some(a.num as f64),
         MetricKind::PersonTime => Some(a.num as f64 / FIXED_POINT),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The integer band is the band of the floating-point division it replaced, also just
+    /// below and at every band boundary and for out-of-range ages.
+    #[test]
+    fn age_band_matches_the_division() {
+        let by_division = |x: f64| ((x.max(0.0) / 5.0) as usize).min(N_AGE_BANDS - 1);
+        let mut ages = vec![
+            -1.0,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e300,
+        ];
+        for k in 1..=120u32 {
+            let edge = f64::from(k) * 5.0;
+            let mut below = edge;
+            let mut above = edge;
+            for _ in 0..4 {
+                below = f64::from_bits(below.to_bits() - 1);
+                above = f64::from_bits(above.to_bits() + 1);
+                ages.extend([below, above]);
+            }
+            ages.push(edge);
+        }
+        for i in 0..200_000u32 {
+            ages.push(f64::from(i) * 0.000_61 + f64::from(i % 13) * 1e-9);
+        }
+        for x in ages {
+            assert_eq!(age_band(x), by_division(x), "age {x:e}");
+        }
     }
 }
