@@ -26,7 +26,7 @@ pub const N_AGE_BANDS: usize = 21;
 /// rounds up to a multiple of 5 it has not reached), without a floating-point division.
 #[inline]
 pub fn age_band(age_years: f64) -> usize {
-    (age_years.max(0.0) as usize / 5).min(N_AGE_BANDS - 1)
+    crate::math::floor_index(age_years, 5 * (N_AGE_BANDS - 1)) / 5
 }
 
 pub fn age_band_label(band: usize) -> String {

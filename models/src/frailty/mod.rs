@@ -621,7 +621,7 @@ impl Frailty {
     fn reference_mean_count_fast(&self, age: f64) -> f64 {
         let t = &self.mean_count_by_age;
         let x = age.clamp(0.0, (TABLE_AGES - 1) as f64) * MEAN_COUNT_STEPS_PER_YEAR as f64;
-        let i = (x as usize).min(t.len() - 2);
+        let i = engine::math::floor_index(x, t.len() - 2);
         let w = x - i as f64;
         t[i] * (1.0 - w) + t[i + 1] * w
     }
@@ -1018,7 +1018,7 @@ impl Frailty {
     #[inline]
     pub fn population_hazard_ratio(&self, age: f64) -> f64 {
         let x = age.clamp(0.0, (TABLE_AGES - 1) as f64);
-        let i = (x as usize).min(TABLE_AGES - 2);
+        let i = engine::math::floor_index(x, TABLE_AGES - 2);
         let w = x - i as f64;
         self.population_hr[i] * (1.0 - w) + self.population_hr[i + 1] * w
     }
