@@ -258,13 +258,14 @@ impl FixedYears {
 
 /// What a model's phases use to report to the aggregator for the current step's cell.
 pub struct Recorder<'a> {
+    /// The cell's model metrics (the engine's own come before them).
     cells: &'a mut [Acc],
-    offset: usize,
     /// The last person-time converted to fixed point (most calls pass the step length).
     last: FixedYears,
 }
 
 impl<'a> Recorder<'a> {
+    /// A recorder of the model's metrics, which start at index `offset` of `cells`.
     pub fn new(cells: &'a mut [Acc], offset: usize) -> Self {
         Self::with_step(cells, offset, FixedYears::new(0.0))
     }
@@ -273,15 +274,33 @@ impl<'a> Recorder<'a> {
     #[inline]
     pub fn with_step(cells: &'a mut [Acc], offset: usize, step: FixedYears) -> Self {
         Recorder {
-            cells,
-            offset,
+            cells: &mut cells[offset..],
             last: step,
         }
+    }
+    /// `years` in fixed point (the last conversion, reused while `years` repeats).
+    #[inline]
+    fn fixed(&mut self, years: f64) -> i64 {
+        if years != self.last.years {
+            self.last = FixedYears::new(years);
+        }
+        self.last.fixed
+    }
+    /// Person-time at risk (years) in several of the model's incidence metrics at once:
+    /// the `N` metrics from `first` as one block, so a phase that records many of them
+    /// pays one conversion and one bounds check.
+    #[inline]
+    pub fn at_risk_block<const N: usize>(&mut self, first: usize, years: f64) -> AtRisk<'_, N> {
+        let fixed = self.fixed(years);
+        let cells = (&mut self.cells[first..first + N])
+            .try_into()
+            .expect("a block of N cells");
+        AtRisk { cells, fixed }
     }
     /// One event of the model's incidence metric `metric` (index into the model's metrics).
     #[inline]
     pub fn event(&mut self, metric: usize) {
-        self.cells[self.offset + metric].num += 1;
+        self.cells[metric].num += 1;
     }
     /// Person-time at risk when `on`.
     #[inline]
@@ -293,20 +312,38 @@ impl<'a> Recorder<'a> {
     /// Person-time at risk (years) for the model's incidence metric `metric`.
     #[inline]
     pub fn at_risk(&mut self, metric: usize, years: f64) {
-        if years != self.last.years {
-            self.last = FixedYears::new(years);
-        }
-        self.cells[self.offset + metric].den += self.last.fixed;
+        let fixed = self.fixed(years);
+        self.cells[metric].den += fixed;
     }
     /// At the census: a prevalence flag of the model's metric `metric`.
     #[inline]
     pub fn flag(&mut self, metric: usize, on: bool) {
-        flag(&mut self.cells[self.offset + metric], on);
+        flag(&mut self.cells[metric], on);
     }
     /// At the census: a value of the model's mean metric `metric`.
     #[inline]
     pub fn value(&mut self, metric: usize, v: f64) {
-        mean(&mut self.cells[self.offset + metric], v);
+        mean(&mut self.cells[metric], v);
+    }
+}
+
+/// The person-time of one step in a block of a model's incidence metrics
+/// ([`Recorder::at_risk_block`]; metric indices relative to the block's first).
+pub struct AtRisk<'b, const N: usize> {
+    cells: &'b mut [Acc; N],
+    fixed: i64,
+}
+
+impl<const N: usize> AtRisk<'_, N> {
+    /// At risk in metric `metric` of the block.
+    #[inline]
+    pub fn add(&mut self, metric: usize) {
+        self.cells[metric].den += self.fixed;
+    }
+    /// At risk in metric `metric` of the block when `on` (without a branch).
+    #[inline]
+    pub fn add_if(&mut self, metric: usize, on: bool) {
+        self.cells[metric].den += self.fixed * i64::from(on);
     }
 }
 

@@ -903,29 +903,22 @@ impl Cvd {
     ) {
         let dt = ctx.dt_years;
         let st = p.state.cvd();
-        for m in [
-            metric::MI_INC,
-            metric::IS_INC,
-            metric::HS_INC,
-            metric::STROKE_INC,
-            metric::ACUTE_DEATHS,
-        ] {
-            rec.at_risk(self.m(m), dt);
-        }
-        if !st.heart_failure {
-            rec.at_risk(self.m(metric::HF_INC), dt);
-        }
-        if st.mi_count == 0 {
-            rec.at_risk(self.m(metric::FIRST_MI), dt);
-        }
-        if !st.stroke_history() {
-            rec.at_risk(self.m(metric::FIRST_STROKE), dt);
-        }
-        if st.bp_drugs == 0 {
-            rec.at_risk(self.m(metric::BP_STARTS), dt);
-        }
-        if !st.statin {
-            rec.at_risk(self.m(metric::STATIN_STARTS), dt);
+        {
+            let mut at_risk = rec.at_risk_block::<{ metric::COUNT }>(self.metric_base, dt);
+            for m in [
+                metric::MI_INC,
+                metric::IS_INC,
+                metric::HS_INC,
+                metric::STROKE_INC,
+                metric::ACUTE_DEATHS,
+            ] {
+                at_risk.add(m);
+            }
+            at_risk.add_if(metric::HF_INC, !st.heart_failure);
+            at_risk.add_if(metric::FIRST_MI, st.mi_count == 0);
+            at_risk.add_if(metric::FIRST_STROKE, !st.stroke_history());
+            at_risk.add_if(metric::BP_STARTS, st.bp_drugs == 0);
+            at_risk.add_if(metric::STATIN_STARTS, !st.statin);
         }
         if st.event_clock > dt {
             p.state.cvd_mut().event_clock -= dt;
