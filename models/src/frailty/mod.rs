@@ -955,10 +955,11 @@ impl Frailty {
         let base = self.metric_base;
         let age = p.age_years;
         let id = p.id();
-        let score = self.need_score(p.state.fr());
         let st = p.state.fr_mut();
         if st.ltc == level::NONE {
             if age >= 65.0 {
+                // The need score only where it is used (not before 65 without care).
+                let score = self.need_score(st);
                 rec.at_risk(base + metric::LTC_CERTIFICATION, dt);
                 // Turning 65 (entry into category-1 insurance): the certification already
                 // present at 65 (category-2 certification and need that predates it) is
@@ -980,7 +981,7 @@ impl Frailty {
                 }
             }
         } else {
-            st.ltc = self.level_for_score(score);
+            st.ltc = self.level_for_score(self.need_score(st));
             if !st.institution && st.ltc >= level::CARE1 {
                 let h = self.inst_rate[(st.ltc - level::CARE1) as usize];
                 if Self::spend(&mut st.ltc_clock, h * dt, || ctx.stream(LTC, id)) {
