@@ -17,6 +17,14 @@ pub fn interpolate(points: &[f64], values: &[f64], x: f64) -> f64 {
     values[last]
 }
 
+/// `(x as usize).min(max)`: the floor of `x` as a table index, NaN and negative `x` at 0,
+/// at most `max` (below 2^63). The same value for every `x`, through the signed conversion,
+/// which takes about half the instructions of the saturating unsigned one on x86-64.
+#[inline]
+pub fn floor_index(x: f64, max: usize) -> usize {
+    (x as i64).clamp(0, max as i64) as usize
+}
+
 /// `x.round() as i64` (halves away from zero) without the library call: on the baseline
 /// x86-64 target `f64::round` is a software routine, and it ran in every step. Exact for
 /// every finite `x`: the truncation and the remainder are exact below 2^52, and above it
@@ -298,6 +306,45 @@ pub fn rate_to_probability(rate_per_year: f64, dt_years: f64) -> f64 {
 #[inline]
 pub fn probability_to_rate(p: f64, horizon_years: f64) -> f64 {
     -(-p).ln_1p() / horizon_years
+}
+
+#[cfg(test)]
+mod floor_index_tests {
+    use super::floor_index;
+
+    /// The same index as the saturating unsigned cast it replaces, for special, negative,
+    /// huge and ordinary values.
+    #[test]
+    fn floor_index_is_the_unsigned_cast() {
+        let mut xs = vec![
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.0,
+            0.0,
+            -0.5,
+            -1.0,
+            -1e300,
+            1e300,
+            9.3e18,
+            1.9e19,
+            4e19,
+            f64::MIN_POSITIVE,
+        ];
+        for i in 0..20_000u32 {
+            let x = f64::from(i) * 0.0137 - 20.0;
+            xs.extend([x, f64::from_bits(x.to_bits() + 1)]);
+        }
+        for max in [0usize, 1, 4, 20, 100, 120, 1 << 40] {
+            for &x in &xs {
+                assert_eq!(
+                    floor_index(x, max),
+                    (x as usize).min(max),
+                    "x {x:e}, max {max}"
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -19,9 +19,14 @@ pub fn to_fixed(x: f64) -> i64 {
 /// 5-year age bands 0-4, 5-9, ..., 95-99, 100+.
 pub const N_AGE_BANDS: usize = 21;
 
+/// The band of `age_years` (negative and NaN ages in the first band).
+///
+/// Whole years divided in integers: the same band as truncating `age / 5.0` (division is
+/// correctly rounded and monotone, and `5n / 5.0` is exactly `n`, so the quotient never
+/// rounds up to a multiple of 5 it has not reached), without a floating-point division.
 #[inline]
 pub fn age_band(age_years: f64) -> usize {
-    ((age_years.max(0.0) / 5.0) as usize).min(N_AGE_BANDS - 1)
+    crate::math::floor_index(age_years, 5 * (N_AGE_BANDS - 1)) / 5
 }
 
 pub fn age_band_label(band: usize) -> String {
@@ -226,28 +231,76 @@ fn flag(a: &mut Acc, on: bool) {
     a.den += 1;
 }
 
+/// A length of time in years with its fixed-point value ([`to_fixed`]), converted once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FixedYears {
+    years: f64,
+    fixed: i64,
+}
+
+impl FixedYears {
+    #[inline]
+    pub fn new(years: f64) -> Self {
+        FixedYears {
+            years,
+            fixed: to_fixed(years),
+        }
+    }
+    #[inline]
+    pub fn years(self) -> f64 {
+        self.years
+    }
+    #[inline]
+    pub fn fixed(self) -> i64 {
+        self.fixed
+    }
+}
+
 /// What a model's phases use to report to the aggregator for the current step's cell.
 pub struct Recorder<'a> {
+    /// The cell's model metrics (the engine's own come before them).
     cells: &'a mut [Acc],
-    offset: usize,
     /// The last person-time converted to fixed point (most calls pass the step length).
-    last_years: f64,
-    last_fixed: i64,
+    last: FixedYears,
 }
 
 impl<'a> Recorder<'a> {
+    /// A recorder of the model's metrics, which start at index `offset` of `cells`.
     pub fn new(cells: &'a mut [Acc], offset: usize) -> Self {
+        Self::with_step(cells, offset, FixedYears::new(0.0))
+    }
+    /// A recorder whose conversion of `step` (the step length) is already made: the loop
+    /// converts it once per run instead of once per person-step.
+    #[inline]
+    pub fn with_step(cells: &'a mut [Acc], offset: usize, step: FixedYears) -> Self {
         Recorder {
-            cells,
-            offset,
-            last_years: 0.0,
-            last_fixed: 0,
+            cells: &mut cells[offset..],
+            last: step,
         }
+    }
+    /// `years` in fixed point (the last conversion, reused while `years` repeats).
+    #[inline]
+    fn fixed(&mut self, years: f64) -> i64 {
+        if years != self.last.years {
+            self.last = FixedYears::new(years);
+        }
+        self.last.fixed
+    }
+    /// Person-time at risk (years) in several of the model's incidence metrics at once:
+    /// the `N` metrics from `first` as one block, so a phase that records many of them
+    /// pays one conversion and one bounds check.
+    #[inline]
+    pub fn at_risk_block<const N: usize>(&mut self, first: usize, years: f64) -> AtRisk<'_, N> {
+        let fixed = self.fixed(years);
+        let cells = (&mut self.cells[first..first + N])
+            .try_into()
+            .expect("a block of N cells");
+        AtRisk { cells, fixed }
     }
     /// One event of the model's incidence metric `metric` (index into the model's metrics).
     #[inline]
     pub fn event(&mut self, metric: usize) {
-        self.cells[self.offset + metric].num += 1;
+        self.cells[metric].num += 1;
     }
     /// Person-time at risk when `on`.
     #[inline]
@@ -259,21 +312,38 @@ impl<'a> Recorder<'a> {
     /// Person-time at risk (years) for the model's incidence metric `metric`.
     #[inline]
     pub fn at_risk(&mut self, metric: usize, years: f64) {
-        if years != self.last_years {
-            self.last_years = years;
-            self.last_fixed = to_fixed(years);
-        }
-        self.cells[self.offset + metric].den += self.last_fixed;
+        let fixed = self.fixed(years);
+        self.cells[metric].den += fixed;
     }
     /// At the census: a prevalence flag of the model's metric `metric`.
     #[inline]
     pub fn flag(&mut self, metric: usize, on: bool) {
-        flag(&mut self.cells[self.offset + metric], on);
+        flag(&mut self.cells[metric], on);
     }
     /// At the census: a value of the model's mean metric `metric`.
     #[inline]
     pub fn value(&mut self, metric: usize, v: f64) {
-        mean(&mut self.cells[self.offset + metric], v);
+        mean(&mut self.cells[metric], v);
+    }
+}
+
+/// The person-time of one step in a block of a model's incidence metrics
+/// ([`Recorder::at_risk_block`]; metric indices relative to the block's first).
+pub struct AtRisk<'b, const N: usize> {
+    cells: &'b mut [Acc; N],
+    fixed: i64,
+}
+
+impl<const N: usize> AtRisk<'_, N> {
+    /// At risk in metric `metric` of the block.
+    #[inline]
+    pub fn add(&mut self, metric: usize) {
+        self.cells[metric].den += self.fixed;
+    }
+    /// At risk in metric `metric` of the block when `on` (without a branch).
+    #[inline]
+    pub fn add_if(&mut self, metric: usize, on: bool) {
+        self.cells[metric].den += self.fixed * i64::from(on);
     }
 }
 
@@ -288,5 +358,44 @@ pub fn cell_value(kind: MetricKind, a: Acc) -> Option<f64> {
         }
         MetricKind::Total => Some(a.num as f64),
         MetricKind::PersonTime => Some(a.num as f64 / FIXED_POINT),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The integer band is the band of the floating-point division it replaced, also just
+    /// below and at every band boundary and for out-of-range ages.
+    #[test]
+    fn age_band_matches_the_division() {
+        let by_division = |x: f64| ((x.max(0.0) / 5.0) as usize).min(N_AGE_BANDS - 1);
+        let mut ages = vec![
+            -1.0,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e300,
+        ];
+        for k in 1..=120u32 {
+            let edge = f64::from(k) * 5.0;
+            let mut below = edge;
+            let mut above = edge;
+            for _ in 0..4 {
+                below = f64::from_bits(below.to_bits() - 1);
+                above = f64::from_bits(above.to_bits() + 1);
+                ages.extend([below, above]);
+            }
+            ages.push(edge);
+        }
+        for i in 0..200_000u32 {
+            ages.push(f64::from(i) * 0.000_61 + f64::from(i % 13) * 1e-9);
+        }
+        for x in ages {
+            assert_eq!(age_band(x), by_division(x), "age {x:e}");
+        }
     }
 }

@@ -2,7 +2,9 @@
 
 use rayon::prelude::*;
 
-use crate::observe::{age_band, builtin, metric_defs, to_fixed, Aggregator, MetricDef, Recorder};
+use crate::observe::{
+    age_band, builtin, metric_defs, to_fixed, Aggregator, FixedYears, MetricDef, Recorder,
+};
 use crate::patient::{Baseline, Death, Patient};
 use crate::rng::{Process, RunKey, Stream, StreamKey};
 
@@ -174,6 +176,7 @@ pub fn simulate<M: Model>(
     let mut trace = Vec::new();
     let spy = settings.steps_per_year();
     let dt = settings.dt_years();
+    let step_length = FixedYears::new(dt);
     let chunk = settings.chunk_size.max(1);
 
     for year in 0..settings.years {
@@ -204,7 +207,7 @@ pub fn simulate<M: Model>(
                                 t_years: f64::from(year * spy + s) * dt,
                                 dt_years: dt,
                             };
-                            step(model, &ctx, p, &mut agg, model_offset);
+                            step(model, &ctx, step_length, p, &mut agg, model_offset);
                             if !p.alive() {
                                 break;
                             }
@@ -233,11 +236,12 @@ pub fn simulate<M: Model>(
     }
 }
 
-/// Phases 1–6 for one living patient and one step.
+/// Phases 1–6 for one living patient and one step (`step_length` is `ctx.dt_years`).
 #[inline]
 fn step<M: Model>(
     model: &M,
     ctx: &StepCtx,
+    step_length: FixedYears,
     p: &mut Patient<M::State>,
     agg: &mut Aggregator,
     model_offset: usize,
@@ -245,7 +249,7 @@ fn step<M: Model>(
     let base = agg.cell_base(0, p.sex(), age_band(p.age_years));
     let cells = agg.cells_mut(base);
     {
-        let mut rec = Recorder::new(cells, model_offset);
+        let mut rec = Recorder::with_step(cells, model_offset, step_length);
         model.risk_factors(ctx, p, &mut rec);
         model.physiology(ctx, p, &mut rec);
         model.events(ctx, p, &mut rec);
@@ -267,12 +271,16 @@ fn step<M: Model>(
     };
 
     // Observers.
-    let t = to_fixed(exposure);
+    let t = if died {
+        to_fixed(exposure)
+    } else {
+        step_length.fixed()
+    };
     cells[builtin::PERSON_YEARS].num += t;
     cells[builtin::DEATHS].den += t;
     let n_causes = model.causes_of_death().len();
-    for c in 0..n_causes {
-        cells[builtin::DEATHS_BY_CAUSE + c].den += t;
+    for a in &mut cells[builtin::DEATHS_BY_CAUSE..builtin::DEATHS_BY_CAUSE + n_causes] {
+        a.den += t;
     }
     if died {
         // The cause, in proportion to the cause-specific hazards (a draw only at death).

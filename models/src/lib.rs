@@ -267,8 +267,11 @@ impl Model for HealthModel {
                 rec,
             );
         }
-        let link = DmLink::from_dm(&p.state.dm);
-        self.cvd.risk_factors(ctx, p, &link, rec);
+        // The diabetes link only in the (yearly) steps where the CVD phase uses it.
+        if Cvd::risk_factors_due(ctx, p, p.state.dm.checkup_month) {
+            let link = DmLink::from_dm(&p.state.dm);
+            self.cvd.risk_factors(ctx, p, &link, rec);
+        }
         if p.state.dm.prevention != diabetes::dpp::Arm::None {
             diabetes::dpp::apply_arm(ctx, p);
             let base = p.baseline.covariates.bmi_kg_m2;
@@ -291,8 +294,8 @@ impl Model for HealthModel {
         self.diabetes.events(ctx, p, rec);
         // Cardiovascular events before frailty: a new MI, stroke or heart failure adds
         // deficits in the same step.
-        let link = DmLink::from_dm(&p.state.dm);
-        self.cvd.events(ctx, p, &link, rec);
+        self.cvd
+            .events_with(ctx, p, |p| DmLink::from_dm(&p.state.dm), rec);
         self.frailty.events(ctx, p, rec);
     }
 

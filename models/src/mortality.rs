@@ -141,7 +141,7 @@ impl LifeTable {
     #[inline]
     pub fn hazard(&self, sex: Sex, age_years: f64) -> f64 {
         let h = &self.hazard[sex.index()];
-        let x = (age_years.max(0.0) as usize).min(h.len() - 1);
+        let x = engine::math::floor_index(age_years, h.len() - 1);
         h[x]
     }
 

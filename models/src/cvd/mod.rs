@@ -199,8 +199,10 @@ pub struct CvdState {
 }
 
 impl CvdState {
+    #[inline]
     pub fn stroke_history(&self) -> bool {
-        self.ischaemic_stroke || self.haemorrhagic_stroke
+        // `|`: both flags are plain loads, no branch needed.
+        self.ischaemic_stroke | self.haemorrhagic_stroke
     }
     pub fn any_history(&self) -> bool {
         self.mi_count > 0 || self.stroke_history() || self.heart_failure
@@ -549,10 +551,7 @@ impl Cvd {
         link: &DmLink,
         rec: &mut Recorder,
     ) {
-        let months = (engine::math::round_to_i64(ctx.dt_years * 12.0) as u32).max(1);
-        let m0 = (ctx.step * months) % 12;
-        let annual = ctx.step > 0 && (u32::from(link.checkup_month) + 12 - m0) % 12 < months;
-        if annual {
+        if Self::checkup_step(ctx, link.checkup_month) {
             self.advance_year(ctx, p, rec);
             self.checkup(ctx, p, link, rec);
             self.apply(p);
@@ -560,6 +559,22 @@ impl Cvd {
         } else if !p.state.cvd().refreshed {
             self.refresh(ctx, p, link, CLOCK);
         }
+    }
+
+    /// Whether the risk-factor phase does anything for this person in this step (its
+    /// check-up step, or hazards not yet computed): callers may skip building the
+    /// [`DmLink`] otherwise.
+    #[inline]
+    pub fn risk_factors_due<S: HasCvd>(ctx: &StepCtx, p: &Patient<S>, checkup_month: u8) -> bool {
+        Self::checkup_step(ctx, checkup_month) || !p.state.cvd().refreshed
+    }
+
+    /// The step holding the person's yearly check-up month (never the first step).
+    #[inline]
+    fn checkup_step(ctx: &StepCtx, checkup_month: u8) -> bool {
+        let months = (engine::math::round_to_i64(ctx.dt_years * 12.0) as u32).max(1);
+        let m0 = (ctx.step * months) % 12;
+        ctx.step > 0 && (u32::from(checkup_month) + 12 - m0) % 12 < months
     }
 
     /// One year of age drift and within-person fluctuation, and smoking transitions.
@@ -873,31 +888,37 @@ impl Cvd {
         link: &DmLink,
         rec: &mut Recorder,
     ) {
+        self.events_with(ctx, p, |_| *link, rec);
+    }
+
+    /// [`Cvd::events`] with the diabetes link built by `link` only in a step with an event
+    /// (most steps have none and need no link).
+    #[inline]
+    pub fn events_with<S: HasCvd>(
+        &self,
+        ctx: &StepCtx,
+        p: &mut Patient<S>,
+        link: impl FnOnce(&Patient<S>) -> DmLink,
+        rec: &mut Recorder,
+    ) {
         let dt = ctx.dt_years;
         let st = p.state.cvd();
-        for m in [
-            metric::MI_INC,
-            metric::IS_INC,
-            metric::HS_INC,
-            metric::STROKE_INC,
-            metric::ACUTE_DEATHS,
-        ] {
-            rec.at_risk(self.m(m), dt);
-        }
-        if !st.heart_failure {
-            rec.at_risk(self.m(metric::HF_INC), dt);
-        }
-        if st.mi_count == 0 {
-            rec.at_risk(self.m(metric::FIRST_MI), dt);
-        }
-        if !st.stroke_history() {
-            rec.at_risk(self.m(metric::FIRST_STROKE), dt);
-        }
-        if st.bp_drugs == 0 {
-            rec.at_risk(self.m(metric::BP_STARTS), dt);
-        }
-        if !st.statin {
-            rec.at_risk(self.m(metric::STATIN_STARTS), dt);
+        {
+            let mut at_risk = rec.at_risk_block::<{ metric::COUNT }>(self.metric_base, dt);
+            for m in [
+                metric::MI_INC,
+                metric::IS_INC,
+                metric::HS_INC,
+                metric::STROKE_INC,
+                metric::ACUTE_DEATHS,
+            ] {
+                at_risk.add(m);
+            }
+            at_risk.add_if(metric::HF_INC, !st.heart_failure);
+            at_risk.add_if(metric::FIRST_MI, st.mi_count == 0);
+            at_risk.add_if(metric::FIRST_STROKE, !st.stroke_history());
+            at_risk.add_if(metric::BP_STARTS, st.bp_drugs == 0);
+            at_risk.add_if(metric::STATIN_STARTS, !st.statin);
         }
         if st.event_clock > dt {
             p.state.cvd_mut().event_clock -= dt;
@@ -971,7 +992,8 @@ impl Cvd {
             rec.event(self.m(metric::BP_STARTS));
         }
         self.apply(p);
-        self.refresh(ctx, p, link, CLOCK_AFTER_EVENT);
+        let link = link(p);
+        self.refresh(ctx, p, &link, CLOCK_AFTER_EVENT);
     }
 
     /// The person's cardiovascular death hazard per year: certain death after a fatal event,

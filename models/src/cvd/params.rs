@@ -266,7 +266,7 @@ pub fn slope_per_year(table: &[f64; 5], age: f64) -> f64 {
     let i = if age < BAND_MIDPOINTS[1] {
         0
     } else {
-        (((age - BAND_MIDPOINTS[0]) / 10.0) as usize).min(3)
+        engine::math::floor_index((age - BAND_MIDPOINTS[0]) / 10.0, 3)
     };
     (table[i + 1] - table[i]) / 10.0
 }
@@ -289,7 +289,7 @@ pub const MODEL_CVD_DEATH_SHARE: [[f64; 6]; 2] = [
 pub fn model_cvd_death_share(sex: usize, age: f64) -> f64 {
     let t = &MODEL_CVD_DEATH_SHARE[sex];
     let x = ((age - 45.0) / 10.0).clamp(0.0, 5.0);
-    let i = (x as usize).min(4);
+    let i = engine::math::floor_index(x, 4);
     let w = x - i as f64;
     t[i] + w * (t[i + 1] - t[i])
 }
@@ -326,7 +326,7 @@ pub fn cvd_death_share(sex: usize, age: f64) -> f64 {
     let band = if age < 40.0 {
         0
     } else {
-        (((age - 40.0) / 5.0) as usize).min(10)
+        engine::math::floor_index((age - 40.0) / 5.0, 10)
     };
     CVD_DEATH_SHARE[sex][band]
 }

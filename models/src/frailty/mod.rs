@@ -621,7 +621,7 @@ impl Frailty {
     fn reference_mean_count_fast(&self, age: f64) -> f64 {
         let t = &self.mean_count_by_age;
         let x = age.clamp(0.0, (TABLE_AGES - 1) as f64) * MEAN_COUNT_STEPS_PER_YEAR as f64;
-        let i = (x as usize).min(t.len() - 2);
+        let i = engine::math::floor_index(x, t.len() - 2);
         let w = x - i as f64;
         t[i] * (1.0 - w) + t[i + 1] * w
     }
@@ -955,10 +955,11 @@ impl Frailty {
         let base = self.metric_base;
         let age = p.age_years;
         let id = p.id();
-        let score = self.need_score(p.state.fr());
         let st = p.state.fr_mut();
         if st.ltc == level::NONE {
             if age >= 65.0 {
+                // The need score only where it is used (not before 65 without care).
+                let score = self.need_score(st);
                 rec.at_risk(base + metric::LTC_CERTIFICATION, dt);
                 // Turning 65 (entry into category-1 insurance): the certification already
                 // present at 65 (category-2 certification and need that predates it) is
@@ -980,7 +981,7 @@ impl Frailty {
                 }
             }
         } else {
-            st.ltc = self.level_for_score(score);
+            st.ltc = self.level_for_score(self.need_score(st));
             if !st.institution && st.ltc >= level::CARE1 {
                 let h = self.inst_rate[(st.ltc - level::CARE1) as usize];
                 if Self::spend(&mut st.ltc_clock, h * dt, || ctx.stream(LTC, id)) {
@@ -1018,7 +1019,7 @@ impl Frailty {
     #[inline]
     pub fn population_hazard_ratio(&self, age: f64) -> f64 {
         let x = age.clamp(0.0, (TABLE_AGES - 1) as f64);
-        let i = (x as usize).min(TABLE_AGES - 2);
+        let i = engine::math::floor_index(x, TABLE_AGES - 2);
         let w = x - i as f64;
         self.population_hr[i] * (1.0 - w) + self.population_hr[i + 1] * w
     }
