@@ -24,6 +24,7 @@ pub use spec::*;
 use engine::observe::{MetricDef, MetricKind, Recorder};
 use engine::rng::{Process, Stream, StreamKey};
 use engine::{Patient, RunKey};
+use rayon::prelude::*;
 
 use crate::cvd::{Cvd, DmLink};
 use crate::frailty::kcl::Phenotype;
@@ -398,34 +399,38 @@ impl Plan {
             let running = year >= spec.start_year && spec.stop_year.is_none_or(|s| year < s);
             let dropout_key = StreamKey::new(run, pr.dropout);
             let yearly_key = StreamKey::new(run, pr.yearly);
-            let mut participants = 0u64;
-            // Leavers, then this year's dropout time of those who stay.
-            for p in patients.iter_mut() {
-                if !p.alive() || p.state.ix.enrolled & bit == 0 {
-                    continue;
-                }
-                let ix = &mut p.state.ix;
-                if !running || ix.exit_month[k] <= month {
-                    ix.enrolled &= !bit;
-                    continue;
-                }
-                participants += 1;
-                Self::participant_year(pr, k, month, year, dropout_key, yearly_key, p);
-            }
+            // Leavers, then this year's dropout time of those who stay. Per person and keyed
+            // draws only, so in parallel (the same result in any order).
+            let participants: u64 = patients
+                .par_iter_mut()
+                .map(|p| {
+                    if !p.alive() || p.state.ix.enrolled & bit == 0 {
+                        return 0;
+                    }
+                    let ix = &mut p.state.ix;
+                    if !running || ix.exit_month[k] <= month {
+                        ix.enrolled &= !bit;
+                        return 0;
+                    }
+                    Self::participant_year(pr, k, month, year, dropout_key, yearly_key, p);
+                    1
+                })
+                .sum();
             if !running {
                 continue;
             }
-            // Candidates: eligible, alive, never enrolled.
+            // Candidates: eligible, alive, never enrolled; scored in parallel, collected in
+            // patient order (rayon keeps the order of an indexed iterator).
             let lottery_key = StreamKey::new(run, pr.lottery);
             ranked.clear();
-            for (i, p) in patients.iter().enumerate() {
+            ranked.par_extend(patients.par_iter().enumerate().filter_map(|(i, p)| {
                 if !p.alive() || p.state.ix.ever & bit != 0 || !Self::eligible(pr, p) {
-                    continue;
+                    return None;
                 }
                 let (s1, s2) = Self::score(pr, cvd, p);
                 let lot = Stream::new(lottery_key, p.baseline.id, year).uniform();
-                ranked.push((s1, s2, lot.to_bits(), i));
-            }
+                Some((s1, s2, lot.to_bits(), i))
+            }));
             let places = spec
                 .capacity_per_year
                 .map_or(u64::MAX, |c| c.saturating_sub(participants));
@@ -434,7 +439,8 @@ impl Plan {
             }
             if spec.capacity_per_year.is_some() && (ranked.len() as u64) > places {
                 // Highest score first; the lottery breaks ties; the id makes the order total.
-                ranked.sort_unstable_by(|a, b| {
+                // A total order (the index last), so the parallel sort is deterministic.
+                ranked.par_sort_unstable_by(|a, b| {
                     b.0.total_cmp(&a.0)
                         .then(b.1.total_cmp(&a.1))
                         .then(a.2.cmp(&b.2))
