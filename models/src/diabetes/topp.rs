@@ -149,7 +149,7 @@ impl ToppParams {
     ///
     /// The left side minus the right is strictly decreasing in G, so the root is unique and
     /// lies in (0, r0/EG0]; safeguarded Newton from `guess` converges in a few iterations
-    /// (2.1 on average in a 30-year run, warm-started from the last glucose).
+    /// (about two on average, warm-started from the last glucose).
     #[inline]
     pub fn qss_glucose(&self, r0: f64, si: f64, b: f64, sec: f64, i_extra: f64, guess: f64) -> f64 {
         let eg = self.eg0 + si * i_extra.max(0.0);

@@ -79,7 +79,7 @@ impl Plan {
         enrol_metric: usize,
         rec: &mut Recorder,
     ) {
-        let month = (ctx.t_years * 12.0).round() as u32;
+        let month = engine::math::round_to_i64(ctx.t_years * 12.0) as u32;
         let mut treatment_changed = false;
         for (k, pr) in self.programmes.iter().enumerate() {
             let bit = 1u8 << k;
@@ -118,7 +118,7 @@ impl Plan {
     pub fn after_risk_factors(&self, ctx: &StepCtx, p: &mut Patient<PersonState>) {
         let mut weight = 1.0;
         let mut extra_steps = 0.0;
-        let month = (ctx.t_years * 12.0).round() as u32;
+        let month = engine::math::round_to_i64(ctx.t_years * 12.0) as u32;
         let mut any = false;
         for (k, pr) in self.programmes.iter().enumerate() {
             if p.state.ix.started >> k & 1 == 0 || pr.strength <= 0.0 {
@@ -256,7 +256,7 @@ fn stop(pr: &Programme, k: usize, p: &mut Patient<PersonState>) -> bool {
 /// ladder (or an insulin titration) with probability min(s, 1) (no clinical inertia at full
 /// strength). HbA1c is measured with the model's HbA1c error.
 fn intensify(pr: &Programme, ctx: &StepCtx, p: &mut Patient<PersonState>, dm: &Diabetes) {
-    let months = ((ctx.dt_years * 12.0).round() as u32).max(1);
+    let months = (engine::math::round_to_i64(ctx.dt_years * 12.0) as u32).max(1);
     if !p.state.dm.diagnosed || (ctx.step * months) % 3 >= months {
         return;
     }
