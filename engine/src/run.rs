@@ -78,7 +78,8 @@ pub trait Model: Sync {
     /// The yearly census of a living person: the model's prevalence and mean metrics.
     fn census(&self, _p: &Patient<Self::State>, _rec: &mut Recorder) {}
     /// Population-level decisions at the start of each year (for example allocating the
-    /// year's programme places among eligible people). Runs sequentially, in patient order.
+    /// year's programme places among eligible people). Called once per year with the whole
+    /// population; it may use parallelism inside, but its result must not depend on it.
     fn start_of_year(&self, _run: RunKey, _year: u32, _patients: &mut [Patient<Self::State>]) {}
 }
 
@@ -155,8 +156,8 @@ pub fn init_patients<M: Model>(
 ///    before the first step).
 ///
 /// Around the loop: at the start of each year, [`Model::start_of_year`] runs once over the
-/// whole population (sequential, in id order), then patients are processed in parallel
-/// chunks, each patient running all steps of the year while it is hot in cache.
+/// whole population (its result independent of thread count), then patients are processed
+/// in parallel chunks, each patient running all steps of the year while it is hot in cache.
 pub fn simulate<M: Model>(
     model: &M,
     settings: &RunSettings,

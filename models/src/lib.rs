@@ -370,7 +370,7 @@ impl Model for HealthModel {
         }
     }
 
-    /// The year's programme places (sequential, in id order).
+    /// The year's programme places (deterministic whatever the thread count).
     fn start_of_year(&self, run: RunKey, year: u32, patients: &mut [Patient<PersonState>]) {
         self.ix.start_of_year(&self.cvd, run, year, patients);
     }

@@ -80,6 +80,16 @@ impl Plan {
         rec: &mut Recorder,
     ) {
         let month = engine::math::round_to_i64(ctx.t_years * 12.0) as u32;
+        // Most participant-months change nothing: no start or stop pending, no exit due, no
+        // programme acting monthly. The loop below would do nothing; skip it.
+        let ix = &p.state.ix;
+        if ix.enrolled == ix.started
+            && ix.started & self.monthly_mask == 0
+            && !(0..self.programmes.len())
+                .any(|k| ix.enrolled >> k & 1 == 1 && u32::from(ix.exit_month[k]) <= month)
+        {
+            return;
+        }
         let mut treatment_changed = false;
         for (k, pr) in self.programmes.iter().enumerate() {
             let bit = 1u8 << k;
@@ -116,6 +126,9 @@ impl Plan {
     /// weight and activity of the lifestyle and metformin programmes, set each step from the
     /// person's own trajectory (baseline + drift), so effects never accumulate.
     pub fn after_risk_factors(&self, ctx: &StepCtx, p: &mut Patient<PersonState>) {
+        if p.state.ix.started & self.weight_mask == 0 {
+            return;
+        }
         let mut weight = 1.0;
         let mut extra_steps = 0.0;
         let month = engine::math::round_to_i64(ctx.t_years * 12.0) as u32;

@@ -4,11 +4,13 @@
 //! change ([`mechanisms`]).
 //!
 //! Allocation (docs/model.md, "Interventions and health economics"): at the start of each
-//! year, sequentially over the whole population, participants whose time is up leave
+//! year, over the whole population (in parallel where no person's outcome depends on
+//! another's; the result never depends on thread count), participants whose time is up leave
 //! (duration, programme stop); each remaining participant draws the year's exponential
 //! dropout time; then the eligible people who never took part are ranked by the programme's
 //! priority (ties and `Random` broken by a keyed lottery) and offered the free places in rank
-//! order; each offer is accepted with probability `uptake`. `capacity_per_year` counts
+//! order (sequentially); each offer is accepted with probability `uptake`. Without a
+//! capacity every candidate is offered a place, in one parallel pass. `capacity_per_year` counts
 //! **concurrent places**: participants at the start of the year never exceed it.
 //!
 //! Must never: draw except through keyed streams of its own processes (named after the
@@ -108,6 +110,11 @@ pub struct Programme {
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
     pub programmes: Vec<Programme>,
+    /// Programmes whose mechanism acts in every step of a participant (metformin, glucose
+    /// intensification), one bit each: the others act only at start, stop and yearly.
+    monthly_mask: u8,
+    /// Programmes that set weight or activity each step (lifestyle, metformin).
+    weight_mask: u8,
 }
 
 fn check(
@@ -266,7 +273,20 @@ impl Plan {
                 spec: iv.clone(),
             });
         }
-        Ok(Plan { programmes })
+        let mask = |f: &dyn Fn(Kind) -> bool| {
+            programmes
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.strength > 0.0 && f(p.spec.kind))
+                .fold(0u8, |m, (k, _)| m | 1 << k)
+        };
+        let monthly_mask = mask(&|k| matches!(k, Kind::Metformin | Kind::GlucoseIntensification));
+        let weight_mask = mask(&|k| matches!(k, Kind::Metformin | Kind::IntensiveLifestyle));
+        Ok(Plan {
+            programmes,
+            monthly_mask,
+            weight_mask,
+        })
     }
 
     /// New effect sizes for every programme (after a parameter change).
@@ -379,7 +399,10 @@ impl Plan {
         mechanisms::yearly(pr, k, &mut p.state, Stream::new(yearly_key, id, year));
     }
 
-    /// Yearly allocation (sequential, in id order; see the module doc). `year` is the run's
+    /// Yearly allocation (see the module doc): one parallel pass per programme for its
+    /// participants (and, without a capacity, its enrolment), then, for a limited
+    /// programme, candidates scored in parallel and places filled sequentially down the
+    /// priority order. `year` is the run's
     /// year index; `months_per_year` is 12 (months are the programme clock).
     pub fn start_of_year(
         &self,
@@ -399,45 +422,75 @@ impl Plan {
             let running = year >= spec.start_year && spec.stop_year.is_none_or(|s| year < s);
             let dropout_key = StreamKey::new(run, pr.dropout);
             let yearly_key = StreamKey::new(run, pr.yearly);
-            // Leavers, then this year's dropout time of those who stay. Per person and keyed
-            // draws only, so in parallel (the same result in any order).
+            // Enrolment of a candidate who won a place: the uptake draw, then the year.
+            let uptake_key = StreamKey::new(run, pr.uptake);
+            let enrol = |p: &mut Patient<PersonState>| -> bool {
+                if Stream::new(uptake_key, p.baseline.id, year).uniform() >= spec.uptake {
+                    return false;
+                }
+                let ix = &mut p.state.ix;
+                ix.enrolled |= bit;
+                ix.ever |= bit;
+                ix.since_month[k] = month;
+                ix.exit_month[k] = NEVER;
+                if let Some(d) = spec.duration_years {
+                    let end =
+                        u32::from(month) + (engine::math::round_to_i64(d * 12.0) as u32).max(1);
+                    ix.exit_month[k] = end.min(u32::from(NEVER) - 1) as u16;
+                }
+                Self::participant_year(pr, k, month, year, dropout_key, yearly_key, p);
+                true
+            };
+            let candidate = |p: &Patient<PersonState>| {
+                p.alive() && p.state.ix.ever & bit == 0 && Self::eligible(pr, p)
+            };
+            // One parallel pass over the people (per person and keyed draws only, so the
+            // same result in any order): participants leave or draw the year's dropout time;
+            // without a capacity every candidate may take a place, so nobody's enrolment
+            // depends on anyone else's and candidates enrol in the same pass. (Participants
+            // and candidates are disjoint: a participant has taken part.)
+            let uncapped = spec.capacity_per_year.is_none();
             let participants: u64 = patients
                 .par_iter_mut()
                 .map(|p| {
-                    if !p.alive() || p.state.ix.enrolled & bit == 0 {
+                    if !p.alive() {
                         return 0;
                     }
-                    let ix = &mut p.state.ix;
-                    if !running || ix.exit_month[k] <= month {
-                        ix.enrolled &= !bit;
-                        return 0;
+                    if p.state.ix.enrolled & bit != 0 {
+                        let ix = &mut p.state.ix;
+                        if !running || ix.exit_month[k] <= month {
+                            ix.enrolled &= !bit;
+                            return 0;
+                        }
+                        Self::participant_year(pr, k, month, year, dropout_key, yearly_key, p);
+                        return 1;
                     }
-                    Self::participant_year(pr, k, month, year, dropout_key, yearly_key, p);
-                    1
+                    if running && uncapped && candidate(p) {
+                        enrol(p);
+                    }
+                    0
                 })
                 .sum();
-            if !running {
+            let Some(capacity) = spec.capacity_per_year.filter(|_| running) else {
+                continue;
+            };
+            let places = capacity.saturating_sub(participants);
+            if places == 0 {
                 continue;
             }
-            // Candidates: eligible, alive, never enrolled; scored in parallel, collected in
-            // patient order (rayon keeps the order of an indexed iterator).
+            // Candidates: scored in parallel, collected in patient order (rayon keeps the
+            // order of an indexed iterator).
             let lottery_key = StreamKey::new(run, pr.lottery);
             ranked.clear();
             ranked.par_extend(patients.par_iter().enumerate().filter_map(|(i, p)| {
-                if !p.alive() || p.state.ix.ever & bit != 0 || !Self::eligible(pr, p) {
+                if !candidate(p) {
                     return None;
                 }
                 let (s1, s2) = Self::score(pr, cvd, p);
                 let lot = Stream::new(lottery_key, p.baseline.id, year).uniform();
                 Some((s1, s2, lot.to_bits(), i))
             }));
-            let places = spec
-                .capacity_per_year
-                .map_or(u64::MAX, |c| c.saturating_sub(participants));
-            if places == 0 || ranked.is_empty() {
-                continue;
-            }
-            if spec.capacity_per_year.is_some() && (ranked.len() as u64) > places {
+            if (ranked.len() as u64) > places {
                 // Highest score first; the lottery breaks ties; the id makes the order total.
                 // A total order (the index last), so the parallel sort is deterministic.
                 ranked.par_sort_unstable_by(|a, b| {
@@ -447,27 +500,16 @@ impl Plan {
                         .then(a.3.cmp(&b.3))
                 });
             }
-            let uptake_key = StreamKey::new(run, pr.uptake);
+            // Places go down the ranking, each to a candidate who takes it up (sequential:
+            // whether the next candidate gets a place depends on the uptake of those above).
             let mut filled = 0u64;
             for &(_, _, _, i) in ranked.iter() {
                 if filled >= places {
                     break;
                 }
-                let p = &mut patients[i];
-                if Stream::new(uptake_key, p.baseline.id, year).uniform() >= spec.uptake {
-                    continue;
+                if enrol(&mut patients[i]) {
+                    filled += 1;
                 }
-                filled += 1;
-                let ix = &mut p.state.ix;
-                ix.enrolled |= bit;
-                ix.ever |= bit;
-                ix.since_month[k] = month;
-                ix.exit_month[k] = NEVER;
-                if let Some(d) = spec.duration_years {
-                    let end = u32::from(month) + ((d * 12.0).round() as u32).max(1);
-                    ix.exit_month[k] = end.min(u32::from(NEVER) - 1) as u16;
-                }
-                Self::participant_year(pr, k, month, year, dropout_key, yearly_key, p);
             }
         }
     }
