@@ -47,13 +47,15 @@ pub(crate) fn yearly(pr: &Programme, k: usize, st: &mut PersonState, mut s: Stre
     if pr.strength <= 0.0 {
         return;
     }
-    let attends = s.uniform() < pr.strength.min(1.0);
+    // Only the kinds with a yearly decision draw (the draw of the others would be unused).
+    let mut attends = || s.uniform() < pr.strength.min(1.0);
     let bit = 1u8 << k;
     match pr.spec.kind {
-        Kind::HealthCheck => st.dm.checkup_assured = attends,
+        Kind::HealthCheck => st.dm.checkup_assured = attends(),
         // A person already taking part in community groups gains nothing; the programme
         // owns the participation it creates.
         Kind::CommunitySalon if !st.fr.social || st.ix.owns & bit != 0 => {
+            let attends = attends();
             st.fr.social = attends;
             if attends {
                 st.ix.owns |= bit;
