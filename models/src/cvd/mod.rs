@@ -712,8 +712,10 @@ impl Cvd {
         let (dsbp, _) = self.bp_lowering(sbp_nat, dbp_nat, st.bp_drugs, st.bp_adherence());
         let dldl = self.ldl_lowering(ldl_nat, st.statin, st.statin_adherence()) / MG_DL_PER_MMOL_L;
         // Trial relative risks of the person's treatment (Ettehad 2016; CTT).
+        // x^0 = 1^y = 1 exactly (IEEE 754 pow), so untreated people skip the libm call.
+        let pow = |x: f64, y: f64| if y == 0.0 || x == 1.0 { 1.0 } else { x.powf(y) };
         let rr = |per10: f64, per_mmol: f64, dsbp: f64, dldl: f64| {
-            per10.powf(dsbp / 10.0) * per_mmol.powf(dldl)
+            pow(per10, dsbp / 10.0) * pow(per_mmol, dldl)
         };
         let rr_mi = rr(prm.rr_sbp_chd, prm.rr_ldl_chd, dsbp, dldl);
         let rr_is = rr(prm.rr_sbp_stroke, prm.rr_ldl_stroke, dsbp, dldl);
