@@ -502,7 +502,8 @@ impl Plan {
     /// The lottery only matters inside a group of equal scores that has more candidates
     /// than places left: a group with enough places is offered in full whatever its order
     /// (each candidate's uptake is their own draw). So it is drawn only for such a group,
-    /// which gives the same places as drawing it for everyone.
+    /// which gives the same places as drawing it for everyone. The order of `ranked` on
+    /// entry does not matter.
     #[allow(clippy::too_many_arguments)]
     fn fill(
         pr: &Programme,
@@ -546,11 +547,12 @@ impl Plan {
             start += len;
             if (len as u64) > places - filled {
                 // Not enough places for the group: the lottery orders it.
-                for e in group.iter_mut() {
-                    let id = patients[e.3].baseline.id;
+                let people = &*patients;
+                group.par_iter_mut().for_each(|e| {
+                    let id = people[e.3].baseline.id;
                     e.2 = Stream::new(y.lottery, id, year).uniform().to_bits();
-                }
-                group.sort_unstable_by(|a, b| a.2.cmp(&b.2).then(a.3.cmp(&b.3)));
+                });
+                group.par_sort_unstable_by(|a, b| a.2.cmp(&b.2).then(a.3.cmp(&b.3)));
             }
             for &(_, _, _, i) in group.iter() {
                 if filled >= places {
@@ -594,7 +596,7 @@ impl Plan {
         let limited = |k: usize| self.programmes[k].spec.capacity_per_year.is_some();
         // Per person: every programme in plan order; participants counted per programme,
         // candidates of limited programmes collected (programme, entry).
-        let (participants, mut candidates) = patients
+        let (participants, candidates) = patients
             .par_iter_mut()
             .enumerate()
             .fold(
@@ -630,8 +632,7 @@ impl Plan {
                     (a, ca)
                 },
             );
-        // Each limited programme's candidates together, in patient order.
-        candidates.par_sort_unstable_by_key(|&(k, e)| (k, e.3));
+        // (The order candidates are collected in does not matter: `fill` orders them.)
         let mut ranked: Vec<Ranked> = Vec::new();
         for (k, y) in years.iter().enumerate() {
             let pr = &self.programmes[k];
