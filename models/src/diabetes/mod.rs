@@ -544,7 +544,7 @@ impl Diabetes {
     /// read from a current state; or β-cell mass stiff enough that a quarterly step would
     /// lose accuracy ([`DmState::stiff`]). Error-controlled, replacing a fixed fasting-glucose
     /// threshold of 100 mg/dL: the reduction test holds its tolerances either way, and 47% of
-    /// person-months stepped monthly under the threshold against 25% now (30-year run).
+    /// person-months stepped monthly under the threshold against 27% now (30-year run).
     #[inline]
     fn physiology_active(st: &DmState) -> bool {
         st.diagnosed
