@@ -150,10 +150,30 @@ impl Stream {
         crate::math::norm_inv(self.uniform())
     }
 
+    /// Exp(1) by inversion: a budget of cumulative hazard for an event clock.
+    #[inline]
+    pub fn exp1(&mut self) -> f64 {
+        -self.uniform().ln()
+    }
+
     /// `true` with probability `p` (clamped to [0, 1]).
     #[inline]
     pub fn bernoulli(&mut self, p: f64) -> bool {
         self.uniform() < p
+    }
+}
+
+/// Spends `hazard` (rate × time) from an Exp(1) event clock: `true` when the clock runs out
+/// within the step (the event happens, and the clock is redrawn from `stream`). Exact for
+/// hazards constant within a step, one draw per event.
+#[inline]
+pub fn spend_clock(clock: &mut f64, hazard: f64, stream: impl FnOnce() -> Stream) -> bool {
+    if hazard < *clock {
+        *clock -= hazard;
+        false
+    } else {
+        *clock = stream().exp1();
+        true
     }
 }
 

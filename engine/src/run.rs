@@ -132,9 +132,7 @@ pub fn init_patients<M: Model>(
             age_years: b.age_years,
             now: b.covariates,
             death: None,
-            hazard_left: -Stream::new(StreamKey::new(run, MORTALITY_BUDGET), b.id, 0)
-                .uniform()
-                .ln(),
+            hazard_left: Stream::new(StreamKey::new(run, MORTALITY_BUDGET), b.id, 0).exp1(),
             state: model.init(run, b),
         })
         .collect()

@@ -845,11 +845,11 @@ impl Cvd {
     fn refresh<S: HasCvd>(&self, ctx: &StepCtx, p: &mut Patient<S>, link: &DmLink, clock: Process) {
         let h = self.hazards(p, link);
         let total: f64 = h.iter().sum();
-        let u = ctx.stream(clock, p.id()).uniform();
+        let id = p.id();
         let st = p.state.cvd_mut();
         st.hazard = h;
         st.event_clock = if total > 0.0 {
-            -u.ln() / total
+            ctx.stream(clock, id).exp1() / total
         } else {
             f64::INFINITY
         };

@@ -459,12 +459,13 @@ impl Diabetes {
             checkup_month: ((u_month * 12.0) as u8).min(11),
             checkup_z: z_att,
             albuminuria: NORMO,
-            kidney_clock: exp1(Stream::new(
+            kidney_clock: Stream::new(
                 engine::rng::StreamKey::new(run, KIDNEY),
                 b.id,
                 u32::from(NORMO),
-            )),
-            hypo_clock: exp1(Stream::new(engine::rng::StreamKey::new(run, HYPO), b.id, 0)),
+            )
+            .exp1(),
+            hypo_clock: Stream::new(engine::rng::StreamKey::new(run, HYPO), b.id, 0).exp1(),
             blind: false,
             ulcer: false,
             amputations: 0,
@@ -779,11 +780,9 @@ impl Diabetes {
             };
             // At most one event per step, as the per-step probability had it; the budget
             // restarts at the event.
-            let st = p.state.dm_mut();
-            st.hypo_clock -= rate * dt;
-            if st.hypo_clock <= 0.0 {
+            let next = || ctx.stream_at(HYPO, id, ctx.step + 1);
+            if engine::rng::spend_clock(&mut p.state.dm_mut().hypo_clock, rate * dt, next) {
                 rec.event(metric::HYPO_INC);
-                st.hypo_clock = exp1(ctx.stream_at(HYPO, id, ctx.step + 1));
             }
         }
 
@@ -797,6 +796,7 @@ impl Diabetes {
     fn kidney<S: HasDm>(&self, ctx: &StepCtx, p: &mut Patient<S>, rec: &mut Recorder) {
         let prm = &self.p;
         let dt = ctx.dt_years;
+        let id = p.baseline.id;
         let st = p.state.dm_mut();
         let mut slope = prm.egfr_decline;
         if st.has_diabetes() {
@@ -812,16 +812,13 @@ impl Diabetes {
                 }
                 _ => 0.0,
             };
-            if rate > 0.0 {
-                st.kidney_clock -= rate * dt;
-                if st.kidney_clock <= 0.0 {
-                    st.albuminuria += 1;
-                    if st.albuminuria == MACRO {
-                        rec.event(metric::MACRO_INC);
-                    }
-                    // The budget of the next stage's transition, keyed by the stage.
-                    st.kidney_clock =
-                        exp1(ctx.stream_at(KIDNEY, p.baseline.id, u32::from(st.albuminuria)));
+            // The budget of the next stage's transition is keyed by that stage.
+            let stage = st.albuminuria + 1;
+            let next = || ctx.stream_at(KIDNEY, id, u32::from(stage));
+            if rate > 0.0 && engine::rng::spend_clock(&mut st.kidney_clock, rate * dt, next) {
+                st.albuminuria = stage;
+                if stage == MACRO {
+                    rec.event(metric::MACRO_INC);
                 }
             }
             slope += match st.albuminuria {
@@ -998,10 +995,4 @@ impl Diabetes {
             p.now.egfr_ml_min = p.now.egfr_ml_min.min(10.0);
         }
     }
-}
-
-/// An Exp(1) draw: the cumulative hazard a clock may spend before its event.
-#[inline]
-fn exp1(mut s: Stream) -> f64 {
-    -s.uniform().ln()
 }

@@ -705,8 +705,8 @@ impl Frailty {
             repair_factor: 1.0,
         };
         let mut clocks = Stream::new(StreamKey::new(run, CLOCKS), b.id, 0);
-        st.deficit_clock = -clocks.uniform().ln();
-        st.ltc_clock = -clocks.uniform().ln();
+        st.deficit_clock = clocks.exp1();
+        st.ltc_clock = clocks.exp1();
         st.hazard_ratio = self.fi_hazard_ratio(st.count());
         if b.age_years >= 65.0 {
             let a = (b.age_years.floor() as usize).min(TABLE_AGES - 1);
@@ -973,7 +973,9 @@ impl Frailty {
                         st.cert_score = score;
                         st.cert_base_key = st.cert_base;
                     }
-                    Self::spend(&mut st.ltc_clock, st.cert_h * dt, || ctx.stream(LTC, id))
+                    engine::rng::spend_clock(&mut st.ltc_clock, st.cert_h * dt, || {
+                        ctx.stream(LTC, id)
+                    })
                 };
                 if certify {
                     st.ltc = self.level_for_score(score);
@@ -984,7 +986,7 @@ impl Frailty {
             st.ltc = self.level_for_score(self.need_score(st));
             if !st.institution && st.ltc >= level::CARE1 {
                 let h = self.inst_rate[(st.ltc - level::CARE1) as usize];
-                if Self::spend(&mut st.ltc_clock, h * dt, || ctx.stream(LTC, id)) {
+                if engine::rng::spend_clock(&mut st.ltc_clock, h * dt, || ctx.stream(LTC, id)) {
                     st.institution = true;
                 }
             }
@@ -993,19 +995,6 @@ impl Frailty {
             base + metric::LTC_COST,
             self.cost_kyen_per_year[st.ltc as usize],
         );
-    }
-
-    /// Spends `hazard` (rate × time) from an Exp(1) clock: `true` when the clock runs out
-    /// within the step (the event happens; the clock is redrawn from `stream`).
-    #[inline]
-    fn spend(clock: &mut f64, hazard: f64, stream: impl FnOnce() -> Stream) -> bool {
-        if hazard < *clock {
-            *clock -= hazard;
-            false
-        } else {
-            *clock = -stream().uniform().ln();
-            true
-        }
     }
 
     /// Mortality hazard ratio of the person's FI (HR per 0.01 FI, Kojima 2018).

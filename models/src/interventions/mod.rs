@@ -587,15 +587,46 @@ impl Plan {
         if self.is_empty() {
             return;
         }
-        if !self.one_pass {
-            return self.allocate_in_order(cvd, run, year, patients);
+        if self.one_pass {
+            self.allocate(0..self.programmes.len(), cvd, run, year, patients);
+        } else {
+            self.allocate_in_order(cvd, run, year, patients);
         }
+    }
+
+    /// [`Self::start_of_year`] programme by programme: each programme's pass over the
+    /// people and its filling of places before the next programme's pass.
+    fn allocate_in_order(
+        &self,
+        cvd: &Cvd,
+        run: RunKey,
+        year: u32,
+        patients: &mut [Patient<PersonState>],
+    ) {
+        for k in 0..self.programmes.len() {
+            self.allocate(k..k + 1, cvd, run, year, patients);
+        }
+    }
+
+    /// The allocation of the programmes `ks` (in plan order): one parallel pass over the
+    /// people doing each programme's per-person work (participants leave or draw the year;
+    /// candidates of an unlimited programme enrol; candidates of a limited one are scored),
+    /// then the places of the limited programmes filled in plan order.
+    fn allocate(
+        &self,
+        ks: std::ops::Range<usize>,
+        cvd: &Cvd,
+        run: RunKey,
+        year: u32,
+        patients: &mut [Patient<PersonState>],
+    ) {
         let month = year.saturating_mul(12).min(u32::from(NEVER) - 1) as u16;
-        let n = self.programmes.len();
-        let years: Vec<ProgrammeYear> = (0..n).map(|k| self.year_of(k, run, year)).collect();
+        let years: Vec<(usize, ProgrammeYear)> =
+            ks.map(|k| (k, self.year_of(k, run, year))).collect();
         let limited = |k: usize| self.programmes[k].spec.capacity_per_year.is_some();
         // Per person: every programme in plan order; participants counted per programme,
-        // candidates of limited programmes collected (programme, entry).
+        // candidates of limited programmes collected (programme, entry). Participants and
+        // candidates of a programme are disjoint (a participant has taken part).
         let (participants, candidates) = patients
             .par_iter_mut()
             .enumerate()
@@ -605,7 +636,7 @@ impl Plan {
                     if !p.alive() {
                         return (part, cands);
                     }
-                    for (k, y) in years.iter().enumerate() {
+                    for &(k, ref y) in &years {
                         let pr = &self.programmes[k];
                         if p.state.ix.enrolled & y.bit != 0 {
                             if Self::keep_participant(pr, k, y, month, year, p) {
@@ -634,8 +665,8 @@ impl Plan {
             );
         // (The order candidates are collected in does not matter: `fill` orders them.)
         let mut ranked: Vec<Ranked> = Vec::new();
-        for (k, y) in years.iter().enumerate() {
-            let pr = &self.programmes[k];
+        for (k, y) in &years {
+            let pr = &self.programmes[*k];
             let Some(capacity) = pr.spec.capacity_per_year.filter(|_| y.running) else {
                 continue;
             };
@@ -643,52 +674,11 @@ impl Plan {
             ranked.extend(
                 candidates
                     .iter()
-                    .filter(|&&(kk, _)| usize::from(kk) == k)
+                    .filter(|&&(kk, _)| usize::from(kk) == *k)
                     .map(|&(_, e)| e),
             );
-            let places = capacity.saturating_sub(participants[k]);
-            Self::fill(pr, k, y, month, year, places, &mut ranked, patients);
-        }
-    }
-
-    /// [`Self::start_of_year`] programme by programme: each programme's pass over the
-    /// people and its filling of places before the next programme's pass.
-    fn allocate_in_order(
-        &self,
-        cvd: &Cvd,
-        run: RunKey,
-        year: u32,
-        patients: &mut [Patient<PersonState>],
-    ) {
-        let month = year.saturating_mul(12).min(u32::from(NEVER) - 1) as u16;
-        let mut ranked: Vec<Ranked> = Vec::new();
-        for (k, pr) in self.programmes.iter().enumerate() {
-            let y = self.year_of(k, run, year);
-            let limited = pr.spec.capacity_per_year.is_some();
-            let participants: u64 = patients
-                .par_iter_mut()
-                .map(|p| {
-                    if !p.alive() {
-                        return 0;
-                    }
-                    if p.state.ix.enrolled & y.bit != 0 {
-                        return u64::from(Self::keep_participant(pr, k, &y, month, year, p));
-                    }
-                    if y.running && !limited && Self::candidate(pr, y.bit, p) {
-                        Self::enrol(pr, k, &y, month, year, p);
-                    }
-                    0
-                })
-                .sum();
-            let Some(capacity) = pr.spec.capacity_per_year.filter(|_| y.running) else {
-                continue;
-            };
-            ranked.clear();
-            ranked.par_extend(patients.par_iter().enumerate().filter_map(|(i, p)| {
-                Self::candidate(pr, y.bit, p).then(|| Self::rank_entry(pr, cvd, i, p))
-            }));
-            let places = capacity.saturating_sub(participants);
-            Self::fill(pr, k, &y, month, year, places, &mut ranked, patients);
+            let places = capacity.saturating_sub(participants[*k]);
+            Self::fill(pr, *k, y, month, year, places, &mut ranked, patients);
         }
     }
 
@@ -720,7 +710,7 @@ fn schedule_year(pr: &Programme, ix: &mut IxState, k: usize, month: u16, mut s: 
     if d <= 0.0 {
         return;
     }
-    let t_years = -s.uniform().ln() / d;
+    let t_years = s.exp1() / d;
     if t_years < 1.0 {
         let m = u32::from(month) + (t_years * 12.0).round() as u32;
         ix.exit_month[k] = ix.exit_month[k].min(m as u16);
