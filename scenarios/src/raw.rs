@@ -151,7 +151,16 @@ fn num_in(ctx: &Ctx, key: &str, v: Option<f64>, default: f64, lo: f64, hi: f64) 
     Ok(v)
 }
 
-fn range(ctx: &Ctx, key: &str, r: Option<RawRange>, lo: f64, hi: f64) -> R<SpecRange> {
+/// Plausible bounds of the clinical ranges a population filter or a programme's eligibility
+/// may give (the same for both): (lowest, highest).
+const AGE: (f64, f64) = (0.0, 120.0);
+const BMI: (f64, f64) = (10.0, 80.0);
+const FPG: (f64, f64) = (30.0, 600.0);
+const HBA1C: (f64, f64) = (3.0, 20.0);
+const SBP: (f64, f64) = (60.0, 260.0);
+const LDL: (f64, f64) = (10.0, 400.0);
+
+fn range(ctx: &Ctx, key: &str, r: Option<RawRange>, (lo, hi): (f64, f64)) -> R<SpecRange> {
     let Some(r) = r else {
         return Ok(SpecRange::default());
     };
@@ -395,13 +404,13 @@ fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
         }
     };
     let filter = Filter {
-        age: range(ctx, &k("age"), f.age, 0.0, 120.0)?,
-        bmi_kg_m2: range(ctx, &k("bmi_kg_m2"), f.bmi_kg_m2, 10.0, 80.0)?,
-        fpg_mg_dl: range(ctx, &k("fpg_mg_dl"), f.fpg_mg_dl, 30.0, 600.0)?,
-        hba1c_pct: range(ctx, &k("hba1c_pct"), f.hba1c_pct, 3.0, 20.0)?,
-        sbp_mmhg: range(ctx, &k("sbp_mmhg"), f.sbp_mmhg, 60.0, 260.0)?,
-        ldl_mg_dl: range(ctx, &k("ldl_mg_dl"), f.ldl_mg_dl, 10.0, 400.0)?,
-        frailty_index: range(ctx, &k("frailty_index"), f.frailty_index, 0.0, 1.0)?,
+        age: range(ctx, &k("age"), f.age, AGE)?,
+        bmi_kg_m2: range(ctx, &k("bmi_kg_m2"), f.bmi_kg_m2, BMI)?,
+        fpg_mg_dl: range(ctx, &k("fpg_mg_dl"), f.fpg_mg_dl, FPG)?,
+        hba1c_pct: range(ctx, &k("hba1c_pct"), f.hba1c_pct, HBA1C)?,
+        sbp_mmhg: range(ctx, &k("sbp_mmhg"), f.sbp_mmhg, SBP)?,
+        ldl_mg_dl: range(ctx, &k("ldl_mg_dl"), f.ldl_mg_dl, LDL)?,
+        frailty_index: range(ctx, &k("frailty_index"), f.frailty_index, (0.0, 1.0))?,
         sex,
         smoker: f.smoker,
         with: diagnoses(ctx, &k("with"), &f.with)?,
@@ -550,12 +559,12 @@ fn programme(ctx: &Ctx, key: &str, r: RawIntervention, years: u32) -> R<Programm
         }
     }
     let eligibility = Eligibility {
-        age: range(ctx, &ek("age"), e.age, 0.0, 120.0)?,
-        bmi: range(ctx, &ek("bmi_kg_m2"), e.bmi_kg_m2, 10.0, 80.0)?,
-        fpg_mg_dl: range(ctx, &ek("fpg_mg_dl"), e.fpg_mg_dl, 30.0, 600.0)?,
-        hba1c_pct: range(ctx, &ek("hba1c_pct"), e.hba1c_pct, 3.0, 20.0)?,
-        sbp_mmhg: range(ctx, &ek("sbp_mmhg"), e.sbp_mmhg, 60.0, 260.0)?,
-        ldl_mg_dl: range(ctx, &ek("ldl_mg_dl"), e.ldl_mg_dl, 10.0, 400.0)?,
+        age: range(ctx, &ek("age"), e.age, AGE)?,
+        bmi: range(ctx, &ek("bmi_kg_m2"), e.bmi_kg_m2, BMI)?,
+        fpg_mg_dl: range(ctx, &ek("fpg_mg_dl"), e.fpg_mg_dl, FPG)?,
+        hba1c_pct: range(ctx, &ek("hba1c_pct"), e.hba1c_pct, HBA1C)?,
+        sbp_mmhg: range(ctx, &ek("sbp_mmhg"), e.sbp_mmhg, SBP)?,
+        ldl_mg_dl: range(ctx, &ek("ldl_mg_dl"), e.ldl_mg_dl, LDL)?,
         frailty_states,
         has_diabetes: e.has_diabetes,
         diagnosed_diabetes: e.diagnosed_diabetes,
