@@ -87,8 +87,7 @@ impl Plan {
         let ix = &p.state.ix;
         if ix.enrolled == ix.started
             && ix.started & self.monthly_mask == 0
-            && !(0..self.programmes.len())
-                .any(|k| ix.enrolled >> k & 1 == 1 && u32::from(ix.exit_month[k]) <= month)
+            && u32::from(ix.next_exit()) > month
         {
             return;
         }
@@ -102,7 +101,7 @@ impl Plan {
                 treatment_changed |= start(pr, k, p);
             }
             if p.state.ix.enrolled & bit != 0 && u32::from(p.state.ix.exit_month[k]) <= month {
-                p.state.ix.enrolled &= !bit;
+                p.state.ix.leave(k, bit);
             }
             if p.state.ix.started & bit != 0 && p.state.ix.enrolled & bit == 0 {
                 p.state.ix.started &= !bit;

@@ -54,7 +54,9 @@ pub struct IxState {
     pub ever: u8,
     /// Month of the run the person enrolled, per programme.
     pub since_month: [u16; MAX_PROGRAMMES],
-    /// Month of the run the person leaves (at the start of that month's step), per programme.
+    /// Month of the run the person leaves (at the start of that month's step), per programme;
+    /// [`NEVER`] for a programme the person is not enrolled in, so the earliest exit of all
+    /// programmes is one minimum ([`IxState::next_exit`]).
     pub exit_month: [u16; MAX_PROGRAMMES],
 }
 
@@ -75,6 +77,19 @@ impl IxState {
     #[inline]
     pub fn is_enrolled(&self, k: usize) -> bool {
         self.enrolled >> k & 1 == 1
+    }
+
+    /// The earliest month at which the person leaves a programme ([`NEVER`] if none).
+    #[inline]
+    pub fn next_exit(&self) -> u16 {
+        self.exit_month.iter().fold(NEVER, |m, &e| m.min(e))
+    }
+
+    /// The person leaves programme `k` (bit `bit`).
+    #[inline]
+    pub fn leave(&mut self, k: usize, bit: u8) {
+        self.enrolled &= !bit;
+        self.exit_month[k] = NEVER;
     }
 }
 
@@ -107,7 +122,7 @@ pub struct Programme {
 }
 
 /// A limited programme's ranking entry: score, second score, lottery bits (drawn only where
-/// they decide), patient index.
+/// they decide; until then the person's identifier, which keys the draw), patient index.
 type Ranked = (f64, f64, u64, usize);
 
 /// One programme in one year of the allocation.
@@ -132,6 +147,9 @@ pub struct Plan {
     /// The yearly allocation may do all programmes' per-person work in one pass (no two
     /// programmes of a kind that writes a trait another programme of that kind reads).
     one_pass: bool,
+    /// Programme cost per year, kyen, of a person enrolled in the programmes of mask `m`, at
+    /// index `m` (empty without programmes).
+    cost_by_mask: Vec<f64>,
 }
 
 fn check(
@@ -301,11 +319,26 @@ impl Plan {
         let weight_mask = mask(&|k| matches!(k, Kind::Metformin | Kind::IntensiveLifestyle));
         let count = |kind: Kind| programmes.iter().filter(|p| p.spec.kind == kind).count();
         let one_pass = count(Kind::CommunitySalon) <= 1 && count(Kind::HealthCheck) <= 1;
+        let cost_by_mask = if programmes.is_empty() {
+            Vec::new()
+        } else {
+            (0..=u8::MAX)
+                .map(|mask| {
+                    programmes
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, _)| mask >> k & 1 == 1)
+                        .map(|(_, p)| p.cost_kyen_per_year)
+                        .sum()
+                })
+                .collect()
+        };
         Ok(Plan {
             programmes,
             monthly_mask,
             weight_mask,
             one_pass,
+            cost_by_mask,
         })
     }
 
@@ -446,7 +479,7 @@ impl Plan {
     ) -> bool {
         let ix = &mut p.state.ix;
         if !y.running || ix.exit_month[k] <= month {
-            ix.enrolled &= !y.bit;
+            ix.leave(k, y.bit);
             return false;
         }
         Self::participant_year(pr, k, month, year, y.dropout, y.yearly, p);
@@ -491,7 +524,7 @@ impl Plan {
     #[inline]
     fn rank_entry(pr: &Programme, cvd: &Cvd, i: usize, p: &Patient<PersonState>) -> Ranked {
         let (s1, s2) = Self::score(pr, cvd, p);
-        (s1, s2, 0, i)
+        (s1, s2, p.baseline.id, i)
     }
 
     /// Places of a limited programme go down the ranking (highest score first, a keyed
@@ -504,6 +537,12 @@ impl Plan {
     /// (each candidate's uptake is their own draw). So it is drawn only for such a group,
     /// which gives the same places as drawing it for everyone. The order of `ranked` on
     /// entry does not matter.
+    ///
+    /// Only as much of the ranking is ordered as the places need ([`sort_prefix`]): the
+    /// candidates are offered in exactly the order of a full sort (the order is total), but
+    /// a salon with 6,000 places and 300,000 candidates orders a few thousand of them.
+    /// Entries arrive with the person's identifier in the lottery slot ([`Self::rank_entry`]),
+    /// so drawing the lottery reads no patient.
     #[allow(clippy::too_many_arguments)]
     fn fill(
         pr: &Programme,
@@ -515,7 +554,7 @@ impl Plan {
         ranked: &mut [Ranked],
         patients: &mut [Patient<PersonState>],
     ) {
-        use std::cmp::Ordering::Equal;
+        use std::cmp::Ordering::{self, Equal};
         if places == 0 {
             return;
         }
@@ -526,38 +565,69 @@ impl Plan {
             }
             return;
         }
-        let mut filled = 0u64;
-        // Highest score first, then the index (a total order: the parallel sort is
-        // deterministic).
-        ranked.par_sort_unstable_by(|a, b| {
+        // Highest score first, then the index.
+        let by_score = |a: &Ranked, b: &Ranked| -> Ordering {
             b.0.total_cmp(&a.0)
                 .then(b.1.total_cmp(&a.1))
                 .then(a.3.cmp(&b.3))
-        });
-        let mut start = 0;
+        };
+        let same_score =
+            |a: &Ranked, b: &Ranked| a.0.total_cmp(&b.0) == Equal && a.1.total_cmp(&b.1) == Equal;
+        // Lowest lottery number first, then the index.
+        let by_lottery = |a: &Ranked, b: &Ranked| a.2.cmp(&b.2).then(a.3.cmp(&b.3));
+        // Candidates to order for `left` places: enough for the expected uptake, with room.
+        let batch = |left: u64| (left as f64 / pr.spec.uptake.max(0.01) * 1.25) as usize + 64;
+        let mut filled = 0u64;
+        // ranked[..start] has been offered; ranked[start..sorted] is in order and comes
+        // before all of ranked[sorted..] (which is in no order).
+        let (mut start, mut sorted) = (0, 0);
+        let mut want = batch(places);
         while start < ranked.len() && filled < places {
-            let first = ranked[start];
-            let len = ranked[start..]
-                .iter()
-                .take_while(|e| {
-                    e.0.total_cmp(&first.0) == Equal && e.1.total_cmp(&first.1) == Equal
-                })
-                .count();
-            let group = &mut ranked[start..start + len];
-            start += len;
-            if (len as u64) > places - filled {
-                // Not enough places for the group: the lottery orders it.
-                let people = &*patients;
-                group.par_iter_mut().for_each(|e| {
-                    let id = people[e.3].baseline.id;
-                    e.2 = Stream::new(y.lottery, id, year).uniform().to_bits();
-                });
-                group.par_sort_unstable_by(|a, b| a.2.cmp(&b.2).then(a.3.cmp(&b.3)));
+            if sorted == start {
+                sorted = start + sort_prefix(&mut ranked[start..], want, by_score);
+                want = want.saturating_mul(2);
             }
-            for &(_, _, _, i) in group.iter() {
-                if filled >= places {
-                    break;
+            let first = ranked[start];
+            let mut end = start
+                + ranked[start..sorted]
+                    .iter()
+                    .take_while(|e| same_score(e, &first))
+                    .count();
+            if end == sorted {
+                // The group may go on in the unordered rest, where its members are the first
+                // in order: gather them (their order within the group does not matter: see
+                // below).
+                end += partition_front(&mut ranked[sorted..], |e| same_score(e, &first));
+                sorted = end;
+            }
+            let group = &mut ranked[start..end];
+            start = end;
+            let left = places - filled;
+            if (group.len() as u64) <= left {
+                // Enough places for the group: everyone in it is offered one.
+                for &(_, _, _, i) in group.iter() {
+                    if Self::enrol(pr, k, y, month, year, &mut patients[i]) {
+                        filled += 1;
+                    }
                 }
+                continue;
+            }
+            // Not enough places for the group: the lottery orders it.
+            let draw = |e: &mut Ranked| e.2 = Stream::new(y.lottery, e.2, year).uniform().to_bits();
+            if group.len() >= 4096 {
+                group.par_iter_mut().for_each(draw);
+            } else {
+                group.iter_mut().for_each(draw);
+            }
+            let (mut g_start, mut g_sorted) = (0, 0);
+            let mut g_want = batch(left);
+            while g_start < group.len() && filled < places {
+                if g_sorted == g_start {
+                    g_sorted = g_start + sort_prefix(&mut group[g_start..], g_want, by_lottery);
+                    g_want = g_want.saturating_mul(2);
+                }
+                let i = group[g_start].3;
+                g_start += 1;
                 if Self::enrol(pr, k, y, month, year, &mut patients[i]) {
                     filled += 1;
                 }
@@ -685,12 +755,10 @@ impl Plan {
     /// Programme cost per year of a person enrolled in the programmes of `mask`, kyen.
     #[inline]
     pub fn cost_kyen_per_year(&self, mask: u8) -> f64 {
-        self.programmes
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| mask >> k & 1 == 1)
-            .map(|(_, p)| p.cost_kyen_per_year)
-            .sum()
+        self.cost_by_mask
+            .get(usize::from(mask))
+            .copied()
+            .unwrap_or(0.0)
     }
 
     /// Census: the participation flags.
@@ -717,8 +785,71 @@ fn schedule_year(pr: &Programme, ix: &mut IxState, k: usize, month: u16, mut s: 
     }
 }
 
+/// Puts the `n` first elements of `v` in `cmp` order (a total order) at its front, in
+/// order, every other element after them; returns how many (`n`, or fewer if `v` is shorter).
+/// The same front as a full sort, in O(len + n log n).
+fn sort_prefix<T>(v: &mut [T], n: usize, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> usize {
+    let n = n.clamp(1, v.len().max(1)).min(v.len());
+    if n == 0 {
+        return 0;
+    }
+    if n < v.len() {
+        v.select_nth_unstable_by(n - 1, &cmp);
+    }
+    v[..n].sort_unstable_by(&cmp);
+    n
+}
+
+/// Moves the elements of `v` for which `pred` holds to its front (in no particular order);
+/// returns how many.
+fn partition_front<T>(v: &mut [T], pred: impl Fn(&T) -> bool) -> usize {
+    let mut front = 0;
+    for i in 0..v.len() {
+        if pred(&v[i]) {
+            v.swap(front, i);
+            front += 1;
+        }
+    }
+    front
+}
+
 #[cfg(test)]
 mod tests {
+    /// `sort_prefix` and `partition_front` give the order of a full sort, ties included.
+    #[test]
+    fn sort_prefix_is_the_front_of_a_full_sort() {
+        use super::{partition_front, sort_prefix};
+        let mut s = engine::rng::Stream::new(
+            engine::rng::StreamKey::new(
+                engine::RunKey {
+                    seed: 3,
+                    replicate: 0,
+                },
+                engine::rng::Process::named("test"),
+            ),
+            0,
+            0,
+        );
+        for len in [1usize, 2, 7, 100, 1000] {
+            let v: Vec<(u32, usize)> = (0..len).map(|i| ((s.uniform() * 5.0) as u32, i)).collect();
+            let mut full = v.clone();
+            full.sort();
+            for n in [0usize, 1, 3, len / 2, len, len + 5] {
+                let mut w = v.clone();
+                let got = sort_prefix(&mut w, n, |a, b| a.cmp(b));
+                assert_eq!(got, n.clamp(1, len));
+                assert_eq!(w[..got], full[..got]);
+                let mut rest = w[got..].to_vec();
+                rest.sort();
+                assert_eq!(rest, full[got..]);
+            }
+            let mut w = v.clone();
+            let front = partition_front(&mut w, |e| e.0 == 2);
+            assert_eq!(front, v.iter().filter(|e| e.0 == 2).count());
+            assert!(w[..front].iter().all(|e| e.0 == 2) && w[front..].iter().all(|e| e.0 != 2));
+        }
+    }
+
     use super::spec::{Eligibility, Intervention, Kind, Priority, Range};
     use crate::mortality::LifeTable;
     use crate::HealthModel;
