@@ -55,6 +55,9 @@ impl StepCtx {
 pub trait Model: Sync {
     /// Per-patient dynamic state owned by the model (disease stages, physiology, ...).
     type State: Clone + Send + Sync;
+    /// What the per-person preparation of a year's population-level decisions collects
+    /// ([`Model::prepare`]); `()` for a model without such decisions.
+    type YearPrep: Send + Default;
 
     /// Names of the causes of death the model distinguishes (at most [`MAX_CAUSES`]).
     fn causes_of_death(&self) -> &[&'static str];
@@ -80,7 +83,39 @@ pub trait Model: Sync {
     /// Population-level decisions at the start of each year (for example allocating the
     /// year's programme places among eligible people). Called once per year with the whole
     /// population; it may use parallelism inside, but its result must not depend on it.
-    fn start_of_year(&self, _run: RunKey, _year: u32, _patients: &mut [Patient<Self::State>]) {}
+    ///
+    /// `prepared` holds the merged [`Model::prepare`] results of every person alive at the
+    /// end of the previous year, when the engine made them (from year 1 on, if
+    /// [`Model::prepares`]); `None` otherwise, and the model does that work itself.
+    fn start_of_year(
+        &self,
+        _run: RunKey,
+        _year: u32,
+        _patients: &mut [Patient<Self::State>],
+        _prepared: Option<Self::YearPrep>,
+    ) {
+    }
+    /// Whether the engine should call [`Model::prepare`] (default: no).
+    fn prepares(&self) -> bool {
+        false
+    }
+    /// The per-person part of [`Model::start_of_year`] for `year`: the engine calls it for
+    /// every person alive after their last step of the year before, while their state is
+    /// still in cache, instead of the model making a pass of its own over the population.
+    /// `index` is the person's position in the population. The result must depend only on
+    /// the person, `run`, `year` and `index`, not on the order of the calls; a person's
+    /// preparation may change only that person.
+    fn prepare(
+        &self,
+        _run: RunKey,
+        _year: u32,
+        _index: usize,
+        _p: &mut Patient<Self::State>,
+        _acc: &mut Self::YearPrep,
+    ) {
+    }
+    /// Merges two preparations (of disjoint sets of people).
+    fn merge_prep(&self, _into: &mut Self::YearPrep, _other: Self::YearPrep) {}
 }
 
 /// How a run is laid out in time and work units. None of these change results except
@@ -155,7 +190,9 @@ pub fn init_patients<M: Model>(
 ///
 /// Around the loop: at the start of each year, [`Model::start_of_year`] runs once over the
 /// whole population (its result independent of thread count), then patients are processed
-/// in parallel chunks, each patient running all steps of the year while it is hot in cache.
+/// in parallel chunks, each patient running all steps of the year while it is hot in cache,
+/// and then, if the model [`Model::prepares`], its per-person part of the next year's
+/// start ([`Model::prepare`]).
 pub fn simulate<M: Model>(
     model: &M,
     settings: &RunSettings,
@@ -178,14 +215,30 @@ pub fn simulate<M: Model>(
     let step_length = FixedYears::new(dt);
     let chunk = settings.chunk_size.max(1);
 
+    let mut prepared: Option<M::YearPrep> = None;
     for year in 0..settings.years {
-        model.start_of_year(run, year, patients);
-        let (agg, mut rows) = patients
+        model.start_of_year(run, year, patients, prepared.take());
+        // The next year's per-person preparation, at the end of each person's year.
+        let prepare_next = model.prepares() && year + 1 < settings.years;
+        let (agg, mut rows, prep) = patients
             .par_chunks_mut(chunk)
+            .enumerate()
             .fold(
-                || (Aggregator::new(1, n_metrics), Vec::new()),
-                |(mut agg, mut rows), chunk| {
-                    for p in chunk.iter_mut() {
+                || {
+                    (
+                        Aggregator::new(1, n_metrics),
+                        Vec::new(),
+                        M::YearPrep::default(),
+                    )
+                },
+                |(mut agg, mut rows, mut prep), (c, people)| {
+                    for j in 0..people.len() {
+                        // The next person's state comes from memory while this one's year
+                        // runs in cache (the census would otherwise wait for it).
+                        if let Some(next) = people.get(j + 1) {
+                            prefetch(next);
+                        }
+                        let p = &mut people[j];
                         if !p.alive() {
                             continue;
                         }
@@ -211,19 +264,32 @@ pub fn simulate<M: Model>(
                                 break;
                             }
                         }
+                        if prepare_next && p.alive() {
+                            model.prepare(run, year + 1, c * chunk + j, p, &mut prep);
+                        }
                     }
-                    progress(chunk.len());
-                    (agg, rows)
+                    progress(people.len());
+                    (agg, rows, prep)
                 },
             )
             .reduce(
-                || (Aggregator::new(1, n_metrics), Vec::new()),
-                |(mut a, mut ra), (b, rb)| {
+                || {
+                    (
+                        Aggregator::new(1, n_metrics),
+                        Vec::new(),
+                        M::YearPrep::default(),
+                    )
+                },
+                |(mut a, mut ra, mut pa), (b, rb, pb)| {
                     a.merge(&b);
                     ra.extend(rb);
-                    (a, ra)
+                    model.merge_prep(&mut pa, pb);
+                    (a, ra, pa)
                 },
             );
+        if prepare_next {
+            prepared = Some(prep);
+        }
         total.merge_year(year as usize, &agg);
         rows.sort_by_key(|r| r.patient);
         trace.extend(rows);
@@ -233,6 +299,25 @@ pub fn simulate<M: Model>(
         aggregate: total,
         trace,
     }
+}
+
+/// Asks the processor to bring `x` into cache (a hint: no effect on results; a no-op where
+/// no stable prefetch instruction is available).
+#[inline(always)]
+fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = (x as *const T).cast::<i8>();
+        let mut offset = 0;
+        while offset < std::mem::size_of::<T>() {
+            // SAFETY: prefetch is a hint that never faults, and the address is inside `x`.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
+            offset += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
 }
 
 /// Phases 1–6 for one living patient and one step (`step_length` is `ctx.dt_years`).

@@ -224,6 +224,7 @@ impl HealthModel {
 
 impl Model for HealthModel {
     type State = PersonState;
+    type YearPrep = interventions::YearPrep;
 
     fn causes_of_death(&self) -> &[&'static str] {
         &CAUSES
@@ -371,8 +372,35 @@ impl Model for HealthModel {
     }
 
     /// The year's programme places (deterministic whatever the thread count).
-    fn start_of_year(&self, run: RunKey, year: u32, patients: &mut [Patient<PersonState>]) {
-        self.ix.start_of_year(&self.cvd, run, year, patients);
+    fn start_of_year(
+        &self,
+        run: RunKey,
+        year: u32,
+        patients: &mut [Patient<PersonState>],
+        prepared: Option<interventions::YearPrep>,
+    ) {
+        self.ix
+            .start_of_year(&self.cvd, run, year, patients, prepared);
+    }
+
+    fn prepares(&self) -> bool {
+        self.ix.prepares()
+    }
+
+    #[inline]
+    fn prepare(
+        &self,
+        run: RunKey,
+        year: u32,
+        index: usize,
+        p: &mut Patient<PersonState>,
+        acc: &mut interventions::YearPrep,
+    ) {
+        self.ix.prepare(&self.cvd, run, year, index, p, acc);
+    }
+
+    fn merge_prep(&self, into: &mut interventions::YearPrep, other: interventions::YearPrep) {
+        into.merge(other);
     }
 }
 

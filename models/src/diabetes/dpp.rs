@@ -98,6 +98,7 @@ pub const TRIAL_INCIDENCE: usize = 0;
 
 impl Model for DppTrial<'_> {
     type State = PersonState;
+    type YearPrep = ();
 
     fn causes_of_death(&self) -> &[&'static str] {
         self.model.causes_of_death()

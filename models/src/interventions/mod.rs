@@ -125,7 +125,40 @@ pub struct Programme {
 /// they decide; until then the person's identifier, which keys the draw), patient index.
 type Ranked = (f64, f64, u64, usize);
 
+/// The per-person pass of a year's allocation, merged over people: each programme's
+/// participants who stay, and the scored candidates of the limited programmes.
+#[derive(Debug, Default)]
+pub struct YearPrep {
+    /// The year's programme keys (made by the first person a worker prepares).
+    years: Vec<(usize, ProgrammeYear)>,
+    participants: [u64; MAX_PROGRAMMES],
+    candidates: Vec<(u8, Ranked)>,
+}
+
+impl YearPrep {
+    /// Adds the preparation of other people.
+    pub fn merge(&mut self, other: YearPrep) {
+        for (a, b) in self.participants.iter_mut().zip(other.participants) {
+            *a += b;
+        }
+        if self.candidates.is_empty() {
+            self.candidates = other.candidates;
+        } else {
+            self.candidates.extend(other.candidates);
+        }
+        if self.years.is_empty() {
+            self.years = other.years;
+        }
+    }
+}
+
+/// The programme clock's month at the start of run year `year`.
+fn month_of(year: u32) -> u16 {
+    year.saturating_mul(12).min(u32::from(NEVER) - 1) as u16
+}
+
 /// One programme in one year of the allocation.
+#[derive(Debug)]
 struct ProgrammeYear {
     bit: u8,
     running: bool,
@@ -150,6 +183,9 @@ pub struct Plan {
     /// Programme cost per year, kyen, of a person enrolled in the programmes of mask `m`, at
     /// index `m` (empty without programmes).
     cost_by_mask: Vec<f64>,
+    /// The engine makes the allocation's per-person pass at the end of each person's year
+    /// ([`Self::prepare`]); off only in a test that checks it changes nothing.
+    prepare_in_engine: bool,
 }
 
 fn check(
@@ -339,6 +375,7 @@ impl Plan {
             weight_mask,
             one_pass,
             cost_by_mask,
+            prepare_in_engine: true,
         })
     }
 
@@ -653,15 +690,52 @@ impl Plan {
         run: RunKey,
         year: u32,
         patients: &mut [Patient<PersonState>],
+        prepared: Option<YearPrep>,
     ) {
         if self.is_empty() {
             return;
         }
-        if self.one_pass {
-            self.allocate(0..self.programmes.len(), cvd, run, year, patients);
-        } else {
+        if !self.one_pass {
             self.allocate_in_order(cvd, run, year, patients);
+            return;
         }
+        match prepared {
+            // The engine made the pass at the end of each person's previous year.
+            Some(prep) if self.prepare_in_engine => {
+                let years = self.years_of(0..self.programmes.len(), run, year);
+                self.fill_places(&years, year, prep, patients);
+            }
+            _ => self.allocate(0..self.programmes.len(), cvd, run, year, patients),
+        }
+    }
+
+    /// Whether the engine makes the per-person pass of the yearly allocation
+    /// ([`Self::prepare`]): with programmes, in the one-pass order.
+    pub fn prepares(&self) -> bool {
+        !self.is_empty() && self.one_pass && self.prepare_in_engine
+    }
+
+    /// One person's part of the allocation of `year` (all programmes), called by the engine
+    /// right after the person's last step of the year before.
+    #[inline]
+    pub fn prepare(
+        &self,
+        cvd: &Cvd,
+        run: RunKey,
+        year: u32,
+        i: usize,
+        p: &mut Patient<PersonState>,
+        acc: &mut YearPrep,
+    ) {
+        if acc.years.is_empty() {
+            acc.years = self.years_of(0..self.programmes.len(), run, year);
+        }
+        let YearPrep {
+            years,
+            participants,
+            candidates,
+        } = acc;
+        self.prepare_person(years, cvd, year, i, p, participants, candidates);
     }
 
     /// [`Self::start_of_year`] programme by programme: each programme's pass over the
@@ -678,10 +752,19 @@ impl Plan {
         }
     }
 
+    /// The keys and state of the programmes `ks` in `year`.
+    fn years_of(
+        &self,
+        ks: std::ops::Range<usize>,
+        run: RunKey,
+        year: u32,
+    ) -> Vec<(usize, ProgrammeYear)> {
+        ks.map(|k| (k, self.year_of(k, run, year))).collect()
+    }
+
     /// The allocation of the programmes `ks` (in plan order): one parallel pass over the
-    /// people doing each programme's per-person work (participants leave or draw the year;
-    /// candidates of an unlimited programme enrol; candidates of a limited one are scored),
-    /// then the places of the limited programmes filled in plan order.
+    /// people doing each programme's per-person work ([`Self::prepare_person`]), then the
+    /// places of the limited programmes filled in plan order.
     fn allocate(
         &self,
         ks: std::ops::Range<usize>,
@@ -690,64 +773,91 @@ impl Plan {
         year: u32,
         patients: &mut [Patient<PersonState>],
     ) {
-        let month = year.saturating_mul(12).min(u32::from(NEVER) - 1) as u16;
-        let years: Vec<(usize, ProgrammeYear)> =
-            ks.map(|k| (k, self.year_of(k, run, year))).collect();
-        let limited = |k: usize| self.programmes[k].spec.capacity_per_year.is_some();
-        // Per person: every programme in plan order; participants counted per programme,
-        // candidates of limited programmes collected (programme, entry). Participants and
-        // candidates of a programme are disjoint (a participant has taken part).
-        let (participants, candidates) = patients
+        let years = self.years_of(ks, run, year);
+        let prep = patients
             .par_iter_mut()
             .enumerate()
-            .fold(
-                || ([0u64; MAX_PROGRAMMES], Vec::new()),
-                |(mut part, mut cands), (i, p)| {
-                    if !p.alive() {
-                        return (part, cands);
-                    }
-                    for &(k, ref y) in &years {
-                        let pr = &self.programmes[k];
-                        if p.state.ix.enrolled & y.bit != 0 {
-                            if Self::keep_participant(pr, k, y, month, year, p) {
-                                part[k] += 1;
-                            }
-                        } else if y.running && Self::candidate(pr, y.bit, p) {
-                            if limited(k) {
-                                cands.push((k as u8, Self::rank_entry(pr, cvd, i, p)));
-                            } else {
-                                Self::enrol(pr, k, y, month, year, p);
-                            }
-                        }
-                    }
-                    (part, cands)
-                },
-            )
-            .reduce(
-                || ([0u64; MAX_PROGRAMMES], Vec::new()),
-                |(mut a, mut ca), (b, cb)| {
-                    for k in 0..MAX_PROGRAMMES {
-                        a[k] += b[k];
-                    }
-                    ca.extend(cb);
-                    (a, ca)
-                },
-            );
-        // (The order candidates are collected in does not matter: `fill` orders them.)
+            .fold(YearPrep::default, |mut acc, (i, p)| {
+                self.prepare_person(
+                    &years,
+                    cvd,
+                    year,
+                    i,
+                    p,
+                    &mut acc.participants,
+                    &mut acc.candidates,
+                );
+                acc
+            })
+            .reduce(YearPrep::default, |mut a, b| {
+                a.merge(b);
+                a
+            });
+        self.fill_places(&years, year, prep, patients);
+    }
+
+    /// One person's work for the programmes of `years` at the start of `year`, in plan
+    /// order: a participant leaves or draws the year (counted in `participants`); a
+    /// candidate of an unlimited programme may enrol; a candidate of a limited one is
+    /// scored into `candidates` (programme, entry). Participants and candidates of a
+    /// programme are disjoint (a participant has taken part).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn prepare_person(
+        &self,
+        years: &[(usize, ProgrammeYear)],
+        cvd: &Cvd,
+        year: u32,
+        i: usize,
+        p: &mut Patient<PersonState>,
+        participants: &mut [u64; MAX_PROGRAMMES],
+        candidates: &mut Vec<(u8, Ranked)>,
+    ) {
+        if !p.alive() {
+            return;
+        }
+        let month = month_of(year);
+        for &(k, ref y) in years {
+            let pr = &self.programmes[k];
+            if p.state.ix.enrolled & y.bit != 0 {
+                if Self::keep_participant(pr, k, y, month, year, p) {
+                    participants[k] += 1;
+                }
+            } else if y.running && Self::candidate(pr, y.bit, p) {
+                if pr.spec.capacity_per_year.is_some() {
+                    candidates.push((k as u8, Self::rank_entry(pr, cvd, i, p)));
+                } else {
+                    Self::enrol(pr, k, y, month, year, p);
+                }
+            }
+        }
+    }
+
+    /// The places of the limited programmes of `years`, in plan order, from the pass's
+    /// participants and candidates. (The order candidates were collected in does not
+    /// matter: `fill` orders them.)
+    fn fill_places(
+        &self,
+        years: &[(usize, ProgrammeYear)],
+        year: u32,
+        prep: YearPrep,
+        patients: &mut [Patient<PersonState>],
+    ) {
+        let month = month_of(year);
         let mut ranked: Vec<Ranked> = Vec::new();
-        for (k, y) in &years {
+        for (k, y) in years {
             let pr = &self.programmes[*k];
             let Some(capacity) = pr.spec.capacity_per_year.filter(|_| y.running) else {
                 continue;
             };
             ranked.clear();
             ranked.extend(
-                candidates
+                prep.candidates
                     .iter()
                     .filter(|&&(kk, _)| usize::from(kk) == *k)
                     .map(|&(_, e)| e),
             );
-            let places = capacity.saturating_sub(participants[*k]);
+            let places = capacity.saturating_sub(prep.participants[*k]);
             Self::fill(pr, *k, y, month, year, places, &mut ranked, patients);
         }
     }
@@ -946,7 +1056,7 @@ mod tests {
         };
         let mut seen = Vec::new();
         for year in 2..7 {
-            m.ix.start_of_year(&m.cvd, run, year, &mut a);
+            m.ix.start_of_year(&m.cvd, run, year, &mut a, None);
             m.ix.allocate_in_order(&m.cvd, run, year, &mut b);
             for (p, q) in a.iter().zip(&b) {
                 // Debug text: NaN fields (no event yet) compare unequal as floats.
@@ -961,5 +1071,63 @@ mod tests {
         // Programmes ran (participants) and stopped at year 5 (nobody living enrolled).
         assert!(seen[0] > 300, "{seen:?}");
         assert_eq!(seen[4], 0, "{seen:?}");
+    }
+
+    /// The allocation's per-person pass made by the engine at the end of each person's year
+    /// (`Model::prepare`) gives the run of the allocation's own pass at the start of the
+    /// year: the same people, states and aggregates, with limited programmes that fill.
+    #[test]
+    fn allocation_prepared_in_the_engine_changes_nothing() {
+        let mut salon = programme("salon", Kind::CommunitySalon, Priority::Random, Some(100));
+        salon.eligibility.age = Range {
+            lo: Some(65.0),
+            hi: None,
+        };
+        salon.stop_year = None;
+        let mut bp = programme(
+            "bp",
+            Kind::Antihypertensive,
+            Priority::CardiovascularRisk,
+            Some(80),
+        );
+        bp.stop_year = None;
+        let mut statin = programme("statin", Kind::Statin, Priority::Random, None);
+        statin.stop_year = None;
+        let plan = vec![bp, statin, salon];
+        let mut m = HealthModel::new(LifeTable::mhlw_2024());
+        m.set_interventions(plan).unwrap();
+        assert!(m.ix.prepares());
+        let people = Generator::new(SyntheticSpec {
+            n: 2000,
+            seed: 11,
+            age_min: 40,
+            age_max: 89,
+        })
+        .unwrap()
+        .generate();
+        let run = RunKey {
+            seed: 4,
+            replicate: 1,
+        };
+        let settings = RunSettings {
+            seed: 4,
+            years: 4,
+            step_months: 1,
+            chunk_size: 64,
+            trace_patients: 0,
+        };
+        let mut a = init_patients(&m, run, &people);
+        let out_a = simulate(&m, &settings, run, &mut a, &|_| {});
+        let mut own = m.clone();
+        own.ix.prepare_in_engine = false;
+        assert!(!own.ix.prepares());
+        let mut b = init_patients(&own, run, &people);
+        let out_b = simulate(&own, &settings, run, &mut b, &|_| {});
+        assert_eq!(out_a.aggregate, out_b.aggregate);
+        for (p, q) in a.iter().zip(&b) {
+            assert_eq!(format!("{:?}", p.state), format!("{:?}", q.state));
+        }
+        let ever = a.iter().filter(|p| p.state.ix.ever != 0).count();
+        assert!(ever > 300, "{ever}");
     }
 }
