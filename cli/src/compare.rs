@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use engine::observe::{age_band_label, metric_defs};
-use engine::{init_patients, simulate, Baseline, Model, RunKey, RunSettings};
+use engine::{init_patients_into, simulate, Baseline, Model, RunKey, RunSettings};
 use models::params::ParamDraw;
 use models::HealthModel;
 use report::plot::{write_chart, Chart, Series};
@@ -330,6 +330,8 @@ fn execute(
         .map(|m| Sources::new(&metric_defs(m.causes_of_death(), &m.metrics())))
         .collect();
     let mut reference_onsets: OnsetAges = Vec::new();
+    // One population buffer for every scenario and replicate.
+    let mut patients = Vec::new();
     for replicate in 0..replicates {
         for (s, model) in models.iter().enumerate() {
             bar.set_message(format!(
@@ -357,7 +359,7 @@ fn execute(
             let model = model
                 .for_replicate(draw_key, draws)
                 .map_err(|e| input_error(format!("--psa: {e}")))?;
-            let mut patients = init_patients(&model, run, cohort);
+            init_patients_into(&model, run, cohort, &mut patients);
             let out = simulate(&model, settings, run, &mut patients, &progress);
             let outcome = extract(&out.aggregate, &sources[s], discount_rate);
             let onsets: OnsetAges = patients

@@ -9,7 +9,7 @@ use anyhow::Context;
 use cohort::{Generator, SyntheticSpec};
 use engine::observe::{builtin, metric_defs};
 use engine::summary::{collapse, summarize, BandLevel, SexLevel};
-use engine::{init_patients, simulate, Aggregator, Baseline, Model, RunKey, RunSettings, Sex};
+use engine::{init_patients_into, simulate, Aggregator, Baseline, Model, RunKey, RunSettings, Sex};
 use indicatif::{ProgressBar, ProgressStyle};
 use models::mortality::LifeTable;
 use models::HealthModel;
@@ -284,6 +284,8 @@ fn execute(
     let mut aggregates = Vec::new();
     let mut patients_sink: Option<ParquetSink> = None;
     let mut trace_rows = Vec::new();
+    // One population buffer for all replicates.
+    let mut patients = Vec::new();
     for replicate in 0..args.replicates {
         bar.set_message(format!("replicate {}/{}", replicate + 1, args.replicates));
         let run = RunKey {
@@ -293,7 +295,7 @@ fn execute(
         // Probabilistic sensitivity analysis plugs in here: the parameters to redraw per
         // replicate (issue 6's `--psa`). `run` redraws none, so every value stays fixed.
         let model = model.for_replicate(run, &[])?;
-        let mut patients = init_patients(&model, run, cohort);
+        init_patients_into(&model, run, cohort, &mut patients);
         let result = simulate(&model, settings, run, &mut patients, &progress);
         for chunk in patients.chunks(PATIENT_ROW_GROUP) {
             let table = patients_table(replicate, chunk, causes, &pseudo);

@@ -21,4 +21,6 @@ pub mod summary;
 pub use observe::{Aggregator, MetricDef, MetricKind, Recorder};
 pub use patient::{Baseline, Conditions, Covariates, Death, Patient, Sex, Treatments};
 pub use rng::{Process, RunKey, Stream, StreamKey};
-pub use run::{init_patients, simulate, Model, RunSettings, StepCtx, MAX_CAUSES};
+pub use run::{
+    init_patients, init_patients_into, simulate, Model, RunSettings, StepCtx, MAX_CAUSES,
+};

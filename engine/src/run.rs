@@ -160,6 +160,19 @@ pub fn init_patients<M: Model>(
     run: RunKey,
     cohort: &[Baseline],
 ) -> Vec<Patient<M::State>> {
+    let mut patients = Vec::new();
+    init_patients_into(model, run, cohort, &mut patients);
+    patients
+}
+
+/// [`init_patients`] into `patients`, reusing its memory (a run of several scenarios or
+/// replicates then touches fresh memory once, not once per scenario).
+pub fn init_patients_into<M: Model>(
+    model: &M,
+    run: RunKey,
+    cohort: &[Baseline],
+    patients: &mut Vec<Patient<M::State>>,
+) {
     cohort
         .par_iter()
         .map(|b| Patient {
@@ -170,7 +183,7 @@ pub fn init_patients<M: Model>(
             hazard_left: Stream::new(StreamKey::new(run, MORTALITY_BUDGET), b.id, 0).exp1(),
             state: model.init(run, b),
         })
-        .collect()
+        .collect_into_vec(patients);
 }
 
 /// Runs one replicate over `patients` (from [`init_patients`]) and returns its aggregates.
