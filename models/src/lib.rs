@@ -183,7 +183,7 @@ impl HealthModel {
             diabetes::metric::COUNT + frailty::metric::COUNT,
         );
         if name.starts_with("fr.") {
-            // The frailty tables take milliseconds to build: only when a frailty number moved.
+            // The frailty tables take ~0.25 s to build: only when a frailty number moved.
             self.frailty = Frailty::new(
                 FrailtyParams::from_set(&self.params)?,
                 diabetes::metric::COUNT,

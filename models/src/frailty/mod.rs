@@ -382,6 +382,34 @@ pub struct Frailty {
     mean_count_by_age: Vec<f64>,
 }
 
+/// What [`Frailty::build_tables`] computes from the parameters.
+#[derive(Clone)]
+struct Tables {
+    population_hr: Vec<f64>,
+    init_cert_logit: Vec<f64>,
+    level_thresholds: [f64; 6],
+    mean_count_by_age: Vec<f64>,
+}
+
+/// Tables of the last few parameter sets (key: the parameters' `Debug` text, exact for
+/// every f64).
+static TABLES: std::sync::Mutex<Vec<(String, Tables)>> = std::sync::Mutex::new(Vec::new());
+const TABLES_KEPT: usize = 8;
+
+fn cached_tables(key: &str) -> Option<Tables> {
+    let cache = TABLES.lock().ok()?;
+    cache.iter().find(|(k, _)| k == key).map(|(_, t)| t.clone())
+}
+
+fn store_tables(key: String, t: Tables) {
+    if let Ok(mut cache) = TABLES.lock() {
+        if cache.len() >= TABLES_KEPT {
+            cache.remove(0);
+        }
+        cache.push((key, t));
+    }
+}
+
 const TABLE_AGES: usize = 121;
 const REFERENCE_POINTS: usize = 121;
 const MEAN_COUNT_STEPS_PER_YEAR: usize = 100;
@@ -468,8 +496,34 @@ impl Frailty {
             reference_grid: normal_grid(REFERENCE_POINTS).collect(),
             mean_count_by_age: Vec::new(),
         };
-        f.build_tables();
+        // The tables depend on the parameters only (and cost ~0.25 s): built once per
+        // parameter set and process, then copied (every scenario of a comparison, every
+        // replicate of a run without frailty draws).
+        let key = format!("{:?}", f.p);
+        match cached_tables(&key) {
+            Some(t) => f.set_tables(t),
+            None => {
+                f.build_tables();
+                store_tables(key, f.tables());
+            }
+        }
         f
+    }
+
+    fn tables(&self) -> Tables {
+        Tables {
+            population_hr: self.population_hr.clone(),
+            init_cert_logit: self.init_cert_logit.clone(),
+            level_thresholds: self.level_thresholds,
+            mean_count_by_age: self.mean_count_by_age.clone(),
+        }
+    }
+
+    fn set_tables(&mut self, t: Tables) {
+        self.population_hr = t.population_hr;
+        self.init_cert_logit = t.init_cert_logit;
+        self.level_thresholds = t.level_thresholds;
+        self.mean_count_by_age = t.mean_count_by_age;
     }
 
     /// The reference population's deficit-count distribution at `age` on a grid: (count as a
@@ -1037,6 +1091,40 @@ impl Frailty {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A model built from cached tables has the tables a fresh build gives, bit for bit;
+    /// another parameter set gets its own.
+    #[test]
+    fn cached_tables_are_the_built_tables() {
+        let params = crate::params::ParamSet::new(FrailtyParams::params());
+        let p = FrailtyParams::from_set(&params).unwrap();
+        let a = Frailty::new(p, 0);
+        let b = Frailty::new(p, 3);
+        let mut fresh = Frailty::new(p, 0);
+        fresh.build_tables();
+        let bits = |f: &Frailty| {
+            let t = f.tables();
+            let mut v: Vec<u64> = Vec::new();
+            for x in [
+                &t.population_hr,
+                &t.init_cert_logit,
+                &t.mean_count_by_age,
+                &t.level_thresholds.to_vec(),
+            ] {
+                v.extend(x.iter().map(|y| y.to_bits()));
+            }
+            v
+        };
+        assert_eq!(bits(&a), bits(&fresh));
+        assert_eq!(bits(&b), bits(&fresh));
+        let mut q = p;
+        q.cert_per_deficit *= 1.1;
+        let c = Frailty::new(q, 0);
+        assert_ne!(bits(&c), bits(&fresh));
+        let mut fresh_q = Frailty::new(q, 0);
+        fresh_q.build_tables();
+        assert_eq!(bits(&c), bits(&fresh_q));
+    }
 
     /// The interpolated reference mean used for every person's initial exposure stays close
     /// to the integral it replaces, at ages on and between the table's points.
