@@ -700,8 +700,9 @@ impl Plan {
             return;
         }
         match prepared {
-            // The engine made the pass at the end of each person's previous year.
-            Some(prep) if self.prepare_in_engine => {
+            // The engine made the pass at the end of each person's previous year (only
+            // when `prepares`).
+            Some(prep) => {
                 let years = self.years_of(0..self.programmes.len(), run, year);
                 self.fill_places(&years, year, prep, patients);
             }
@@ -899,10 +900,10 @@ fn schedule_year(pr: &Programme, ix: &mut IxState, k: usize, month: u16, mut s: 
 /// order, every other element after them; returns how many (`n`, or fewer if `v` is shorter).
 /// The same front as a full sort, in O(len + n log n).
 fn sort_prefix<T>(v: &mut [T], n: usize, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> usize {
-    let n = n.clamp(1, v.len().max(1)).min(v.len());
-    if n == 0 {
+    if v.is_empty() {
         return 0;
     }
+    let n = n.clamp(1, v.len());
     if n < v.len() {
         v.select_nth_unstable_by(n - 1, &cmp);
     }
