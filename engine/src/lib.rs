@@ -17,6 +17,7 @@ pub mod rng;
 pub mod run;
 pub mod stiff;
 pub mod summary;
+pub mod units;
 
 pub use observe::{Aggregator, MetricDef, MetricKind, Recorder};
 pub use patient::{Baseline, Conditions, Covariates, Death, Patient, Sex, Treatments};
