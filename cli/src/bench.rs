@@ -11,11 +11,12 @@ use std::time::Instant;
 
 use engine::ode::{IntegrationStats, OdeError};
 use engine::stiff::Rodas4;
-use engine::{init_patients, simulate, Process, RunKey, RunSettings, Stream, StreamKey};
+use engine::{Process, RunKey, Stream, StreamKey};
 use models::diabetes::topp::{ToppDecliningSi, ToppParams, G, TOPP_2000};
 use models::mortality::LifeTable;
 use models::HealthModel;
 use rayon::prelude::*;
+use study::{Arm, Settings, Study};
 
 use crate::{with_threads, BenchArgs, PopulationArgs, ToppBenchArgs};
 
@@ -34,50 +35,47 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     };
     let generator = crate::run::generator(args.patients, args.seed, &pop)?;
     let model = HealthModel::new(LifeTable::mhlw_2024());
-    let settings = RunSettings {
-        seed: args.seed,
-        years: args.years,
-        step_months: args.step_months,
-        chunk_size: 1024,
-        trace_patients: 0,
-    };
     let (threads, gen_s, sim_s, person_years) = with_threads(args.threads, || {
         let t0 = Instant::now();
         let cohort = generator.generate();
         let gen_s = t0.elapsed().as_secs_f64();
-        let run = RunKey {
-            seed: args.seed,
-            replicate: 0,
+        let study = Study {
+            arms: vec![Arm {
+                name: "bench".into(),
+                model,
+            }],
+            population: cohort,
+            settings: Settings {
+                seed: args.seed,
+                years: args.years,
+                step_months: args.step_months,
+                replicates: 1,
+                ..Settings::default()
+            },
+            draws: Vec::new(),
         };
-        let t1 = Instant::now();
-        let mut patients = init_patients(&model, run, &cohort);
-        let out = simulate(&model, &settings, run, &mut patients, &|_| {});
-        let sim_s = t1.elapsed().as_secs_f64();
-        let py = engine::summary::collapse(
-            &out.aggregate,
-            0,
-            engine::summary::SexLevel::All,
-            engine::summary::BandLevel::All,
-            engine::observe::builtin::PERSON_YEARS,
-        );
-        let mut total_py = py.num;
-        for y in 1..out.aggregate.years() {
-            total_py += engine::summary::collapse(
-                &out.aggregate,
-                y,
-                engine::summary::SexLevel::All,
-                engine::summary::BandLevel::All,
-                engine::observe::builtin::PERSON_YEARS,
-            )
-            .num;
-        }
-        (
+        let out = study::run_aggregates(&study, &())?;
+        let arm = &out.arms[0];
+        let aggregate = &arm.replicates[0];
+        let total_py: i64 = (0..aggregate.years())
+            .map(|y| {
+                engine::summary::collapse(
+                    aggregate,
+                    y,
+                    engine::summary::SexLevel::All,
+                    engine::summary::BandLevel::All,
+                    engine::observe::builtin::PERSON_YEARS,
+                )
+                .num
+            })
+            .sum();
+        Ok::<_, study::StudyError>((
             rayon::current_num_threads(),
             gen_s,
-            sim_s,
+            arm.seconds,
             total_py as f64 / engine::observe::FIXED_POINT,
-        )
-    })?;
+        ))
+    })??;
     let per_s = person_years / sim_s;
     let per_core = per_s / threads as f64;
     println!(

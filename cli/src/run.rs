@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use cohort::{Generator, SyntheticSpec};
-use engine::observe::{builtin, metric_defs};
-use engine::summary::{collapse, summarize, BandLevel, SexLevel};
-use engine::{init_patients_into, simulate, Aggregator, Baseline, Model, RunKey, RunSettings, Sex};
+use engine::observe::metric_defs;
+use engine::summary::summarize;
+use engine::{Aggregator, Model};
 use indicatif::{ProgressBar, ProgressStyle};
 use models::mortality::LifeTable;
 use models::HealthModel;
@@ -17,11 +17,22 @@ use report::outputs::{cohort_table, patients_table, summary_table, trace_table};
 use report::{write_atomic, write_csv, write_parquet, ParquetSink};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use study::headline::Headline;
+use study::{Arm, Progress, Settings, Streams, Study};
 
 use crate::{input_error, with_threads, PopulationArgs, RunArgs, SynthArgs};
 
 /// Rows per Parquet row group of patients.parquet: bounds memory for any cohort size.
 const PATIENT_ROW_GROUP: usize = 65_536;
+
+/// Every module of the coupled model, as the manifest names them.
+const MODULES: [&str; 5] = [
+    "background_mortality (MHLW 2024 life table, net of the causes modelled explicitly)",
+    "type_2_diabetes (Topp 2000 physiology with limited beta-cell capacity, JDS onset, check-up diagnosis, treatment ladder, UKPDS OM2 complications)",
+    "cardiovascular_disease (risk-factor trajectories, check-ups and treatment, Hisayama / UKPDS OM2 MI, ischaemic and haemorrhagic stroke, heart failure, case fatality)",
+    "frailty_and_long_term_care (32-item deficit accumulation, Kihon Checklist, J-CHS phenotype, LTC certification support 1 - care 5)",
+    "health_economics (EQ-5D utilities, medical, long-term-care and programme costs in yen)",
+];
 
 /// The resolved scenario recorded in the manifest.
 #[derive(Serialize, Clone, Debug)]
@@ -192,18 +203,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         start_year: args.start_year,
         years: args.years,
         step_months: args.step_months,
-        modules: vec![
-            "background_mortality (MHLW 2024 life table)".into(),
-            "type_2_diabetes (Topp 2000 with limited capacity, UKPDS OM2 complications)".into(),
-        ],
+        modules: MODULES.iter().map(|m| m.to_string()).collect(),
         interventions: vec![],
-    };
-    let settings = RunSettings {
-        seed: args.seed,
-        years: args.years,
-        step_months: args.step_months,
-        chunk_size: args.chunk_size as usize,
-        trace_patients: args.trace,
     };
     ensure_dir(&args.out)?;
     // A folder without manifest.json holds no complete run: remove a stale one first.
@@ -213,14 +214,32 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot replace {}", manifest_path.display()))?;
     }
 
-    let out = with_threads(args.threads, || {
-        execute(args, &settings, &model, &cohort, &pseudo_prefix)
-    })??;
+    let study = Study {
+        arms: vec![Arm {
+            name: scenario.name.clone(),
+            model,
+        }],
+        population: cohort,
+        settings: Settings {
+            seed: args.seed,
+            years: args.years,
+            step_months: args.step_months,
+            replicates: args.replicates,
+            streams: Streams::Common,
+            chunk_size: args.chunk_size as usize,
+            trace_patients: args.trace,
+        },
+        draws: Vec::new(),
+    };
+    let bar = StudyBar::new(study.total_patient_years(), args.quiet);
+    let aggregates = with_threads(args.threads, || execute(args, &study, &bar, &pseudo_prefix))??;
+    bar.finish();
     let threads = with_threads(args.threads, rayon::current_num_threads)?;
+    let model = &study.arms[0].model;
 
     let causes = model.causes_of_death();
     let defs = metric_defs(causes, &model.metrics());
-    let rows = summarize(&out.aggregates, &defs);
+    let rows = summarize(&aggregates, &defs);
     let summary = summary_table(&scenario.name, args.start_year, &rows, &defs);
     write_csv(&summary, &args.out.join("summary.csv"))?;
     write_parquet(&summary, &args.out.join("summary.parquet"))?;
@@ -233,7 +252,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         healthtwin_version: env!("CARGO_PKG_VERSION"),
         git_commit: env!("HEALTHTWIN_GIT_COMMIT"),
         seed: args.seed,
-        patients: cohort.len() as u64,
+        patients: study.population.len() as u64,
         years: args.years,
         step_months: args.step_months,
         replicates: args.replicates,
@@ -250,55 +269,74 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
     if !args.quiet {
-        print_summary(
-            args,
-            &out.aggregates,
-            &defs,
-            cohort.len(),
-            started.elapsed().as_secs_f64(),
+        let headline = Headline {
+            aggregates: &aggregates,
+            defs: &defs,
+            people: study.population.len(),
+            start_year: args.start_year,
+            seed: args.seed,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        print!("{}", headline.render());
+        println!(
+            "\nFiles in {}: summary.csv, summary.parquet, patients.parquet{}, manifest.json (docs/outputs.md)",
+            args.out.display(),
+            if args.trace > 0 {
+                ", trace.csv, trace.parquet"
+            } else {
+                ""
+            }
         );
     }
     Ok(())
 }
 
-struct RunOutput {
-    aggregates: Vec<Aggregator>,
+/// A progress bar of patient-years for a study (hidden when quiet).
+pub struct StudyBar {
+    bar: ProgressBar,
+    done: AtomicU64,
 }
 
+impl StudyBar {
+    pub fn new(total: u64, quiet: bool) -> Self {
+        StudyBar {
+            bar: patient_years_bar(total, quiet),
+            done: AtomicU64::new(0),
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Progress for StudyBar {
+    fn run_started(&self, arm: &str, replicate: u32, replicates: u32) {
+        self.bar
+            .set_message(format!("replicate {}/{replicates}, {arm}", replicate + 1));
+    }
+
+    fn advanced(&self, patient_years: u64) {
+        let d = self.done.fetch_add(patient_years, Ordering::Relaxed) + patient_years;
+        self.bar.set_position(d);
+    }
+}
+
+/// Runs the study, streaming each replicate's people into patients.parquet (and the trace);
+/// returns each replicate's aggregates.
 fn execute(
     args: &RunArgs,
-    settings: &RunSettings,
-    model: &HealthModel,
-    cohort: &[Baseline],
+    study: &Study<HealthModel>,
+    bar: &StudyBar,
     pseudo_prefix: &str,
-) -> anyhow::Result<RunOutput> {
-    let total = cohort.len() as u64 * u64::from(args.years) * u64::from(args.replicates);
-    let bar = patient_years_bar(total, args.quiet);
-    let done = AtomicU64::new(0);
-    let progress = |n: usize| {
-        let d = done.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
-        bar.set_position(d);
-    };
-    let causes = model.causes_of_death();
+) -> anyhow::Result<Vec<Aggregator>> {
+    let causes = study.arms[0].model.causes_of_death();
     let pseudo = |id: u64| format!("{pseudo_prefix}-{id}");
-    let mut aggregates = Vec::new();
     let mut patients_sink: Option<ParquetSink> = None;
     let mut trace_rows = Vec::new();
-    // One population buffer for all replicates.
-    let mut patients = Vec::new();
-    for replicate in 0..args.replicates {
-        bar.set_message(format!("replicate {}/{}", replicate + 1, args.replicates));
-        let run = RunKey {
-            seed: args.seed,
-            replicate,
-        };
-        // Probabilistic sensitivity analysis plugs in here: the parameters to redraw per
-        // replicate (issue 6's `--psa`). `run` redraws none, so every value stays fixed.
-        let model = model.for_replicate(run, &[])?;
-        init_patients_into(&model, run, cohort, &mut patients);
-        let result = simulate(&model, settings, run, &mut patients, &progress);
-        for chunk in patients.chunks(PATIENT_ROW_GROUP) {
-            let table = patients_table(replicate, chunk, causes, &pseudo);
+    let results = study::run(study, bar, |ctx, out| -> anyhow::Result<Aggregator> {
+        for chunk in ctx.patients.chunks(PATIENT_ROW_GROUP) {
+            let table = patients_table(ctx.replicate, chunk, causes, &pseudo);
             match patients_sink.as_mut() {
                 Some(sink) => sink.write(&table)?,
                 None => {
@@ -309,11 +347,10 @@ fn execute(
             }
         }
         if args.trace > 0 {
-            trace_rows.push(trace_table(replicate, args.start_year, &result.trace));
+            trace_rows.push(trace_table(ctx.replicate, args.start_year, &out.trace));
         }
-        aggregates.push(result.aggregate);
-    }
-    bar.finish_and_clear();
+        Ok(out.aggregate)
+    })?;
     if let Some(sink) = patients_sink {
         sink.finish()?;
     }
@@ -331,7 +368,11 @@ fn execute(
         }
         write_csv(&all, &args.out.join("trace.csv"))?;
     }
-    Ok(RunOutput { aggregates })
+    Ok(results
+        .arms
+        .into_iter()
+        .flat_map(|a| a.replicates)
+        .collect())
 }
 
 fn append(a: &mut report::Values, b: &report::Values) {
@@ -343,87 +384,6 @@ fn append(a: &mut report::Values, b: &report::Values) {
         (Bool(a), Bool(b)) => a.extend_from_slice(b),
         _ => unreachable!("trace tables of one run share their columns"),
     }
-}
-
-fn value(
-    aggs: &[Aggregator],
-    defs: &[engine::MetricDef],
-    year: usize,
-    sex: SexLevel,
-    metric: usize,
-) -> (f64, f64, f64) {
-    let mut v: Vec<f64> = aggs
-        .iter()
-        .filter_map(|a| {
-            engine::observe::cell_value(
-                defs[metric].kind,
-                collapse(a, year, sex, BandLevel::All, metric),
-            )
-        })
-        .collect();
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN, f64::NAN);
-    }
-    let (m, lo, hi, _) = engine::summary::describe(&mut v);
-    (m, lo, hi)
-}
-
-fn print_summary(
-    args: &RunArgs,
-    aggs: &[Aggregator],
-    defs: &[engine::MetricDef],
-    n: usize,
-    secs: f64,
-) {
-    println!(
-        "healthtwin run: {n} people, {} years from {}, {} replicate(s), seed {} ({secs:.1} s)",
-        args.years, args.start_year, args.replicates, args.seed
-    );
-    println!("Means over replicates with 95% intervals; all ages, both sexes unless stated.\n");
-    println!(
-        "{:>6} {:>10} {:>8} {:>22} {:>8} {:>9} {:>9}",
-        "year", "alive", "mean age", "deaths /1,000 PY", "SBP", "BMI", "smokers %"
-    );
-    let years = args.years as usize;
-    let shown: Vec<usize> = (0..years)
-        .filter(|y| y % 5 == 0 || *y == years - 1)
-        .collect();
-    for &y in &shown {
-        let all = SexLevel::All;
-        let pop = value(aggs, defs, y, all, builtin::POPULATION).0;
-        let age = value(aggs, defs, y, all, builtin::AGE).0;
-        let (m, lo, hi) = value(aggs, defs, y, all, builtin::DEATHS);
-        let sbp = value(aggs, defs, y, all, builtin::COVARIATES + 3).0;
-        let bmi = value(aggs, defs, y, all, builtin::COVARIATES).0;
-        let smk = value(aggs, defs, y, all, builtin::SMOKER).0;
-        println!(
-            "{:>6} {:>10.0} {:>8.1} {:>8.1} ({:>5.1}–{:>5.1}) {:>8.1} {:>9.1} {:>9.1}",
-            args.start_year + y as i64,
-            pop,
-            age,
-            m,
-            lo,
-            hi,
-            sbp,
-            bmi,
-            smk
-        );
-    }
-    let last = years - 1;
-    println!();
-    for sex in Sex::ALL {
-        let lvl = SexLevel::One(sex);
-        let (m, lo, hi) = value(aggs, defs, last, lvl, builtin::DEATHS);
-        let pop0 = value(aggs, defs, 0, lvl, builtin::POPULATION).0;
-        let popn = value(aggs, defs, last, lvl, builtin::POPULATION).0;
-        println!(
-            "{:<7} alive at start {:>8.0}, at start of final year {:>8.0}; deaths in final year {m:.1} /1,000 PY ({lo:.1}–{hi:.1})",
-            sex.name(),
-            pop0,
-            popn
-        );
-    }
-    println!("\nModules: background mortality (MHLW 2024 life table), type 2 diabetes, cardiovascular disease, frailty and long-term care, health economics (QALYs, costs). Files in {}: summary.csv, summary.parquet, patients.parquet{}, manifest.json", args.out.display(), if args.trace > 0 { ", trace.csv, trace.parquet" } else { "" });
 }
 
 /// Every metric of the coupled model's `summary.csv`, as a Markdown table (docs/outputs.md

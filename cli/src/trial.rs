@@ -1,7 +1,7 @@
 //! `healthtwin trial dpp`: the Diabetes Prevention Program as a virtual trial.
 
 use cohort::synth::{Generator, SyntheticSpec};
-use models::diabetes::dpp::{eligible, run_trial};
+use models::diabetes::dpp::eligible;
 use report::table::{write_csv, Table, Values};
 
 use crate::input_error;
@@ -40,7 +40,10 @@ pub fn dpp(args: &DppArgs) -> anyhow::Result<()> {
         mean(&|b| b.covariates.hba1c_pct),
         100.0 * mean(&|b| f64::from(b.sex.index() as u8)),
     );
-    let results = run_trial(&model, &people, args.seed, args.years);
+    let screened = people.len();
+    let bar = crate::run::StudyBar::new(screened as u64 * u64::from(args.years) * 3, false);
+    let results = study::trial::dpp(&model, people, args.seed, args.years, &bar)?;
+    bar.finish();
     let placebo = results[0].incidence_per_100py;
     println!(
         "{:<10} {:>8} {:>7} {:>12} {:>10} {:>8} {:>10} {:>10}",

@@ -92,7 +92,9 @@ fn run_writes_every_documented_file() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
-        stdout.contains("deaths /1,000 PY"),
+        stdout.contains("deaths per 1,000 PY")
+            && stdout.contains("T2D prevalence")
+            && stdout.contains("QALYs"),
         "summary printed: {stdout}"
     );
     assert_eq!(
@@ -121,6 +123,21 @@ fn run_writes_every_documented_file() {
         "wall_time_seconds",
     ] {
         assert!(manifest.get(key).is_some(), "manifest lacks {key}");
+    }
+    // Every module of the coupled model is named (diabetes, cardiovascular, frailty and
+    // long-term care, economics, background mortality).
+    let modules = manifest["scenario"]["modules"].as_array().unwrap();
+    for m in [
+        "background_mortality",
+        "type_2_diabetes",
+        "cardiovascular_disease",
+        "frailty_and_long_term_care",
+        "health_economics",
+    ] {
+        assert!(
+            modules.iter().any(|x| x.as_str().unwrap().starts_with(m)),
+            "manifest lacks module {m}: {modules:?}"
+        );
     }
     let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
     assert!(summary.starts_with(

@@ -1,5 +1,5 @@
 //! Scenario files: TOML (`docs/scenarios.md`) parsed with unknown keys refused and
-//! validated into a typed [`Plan`]: population, horizon, step, replicates, seed, discount
+//! validated into a typed [`Scenario`]: population, horizon, step, replicates, seed, discount
 //! rate, named-parameter overrides, interventions and the parameter distributions of a
 //! probabilistic sensitivity analysis.
 //!
@@ -7,7 +7,6 @@
 //! file, the key path and the line:column ([`ScenarioError`]).
 
 pub mod locate;
-pub mod outcomes;
 mod raw;
 
 use std::fmt;
@@ -119,9 +118,9 @@ pub struct Population {
 
 /// One programme: the model's typed intervention plus what only the scenario layer needs.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Programme {
+pub struct ScenarioProgramme {
     /// `capacity_per_year` here is in places of the represented population when
-    /// [`Population::represents`] is set (scaled by [`Plan::interventions`]), else in
+    /// [`Population::represents`] is set (scaled by [`Scenario::interventions`]), else in
     /// simulated people.
     pub spec: Intervention,
     /// Where the cost per participant-year comes from.
@@ -137,7 +136,7 @@ pub struct Distribution {
 
 /// A validated scenario.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Plan {
+pub struct Scenario {
     pub file: PathBuf,
     pub name: String,
     pub description: String,
@@ -150,12 +149,12 @@ pub struct Plan {
     pub discount_rate: f64,
     /// Named-parameter overrides, in file order.
     pub parameters: Vec<(String, f64)>,
-    pub programmes: Vec<Programme>,
+    pub programmes: Vec<ScenarioProgramme>,
     pub uncertainty: Vec<Distribution>,
 }
 
 /// Reads and validates a scenario file.
-pub fn load(path: &Path) -> Result<Plan, ScenarioError> {
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| ScenarioError {
         file: file.clone(),
@@ -180,13 +179,13 @@ pub fn load(path: &Path) -> Result<Plan, ScenarioError> {
 
 /// Parses and validates scenario text; `path` names it in errors and anchors relative
 /// cohort paths.
-pub fn parse(text: &str, path: &Path) -> Result<Plan, ScenarioError> {
+pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let ctx = Ctx {
         file: path.display().to_string(),
         text,
         loc: Locator::new(text),
     };
-    let raw: raw::Scenario = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
+    let raw: raw::RawScenario = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
     raw.validate(&ctx, path)
 }
 
@@ -231,9 +230,9 @@ impl Ctx<'_> {
     }
 }
 
-impl Plan {
+impl Scenario {
     /// The model with this scenario's parameter overrides and programmes, capacities scaled
-    /// to `simulated` people (see [`Plan::interventions`]).
+    /// to `simulated` people (see [`Scenario::interventions`]).
     pub fn model(&self, simulated: u64) -> Result<HealthModel, ScenarioError> {
         let file = self.file.display().to_string();
         let mut model = HealthModel::new(LifeTable::mhlw_2024());

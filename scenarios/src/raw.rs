@@ -1,5 +1,5 @@
 //! The scenario file as written (serde, unknown keys refused) and its validation into a
-//! [`Plan`](crate::Plan). Semantic errors are located by key path ([`crate::Ctx::err`]).
+//! [`Scenario`](crate::Scenario). Semantic errors are located by key path ([`crate::Ctx::err`]).
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -12,15 +12,15 @@ use models::HealthModel;
 use serde::Deserialize;
 
 use crate::{
-    kind_names, one_of, Ctx, Distribution, Filter, Plan, Population, Programme, ScenarioError,
-    Source, DEFAULT_DISCOUNT_RATE, DIAGNOSES, FRAILTY_STATES, PRIORITIES,
+    kind_names, one_of, Ctx, Distribution, Filter, Population, Scenario, ScenarioError,
+    ScenarioProgramme, Source, DEFAULT_DISCOUNT_RATE, DIAGNOSES, FRAILTY_STATES, PRIORITIES,
 };
 
 type R<T> = Result<T, ScenarioError>;
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Scenario {
+pub(crate) struct RawScenario {
     name: String,
     #[serde(default)]
     description: String,
@@ -200,8 +200,8 @@ fn diagnoses(ctx: &Ctx, key: &str, names: &[String]) -> R<Conditions> {
     Ok(c)
 }
 
-impl Scenario {
-    pub(crate) fn validate(self, ctx: &Ctx, path: &Path) -> R<Plan> {
+impl RawScenario {
+    pub(crate) fn validate(self, ctx: &Ctx, path: &Path) -> R<Scenario> {
         if self.name.trim().is_empty() {
             return Err(ctx.err("name", "must not be empty"));
         }
@@ -295,7 +295,7 @@ impl Scenario {
             });
         }
 
-        Ok(Plan {
+        Ok(Scenario {
             file: path.to_path_buf(),
             name: self.name,
             description: self.description,
@@ -444,7 +444,7 @@ fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
     })
 }
 
-fn programme(ctx: &Ctx, key: &str, r: RawIntervention, years: u32) -> R<Programme> {
+fn programme(ctx: &Ctx, key: &str, r: RawIntervention, years: u32) -> R<ScenarioProgramme> {
     let k = |s: &str| format!("{key}.{s}");
     let name = r.name.trim().to_string();
     if name.is_empty()
@@ -579,7 +579,7 @@ fn programme(ctx: &Ctx, key: &str, r: RawIntervention, years: u32) -> R<Programm
             "diagnosed_diabetes = true with has_diabetes = false: nobody is eligible",
         ));
     }
-    Ok(Programme {
+    Ok(ScenarioProgramme {
         spec: Intervention {
             name,
             kind,

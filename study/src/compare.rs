@@ -1,0 +1,253 @@
+//! Scenario comparisons: scenario files resolved into one [`Study`] (the shared population,
+//! horizon, seed and parameter draws), run with common random numbers, reduced per run to
+//! [`Outcomes`] and the delay of diabetes onset, ready for the [`crate::report`] of
+//! `healthtwin compare`.
+//!
+//! Must never: print, or read anything but the scenario files and cohort files the plans
+//! name.
+
+use engine::observe::metric_defs;
+use engine::{Baseline, Model};
+use models::params::ParamDraw;
+use models::HealthModel;
+use scenarios::{Scenario, ScenarioError};
+
+use crate::outcomes::{extract, onset_delay, Delay, OnsetAges, Outcomes, Sources, LIFE_YEARS};
+use crate::runner::{self, Arm, Progress, Settings, Streams, Study, StudyError};
+
+/// What the caller may override of the shared scenario (every field optional).
+#[derive(Clone, Debug, Default)]
+pub struct CompareOptions {
+    pub patients: Option<u64>,
+    pub years: Option<u32>,
+    pub replicates: Option<u32>,
+    pub seed: Option<u64>,
+    /// Probabilistic sensitivity analysis: K parameter draws from the reference's
+    /// `[uncertainty]` table, one per replicate.
+    pub psa: Option<u32>,
+    pub streams: Streams,
+    /// Which scenario (0-based) supplies the shared population, horizon, step, seed,
+    /// replicates, start year and discount rate.
+    pub population_from: usize,
+}
+
+/// Why scenarios cannot be compared as asked (every variant is the user's input).
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error("{first} and {second}: two scenarios named `{name}` (names label the outputs)")]
+    DuplicateName {
+        first: String,
+        second: String,
+        name: String,
+    },
+    #[error("--population-from {position}: only {given} scenario file(s) given")]
+    PopulationFrom { position: usize, given: usize },
+    #[error("--psa: {file} has no [uncertainty] table (docs/scenarios.md)")]
+    NoUncertainty { file: String },
+    #[error(
+        "--psa: {file} has an [uncertainty] table different from the reference's; every \
+         scenario must use the same draws (remove it or make it equal)"
+    )]
+    UncertaintyDiffers { file: String },
+    #[error(
+        "--psa {draws} runs {draws} replicates (one per draw); --replicates {replicates} disagrees"
+    )]
+    PsaReplicates { draws: u32, replicates: u32 },
+    #[error("--psa: {0}")]
+    Study(#[from] StudyError),
+}
+
+/// Scenarios resolved into one study on one shared population.
+pub struct Comparison {
+    pub scenarios: Vec<Scenario>,
+    /// Position of the scenario that supplied the shared settings.
+    pub shared: usize,
+    pub study: Study<HealthModel>,
+    pub start_year: i64,
+    pub discount_rate: f64,
+    /// The real population the simulated people stand for (municipal scaling), if any.
+    pub represents: Option<f64>,
+    /// What the user should know about how the scenarios were combined.
+    pub notes: Vec<String>,
+}
+
+/// Everything kept of one scenario over replicates.
+#[derive(Clone, Debug)]
+pub struct ScenarioResults {
+    pub outcomes: Vec<Outcomes>,
+    /// Delay of diabetes onset against the reference, per replicate (`None` for the
+    /// reference itself and under independent streams).
+    pub delays: Vec<Option<Delay>>,
+    /// Measures this scenario's model does not produce.
+    pub missing: Vec<usize>,
+    /// Wall-clock seconds of simulation.
+    pub seconds: f64,
+    pub person_years: f64,
+}
+
+impl Comparison {
+    /// Resolves `scenarios` (the first is the reference of every difference) into a study.
+    pub fn new(scenarios: Vec<Scenario>, opts: &CompareOptions) -> Result<Self, CompareError> {
+        for (i, p) in scenarios.iter().enumerate() {
+            if let Some(q) = scenarios[..i].iter().find(|q| q.name == p.name) {
+                return Err(CompareError::DuplicateName {
+                    first: q.file.display().to_string(),
+                    second: p.file.display().to_string(),
+                    name: p.name.clone(),
+                });
+            }
+        }
+        let Some(shared) = scenarios.get(opts.population_from).cloned() else {
+            return Err(CompareError::PopulationFrom {
+                position: opts.population_from + 1,
+                given: scenarios.len(),
+            });
+        };
+        let mut notes = Vec::new();
+        for p in &scenarios {
+            if p.population != shared.population
+                || p.years != shared.years
+                || p.step_months != shared.step_months
+            {
+                notes.push(format!(
+                    "{}: its population, years or step differ from {}; the shared ones of {} are used (one cohort for all)",
+                    p.name, shared.name, shared.name
+                ));
+            }
+        }
+        let draws: Vec<ParamDraw> = if opts.psa.is_some() {
+            let d = scenarios[0].draws();
+            if d.is_empty() {
+                return Err(CompareError::NoUncertainty {
+                    file: scenarios[0].file.display().to_string(),
+                });
+            }
+            for p in &scenarios[1..] {
+                if !p.uncertainty.is_empty() && p.uncertainty != scenarios[0].uncertainty {
+                    return Err(CompareError::UncertaintyDiffers {
+                        file: p.file.display().to_string(),
+                    });
+                }
+            }
+            d
+        } else {
+            Vec::new()
+        };
+        if let (Some(k), Some(r)) = (opts.psa, opts.replicates) {
+            if k != r {
+                return Err(CompareError::PsaReplicates {
+                    draws: k,
+                    replicates: r,
+                });
+            }
+        }
+        let replicates = opts.psa.or(opts.replicates).unwrap_or(shared.replicates);
+        let population = shared.cohort(opts.patients)?;
+        let n = population.len() as u64;
+        let mut arms = Vec::new();
+        for p in &scenarios {
+            let mut q = p.clone();
+            q.population = shared.population.clone();
+            arms.push(Arm {
+                name: p.name.clone(),
+                model: q.model(n)?,
+            });
+        }
+        let settings = Settings {
+            seed: opts.seed.unwrap_or(shared.seed),
+            years: opts.years.unwrap_or(shared.years),
+            step_months: shared.step_months,
+            replicates,
+            streams: opts.streams,
+            chunk_size: 1024,
+            trace_patients: 0,
+        };
+        Ok(Comparison {
+            shared: opts.population_from,
+            start_year: shared.start_year,
+            discount_rate: shared.discount_rate,
+            represents: shared.population.represents,
+            study: Study {
+                arms,
+                population,
+                settings,
+                draws,
+            },
+            scenarios,
+            notes,
+        })
+    }
+
+    /// The simulated people.
+    pub fn population(&self) -> &[Baseline] {
+        &self.study.population
+    }
+
+    /// Real people per simulated person, when the shared scenario represents a population.
+    pub fn scale(&self) -> Option<f64> {
+        self.represents
+            .map(|r| r / self.study.population.len() as f64)
+    }
+
+    /// Runs every scenario on the same people and reduces each run to its outcomes.
+    pub fn run(&self, progress: &dyn Progress) -> Result<Vec<ScenarioResults>, CompareError> {
+        let sources: Vec<Sources> = self
+            .study
+            .arms
+            .iter()
+            .map(|a| Sources::new(&metric_defs(a.model.causes_of_death(), &a.model.metrics())))
+            .collect();
+        let paired = self.study.settings.streams == Streams::Common;
+        let mut reference_onsets: OnsetAges = Vec::new();
+        let rate = self.discount_rate;
+        let results = runner::run(self.study_ref(), progress, |ctx, out| {
+            let outcome = extract(&out.aggregate, &sources[ctx.arm], rate);
+            let onsets: OnsetAges = ctx
+                .patients
+                .iter()
+                .map(|p| {
+                    p.state
+                        .dm
+                        .onset_age
+                        .filter(|&a| a > p.baseline.age_years)
+                        .map(|a| a as f32)
+                })
+                .collect();
+            let delay = if ctx.arm == 0 {
+                reference_onsets = onsets;
+                None
+            } else if !paired {
+                // Pairing a person's onsets needs the same draws in both scenarios.
+                None
+            } else {
+                let end: Vec<f32> = ctx.patients.iter().map(|p| p.age_years as f32).collect();
+                onset_delay(&reference_onsets, &onsets, &end)
+            };
+            Ok::<_, CompareError>((outcome, delay))
+        })?;
+        Ok(results
+            .arms
+            .into_iter()
+            .zip(sources)
+            .map(|(arm, src)| {
+                let (outcomes, delays): (Vec<_>, Vec<_>) = arm.replicates.into_iter().unzip();
+                ScenarioResults {
+                    person_years: outcomes
+                        .iter()
+                        .map(|o: &Outcomes| o.total(LIFE_YEARS))
+                        .sum(),
+                    outcomes,
+                    delays,
+                    missing: src.missing,
+                    seconds: arm.seconds,
+                }
+            })
+            .collect())
+    }
+
+    fn study_ref(&self) -> &Study<HealthModel> {
+        &self.study
+    }
+}

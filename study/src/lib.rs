@@ -1,0 +1,30 @@
+//! Experiments as a library. Everything healthtwin runs (a population projection, a
+//! comparison of scenarios, a virtual trial, a benchmark, and what comes next: calibration
+//! particles, personal twins, municipal plans, shards) is a [`Study`]: arms (named models) on
+//! one population, over replicates, with one seed, one layout in time, common random numbers
+//! or independent streams, and optional parameter draws. [`runner::run`] is the only
+//! replicate × arm loop; front-ends (the `healthtwin` binary, notebooks through it, tests)
+//! build a study, run it with a progress callback and read typed results.
+//!
+//! - [`runner`]: the study, its settings and the loop;
+//! - [`compare`]: scenario files resolved into one study, reduced to outcomes per run;
+//! - [`outcomes`]: the comparison arithmetic (events, QALYs, discounted costs, paired
+//!   intervals, ICER, acceptability, NNT, onset delay);
+//! - [`report`]: a comparison's tables, charts and terminal text;
+//! - [`trial`]: virtual trials on the runner (the DPP).
+//!
+//! Must never: read flags (no clap), print, or decide exit codes; results never depend on the
+//! thread count.
+
+pub mod compare;
+pub mod headline;
+pub mod outcomes;
+pub mod report;
+pub mod runner;
+pub mod trial;
+
+pub use compare::{CompareError, CompareOptions, Comparison, ScenarioResults};
+pub use runner::{
+    run, run_aggregates, Arm, ArmResults, Progress, RunContext, Settings, Streams, Study,
+    StudyError, StudyModel, StudyResults,
+};

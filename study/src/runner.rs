@@ -1,0 +1,286 @@
+//! The one replicate × arm loop of healthtwin.
+//!
+//! A [`Study`] is arms (a name and a model each) run on one population, over replicates, with
+//! one seed and one layout in time. [`run`] runs every (replicate, arm) pair, replicates
+//! outer and arms inner, so within a replicate the first arm (the reference of every
+//! comparison) has run before the others; after each run it hands the run's context, final
+//! patient states and aggregates to a reducer, and collects what the reducer returns, so a
+//! caller keeps per run only what it needs (an [`Aggregator`], a comparison's outcomes, a
+//! trial's counts): memory stays bounded by the population, never by replicates × arms.
+//!
+//! Randomness: every draw of the engine is keyed by (seed, replicate, process, patient,
+//! step). Under [`Streams::Common`] every arm of a replicate uses the same key, so the same
+//! person meets the same luck in every arm (common random numbers) and differences between
+//! arms are the arms' effects. [`Streams::Independent`] gives every arm its own seed, to
+//! measure what common random numbers buy. Parameter draws of a probabilistic sensitivity
+//! analysis are keyed by (seed, replicate) only: replicate k uses draw k in every arm.
+//!
+//! Must never: print, read flags or files, or let results depend on the thread count.
+
+use std::time::Instant;
+
+use engine::run::ReplicateOutput;
+use engine::{init_patients_into, simulate, Aggregator, Baseline, Model, Patient, RunKey};
+use models::params::{ParamDraw, ParamError};
+use models::HealthModel;
+
+/// Seed offset between arms under [`Streams::Independent`] (any large odd constant).
+pub const INDEPENDENT_SEED_STRIDE: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// How the arms of one replicate draw their random numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Streams {
+    /// The same key in every arm: paired comparisons (the default).
+    #[default]
+    Common,
+    /// A seed of its own per arm: independent samples.
+    Independent,
+}
+
+/// The layout of a study in time and Monte Carlo effort. `seed` is the one seed of the
+/// study: the engine's [`RunKey`] of every run is derived from it here and nowhere else.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settings {
+    pub seed: u64,
+    pub years: u32,
+    /// Step length in months; must divide 12.
+    pub step_months: u32,
+    pub replicates: u32,
+    pub streams: Streams,
+    /// Patients per work unit: scheduling only, never results.
+    pub chunk_size: usize,
+    /// Record yearly trajectories of patients with `id < trace_patients`.
+    pub trace_patients: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            seed: 1,
+            years: 30,
+            step_months: 1,
+            replicates: 1,
+            streams: Streams::Common,
+            chunk_size: 1024,
+            trace_patients: 0,
+        }
+    }
+}
+
+impl Settings {
+    /// The engine's key of `arm` in `replicate`.
+    pub fn run_key(&self, arm: usize, replicate: u32) -> RunKey {
+        let seed = match self.streams {
+            Streams::Common => self.seed,
+            Streams::Independent => self
+                .seed
+                .wrapping_add(INDEPENDENT_SEED_STRIDE.wrapping_mul(arm as u64)),
+        };
+        RunKey { seed, replicate }
+    }
+
+    /// The key of the parameter draws of `replicate` (the same in every arm).
+    pub fn draw_key(&self, replicate: u32) -> RunKey {
+        RunKey {
+            seed: self.seed,
+            replicate,
+        }
+    }
+
+    fn engine(&self, key: RunKey) -> engine::RunSettings {
+        engine::RunSettings {
+            seed: key.seed,
+            years: self.years,
+            step_months: self.step_months,
+            chunk_size: self.chunk_size.max(1),
+            trace_patients: self.trace_patients,
+        }
+    }
+}
+
+/// A model a study can run: the engine's [`Model`], plus how it is redrawn for one
+/// replicate of a probabilistic sensitivity analysis.
+pub trait StudyModel: Model + Sized {
+    /// The model of one replicate, with `draws` redrawn from their distributions keyed by
+    /// `key` (an empty list keeps every parameter).
+    fn for_replicate(&self, key: RunKey, draws: &[ParamDraw]) -> Result<Self, ParamError>;
+}
+
+impl StudyModel for HealthModel {
+    fn for_replicate(&self, key: RunKey, draws: &[ParamDraw]) -> Result<Self, ParamError> {
+        HealthModel::for_replicate(self, key, draws)
+    }
+}
+
+/// One arm: a named model (a scenario, a trial arm).
+#[derive(Clone, Debug)]
+pub struct Arm<M> {
+    pub name: String,
+    pub model: M,
+}
+
+/// An experiment: arms on one population over replicates (see the module documentation).
+#[derive(Clone, Debug)]
+pub struct Study<M> {
+    pub arms: Vec<Arm<M>>,
+    /// The simulated people (ids are the keys of their draws).
+    pub population: Vec<Baseline>,
+    pub settings: Settings,
+    /// Parameters redrawn per replicate (probabilistic sensitivity analysis); empty: none.
+    pub draws: Vec<ParamDraw>,
+}
+
+/// Why a study cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    #[error("a study needs at least one arm")]
+    NoArms,
+    #[error("a study needs at least one person")]
+    NoPeople,
+    #[error("a study needs at least one replicate and one year")]
+    Empty,
+    #[error("step of {0} months: the step length must divide 12")]
+    Step(u32),
+    #[error("parameter draw for replicate {replicate}: {source}")]
+    Draw {
+        replicate: u32,
+        #[source]
+        source: ParamError,
+    },
+}
+
+/// Where a run is, handed to the reducer with its results.
+pub struct RunContext<'a, M: Model> {
+    /// Position of the arm in [`Study::arms`].
+    pub arm: usize,
+    pub arm_name: &'a str,
+    pub replicate: u32,
+    /// The engine's key of this run.
+    pub key: RunKey,
+    /// The model of this run (with this replicate's parameter draws).
+    pub model: &'a M,
+    /// Every person's state at the end of the run (the dead keep their state at death).
+    pub patients: &'a [Patient<M::State>],
+    /// Wall-clock seconds of the simulation alone.
+    pub seconds: f64,
+}
+
+/// Progress of a study, for a progress bar. Every method defaults to doing nothing.
+pub trait Progress: Sync {
+    /// A run starts (`replicate` is 0-based).
+    fn run_started(&self, _arm: &str, _replicate: u32, _replicates: u32) {}
+    /// `patient_years` more patient-years are done (called from worker threads).
+    fn advanced(&self, _patient_years: u64) {}
+}
+
+/// No progress reporting.
+impl Progress for () {}
+
+/// What a study returns: per arm, the reducer's value of each replicate, in order.
+#[derive(Clone, Debug)]
+pub struct StudyResults<R> {
+    pub arms: Vec<ArmResults<R>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ArmResults<R> {
+    pub name: String,
+    /// One value per replicate, replicate 0 first.
+    pub replicates: Vec<R>,
+    /// Wall-clock seconds of simulation over all replicates.
+    pub seconds: f64,
+}
+
+impl<M: StudyModel> Study<M> {
+    /// Patient-years a progress bar counts towards (people × years × replicates × arms; the
+    /// dead stop counting, so a bar ends a little short of it).
+    pub fn total_patient_years(&self) -> u64 {
+        self.population.len() as u64
+            * u64::from(self.settings.years)
+            * u64::from(self.settings.replicates)
+            * self.arms.len() as u64
+    }
+
+    fn check(&self) -> Result<(), StudyError> {
+        let s = &self.settings;
+        if self.arms.is_empty() {
+            return Err(StudyError::NoArms);
+        }
+        if self.population.is_empty() {
+            return Err(StudyError::NoPeople);
+        }
+        if s.replicates == 0 || s.years == 0 {
+            return Err(StudyError::Empty);
+        }
+        if s.step_months == 0 || 12 % s.step_months != 0 {
+            return Err(StudyError::Step(s.step_months));
+        }
+        Ok(())
+    }
+}
+
+/// Runs every (replicate, arm) of `study` (replicates outer, arms inner) and returns, per
+/// arm, what `reduce` made of each run. `reduce` may keep state across calls (it sees the
+/// reference arm of a replicate before the others); an error from it stops the study.
+pub fn run<M, R, E>(
+    study: &Study<M>,
+    progress: &dyn Progress,
+    mut reduce: impl FnMut(&RunContext<'_, M>, ReplicateOutput<M::State>) -> Result<R, E>,
+) -> Result<StudyResults<R>, E>
+where
+    M: StudyModel,
+    E: From<StudyError>,
+{
+    study.check()?;
+    let s = &study.settings;
+    let mut results = StudyResults {
+        arms: study
+            .arms
+            .iter()
+            .map(|a| ArmResults {
+                name: a.name.clone(),
+                replicates: Vec::with_capacity(s.replicates as usize),
+                seconds: 0.0,
+            })
+            .collect(),
+    };
+    let advanced = |n: usize| progress.advanced(n as u64);
+    // One population buffer for every arm and replicate.
+    let mut patients = Vec::new();
+    for replicate in 0..s.replicates {
+        for (a, arm) in study.arms.iter().enumerate() {
+            progress.run_started(&arm.name, replicate, s.replicates);
+            let key = s.run_key(a, replicate);
+            let model = arm
+                .model
+                .for_replicate(s.draw_key(replicate), &study.draws)
+                .map_err(|source| StudyError::Draw { replicate, source })?;
+            let t0 = Instant::now();
+            init_patients_into(&model, key, &study.population, &mut patients);
+            let out = simulate(&model, &s.engine(key), key, &mut patients, &advanced);
+            let seconds = t0.elapsed().as_secs_f64();
+            let ctx = RunContext {
+                arm: a,
+                arm_name: &arm.name,
+                replicate,
+                key,
+                model: &model,
+                patients: &patients,
+                seconds,
+            };
+            let value = reduce(&ctx, out)?;
+            let r = &mut results.arms[a];
+            r.replicates.push(value);
+            r.seconds += seconds;
+        }
+    }
+    Ok(results)
+}
+
+/// [`run`] keeping each run's aggregates (the summary tables of `healthtwin run`).
+pub fn run_aggregates<M: StudyModel>(
+    study: &Study<M>,
+    progress: &dyn Progress,
+) -> Result<StudyResults<Aggregator>, StudyError> {
+    run(study, progress, |_, out| Ok(out.aggregate))
+}
