@@ -18,11 +18,24 @@ use crate::table::{write_atomic, ReportError};
 const W: u32 = 960;
 const H: u32 = 600;
 
-/// One named series of (x, y) points.
-#[derive(Clone, Debug)]
+/// One named series of (x, y) points, optionally with an interval band around it.
+#[derive(Clone, Debug, Default)]
 pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
+    /// (x, lower, upper): drawn as a light band in the series' colour (empty: none).
+    pub band: Vec<(f64, f64, f64)>,
+}
+
+/// Which zero lines a chart includes in its range and draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ZeroLines {
+    #[default]
+    None,
+    /// y = 0 only (differences over time).
+    Horizontal,
+    /// Both axes through the origin (the cost-effectiveness plane).
+    Both,
 }
 
 /// What a chart shows.
@@ -38,8 +51,34 @@ pub struct Chart {
     pub vline: Option<(f64, String)>,
     /// A labelled line through the origin with this slope (e.g. willingness to pay).
     pub ray: Option<(f64, String)>,
-    /// Draw the axes through zero (cost-effectiveness plane).
-    pub zero_axes: bool,
+    /// Zero lines drawn (and kept in range).
+    pub zero: ZeroLines,
+    /// A fixed y range (probabilities: 0 to 1); `None`: from the data.
+    pub y_range: Option<(f64, f64)>,
+    /// The x axis is calendar years: ticks labelled as whole years, never `2024.0`.
+    pub x_years: bool,
+}
+
+impl Chart {
+    /// A line chart with no reference lines, zero lines or fixed range.
+    pub fn lines(
+        title: impl Into<String>,
+        x_label: impl Into<String>,
+        y_label: impl Into<String>,
+    ) -> Self {
+        Chart {
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            series: Vec::new(),
+            scatter: false,
+            vline: None,
+            ray: None,
+            zero: ZeroLines::None,
+            y_range: None,
+            x_years: false,
+        }
+    }
 }
 
 static FONT: Once = Once::new();
@@ -78,7 +117,16 @@ fn bounds(chart: &Chart) -> ((f64, f64), (f64, f64)) {
         f64::INFINITY,
         f64::NEG_INFINITY,
     );
-    for &(x, y) in pts.filter(|(x, y)| x.is_finite() && y.is_finite()) {
+    let bands = chart
+        .series
+        .iter()
+        .flat_map(|s| s.band.iter())
+        .flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]);
+    for (x, y) in pts
+        .copied()
+        .chain(bands)
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+    {
         x0 = x0.min(x);
         x1 = x1.max(x);
         y0 = y0.min(y);
@@ -88,14 +136,22 @@ fn bounds(chart: &Chart) -> ((f64, f64), (f64, f64)) {
         x0 = x0.min(*x);
         x1 = x1.max(*x);
     }
-    if chart.zero_axes {
+    if chart.zero == ZeroLines::Both {
         x0 = x0.min(0.0);
         x1 = x1.max(0.0);
+    }
+    if chart.zero != ZeroLines::None {
         y0 = y0.min(0.0);
         y1 = y1.max(0.0);
     }
     if !x0.is_finite() {
         (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+    }
+    if let Some((lo, hi)) = chart.y_range {
+        // A fixed range is drawn as it is, with a small margin so lines at its ends show.
+        let m = (hi - lo) * 0.03;
+        let pad_x = if x1 > x0 { (x1 - x0) * 0.05 } else { 1.0 };
+        return ((x0 - pad_x, x1 + pad_x), (lo - m, hi + m));
     }
     let pad = |a: f64, b: f64| {
         let d = if b > a {
@@ -121,19 +177,54 @@ where
         .y_label_area_size(90)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|e| e.to_string())?;
-    ctx.configure_mesh()
-        .x_desc(chart.x_label.as_str())
+    let year_label = |x: &f64| {
+        // Whole years only: a tick between two years gets no label.
+        if (x - x.round()).abs() < 1e-6 {
+            format!("{}", x.round() as i64)
+        } else {
+            String::new()
+        }
+    };
+    let mut mesh = ctx.configure_mesh();
+    mesh.x_desc(chart.x_label.as_str())
         .y_desc(chart.y_label.as_str())
         .label_style(("sans-serif", 14))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(|e| e.to_string())?;
-    if chart.zero_axes {
+        .light_line_style(RGBColor(235, 235, 235));
+    if chart.x_years {
+        mesh.x_label_formatter(&year_label);
+    }
+    mesh.draw().map_err(|e| e.to_string())?;
+    if chart.zero != ZeroLines::None {
         let grey = RGBColor(90, 90, 90);
         ctx.draw_series(LineSeries::new([(x0, 0.0), (x1, 0.0)], grey))
             .map_err(|e| e.to_string())?;
+    }
+    if chart.zero == ZeroLines::Both {
+        let grey = RGBColor(90, 90, 90);
         ctx.draw_series(LineSeries::new([(0.0, y0), (0.0, y1)], grey))
             .map_err(|e| e.to_string())?;
+    }
+    // Interval bands first, under every line.
+    for (i, s) in chart.series.iter().enumerate() {
+        let band: Vec<(f64, f64, f64)> = s
+            .band
+            .iter()
+            .copied()
+            .filter(|(x, lo, hi)| x.is_finite() && lo.is_finite() && hi.is_finite())
+            .collect();
+        if band.len() < 2 {
+            continue;
+        }
+        let outline: Vec<(f64, f64)> = band
+            .iter()
+            .map(|&(x, _, hi)| (x, hi))
+            .chain(band.iter().rev().map(|&(x, lo, _)| (x, lo)))
+            .collect();
+        ctx.draw_series(std::iter::once(Polygon::new(
+            outline,
+            palette(i).mix(0.15).filled(),
+        )))
+        .map_err(|e| e.to_string())?;
     }
     if let Some((slope, label)) = &chart.ray {
         // The segment of y = slope * x inside the plot.
@@ -232,23 +323,20 @@ mod tests {
     fn writes_png_and_svg_with_labels() {
         let dir = tempfile::tempdir().unwrap();
         let chart = Chart {
-            title: "Cumulative incidence".into(),
-            x_label: "year".into(),
-            y_label: "per 1,000".into(),
             series: vec![
                 Series {
                     name: "baseline".into(),
                     points: vec![(0.0, 0.0), (1.0, 2.0), (2.0, 5.0)],
+                    band: vec![(0.0, 0.0, 0.0), (1.0, 1.0, 3.0), (2.0, 4.0, 6.0)],
                 },
                 Series {
                     name: "programme".into(),
                     points: vec![(0.0, 0.0), (1.0, 1.5), (2.0, 4.0)],
+                    band: Vec::new(),
                 },
             ],
-            scatter: false,
             vline: Some((1.5, "marker".into())),
-            ray: None,
-            zero_axes: false,
+            ..Chart::lines("Cumulative incidence", "year", "per 1,000")
         };
         let stem = dir.path().join("c");
         write_chart(&stem, &chart).unwrap();
@@ -268,6 +356,64 @@ mod tests {
         assert!(
             caption_dark > 50,
             "caption not drawn: {caption_dark} dark pixels"
+        );
+    }
+
+    #[test]
+    fn ranges_follow_the_data_not_the_origin_unless_asked() {
+        let mut chart = Chart::lines("averted", "year", "cases");
+        chart.series = vec![Series {
+            name: "a".into(),
+            points: vec![(2024.5, 3.0), (2033.5, 5.0)],
+            band: vec![(2024.5, 1.0, 6.0)],
+        }];
+        // Differences over calendar time: y = 0 is in range, x = 0 is not.
+        chart.zero = ZeroLines::Horizontal;
+        let ((x0, x1), (y0, y1)) = bounds(&chart);
+        assert!(x0 > 2000.0 && x1 < 2040.0, "x range {x0}..{x1}");
+        assert!(
+            y0 <= 0.0 && y1 >= 6.0,
+            "y range {y0}..{y1} keeps zero and the band"
+        );
+        // The cost-effectiveness plane keeps the origin.
+        chart.zero = ZeroLines::Both;
+        assert!(bounds(&chart).0 .0 <= 0.0);
+        // A probability keeps its whole range even when every value is 0.
+        let mut ceac = Chart::lines("ceac", "wtp", "probability");
+        ceac.series = vec![Series {
+            name: "s".into(),
+            points: vec![(0.0, 0.0), (10.0, 0.0)],
+            band: Vec::new(),
+        }];
+        ceac.y_range = Some((0.0, 1.0));
+        let (_, (y0, y1)) = bounds(&ceac);
+        assert!(y0 < 0.0 && y1 > 1.0 && y1 < 1.1, "{y0}..{y1}");
+    }
+
+    #[test]
+    fn year_axes_are_labelled_in_whole_years() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut chart = Chart::lines("Cumulative", "year", "per 1,000");
+        chart.series = vec![Series {
+            name: "s".into(),
+            points: (2024..=2027).map(|y| (f64::from(y), 1.0)).collect(),
+            band: Vec::new(),
+        }];
+        chart.x_years = true;
+        write_chart(&dir.path().join("y"), &chart).unwrap();
+        let svg = std::fs::read_to_string(dir.path().join("y.svg")).unwrap();
+        let labels: Vec<&str> = svg
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| t.split('>').nth(1))
+            .map(|t| t.split('<').next().unwrap_or("").trim())
+            .collect();
+        assert!(labels.contains(&"2025"), "whole-year labels: {labels:?}");
+        assert!(
+            !labels
+                .iter()
+                .any(|l| l.starts_with("202") && l.contains('.')),
+            "no decimal years: {labels:?}"
         );
     }
 }

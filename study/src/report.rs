@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use engine::observe::age_band_label;
-use report::plot::{write_chart, Chart, Series};
+use report::plot::{write_chart, Chart, Series, ZeroLines};
 use report::{write_csv, write_parquet, ReportError, Table, Values};
 
 use crate::compare::{Comparison, ScenarioResults};
@@ -380,63 +380,89 @@ impl<'a> Report<'a> {
             }
             let series = (0..n0)
                 .map(|s| {
-                    let mut acc = 0.0;
-                    let mut pts = vec![(self.start_year as f64, 0.0)];
+                    // Cumulative events per replicate, then mean and interval per year.
+                    let replicates = self.results[s].outcomes.len();
+                    let mut acc = vec![0.0; replicates];
+                    let mut points = vec![(self.start_year as f64, 0.0)];
+                    let mut band = vec![(self.start_year as f64, 0.0, 0.0)];
                     for y in 0..years {
                         let v = self.values(s, false, |o| o.get(y, ALL_AGES, m));
-                        acc += v.iter().sum::<f64>() / v.len() as f64;
-                        pts.push((x_year(y), 1000.0 * acc / people));
+                        for (a, x) in acc.iter_mut().zip(&v) {
+                            *a += 1000.0 * x / people;
+                        }
+                        let iv = Interval::of(&acc);
+                        points.push((x_year(y), iv.mean));
+                        if replicates > 1 {
+                            band.push((x_year(y), iv.lo, iv.hi));
+                        }
+                    }
+                    if replicates < 2 {
+                        band.clear();
                     }
                     Series {
                         name: self.names[s].to_string(),
-                        points: pts,
+                        points,
+                        band,
                     }
                 })
                 .collect();
-            write_chart(
-                &out.join(stem),
-                &Chart {
-                    title: format!("Cumulative {label} (mean over replicates)"),
-                    x_label: "year".into(),
-                    y_label: "events per 1,000 people simulated".into(),
-                    series,
-                    scatter: false,
-                    vline: None,
-                    ray: None,
-                    zero_axes: false,
-                },
-            )?;
+            let mut chart = Chart::lines(
+                format!("Cumulative {label}: mean and 95% interval over replicates"),
+                "year",
+                "events per 1,000 people simulated",
+            );
+            chart.series = series;
+            chart.x_years = true;
+            write_chart(&out.join(stem), &chart)?;
             files.push(format!("{stem}.png"));
             files.push(format!("{stem}.svg"));
         }
         if n0 < 2 {
             return Ok(files);
         }
-        // Averted cases by year (reference − scenario), T2D and all events.
+        // T2D cases averted by year (reference − scenario), on the represented population's
+        // scale when there is one.
+        let shown = self.scale.unwrap_or(1.0);
         let series = (1..n0)
-            .map(|s| Series {
-                name: format!("{} (T2D)", self.names[s]),
-                points: (0..years)
-                    .map(|y| {
-                        let v = self.values(s, true, |o| o.get(y, ALL_AGES, oc::T2D));
-                        (x_year(y) - 0.5, -v.iter().sum::<f64>() / v.len() as f64)
-                    })
-                    .collect(),
+            .map(|s| {
+                let mut points = Vec::new();
+                let mut band = Vec::new();
+                for y in 0..years {
+                    let v: Vec<f64> = self
+                        .values(s, true, |o| o.get(y, ALL_AGES, oc::T2D))
+                        .into_iter()
+                        .map(|d| -d * shown)
+                        .collect();
+                    let iv = Interval::of(&v);
+                    // Events of year y are drawn at its middle.
+                    points.push((x_year(y) - 0.5, iv.mean));
+                    if v.len() > 1 {
+                        band.push((x_year(y) - 0.5, iv.lo, iv.hi));
+                    }
+                }
+                Series {
+                    name: format!("{} (T2D)", self.names[s]),
+                    points,
+                    band,
+                }
             })
             .collect();
-        write_chart(
-            &out.join("averted_by_year"),
-            &Chart {
-                title: format!("T2D cases averted per year vs {}", self.names[0]),
-                x_label: "year".into(),
-                y_label: "cases averted (simulated people)".into(),
-                series,
-                scatter: false,
-                vline: None,
-                ray: None,
-                zero_axes: true,
+        let mut chart = Chart::lines(
+            format!(
+                "T2D cases averted per year vs {}: mean and 95% interval over replicates",
+                self.names[0]
+            ),
+            "year",
+            if self.scale.is_some() {
+                "cases averted (represented population)"
+            } else {
+                "cases averted (simulated people)"
             },
-        )?;
+        );
+        chart.series = series;
+        chart.zero = ZeroLines::Horizontal;
+        chart.x_years = true;
+        write_chart(&out.join("averted_by_year"), &chart)?;
         files.extend(["averted_by_year.png".into(), "averted_by_year.svg".into()]);
         // Cost-effectiveness plane.
         let e = self.effect();
@@ -448,6 +474,7 @@ impl<'a> Report<'a> {
                     .into_iter()
                     .zip(self.values(s, true, |o| o.total(oc::TOTAL_COST) / 1e6))
                     .collect(),
+                band: Vec::new(),
             })
             .collect();
         let unit = if e == oc::QALYS { "QALY" } else { "life-year" };
@@ -472,7 +499,9 @@ impl<'a> Report<'a> {
                     JAPAN_REFERENCE_WTP_YEN / 1e6,
                     format!("¥5M per {unit} (Japan's reference value)"),
                 )),
-                zero_axes: true,
+                zero: ZeroLines::Both,
+                y_range: None,
+                x_years: false,
             },
         )?;
         files.extend(["ce_plane.png".into(), "ce_plane.svg".into()]);
@@ -497,6 +526,7 @@ impl<'a> Report<'a> {
                     Series {
                         name: self.names[s].to_string(),
                         points: pts,
+                        band: Vec::new(),
                     }
                 })
                 .collect();
@@ -513,7 +543,10 @@ impl<'a> Report<'a> {
                         "¥5M (Japan's reference value)".into(),
                     )),
                     ray: None,
-                    zero_axes: false,
+                    zero: ZeroLines::None,
+                    // A probability: the whole range, even when every value is 0 or 1.
+                    y_range: Some((0.0, 1.0)),
+                    x_years: false,
                 },
             )?;
             let mut t = Table::new("ceac");
