@@ -26,7 +26,7 @@ enum Command {
     /// Simulate a cohort (the embedded synthetic Japanese cohort unless --cohort is given)
     /// and write summary, patient and trace files.
     Run(RunArgs),
-    /// Create or inspect cohorts.
+    /// Create cohorts: the synthetic Japanese cohort, or one imported from EMR/PHR data.
     #[command(subcommand)]
     Cohort(CohortCommand),
     /// Measure throughput (patient-years per second per core) and peak memory.
