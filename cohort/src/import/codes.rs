@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::measure::{Flag, Measure};
+use super::measure::{ClinicalMeasure, Flag};
 
 /// The embedded default map.
 pub const DEFAULT_MAP: &str = include_str!("../../data/code_map.csv");
@@ -84,7 +84,7 @@ impl System {
 /// What a code stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
-    Measure(Measure),
+    Measure(ClinicalMeasure),
     Flag(Flag),
     /// LOINC 85354-9: read the systolic / diastolic components.
     BpPanel,
@@ -242,7 +242,7 @@ fn parse_target(s: &str) -> Option<Target> {
         "smoker_yes" => Target::SmokerAnswer(true),
         "smoker_no" => Target::SmokerAnswer(false),
         other => {
-            if let Some(m) = Measure::parse(other) {
+            if let Some(m) = ClinicalMeasure::parse(other) {
                 Target::Measure(m)
             } else {
                 Target::Flag(Flag::parse(other)?)
@@ -310,11 +310,14 @@ mod tests {
         assert!(map.len() > 100);
         let mut out = Vec::new();
         map.lookup(System::Jlac10, "3D046000001906202", &mut out);
-        assert_eq!(out[0].target, Target::Measure(Measure::Hba1cPct));
+        assert_eq!(out[0].target, Target::Measure(ClinicalMeasure::Hba1cPct));
         map.lookup(System::Jlac10, "3D045000001906202", &mut out);
-        assert_eq!(out[0].target, Target::Measure(Measure::Hba1cJdsPct));
+        assert_eq!(out[0].target, Target::Measure(ClinicalMeasure::Hba1cJdsPct));
         map.lookup(System::Jlac10, "3D010129901926101", &mut out);
-        assert_eq!(out[0].target, Target::Measure(Measure::GlucoseCasualMgDl));
+        assert_eq!(
+            out[0].target,
+            Target::Measure(ClinicalMeasure::GlucoseCasualMgDl)
+        );
         // Reason-text creatinine code is not a value.
         map.lookup(System::Jlac10, "3C015161002399949", &mut out);
         assert!(out.is_empty());
