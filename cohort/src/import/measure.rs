@@ -166,26 +166,3 @@ impl Flag {
         })
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn covariate_ranges_are_the_cohort_readers_ranges() {
-        for (name, lo, hi) in PLAUSIBLE {
-            if let Some(m) = ClinicalMeasure::parse(name) {
-                assert_eq!(m.plausible(), (lo, hi), "{name}");
-            }
-        }
-        assert_eq!(ClinicalMeasure::Hba1cPct.plausible(), (3.0, 20.0));
-        assert_eq!(ClinicalMeasure::WeightKg.plausible(), (20.0, 300.0));
-        // Flag names are the cohort file's column names.
-        for (_, name) in Conditions::ALL {
-            assert!(Flag::parse(name).is_some(), "{name}");
-        }
-        for (_, name) in Treatments::ALL {
-            assert!(Flag::parse(name).is_some(), "{name}");
-        }
-    }
-}
