@@ -13,6 +13,9 @@ use super::history::code_name;
 use super::quality::HistoryStats;
 use super::{io_err, ImportError};
 
+/// One kept value: the person (accumulator index while spilling, output row once sorted),
+/// the measure or flag (`history::code_name`), the [`super::Format`] it came from, minutes
+/// from the index date and the value in its canonical unit. 18 bytes on disk.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) struct SpillRecord {
     pub(super) person: u32,
