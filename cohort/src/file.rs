@@ -1,8 +1,12 @@
-//! Reading a cohort file (Parquet, the layout written by `healthtwin cohort synth`; see
-//! docs/outputs.md). Every value is checked; an error names the file, the data row
-//! (1-based) and the column, and never echoes an identifier.
+//! Reading a cohort file: the layout written by `healthtwin cohort synth` (see
+//! docs/outputs.md), as Parquet or as CSV, chosen by the file's extension ([`read`]). Both
+//! readers classify columns the same way ([`Column`]) and check every value the same way
+//! ([`Row`]), so a file holds the same people in either format.
+//!
+//! Must never: accept a value outside [`PLAUSIBLE`], or echo a value of a text column or any
+//! other text of the file in an error. An error names the file, the place (Parquet: the data
+//! row, 1-based; CSV: the line, the header being line 1) and the column.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
 
@@ -10,7 +14,7 @@ use engine::{Baseline, Conditions, Covariates, Sex, Treatments};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 
-use crate::CohortError;
+use crate::{CohortError, FilePosition};
 
 /// Plausible range of each continuous column; values outside are refused, not clipped.
 pub const PLAUSIBLE: [(&str, f64, f64); 12] = [
@@ -28,10 +32,29 @@ pub const PLAUSIBLE: [(&str, f64, f64); 12] = [
     ("frailty_index", 0.0, 1.0),
 ];
 
-fn err(path: &Path, row: Option<usize>, field: &str, message: impl Into<String>) -> CohortError {
+/// Reads and validates a cohort file: CSV if its name ends in `.csv` (any case), else
+/// Parquet. Patients get dense ids 0..n in file order.
+pub fn read(path: &Path) -> Result<Vec<Baseline>, CohortError> {
+    let is_csv = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if is_csv {
+        read_csv(path)
+    } else {
+        read_parquet(path)
+    }
+}
+
+fn err(
+    path: &Path,
+    at: Option<FilePosition>,
+    field: &str,
+    message: impl Into<String>,
+) -> CohortError {
     CohortError::File {
         path: path.display().to_string(),
-        row,
+        at,
         field: field.to_string(),
         message: message.into(),
     }
@@ -43,91 +66,27 @@ pub fn read_parquet(path: &Path) -> Result<Vec<Baseline>, CohortError> {
     let reader = SerializedFileReader::new(file)
         .map_err(|e| err(path, None, "-", format!("not a readable Parquet file: {e}")))?;
     let schema = reader.metadata().file_metadata().schema_descr();
-    let present: Vec<String> = schema
-        .columns()
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
-    for required in ["sex", "age_years"]
-        .iter()
-        .chain(Covariates::CONTINUOUS.iter())
-        .chain(["smoker"].iter())
-    {
-        if !present.iter().any(|p| p == required) {
-            return Err(err(path, None, required, "required column is missing"));
-        }
-    }
+    let names: Vec<&str> = schema.columns().iter().map(|c| c.name()).collect();
+    check_header(path, &names)?;
     let rows = reader
         .get_row_iter(None)
         .map_err(|e| err(path, None, "-", format!("cannot read rows: {e}")))?;
     let mut out = Vec::new();
-    let mut values: HashMap<&str, f64> = HashMap::new();
     for (i, row) in rows.enumerate() {
-        let n = i + 1;
-        let row = row.map_err(|e| err(path, Some(n), "-", format!("unreadable row: {e}")))?;
-        values.clear();
-        let mut sex = None;
-        let mut flags: HashMap<String, bool> = HashMap::new();
+        let at = Some(FilePosition::Row(i + 1));
+        let row = row.map_err(|e| err(path, at, "-", format!("unreadable row: {e}")))?;
+        let mut values = Row::default();
         for (name, field) in row.get_column_iter() {
-            let name = name.as_str();
-            if name == "sex" {
-                let s = match field {
-                    Field::Str(s) => Sex::parse(s),
-                    _ => None,
-                };
-                sex =
-                    Some(s.ok_or_else(|| err(path, Some(n), "sex", "must be `male` or `female`"))?);
-            } else if let Some((col, lo, hi)) = PLAUSIBLE.iter().find(|c| c.0 == name) {
-                let v =
-                    number(field).ok_or_else(|| err(path, Some(n), name, "must be a number"))?;
-                if !(v >= *lo && v <= *hi) {
-                    return Err(err(
-                        path,
-                        Some(n),
-                        name,
-                        format!("{v} is outside the plausible range {lo}–{hi}"),
-                    ));
-                }
-                values.insert(col, v);
-            } else if name == "smoker"
-                || name.starts_with("dx_")
-                || name.starts_with("hx_")
-                || name.starts_with("rx_")
-            {
-                let b = boolean(field)
-                    .ok_or_else(|| err(path, Some(n), name, "must be true/false or 0/1"))?;
-                flags.insert(name.to_string(), b);
-            }
-        }
-        let get = |k: &str| {
+            let column = Column::of(name);
             values
-                .get(k)
-                .copied()
-                .ok_or_else(|| err(path, Some(n), k, "value is missing"))
-        };
-        let sex = sex.ok_or_else(|| err(path, Some(n), "sex", "value is missing"))?;
-        let mut conditions = Conditions::default();
-        for (f, name) in Conditions::ALL {
-            conditions.set(*f, flags.get(*name).copied().unwrap_or(false));
+                .set(column, field)
+                .map_err(|message| err(path, at, &column.label(name), message))?;
         }
-        let mut treatments = Treatments::default();
-        for (f, name) in Treatments::ALL {
-            treatments.set(*f, flags.get(*name).copied().unwrap_or(false));
-        }
-        let smoker = *flags
-            .get("smoker")
-            .ok_or_else(|| err(path, Some(n), "smoker", "value is missing"))?;
-        let mut cont = [0.0; 11];
-        for (k, name) in Covariates::CONTINUOUS.iter().enumerate() {
-            cont[k] = get(name)?;
-        }
-        let covariates = Covariates::from_parts(cont, smoker, conditions, treatments);
-        out.push(Baseline {
-            id: i as u64,
-            sex,
-            age_years: get("age_years")?,
-            covariates,
-        });
+        out.push(
+            values
+                .baseline(i as u64)
+                .map_err(|(field, message)| err(path, at, field, message))?,
+        );
     }
     if out.is_empty() {
         return Err(err(path, None, "-", "the cohort file has no rows"));
@@ -135,22 +94,274 @@ pub fn read_parquet(path: &Path) -> Result<Vec<Baseline>, CohortError> {
     Ok(out)
 }
 
-fn number(f: &Field) -> Option<f64> {
-    match *f {
-        Field::Double(v) => Some(v),
-        Field::Float(v) => Some(f64::from(v)),
-        Field::Int(v) => Some(f64::from(v)),
-        Field::Long(v) => Some(v as f64),
-        Field::Short(v) => Some(f64::from(v)),
-        _ => None,
+/// Reads and validates a cohort CSV file (header row, RFC 4180 quoting, as `cohort synth`
+/// writes it; cells are trimmed). Patients get dense ids 0..n in file order.
+pub fn read_csv(path: &Path) -> Result<Vec<Baseline>, CohortError> {
+    let file = File::open(path).map_err(|e| err(path, None, "-", format!("cannot open: {e}")))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(file);
+    let header = reader
+        .byte_headers()
+        .map_err(|e| csv_error(path, &e))?
+        .clone();
+    // A header that is not UTF-8 names no column we read.
+    let names: Vec<&str> = header
+        .iter()
+        .map(|h| std::str::from_utf8(h).unwrap_or(""))
+        .collect();
+    check_header(path, &names)?;
+    let columns: Vec<Column> = names.iter().map(|n| Column::of(n)).collect();
+    let mut record = csv::ByteRecord::new();
+    let mut out = Vec::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(path, &e)),
+        }
+        let at = record.position().map(|p| FilePosition::Line(p.line()));
+        let mut values = Row::default();
+        for ((bytes, &column), name) in record.iter().zip(&columns).zip(&names) {
+            if column == Column::Ignored {
+                continue;
+            }
+            let label = column.label(name);
+            let text =
+                std::str::from_utf8(bytes).map_err(|_| err(path, at, &label, "not valid UTF-8"))?;
+            values
+                .set(column, &text)
+                .map_err(|message| err(path, at, &label, message))?;
+        }
+        out.push(
+            values
+                .baseline(out.len() as u64)
+                .map_err(|(field, message)| err(path, at, field, message))?,
+        );
+    }
+    if out.is_empty() {
+        return Err(err(path, None, "-", "the cohort file has no rows"));
+    }
+    Ok(out)
+}
+
+/// A CSV error in our words: the csv crate's messages are not checked to be free of the
+/// file's text.
+fn csv_error(path: &Path, e: &csv::Error) -> CohortError {
+    let at = e.position().map(|p| FilePosition::Line(p.line()));
+    let message = match e.kind() {
+        csv::ErrorKind::Io(io) => format!("cannot read: {}", io.kind()),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("the line has {len} fields, the header {expected_len}"),
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_string(),
+        _ => "not a readable CSV file".to_string(),
+    };
+    err(path, at, "-", message)
+}
+
+/// Every required column is present, and no column we read appears twice.
+fn check_header(path: &Path, names: &[&str]) -> Result<(), CohortError> {
+    for required in ["sex", "age_years"]
+        .iter()
+        .chain(Covariates::CONTINUOUS.iter())
+        .chain(["smoker"].iter())
+    {
+        if !names.contains(required) {
+            return Err(err(path, None, required, "required column is missing"));
+        }
+    }
+    for (i, name) in names.iter().enumerate() {
+        let column = Column::of(name);
+        if column != Column::Ignored && names[..i].contains(name) {
+            return Err(err(
+                path,
+                None,
+                &column.label(name),
+                "the column appears more than once",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a column of a cohort file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Column {
+    Sex,
+    /// A continuous value: its index in [`PLAUSIBLE`].
+    Number(usize),
+    Smoker,
+    /// Index in `Conditions::ALL`.
+    Condition(usize),
+    /// Index in `Treatments::ALL`.
+    Treatment(usize),
+    /// A `dx_`, `hx_` or `rx_` column the model has no use for: checked, not kept.
+    OtherFlag,
+    /// Anything else (`patient_id`, `pseudo_id`, an import's own columns): not read.
+    Ignored,
+}
+
+impl Column {
+    fn of(name: &str) -> Column {
+        if name == "sex" {
+            Column::Sex
+        } else if let Some(k) = PLAUSIBLE.iter().position(|c| c.0 == name) {
+            Column::Number(k)
+        } else if name == "smoker" {
+            Column::Smoker
+        } else if let Some(k) = Conditions::ALL.iter().position(|c| c.1 == name) {
+            Column::Condition(k)
+        } else if let Some(k) = Treatments::ALL.iter().position(|c| c.1 == name) {
+            Column::Treatment(k)
+        } else if name.starts_with("dx_") || name.starts_with("hx_") || name.starts_with("rx_") {
+            Column::OtherFlag
+        } else {
+            Column::Ignored
+        }
+    }
+
+    /// The column's name for an error: ours, or the file's if it is a plain column name.
+    fn label(self, name: &str) -> String {
+        let plain =
+            name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        match self {
+            Column::Sex => "sex".into(),
+            Column::Number(k) => PLAUSIBLE[k].0.into(),
+            Column::Smoker => "smoker".into(),
+            Column::Condition(k) => Conditions::ALL[k].1.into(),
+            Column::Treatment(k) => Treatments::ALL[k].1.into(),
+            _ if plain => name.into(),
+            _ => "(a column with an unusual name)".into(),
+        }
     }
 }
 
-fn boolean(f: &Field) -> Option<bool> {
-    match *f {
-        Field::Bool(b) => Some(b),
-        Field::Int(0) | Field::Long(0) => Some(false),
-        Field::Int(1) | Field::Long(1) => Some(true),
-        _ => None,
+/// One cell, as a Parquet field or a CSV text.
+trait Cell {
+    fn is_missing(&self) -> bool;
+    fn text(&self) -> Option<&str>;
+    fn number(&self) -> Option<f64>;
+    fn boolean(&self) -> Option<bool>;
+}
+
+impl Cell for Field {
+    fn is_missing(&self) -> bool {
+        matches!(self, Field::Null)
+    }
+    fn text(&self) -> Option<&str> {
+        match self {
+            Field::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn number(&self) -> Option<f64> {
+        match *self {
+            Field::Double(v) => Some(v),
+            Field::Float(v) => Some(f64::from(v)),
+            Field::Int(v) => Some(f64::from(v)),
+            Field::Long(v) => Some(v as f64),
+            Field::Short(v) => Some(f64::from(v)),
+            _ => None,
+        }
+    }
+    fn boolean(&self) -> Option<bool> {
+        match *self {
+            Field::Bool(b) => Some(b),
+            Field::Int(0) | Field::Long(0) => Some(false),
+            Field::Int(1) | Field::Long(1) => Some(true),
+            _ => None,
+        }
+    }
+}
+
+impl Cell for &str {
+    fn is_missing(&self) -> bool {
+        self.is_empty()
+    }
+    fn text(&self) -> Option<&str> {
+        Some(self)
+    }
+    fn number(&self) -> Option<f64> {
+        self.parse().ok()
+    }
+    fn boolean(&self) -> Option<bool> {
+        if self.eq_ignore_ascii_case("true") || *self == "1" {
+            Some(true)
+        } else if self.eq_ignore_ascii_case("false") || *self == "0" {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+/// One person's values as read, cell by cell.
+#[derive(Default)]
+struct Row {
+    sex: Option<Sex>,
+    numbers: [Option<f64>; PLAUSIBLE.len()],
+    smoker: Option<bool>,
+    conditions: Conditions,
+    treatments: Treatments,
+}
+
+impl Row {
+    /// Checks one cell and keeps its value; the error is a message about the cell.
+    fn set(&mut self, column: Column, cell: &impl Cell) -> Result<(), String> {
+        if column == Column::Ignored {
+            return Ok(());
+        }
+        if cell.is_missing() {
+            return Err("value is missing".into());
+        }
+        let flag = || cell.boolean().ok_or("must be true/false or 0/1");
+        match column {
+            Column::Sex => {
+                let sex = cell.text().and_then(Sex::parse);
+                self.sex = Some(sex.ok_or("must be `male` or `female`")?);
+            }
+            Column::Number(k) => {
+                let v = cell.number().ok_or("must be a number")?;
+                let (_, lo, hi) = PLAUSIBLE[k];
+                if !(v >= lo && v <= hi) {
+                    return Err(format!("{v} is outside the plausible range {lo}–{hi}"));
+                }
+                self.numbers[k] = Some(v);
+            }
+            Column::Smoker => self.smoker = Some(flag()?),
+            Column::Condition(k) => self.conditions.set(Conditions::ALL[k].0, flag()?),
+            Column::Treatment(k) => self.treatments.set(Treatments::ALL[k].0, flag()?),
+            Column::OtherFlag => {
+                flag()?;
+            }
+            Column::Ignored => {}
+        }
+        Ok(())
+    }
+
+    /// The baseline, or the first required value that is missing (column, message).
+    fn baseline(&self, id: u64) -> Result<Baseline, (&'static str, &'static str)> {
+        const MISSING: &str = "value is missing";
+        let number = |name: &'static str| {
+            PLAUSIBLE
+                .iter()
+                .position(|c| c.0 == name)
+                .and_then(|k| self.numbers[k])
+                .ok_or((name, MISSING))
+        };
+        let sex = self.sex.ok_or(("sex", MISSING))?;
+        let smoker = self.smoker.ok_or(("smoker", MISSING))?;
+        let mut cont = [0.0; 11];
+        for (k, name) in Covariates::CONTINUOUS.iter().enumerate() {
+            cont[k] = number(name)?;
+        }
+        let covariates = Covariates::from_parts(cont, smoker, self.conditions, self.treatments);
+        Ok(Baseline {
+            id,
+            sex,
+            age_years: number("age_years")?,
+            covariates,
+        })
     }
 }

@@ -6,9 +6,7 @@ mod common;
 
 use std::fs;
 
-use cohort::import::{
-    apple, fhir, omop, plain, units, HistoryRow, ImportError, ImportResult, Importer,
-};
+use cohort::import::{apple, fhir, omop, plain, HistoryRow, ImportError, ImportResult, Importer};
 use common::{assert_accounted, fixtures, import, import_with};
 use engine::{Conditions, Sex, Treatments};
 
@@ -123,7 +121,7 @@ fn same_content_gives_the_same_cohort_in_every_format() {
 
     let b = person(&ndjson, "73519002");
     let c = b.baseline.covariates;
-    assert!((c.hba1c_pct - units::hba1c_jds_to_ngsp(6.1)).abs() < 1e-12);
+    assert!((c.hba1c_pct - engine::units::hba1c_jds_to_ngsp(6.1)).abs() < 1e-12);
     assert!((c.fpg_mg_dl - 5.9 * 18.016).abs() < 1e-9);
     assert!((c.bmi_kg_m2 - 52.3 / (1.51f64 * 1.51)).abs() < 1e-9);
     let age = b.baseline.age_years;

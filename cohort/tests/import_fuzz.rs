@@ -7,7 +7,7 @@ mod common;
 
 use std::io::Cursor;
 
-use cohort::import::{apple, csvutil::Table, fhir, omop, plain, Format, ImportResult};
+use cohort::import::{apple, csvutil::CsvTable, fhir, omop, plain, Format, ImportResult};
 use common::{assert_accounted, fixtures, import_with};
 use proptest::prelude::*;
 
@@ -98,7 +98,7 @@ proptest! {
         let name = omop::TABLES[table];
         let (r, _d) = import_with(|_| {}, |imp| {
             let i = imp.add_input(Format::Omop, "fuzz.csv", bytes.len() as u64);
-            let t = Table::from_reader(Cursor::new(&bytes), "fuzz.csv")?;
+            let t = CsvTable::from_reader(Cursor::new(&bytes), "fuzz.csv")?;
             omop::read_table(imp, name, t, i, "fuzz.csv")
         });
         check(r);
@@ -109,7 +109,7 @@ proptest! {
         let which = if persons { "persons" } else { "records" };
         let (r, _d) = import_with(|_| {}, |imp| {
             let i = imp.add_input(Format::Csv, "fuzz.csv", bytes.len() as u64);
-            let t = Table::from_reader(Cursor::new(&bytes), "fuzz.csv")?;
+            let t = CsvTable::from_reader(Cursor::new(&bytes), "fuzz.csv")?;
             plain::read_table(imp, which, t, i, "fuzz.csv")
         });
         check(r);

@@ -1,6 +1,7 @@
 //! Unit conversions shared by the importers (`cohort`) and the models (`models`): one place
 //! for every factor, with its derivation. [D] = derived from molar masses; [V] = read in the
-//! named source.
+//! named source; exact = by definition of the unit. (Metric prefixes — g → kg, mm → cm —
+//! are written where they are used.)
 //!
 //! Canonical units of the patient state ([`crate::Covariates`]): glucose and cholesterol in
 //! mg/dL, HbA1c in % (NGSP/DCCT), creatinine in mg/dL, blood pressure in mmHg, BMI in kg/m².
@@ -8,15 +9,15 @@
 /// mg/dL of glucose per mmol/L [D] (C6H12O6, 180.16 g/mol).
 pub const GLUCOSE_MG_DL_PER_MMOL_L: f64 = 18.016;
 
-/// mg/dL of cholesterol (total, HDL, LDL, non-HDL) per mmol/L [D]: 1 mmol/L × 386.65 g/mol
-/// / 10 = 38.665 mg/dL, rounded as the guidelines and PREVENT (0.02586 ≈ 1/38.67) round it
+/// mg/dL of cholesterol (total, HDL, LDL, non-HDL) per mmol/L [D] (C27H46O): 1 mmol/L ×
+/// 386.65 g/mol / 10 = 38.665 mg/dL, rounded as the guidelines and PREVENT (0.02586 ≈ 1/38.67) round it
 /// [V Khan 2024 supplement].
 pub const CHOLESTEROL_MG_DL_PER_MMOL_L: f64 = 38.67;
 
 /// mg/dL of triglyceride per mmol/L [D] (as triolein, 885.7 g/mol).
 pub const TRIGLYCERIDE_MG_DL_PER_MMOL_L: f64 = 88.57;
 
-/// µmol/L of creatinine per mg/dL [D] (113.12 g/mol).
+/// µmol/L of creatinine per mg/dL [D] (C4H7N3O, 113.12 g/mol).
 pub const CREATININE_UMOL_L_PER_MG_DL: f64 = 88.42;
 
 /// kg per pound (exact, by definition).
@@ -24,6 +25,12 @@ pub const KG_PER_LB: f64 = 0.453_592_37;
 
 /// cm per inch (exact, by definition).
 pub const CM_PER_IN: f64 = 2.54;
+
+/// km/h per m/s (exact: 3600 s/h ÷ 1000 m/km).
+pub const KM_H_PER_M_S: f64 = 3.6;
+
+/// m/s per mile per hour (exact: the international mile is 1609.344 m; ÷ 3600 s/h).
+pub const M_S_PER_MI_H: f64 = 0.447_04;
 
 /// Cholesterol mmol/L → mg/dL.
 #[inline]

@@ -28,7 +28,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use super::date::{self, Stamp};
-use super::measure::Measure;
+use super::measure::ClinicalMeasure;
 use super::{io_err, At, Format, ImportError, Importer};
 
 /// Counts newlines in what the XML parser has consumed, for line numbers in errors.
@@ -254,14 +254,14 @@ fn record(
 ) -> Result<(), ImportError> {
     let short = kind.strip_prefix("HKQuantityTypeIdentifier").unwrap_or("");
     let measure = match short {
-        "StepCount" => Measure::StepsPerDay,
-        "BodyMass" => Measure::WeightKg,
-        "BodyMassIndex" => Measure::BmiKgM2,
-        "Height" => Measure::HeightCm,
-        "HeartRate" => Measure::HeartRateBpm,
-        "WalkingSpeed" => Measure::WalkingSpeedMS,
-        "BloodPressureSystolic" => Measure::SbpMmhg,
-        "BloodPressureDiastolic" => Measure::DbpMmhg,
+        "StepCount" => ClinicalMeasure::StepsPerDay,
+        "BodyMass" => ClinicalMeasure::WeightKg,
+        "BodyMassIndex" => ClinicalMeasure::BmiKgM2,
+        "Height" => ClinicalMeasure::HeightCm,
+        "HeartRate" => ClinicalMeasure::HeartRateBpm,
+        "WalkingSpeed" => ClinicalMeasure::WalkingSpeedMS,
+        "BloodPressureSystolic" => ClinicalMeasure::SbpMmhg,
+        "BloodPressureDiastolic" => ClinicalMeasure::DbpMmhg,
         _ => {
             imp.mark_ignored();
             return Ok(());
@@ -290,7 +290,7 @@ fn record(
         );
     };
     match measure {
-        Measure::StepsPerDay => {
+        ClinicalMeasure::StepsPerDay => {
             if !(value.is_finite() && (0.0..=100_000.0).contains(&value)) {
                 return imp.error(
                     at,
@@ -309,13 +309,13 @@ fn record(
             imp.mark_mapped();
             Ok(())
         }
-        Measure::HeartRateBpm | Measure::WalkingSpeedMS => {
+        ClinicalMeasure::HeartRateBpm | ClinicalMeasure::WalkingSpeedMS => {
             // Convert and check one sample, then fold it into the daily mean.
             let mut u = String::new();
             super::units::normalise_unit(&rec.unit, &mut u);
             match super::units::convert(measure, value, &u) {
                 super::units::Converted::Ok(v) => {
-                    let map = if measure == Measure::HeartRateBpm {
+                    let map = if measure == ClinicalMeasure::HeartRateBpm {
                         &mut daily.heart
                     } else {
                         &mut daily.speed
@@ -331,9 +331,9 @@ fn record(
                     .map(|_| ()),
             }
         }
-        Measure::SbpMmhg | Measure::DbpMmhg => {
+        ClinicalMeasure::SbpMmhg | ClinicalMeasure::DbpMmhg => {
             let key = (
-                measure == Measure::SbpMmhg,
+                measure == ClinicalMeasure::SbpMmhg,
                 when.day,
                 when.minute,
                 value.to_bits(),
@@ -384,7 +384,7 @@ fn emit_daily(
             at,
             Format::Apple,
             person,
-            Measure::StepsPerDay,
+            ClinicalMeasure::StepsPerDay,
             total,
             "/d",
             day_stamp(day),
@@ -393,8 +393,8 @@ fn emit_daily(
         out?;
     }
     for (m, map) in [
-        (Measure::HeartRateBpm, daily.heart),
-        (Measure::WalkingSpeedMS, daily.speed),
+        (ClinicalMeasure::HeartRateBpm, daily.heart),
+        (ClinicalMeasure::WalkingSpeedMS, daily.speed),
     ] {
         let mut days: Vec<(i32, (f64, u32))> = map.into_iter().collect();
         days.sort_by_key(|d| d.0);

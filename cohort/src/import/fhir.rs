@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 
 use super::codes::{Mapping, System, Target};
 use super::date::{self, Stamp};
-use super::measure::Measure;
+use super::measure::ClinicalMeasure;
 use super::{io_err, At, Format, ImportError, Importer, Val};
 
 type S<'a> = Cow<'a, str>;
@@ -57,7 +57,7 @@ struct Period<'a> {
 }
 
 #[derive(Deserialize, Default)]
-struct Quantity<'a> {
+struct FhirQuantity<'a> {
     #[serde(default)]
     value: Option<f64>,
     #[serde(borrow, default)]
@@ -71,7 +71,7 @@ struct Component<'a> {
     #[serde(borrow, default)]
     code: CodeableConcept<'a>,
     #[serde(borrow, default, rename = "valueQuantity")]
-    value_quantity: Option<Quantity<'a>>,
+    value_quantity: Option<FhirQuantity<'a>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -112,7 +112,7 @@ struct Resource<'a> {
     #[serde(borrow, default)]
     issued: Option<S<'a>>,
     #[serde(borrow, default, rename = "valueQuantity")]
-    value_quantity: Option<Quantity<'a>>,
+    value_quantity: Option<FhirQuantity<'a>>,
     #[serde(borrow, default, rename = "valueCodeableConcept")]
     value_codeable_concept: Option<CodeableConcept<'a>>,
     #[serde(default, rename = "valueInteger")]
@@ -150,11 +150,11 @@ struct Resource<'a> {
     provision: Option<Provision<'a>>,
     // Bundle
     #[serde(borrow, default)]
-    entry: Vec<Entry<'a>>,
+    entry: Vec<BundleEntry<'a>>,
 }
 
 #[derive(Deserialize)]
-struct Entry<'a> {
+struct BundleEntry<'a> {
     #[serde(borrow, default, rename = "fullUrl")]
     full_url: Option<S<'a>>,
     #[serde(borrow, default)]
@@ -643,7 +643,7 @@ fn bp_panel(
     let mut found = false;
     let mut tmp = Vec::new();
     for c in &r.component {
-        let mut m: Option<Measure> = None;
+        let mut m: Option<ClinicalMeasure> = None;
         for coding in &c.code.coding {
             let (Some(sys), Some(code)) = (coding.system.as_deref(), coding.code.as_deref()) else {
                 continue;
@@ -651,7 +651,9 @@ fn bp_panel(
             if let Some(system) = System::from_fhir_uri(sys) {
                 imp.lookup_into(system, code, &mut tmp);
                 m = tmp.iter().find_map(|x| match x.target {
-                    Target::Measure(m @ (Measure::SbpMmhg | Measure::DbpMmhg)) => Some(m),
+                    Target::Measure(m @ (ClinicalMeasure::SbpMmhg | ClinicalMeasure::DbpMmhg)) => {
+                        Some(m)
+                    }
                     _ => None,
                 });
                 if m.is_some() {
@@ -662,7 +664,7 @@ fn bp_panel(
         let Some(m) = m else { continue };
         found = true;
         match &c.value_quantity {
-            Some(Quantity {
+            Some(FhirQuantity {
                 value: Some(v),
                 unit,
                 code,

