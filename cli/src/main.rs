@@ -119,7 +119,8 @@ pub struct RunArgs {
     /// Calendar year of the start of the simulation.
     #[arg(long, default_value_t = 2024, value_parser = clap::value_parser!(i64).range(1900..=2200))]
     pub start_year: i64,
-    /// Run a saved cohort file (Parquet, as written by `healthtwin cohort synth`).
+    /// Run a saved cohort file: Parquet or CSV (by extension), as `healthtwin cohort synth`
+    /// or `healthtwin cohort import` write them.
     #[arg(long)]
     pub cohort: Option<PathBuf>,
     #[command(flatten)]

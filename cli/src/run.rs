@@ -168,8 +168,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         Some(path) => {
             let bytes = fs::read(path)
                 .map_err(|e| input_error(format!("{}: cannot read: {e}", path.display())))?;
-            let people =
-                cohort::file::read_parquet(path).map_err(|e| input_error(e.to_string()))?;
+            let people = cohort::file::read(path).map_err(|e| input_error(e.to_string()))?;
             let n = people.len() as u64;
             (
                 people,

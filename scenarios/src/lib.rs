@@ -350,8 +350,8 @@ impl Scenario {
                 }
             }
             Source::CohortFile { path } => {
-                let all = cohort::file::read_parquet(path)
-                    .map_err(|e| err("population.file", e.to_string()))?;
+                let all =
+                    cohort::file::read(path).map_err(|e| err("population.file", e.to_string()))?;
                 let kept: Vec<Baseline> = all.into_iter().filter(|b| filter.accepts(b)).collect();
                 if kept.is_empty() {
                     return Err(err(
