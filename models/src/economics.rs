@@ -204,7 +204,7 @@ fn utility_with(e: &EconParams, p: &Patient<PersonState>, jchs: u32) -> f64 {
     u.max(0.0)
 }
 
-/// Economic metrics of one step (the interventions phase, after the step's events).
+/// Economic metrics of one step (the accounting phase, after the step's events).
 #[inline]
 pub fn record(
     ep: &EconParams,

@@ -302,7 +302,7 @@ impl Model for HealthModel {
 
     /// Utility, medical and programme costs of the step, after its events.
     #[inline]
-    fn interventions(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
+    fn accounting(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
         // Without programmes the programme-cost metric stays empty (read as 0).
         let programme_kyen = if self.ix.is_empty() {
             None
