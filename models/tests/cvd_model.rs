@@ -150,7 +150,7 @@ fn treatment_lowers_the_hazards_by_the_trial_relative_risks() {
     p.state.cvd.statin = true;
     let statin = cvd.hazards(&p, &link);
     let ldl_nat = p.state.cvd.natural_ldl();
-    let mmol = 0.40 * ldl_nat / 38.67;
+    let mmol = engine::units::cholesterol_mmol_l(0.40 * ldl_nat);
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-300);
     assert!(close(statin[MI], untreated[MI] * 0.77f64.powf(mmol)));
     assert!(close(

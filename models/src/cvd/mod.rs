@@ -36,7 +36,8 @@ use engine::{Baseline, Patient, RunKey, Sex, StepCtx};
 
 use crate::diabetes::ukpds_om2 as om2;
 use crate::diabetes::DmState;
-use equations::{japan, RiskInput, MG_DL_PER_MMOL_L};
+use engine::units::cholesterol_mmol_l;
+use equations::{japan, RiskInput};
 use params::{at_age, slope_per_year, CvdParams};
 
 const INIT: Process = Process::named("cvd.init");
@@ -710,7 +711,7 @@ impl Cvd {
         let dbp_nat = st.dbp_level + prm.dbp_per_sbp * st.sbp_fluct;
         let ldl_nat = st.natural_ldl();
         let (dsbp, _) = self.bp_lowering(sbp_nat, dbp_nat, st.bp_drugs, st.bp_adherence());
-        let dldl = self.ldl_lowering(ldl_nat, st.statin, st.statin_adherence()) / MG_DL_PER_MMOL_L;
+        let dldl = cholesterol_mmol_l(self.ldl_lowering(ldl_nat, st.statin, st.statin_adherence()));
         // Trial relative risks of the person's treatment (Ettehad 2016; CTT).
         // x^0 = 1^y = 1 exactly (IEEE 754 pow), so untreated people skip the libm call.
         let pow = |x: f64, y: f64| if y == 0.0 || x == 1.0 { 1.0 } else { x.powf(y) };
@@ -734,8 +735,8 @@ impl Cvd {
                 albuminuria: link.albuminuria,
                 hba1c_pct: link.hba1c_pct,
                 sbp_mmhg_div10: sbp_nat / 10.0,
-                ldl_mmol_l_x10: ldl_nat / MG_DL_PER_MMOL_L * 10.0,
-                hdl_mmol_l_x10: st.hdl / MG_DL_PER_MMOL_L * 10.0,
+                ldl_mmol_l_x10: cholesterol_mmol_l(ldl_nat) * 10.0,
+                hdl_mmol_l_x10: cholesterol_mmol_l(st.hdl) * 10.0,
                 bmi_kg_m2: p.now.bmi_kg_m2,
                 egfr_div10: p.now.egfr_ml_min / 10.0,
                 heart_rate_bpm_div10: prm.om2_heart_rate / 10.0,

@@ -910,7 +910,6 @@ impl Diabetes {
         let st = p.state.dm();
         let c = &p.now;
         let onset = st.onset_age.unwrap_or(p.age_years);
-        // mg/dL → mmol/L for cholesterol: divide by 38.67.
         ukpds_om2::Om2Covariates {
             age_at_diagnosis_years: onset,
             diabetes_duration_years: (p.age_years - onset).max(0.0),
@@ -919,8 +918,8 @@ impl Diabetes {
             albuminuria: st.albuminuria >= MICRO,
             hba1c_pct: st.hba1c,
             sbp_mmhg_div10: c.sbp_mmhg / 10.0,
-            ldl_mmol_l_x10: c.ldl_mg_dl / 38.67 * 10.0,
-            hdl_mmol_l_x10: c.hdl_mg_dl / 38.67 * 10.0,
+            ldl_mmol_l_x10: engine::units::cholesterol_mmol_l(c.ldl_mg_dl) * 10.0,
+            hdl_mmol_l_x10: engine::units::cholesterol_mmol_l(c.hdl_mg_dl) * 10.0,
             bmi_kg_m2: c.bmi_kg_m2,
             egfr_div10: c.egfr_ml_min / 10.0,
             heart_rate_bpm_div10: self.p.om2_heart_rate / 10.0,
