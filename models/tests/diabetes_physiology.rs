@@ -41,7 +41,10 @@ fn default_params() -> DiabetesParams {
 }
 
 fn diabetes() -> Diabetes {
-    Diabetes::new(default_params())
+    Diabetes::new(
+        default_params(),
+        models::layout::MetricLayout::alone(models::diabetes::metric_defs()),
+    )
 }
 
 /// An adaptive integrator for the reduced model in its own right (the production step is the

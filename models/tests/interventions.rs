@@ -160,10 +160,10 @@ fn validation_names_the_intervention_and_the_field() {
         .collect();
     assert!(m.set_interventions(nine).is_err());
     // A failed call leaves the model without programmes; a valid one is accepted.
-    assert!(m.interventions().is_empty());
+    assert!(m.programmes().is_empty());
     m.set_interventions(vec![programme("ok", Kind::Statin)])
         .unwrap();
-    assert_eq!(m.interventions().len(), 1);
+    assert_eq!(m.programmes().len(), 1);
 }
 
 #[test]

@@ -63,7 +63,7 @@ impl Cvd {
         let dt = ctx.dt_years;
         let st = p.state.cvd();
         {
-            let mut at_risk = rec.at_risk_block::<{ metric::COUNT }>(self.metric_base, dt);
+            let mut at_risk = rec.at_risk_block::<{ metric::COUNT }>(self.metrics.base(), dt);
             for m in [
                 metric::MI_INC,
                 metric::IS_INC,
@@ -202,7 +202,7 @@ mod tests {
     fn model() -> Cvd {
         Cvd::new(
             CvdParams::from_set(&ParamSet::new(CvdParams::params())).unwrap(),
-            0,
+            crate::layout::MetricLayout::alone(crate::cvd::metric_defs()),
         )
     }
 

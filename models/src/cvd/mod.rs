@@ -46,6 +46,7 @@ pub use state::*;
 use engine::math::norm_inv;
 use engine::rng::Process;
 
+use crate::layout::MetricBlock;
 use params::CvdParams;
 
 const INIT: Process = Process::named("cvd.init");
@@ -62,14 +63,14 @@ const CLOCK_AFTER_TREATMENT: Process = Process::named("cvd.event_clock_after_tre
 #[derive(Clone, Debug)]
 pub struct Cvd {
     pub p: CvdParams,
-    /// Index of the first cardiovascular metric within the model's metric list.
-    metric_base: usize,
+    /// Where the cardiovascular metrics sit in the model's metric list.
+    metrics: MetricBlock,
     /// Attendance thresholds Φ⁻¹(p) of the check-up: men, women, 75+.
     att_threshold: [f64; 3],
 }
 
 impl Cvd {
-    pub fn new(p: CvdParams, metric_base: usize) -> Cvd {
+    pub fn new(p: CvdParams, metrics: MetricBlock) -> Cvd {
         let thr = |q: f64| norm_inv(q.clamp(1e-9, 1.0 - 1e-9));
         Cvd {
             att_threshold: [
@@ -78,12 +79,12 @@ impl Cvd {
                 thr(p.checkup_75plus),
             ],
             p,
-            metric_base,
+            metrics,
         }
     }
 
     #[inline]
     fn m(&self, i: usize) -> usize {
-        self.metric_base + i
+        self.metrics.at(i)
     }
 }

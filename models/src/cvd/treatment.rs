@@ -129,6 +129,56 @@ impl Cvd {
     }
 }
 
+/// The verbs through which an intervention programme changes a person's treatment. Each
+/// returns whether the treatment changed; the caller then calls [`Cvd::treatment_changed`]
+/// once (after all of the step's changes).
+impl Cvd {
+    /// Starts a statin for a person not on one, giving `effect_share` of its effect (times
+    /// the person's adherence); returns whether it started.
+    pub fn start_statin<S: HasCvd>(st: &mut S, effect_share: f32) -> bool {
+        let st = st.cvd_mut();
+        if st.statin {
+            return false;
+        }
+        st.statin = true;
+        st.statin_scale = effect_share;
+        true
+    }
+
+    /// Withdraws the statin.
+    pub fn stop_statin<S: HasCvd>(st: &mut S) {
+        let st = st.cvd_mut();
+        st.statin = false;
+        st.statin_scale = 1.0;
+    }
+
+    /// Adds one standard-dose blood-pressure drug (up to three) giving `effect_share` of a
+    /// drug's effect: the effective number of drugs goes from d to d + share
+    /// ([`Cvd::bp_lowering`] is linear in the number of drugs); returns whether it was added.
+    pub fn add_bp_drug<S: HasCvd>(st: &mut S, effect_share: f32) -> bool {
+        let st = st.cvd_mut();
+        if st.bp_drugs >= 3 {
+            return false;
+        }
+        let d = f32::from(st.bp_drugs);
+        st.bp_drugs += 1;
+        st.bp_scale = (d + effect_share) / (d + 1.0);
+        true
+    }
+
+    /// Withdraws one blood-pressure drug; the others act at full effect.
+    pub fn remove_bp_drug<S: HasCvd>(st: &mut S) {
+        let st = st.cvd_mut();
+        st.bp_drugs = st.bp_drugs.saturating_sub(1);
+        st.bp_scale = 1.0;
+    }
+
+    /// Multiplies the yearly quit probability of a smoker by `factor` (1 = usual).
+    pub fn set_quit_rate_factor<S: HasCvd>(st: &mut S, factor: f32) {
+        st.cvd_mut().quit_factor = factor;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::params::CvdParams;
@@ -138,7 +188,7 @@ mod tests {
     fn model() -> Cvd {
         Cvd::new(
             CvdParams::from_set(&ParamSet::new(CvdParams::params())).unwrap(),
-            0,
+            crate::layout::MetricLayout::alone(crate::cvd::metric_defs()),
         )
     }
 

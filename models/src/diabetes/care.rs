@@ -16,7 +16,7 @@ use super::{HBA1C_DIABETES, HYPO, RX_DPP4, RX_INSULIN, RX_NONE};
 impl Diabetes {
     pub(super) fn measure(&self, s: &mut Stream, st: &DmState) -> (f64, f64) {
         let fpg = st.glucose * (1.0 + self.p.fpg_cv * s.std_normal());
-        let a1c = st.hba1c * (1.0 + self.p.hba1c_cv * s.std_normal());
+        let a1c = self.measured_hba1c_pct(st.hba1c, s);
         (fpg, a1c)
     }
 
@@ -34,14 +34,14 @@ impl Diabetes {
 
         // True onset.
         if !p.state.dm().has_diabetes() {
-            rec.at_risk(metric::INCIDENCE, dt);
+            rec.at_risk(self.metrics.at(metric::INCIDENCE), dt);
             // Chronic hyperglycaemia: HbA1c ≥ 6.5%, or a two-month mean fasting glucose
             // ≥ 126 mg/dL (read from the HbA1c lag without the person's glycation offset; a
             // single day's glucose is not diabetes).
             let a = p.state.dm().hba1c;
             if a >= HBA1C_DIABETES || a - p.state.dm().glycation >= HBA1C_DIABETES {
                 p.state.dm_mut().onset_age = Some(age + dt);
-                rec.event(metric::INCIDENCE);
+                rec.event(self.metrics.at(metric::INCIDENCE));
             }
         }
 
@@ -56,7 +56,7 @@ impl Diabetes {
             || p.now.treatments.contains(Treatments::LIPID_LOWERING);
         let symptomatic = p.state.dm().hba1c >= 9.0;
         if p.state.dm().has_diabetes() && !p.state.dm().diagnosed {
-            rec.at_risk(metric::DIAGNOSES, dt);
+            rec.at_risk(self.metrics.at(metric::DIAGNOSES), dt);
         }
         // The draws are made only in a step where a route to diagnosis is open.
         if p.state.dm().has_diabetes()
@@ -98,7 +98,7 @@ impl Diabetes {
                 diagnose = u_sympt < rate_to_probability(prm.symptomatic, dt);
             }
             if diagnose {
-                rec.event(metric::DIAGNOSES);
+                rec.event(self.metrics.at(metric::DIAGNOSES));
                 p.state.dm_mut().diagnosed = true;
                 p.state.dm_mut().prevention = dpp::Arm::None;
                 if s.uniform() < prm.treat_at_diagnosis {
@@ -123,20 +123,13 @@ impl Diabetes {
                 if a1c >= prm.target_hba1c + 1.0 && u < prm.treat_at_diagnosis {
                     st.rx = RX_DPP4;
                 }
-            } else if a1c >= prm.target_hba1c && u < prm.intensify_per_visit {
-                if st.rx < RX_INSULIN {
-                    // Oral agents above target; insulin only a point above it (JDS practice
-                    // of starting insulin when oral agents clearly fail).
-                    if st.rx + 1 < RX_INSULIN || a1c >= prm.target_hba1c + 1.0 {
-                        st.rx += 1;
-                        if st.rx == RX_INSULIN {
-                            st.insulin_dose = prm.insulin_start;
-                        }
-                    }
-                } else {
-                    st.insulin_dose =
-                        (st.insulin_dose + prm.insulin_titration).min(prm.insulin_max);
-                }
+            } else if a1c >= prm.target_hba1c
+                && u < prm.intensify_per_visit
+                // Oral agents above target; insulin only a point above it (JDS practice of
+                // starting insulin when oral agents clearly fail); on insulin, titration.
+                && (st.rx + 1 != RX_INSULIN || a1c >= prm.target_hba1c + 1.0)
+            {
+                self.step_up_treatment(st);
             }
         }
         p.now
@@ -148,7 +141,7 @@ impl Diabetes {
 
         // Severe hypoglycaemia (treated people).
         if p.state.dm().rx > RX_NONE {
-            rec.at_risk(metric::HYPO_INC, dt);
+            rec.at_risk(self.metrics.at(metric::HYPO_INC), dt);
             let rate = if p.state.dm().rx >= RX_INSULIN {
                 prm.hypo_insulin
             } else {
@@ -158,7 +151,7 @@ impl Diabetes {
             // restarts at the event.
             let next = || ctx.stream_at(HYPO, id, ctx.step + 1);
             if engine::rng::spend_clock(&mut p.state.dm_mut().hypo_clock, rate * dt, next) {
-                rec.event(metric::HYPO_INC);
+                rec.event(self.metrics.at(metric::HYPO_INC));
             }
         }
 

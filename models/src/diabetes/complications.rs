@@ -27,7 +27,7 @@ impl Diabetes {
             let rate = match st.albuminuria {
                 NORMO => prm.normo_to_micro * m,
                 MICRO => {
-                    rec.at_risk(metric::MACRO_INC, dt);
+                    rec.at_risk(self.metrics.at(metric::MACRO_INC), dt);
                     prm.micro_to_macro * m
                 }
                 _ => 0.0,
@@ -38,7 +38,7 @@ impl Diabetes {
             if rate > 0.0 && engine::rng::spend_clock(&mut st.kidney_clock, rate * dt, next) {
                 st.albuminuria = stage;
                 if stage == MACRO {
-                    rec.event(metric::MACRO_INC);
+                    rec.event(self.metrics.at(metric::MACRO_INC));
                 }
             }
             slope += match st.albuminuria {
@@ -103,10 +103,14 @@ impl Diabetes {
         use ukpds_om2 as om2;
         let st = p.state.dm();
         let dt = ctx.dt_years;
-        rec.at_risk_if(metric::BLINDNESS_INC, dt, !st.blind);
-        rec.at_risk_if(metric::ULCER_INC, dt, !st.ulcer);
-        rec.at_risk_if(metric::AMPUTATION_INC, dt, st.amputations < 2);
-        rec.at_risk_if(metric::ESRD_INC, dt, !st.esrd);
+        rec.at_risk_if(self.metrics.at(metric::BLINDNESS_INC), dt, !st.blind);
+        rec.at_risk_if(self.metrics.at(metric::ULCER_INC), dt, !st.ulcer);
+        rec.at_risk_if(
+            self.metrics.at(metric::AMPUTATION_INC),
+            dt,
+            st.amputations < 2,
+        );
+        rec.at_risk_if(self.metrics.at(metric::ESRD_INC), dt, !st.esrd);
         let end = ctx.end_month();
         if end % 3 != 0 {
             return;
@@ -123,11 +127,11 @@ impl Diabetes {
         let st = p.state.dm_mut();
         if !st.blind && u_blind < om2::interval_probability(&om2::BLINDNESS, &c, dt) {
             st.blind = true;
-            rec.event(metric::BLINDNESS_INC);
+            rec.event(self.metrics.at(metric::BLINDNESS_INC));
         }
         if !st.ulcer && u_ulcer < om2::interval_probability(&om2::ULCER, &c, dt) {
             st.ulcer = true;
-            rec.event(metric::ULCER_INC);
+            rec.event(self.metrics.at(metric::ULCER_INC));
         }
         if st.amputations < 2 {
             let eq = if st.amputations == 0 {
@@ -137,12 +141,12 @@ impl Diabetes {
             };
             if u_amp < om2::interval_probability(eq, &c, dt) {
                 st.amputations += 1;
-                rec.event(metric::AMPUTATION_INC);
+                rec.event(self.metrics.at(metric::AMPUTATION_INC));
             }
         }
         if !st.esrd && u_esrd < om2::interval_probability(&om2::RENAL_FAILURE, &c, dt) {
             st.esrd = true;
-            rec.event(metric::ESRD_INC);
+            rec.event(self.metrics.at(metric::ESRD_INC));
             // Renal failure: eGFR below 15 (CKD stage 5).
             p.now.egfr_ml_min = p.now.egfr_ml_min.min(10.0);
         }

@@ -4,6 +4,11 @@
 //! Knowler WC et al. (DPP Research Group). Reduction in the incidence of type 2 diabetes
 //! with lifestyle intervention or metformin. N Engl J Med 2002;346:393–403. Design: DPP
 //! Research Group, Diabetes Care 1999;22:623–634; baseline: Diabetes Care 2000;23:1619.
+//!
+//! The trial runs inside a coupled model ([`TrialHost`]: its state at entry, its mortality
+//! and its diabetes model), which it names only through that trait.
+//!
+//! Must never: draw outside its own ascertainment stream and the host's keyed streams.
 
 /// A prevention arm as it acts on one person.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,9 +66,7 @@ use engine::rng::Process;
 use engine::run::{init_patients, simulate, RunSettings};
 use engine::{Baseline, Model, Patient, RunKey, StepCtx, MAX_CAUSES};
 
-use super::{FPG_DIABETES, HBA1C_DIABETES};
-use crate::HealthModel;
-use crate::PersonState;
+use super::{Diabetes, HasDm, FPG_DIABETES, HBA1C_DIABETES};
 
 const ASCERTAIN: Process = Process::named("dpp.ascertainment");
 
@@ -84,20 +87,27 @@ pub fn eligible(b: &Baseline) -> bool {
         && c.bmi_kg_m2 >= 22.0
 }
 
+/// A coupled model the trial runs in: it gives the participants' state at entry and their
+/// mortality, and its diabetes model steps their physiology; the trial replaces its other
+/// phases.
+pub trait TrialHost: Model<State: HasDm> {
+    fn diabetes(&self) -> &Diabetes;
+}
+
 /// The trial as an engine model: the full healthtwin physiology with the arm applied to
 /// every participant, and DPP's outcome ascertainment in place of the usual care pathway:
 /// fasting glucose every 6 months, diabetes when it is ≥ 126 mg/dL and a repeat test
 /// confirms it (DPP design, Diabetes Care 1999;22:623 [V criteria; schedule M]).
-pub struct DppTrial<'a> {
-    pub model: &'a HealthModel,
+pub struct DppTrial<'a, M> {
+    pub model: &'a M,
     pub arm: Arm,
 }
 
 /// The one metric of the trial: confirmed diabetes per person-year of follow-up.
 pub const TRIAL_INCIDENCE: usize = 0;
 
-impl Model for DppTrial<'_> {
-    type State = PersonState;
+impl<M: TrialHost> Model for DppTrial<'_, M> {
+    type State = M::State;
     type YearPrep = ();
 
     fn causes_of_death(&self) -> &[&'static str] {
@@ -112,22 +122,22 @@ impl Model for DppTrial<'_> {
         )]
     }
 
-    fn init(&self, run: RunKey, b: &Baseline) -> PersonState {
+    fn init(&self, run: RunKey, b: &Baseline) -> M::State {
         let mut st = self.model.init(run, b);
-        st.dm.prevention = self.arm;
+        st.dm_mut().prevention = self.arm;
         st
     }
 
-    fn risk_factors(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, _rec: &mut Recorder) {
+    fn risk_factors(&self, ctx: &StepCtx, p: &mut Patient<M::State>, _rec: &mut Recorder) {
         apply_arm(ctx, p);
     }
 
-    fn physiology(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, _rec: &mut Recorder) {
+    fn physiology(&self, ctx: &StepCtx, p: &mut Patient<M::State>, _rec: &mut Recorder) {
         self.model.diabetes().physiology(ctx, p);
     }
 
-    fn events(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
-        let st = &mut p.state.dm;
+    fn events(&self, ctx: &StepCtx, p: &mut Patient<M::State>, rec: &mut Recorder) {
+        let st = p.state.dm_mut();
         if st.diagnosed {
             return;
         }
@@ -151,7 +161,7 @@ impl Model for DppTrial<'_> {
     fn mortality_hazards(
         &self,
         ctx: &StepCtx,
-        p: &Patient<PersonState>,
+        p: &Patient<M::State>,
         hazards: &mut [f64; MAX_CAUSES],
     ) {
         self.model.mortality_hazards(ctx, p, hazards);
@@ -183,8 +193,8 @@ impl Arm {
 }
 
 /// Runs the three arms on the same participants with common random numbers.
-pub fn run_trial(
-    model: &HealthModel,
+pub fn run_trial<M: TrialHost>(
+    model: &M,
     participants: &[Baseline],
     seed: u64,
     years: u32,

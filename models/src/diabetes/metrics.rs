@@ -168,30 +168,45 @@ impl Diabetes {
     pub fn census<S: HasDm>(&self, p: &Patient<S>, rec: &mut Recorder) {
         let st = p.state.dm();
         let dm = st.has_diabetes();
-        rec.flag(metric::PREVALENCE, dm);
-        rec.flag(metric::NHNS_PREVALENCE, st.strongly_suspected());
+        rec.flag(self.metrics.at(metric::PREVALENCE), dm);
+        rec.flag(
+            self.metrics.at(metric::NHNS_PREVALENCE),
+            st.strongly_suspected(),
+        );
         if dm {
-            rec.flag(metric::DIAGNOSED_SHARE, st.diagnosed);
-            rec.value(metric::HBA1C_DM, st.hba1c);
-            rec.value(metric::DURATION, st.duration_years(p.age_years));
-            rec.flag(metric::HBA1C_BELOW_7, st.hba1c < 7.0);
-            rec.flag(metric::HBA1C_7_TO_8, (7.0..8.0).contains(&st.hba1c));
-            rec.flag(metric::HBA1C_8_PLUS, st.hba1c >= 8.0);
-            rec.flag(metric::MICRO, st.albuminuria == MICRO);
-            rec.flag(metric::MACRO, st.albuminuria == MACRO);
-            rec.flag(metric::BLIND, st.blind);
-            rec.flag(metric::AMPUTATION, st.amputations > 0);
-            rec.flag(metric::ESRD, st.esrd);
+            rec.flag(self.metrics.at(metric::DIAGNOSED_SHARE), st.diagnosed);
+            rec.value(self.metrics.at(metric::HBA1C_DM), st.hba1c);
+            rec.value(
+                self.metrics.at(metric::DURATION),
+                st.duration_years(p.age_years),
+            );
+            rec.flag(self.metrics.at(metric::HBA1C_BELOW_7), st.hba1c < 7.0);
+            rec.flag(
+                self.metrics.at(metric::HBA1C_7_TO_8),
+                (7.0..8.0).contains(&st.hba1c),
+            );
+            rec.flag(self.metrics.at(metric::HBA1C_8_PLUS), st.hba1c >= 8.0);
+            rec.flag(self.metrics.at(metric::MICRO), st.albuminuria == MICRO);
+            rec.flag(self.metrics.at(metric::MACRO), st.albuminuria == MACRO);
+            rec.flag(self.metrics.at(metric::BLIND), st.blind);
+            rec.flag(self.metrics.at(metric::AMPUTATION), st.amputations > 0);
+            rec.flag(self.metrics.at(metric::ESRD), st.esrd);
         }
         if st.diagnosed {
-            rec.flag(metric::TREATED_SHARE, st.rx > RX_NONE);
+            rec.flag(self.metrics.at(metric::TREATED_SHARE), st.rx > RX_NONE);
         }
         if st.rx > RX_NONE {
-            rec.flag(metric::RX_INSULIN, st.rx >= RX_INSULIN);
+            rec.flag(self.metrics.at(metric::RX_INSULIN), st.rx >= RX_INSULIN);
         }
-        rec.value(metric::HOMA_IR, st.glucose * st.insulin / 405.0);
+        rec.value(
+            self.metrics.at(metric::HOMA_IR),
+            st.glucose * st.insulin / 405.0,
+        );
         if st.glucose > 63.0 {
-            rec.value(metric::HOMA_BETA, 360.0 * st.insulin / (st.glucose - 63.0));
+            rec.value(
+                self.metrics.at(metric::HOMA_BETA),
+                360.0 * st.insulin / (st.glucose - 63.0),
+            );
         }
     }
 }

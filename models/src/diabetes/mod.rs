@@ -7,13 +7,16 @@
 //! Files by concern: [`state`] (the per-person part and the `HasDm` access trait),
 //! `init` (the state at entry), `glycaemia` (inputs and the multi-rate physiology step),
 //! `care` (onset, diagnosis, treatment ladder, hypoglycaemia), `complications` (kidney,
-//! OM2 microvascular events), `mortality` (hazard ratios), `metrics` (metric indices, definitions, census);
+//! OM2 microvascular events), `mortality` (hazard ratios), `metrics` (metric indices,
+//! definitions, census), `actions` (the verbs other modules use: prevention arms, check-up,
+//! treatment step-up);
 //! the published pieces: [`physiology`] (reduced Topp model), [`topp`], [`ukpds_om2`],
 //! [`params`] (every number with its source), [`dpp`] (the virtual trial).
 //!
 //! Couplings exported to the other models: [`DmState::hba1c`], [`DmState::duration_years`],
 //! [`DmState::albuminuria`], the eGFR kept in `Patient::now`, and the complication flags.
 
+mod actions;
 mod care;
 mod complications;
 pub mod dpp;
@@ -33,6 +36,7 @@ pub use state::*;
 use engine::math::ExpDet;
 use engine::rng::Process;
 
+use crate::layout::MetricBlock;
 use params::DiabetesParams;
 use physiology::{Physiology, StepWeights};
 use topp::TOPP_2000;
@@ -69,6 +73,8 @@ pub struct Diabetes {
     /// Per-step constants that depend only on parameters and the step length, computed once
     /// (each is used only while the parameter it was computed from is unchanged).
     cache: StepConstants,
+    /// Where the diabetes metrics sit in the model's metric list.
+    metrics: MetricBlock,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -98,7 +104,7 @@ impl StepConstants {
 }
 
 impl Diabetes {
-    pub fn new(p: DiabetesParams) -> Self {
+    pub fn new(p: DiabetesParams, metrics: MetricBlock) -> Self {
         let phys = Physiology {
             topp: TOPP_2000,
             time_scale: p.beta_time_scale,
@@ -110,6 +116,11 @@ impl Diabetes {
             mean_minus_fasting: p.mean_minus_fasting,
         };
         let cache = StepConstants::new(&p, &phys);
-        Diabetes { p, phys, cache }
+        Diabetes {
+            p,
+            phys,
+            cache,
+            metrics,
+        }
     }
 }

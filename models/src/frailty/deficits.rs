@@ -276,3 +276,24 @@ impl Frailty {
         self.long_term_care(ctx, p, rec);
     }
 }
+
+/// What an intervention programme may change in the deficit process; each verb has the
+/// drivers refreshed at the person's next step.
+impl Frailty {
+    /// Sets whether the person takes part in community groups (in effect while not
+    /// housebound and not in a facility).
+    pub fn set_social_participation<S: HasFrailty>(st: &mut S, takes_part: bool) {
+        let fr = st.fr_mut();
+        fr.social = takes_part;
+        fr.cache_year = u32::MAX;
+    }
+
+    /// Multiplies the person's deficit acquisition rate by `acquisition` and every repair
+    /// rate by `repair` (1 and 1: no programme).
+    pub fn set_deficit_rate_factors<S: HasFrailty>(st: &mut S, acquisition: f32, repair: f32) {
+        let fr = st.fr_mut();
+        fr.acq_factor = acquisition;
+        fr.repair_factor = repair;
+        fr.cache_year = u32::MAX;
+    }
+}

@@ -46,7 +46,7 @@ impl Frailty {
         rec: &mut Recorder,
     ) {
         let dt = ctx.dt_years;
-        let base = self.metric_base;
+        let m = self.metrics;
         let age = p.age_years;
         let id = p.id();
         let st = p.state.fr_mut();
@@ -54,7 +54,7 @@ impl Frailty {
             if age >= 65.0 {
                 // The need score only where it is used (not before 65 without care).
                 let score = self.need_score(st);
-                rec.at_risk(base + metric::LTC_CERTIFICATION, dt);
+                rec.at_risk(m.at(metric::LTC_CERTIFICATION), dt);
                 // Turning 65 (entry into category-1 insurance): the certification already
                 // present at 65 (category-2 certification and need that predates it) is
                 // drawn as at baseline; afterwards, the hazard.
@@ -73,7 +73,7 @@ impl Frailty {
                 };
                 if certify {
                     st.ltc = self.level_for_score(score);
-                    rec.event(base + metric::LTC_CERTIFICATION);
+                    rec.event(m.at(metric::LTC_CERTIFICATION));
                 }
             }
         } else {
@@ -86,7 +86,7 @@ impl Frailty {
             }
         }
         rec.value(
-            base + metric::LTC_COST,
+            m.at(metric::LTC_COST),
             self.cost_kyen_per_year[st.ltc as usize],
         );
     }

@@ -9,7 +9,7 @@ use engine::Patient;
 use super::kcl::Phenotype;
 use super::{level, Frailty, HasFrailty};
 
-/// Indices of the frailty metrics, relative to [`Frailty::metric_base`].
+/// Indices of the frailty metrics within the module's block of the model's metric list.
 pub mod metric {
     pub const ROBUST: usize = 0;
     pub const PREFRAIL: usize = 1;
@@ -89,21 +89,21 @@ pub fn metric_defs() -> Vec<MetricDef> {
 impl Frailty {
     /// The yearly census.
     pub fn census<S: HasFrailty>(&self, p: &Patient<S>, rec: &mut Recorder) {
-        let b = self.metric_base;
+        let m = self.metrics;
         let st = p.state.fr();
         let ph = st.phenotype();
-        rec.flag(b + metric::ROBUST, ph == Phenotype::Robust);
-        rec.flag(b + metric::PREFRAIL, ph == Phenotype::Prefrail);
-        rec.flag(b + metric::FRAIL, ph == Phenotype::Frail);
+        rec.flag(m.at(metric::ROBUST), ph == Phenotype::Robust);
+        rec.flag(m.at(metric::PREFRAIL), ph == Phenotype::Prefrail);
+        rec.flag(m.at(metric::FRAIL), ph == Phenotype::Frail);
         let kcl = st.kcl_total();
-        rec.value(b + metric::KCL_SCORE, f64::from(kcl));
-        rec.flag(b + metric::KCL_PREFRAIL, (4..8).contains(&kcl));
-        rec.flag(b + metric::KCL_FRAIL, kcl >= 8);
-        rec.flag(b + metric::SOCIAL, Self::social_active(st));
-        rec.flag(b + metric::LTC_CERTIFIED, st.certified());
+        rec.value(m.at(metric::KCL_SCORE), f64::from(kcl));
+        rec.flag(m.at(metric::KCL_PREFRAIL), (4..8).contains(&kcl));
+        rec.flag(m.at(metric::KCL_FRAIL), kcl >= 8);
+        rec.flag(m.at(metric::SOCIAL), Self::social_active(st));
+        rec.flag(m.at(metric::LTC_CERTIFIED), st.certified());
         for k in 0..7u8 {
-            rec.flag(b + metric::LTC_LEVEL + k as usize, st.ltc == k + 1);
+            rec.flag(m.at(metric::LTC_LEVEL + k as usize), st.ltc == k + 1);
         }
-        rec.flag(b + metric::LTC_INSTITUTION, st.institution);
+        rec.flag(m.at(metric::LTC_INSTITUTION), st.institution);
     }
 }

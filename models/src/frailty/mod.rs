@@ -46,6 +46,7 @@ use engine::math::ExpDet;
 use engine::patient::Conditions;
 use engine::rng::Process;
 
+use crate::layout::MetricBlock;
 use params::FrailtyParams;
 use tables::{normal_grid, REFERENCE_POINTS};
 
@@ -70,8 +71,8 @@ const TABLE_AGES: usize = 121;
 #[derive(Clone, Debug)]
 pub struct Frailty {
     pub p: FrailtyParams,
-    /// Index of the first frailty metric within the model's metric list.
-    pub metric_base: usize,
+    /// Where the frailty metrics sit in the model's metric list.
+    metrics: MetricBlock,
     n_max: u32,
     ln_hr_per_deficit: f64,
     /// Expected FI hazard ratio of the reference population by single year of age 0–120.
@@ -99,12 +100,12 @@ fn logistic(x: f64) -> f64 {
 }
 
 impl Frailty {
-    pub fn new(p: FrailtyParams, metric_base: usize) -> Self {
+    pub fn new(p: FrailtyParams, metrics: MetricBlock) -> Self {
         let n_max = (p.ceiling * f64::from(items::N)).floor() as u32;
         let ln_hr_per_deficit = p.hr_per_001.ln() * 100.0 / f64::from(items::N);
         let mut f = Frailty {
             p,
-            metric_base,
+            metrics,
             n_max,
             ln_hr_per_deficit,
             population_hr: Vec::new(),

@@ -211,7 +211,9 @@ impl Frailty {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frailty::metric_defs;
     use crate::frailty::params::FrailtyParams;
+    use crate::layout::MetricLayout;
 
     /// A model built from cached tables has the tables a fresh build gives, bit for bit;
     /// another parameter set gets its own.
@@ -219,9 +221,12 @@ mod tests {
     fn cached_tables_are_the_built_tables() {
         let params = crate::params::ParamSet::new(FrailtyParams::params());
         let p = FrailtyParams::from_set(&params).unwrap();
-        let a = Frailty::new(p, 0);
-        let b = Frailty::new(p, 3);
-        let mut fresh = Frailty::new(p, 0);
+        let alone = || MetricLayout::alone(metric_defs());
+        let mut after_others = MetricLayout::default();
+        after_others.add(crate::diabetes::metric_defs());
+        let a = Frailty::new(p, alone());
+        let b = Frailty::new(p, after_others.add(metric_defs()));
+        let mut fresh = Frailty::new(p, alone());
         fresh.build_tables();
         let bits = |f: &Frailty| {
             let t = f.tables();
@@ -240,9 +245,9 @@ mod tests {
         assert_eq!(bits(&b), bits(&fresh));
         let mut q = p;
         q.cert_per_deficit *= 1.1;
-        let c = Frailty::new(q, 0);
+        let c = Frailty::new(q, alone());
         assert_ne!(bits(&c), bits(&fresh));
-        let mut fresh_q = Frailty::new(q, 0);
+        let mut fresh_q = Frailty::new(q, alone());
         fresh_q.build_tables();
         assert_eq!(bits(&c), bits(&fresh_q));
     }
@@ -252,7 +257,10 @@ mod tests {
     #[test]
     fn mean_count_table_matches_the_integral() {
         let params = crate::params::ParamSet::new(FrailtyParams::params());
-        let f = Frailty::new(FrailtyParams::from_set(&params).unwrap(), 0);
+        let f = Frailty::new(
+            FrailtyParams::from_set(&params).unwrap(),
+            MetricLayout::alone(metric_defs()),
+        );
         let mut worst = 0.0f64;
         for i in 0..24_000 {
             let age = i as f64 * 0.005 + 0.0013 * (i % 7) as f64;
