@@ -14,6 +14,7 @@ pub mod coupled;
 pub mod cvd;
 pub mod diabetes;
 pub mod economics;
+pub mod filter;
 pub mod frailty;
 pub mod interventions;
 pub mod layout;

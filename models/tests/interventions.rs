@@ -6,7 +6,8 @@
 use cohort::{Generator, SyntheticSpec};
 use engine::observe::{metric_defs, Aggregator, N_AGE_BANDS};
 use engine::{init_patients, simulate, Baseline, Model, Patient, RunKey, RunSettings, Sex};
-use models::interventions::{Eligibility, Intervention, Kind, Priority, Range};
+use models::filter::Range;
+use models::interventions::{Eligibility, Intervention, Kind, Priority};
 use models::mortality::LifeTable;
 use models::{HealthModel, PersonState, CAUSES};
 
@@ -102,7 +103,7 @@ fn capacity_is_respected_exactly_every_year() {
     iv.capacity_per_year = Some(300);
     iv.uptake = 0.6;
     iv.dropout_per_year = 0.3;
-    iv.eligibility.age = Range {
+    iv.eligibility.covariates.age = Range {
         lo: Some(50.0),
         hi: None,
     };
@@ -126,7 +127,10 @@ fn validation_names_the_intervention_and_the_field() {
     let mut bad = programme("salon", Kind::CommunitySalon);
     bad.uptake = 1.5;
     let e = m.set_interventions(vec![bad]).unwrap_err();
-    assert_eq!((e.intervention.as_str(), e.field), ("salon", "uptake"));
+    assert_eq!(
+        (e.intervention.as_str(), e.field.as_str()),
+        ("salon", "uptake")
+    );
     assert!(e.to_string().contains("salon") && e.to_string().contains("uptake"));
     let mut bad = programme("bp", Kind::Antihypertensive);
     bad.start_year = 3;
@@ -140,6 +144,16 @@ fn validation_names_the_intervention_and_the_field() {
         programme("a", Kind::Metformin),
     ];
     assert_eq!(m.set_interventions(dup).unwrap_err().field, "name");
+    // An eligibility range is named by the key a scenario file gives it.
+    let mut bad = programme("lipids", Kind::Statin);
+    bad.eligibility.covariates.ldl_mg_dl = Range {
+        lo: Some(160.0),
+        hi: Some(140.0),
+    };
+    assert_eq!(
+        m.set_interventions(vec![bad]).unwrap_err().field,
+        "eligibility.ldl_mg_dl"
+    );
     for (field, f) in [
         (
             "adherence",
@@ -421,7 +435,7 @@ fn results_are_identical_for_one_and_two_threads_with_a_capacity_limited_program
     iv.cost_per_participant_year_yen = 30_000.0;
     let mut salon = programme("salon", Kind::CommunitySalon);
     salon.capacity_per_year = Some(100);
-    salon.eligibility.age = Range {
+    salon.eligibility.covariates.age = Range {
         lo: Some(65.0),
         hi: None,
     };

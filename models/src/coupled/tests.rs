@@ -6,7 +6,8 @@ use cohort::{Generator, SyntheticSpec};
 use engine::{init_patients, simulate, RunKey, RunSettings};
 
 use super::{HealthModel, PersonState};
-use crate::interventions::{Eligibility, Intervention, Kind, Priority, Range};
+use crate::filter::Range;
+use crate::interventions::{Eligibility, Intervention, Kind, Priority};
 use crate::mortality::LifeTable;
 use crate::params::{ParamDraw, Uncertainty};
 
@@ -64,7 +65,7 @@ fn programme(name: &str, kind: Kind, priority: Priority, capacity: Option<u64>) 
 #[test]
 fn one_pass_allocation_equals_programme_by_programme() {
     let mut older = programme("salon", Kind::CommunitySalon, Priority::Random, Some(150));
-    older.eligibility.age = Range {
+    older.eligibility.covariates.age = Range {
         lo: Some(65.0),
         hi: None,
     };
@@ -147,7 +148,7 @@ fn one_pass_allocation_equals_programme_by_programme() {
 #[test]
 fn allocation_prepared_in_the_engine_changes_nothing() {
     let mut salon = programme("salon", Kind::CommunitySalon, Priority::Random, Some(100));
-    salon.eligibility.age = Range {
+    salon.eligibility.covariates.age = Range {
         lo: Some(65.0),
         hi: None,
     };

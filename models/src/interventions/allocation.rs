@@ -71,12 +71,7 @@ impl ProgrammeSet {
         let st = &p.state;
         let (dm, cvd, fr) = (st.dm(), st.cvd(), st.fr());
         let opt = |want: Option<bool>, have: bool| want.is_none_or(|w| w == have);
-        e.age.contains(p.age_years)
-            && e.bmi.contains(now.bmi_kg_m2)
-            && e.fpg_mg_dl.contains(now.fpg_mg_dl)
-            && e.hba1c_pct.contains(now.hba1c_pct)
-            && e.sbp_mmhg.contains(now.sbp_mmhg)
-            && e.ldl_mg_dl.contains(now.ldl_mg_dl)
+        e.covariates.accepts(p.sex(), p.age_years, now)
             && (e.frailty_states.is_empty()
                 || e.frailty_states.contains(&match fr.phenotype() {
                     Phenotype::Robust => FrailtyState::Robust,
@@ -90,7 +85,6 @@ impl ProgrammeSet {
                 cvd.bp_drugs > 0 || now.sbp_mmhg >= 140.0 || now.dbp_mmhg >= 90.0,
             )
             && opt(e.cvd_history, cvd.any_history())
-            && opt(e.smoker, now.smoker)
             && opt(e.ltc_certified, fr.certified())
     }
 

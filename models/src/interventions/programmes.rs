@@ -9,7 +9,7 @@
 use engine::observe::{MetricDef, MetricKind, Recorder};
 use engine::rng::Process;
 
-use super::{mechanisms, Intervention, IxState, Kind, Range, MAX_PROGRAMMES};
+use super::{mechanisms, Intervention, IxState, Kind, MAX_PROGRAMMES};
 use crate::layout::MetricBlock;
 
 /// Indices of a programme's metrics within its pair of the programmes' block (programme `k`
@@ -27,7 +27,8 @@ pub mod metric {
 #[error("intervention `{intervention}`, field `{field}`: {message}")]
 pub struct InterventionError {
     pub intervention: String,
-    pub field: &'static str,
+    /// The key within the programme (`uptake`, `eligibility.ldl_mg_dl.min`).
+    pub field: String,
     pub message: String,
 }
 
@@ -76,7 +77,7 @@ pub struct ProgrammeSet {
 fn check(
     ok: bool,
     iv: &Intervention,
-    field: &'static str,
+    field: &str,
     message: String,
 ) -> Result<(), InterventionError> {
     if ok {
@@ -84,30 +85,10 @@ fn check(
     } else {
         Err(InterventionError {
             intervention: iv.name.clone(),
-            field,
+            field: field.to_string(),
             message,
         })
     }
-}
-
-fn check_range(iv: &Intervention, field: &'static str, r: &Range) -> Result<(), InterventionError> {
-    for v in [r.lo, r.hi].into_iter().flatten() {
-        check(
-            v.is_finite(),
-            iv,
-            field,
-            format!("bound {v} is not a finite number"),
-        )?;
-    }
-    if let (Some(lo), Some(hi)) = (r.lo, r.hi) {
-        check(
-            lo <= hi,
-            iv,
-            field,
-            format!("lower bound {lo} is above upper bound {hi}"),
-        )?;
-    }
-    Ok(())
 }
 
 impl ProgrammeSet {
@@ -120,7 +101,7 @@ impl ProgrammeSet {
         if plan.len() > MAX_PROGRAMMES {
             return Err(InterventionError {
                 intervention: plan[MAX_PROGRAMMES].name.clone(),
-                field: "name",
+                field: "name".into(),
                 message: format!(
                     "a scenario may run at most {MAX_PROGRAMMES} interventions, this is number {}",
                     plan.len()
@@ -204,16 +185,12 @@ impl ProgrammeSet {
                     format!("must be between one month (0.0833) and 5000 years, got {d}"),
                 )?;
             }
-            let e = &iv.eligibility;
-            for (field, r) in [
-                ("eligibility.age", &e.age),
-                ("eligibility.bmi", &e.bmi),
-                ("eligibility.fpg_mg_dl", &e.fpg_mg_dl),
-                ("eligibility.hba1c_pct", &e.hba1c_pct),
-                ("eligibility.sbp_mmhg", &e.sbp_mmhg),
-                ("eligibility.ldl_mg_dl", &e.ldl_mg_dl),
-            ] {
-                check_range(iv, field, r)?;
+            if let Err(e) = iv.eligibility.covariates.check() {
+                return Err(InterventionError {
+                    intervention: iv.name.clone(),
+                    field: format!("eligibility.{}", e.key),
+                    message: e.message,
+                });
             }
             let named = |what: &str| Process::named(&format!("ix.{}.{what}", iv.name));
             programmes.push(ValidatedProgramme {
