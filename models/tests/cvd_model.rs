@@ -296,7 +296,7 @@ proptest! {
                 prop_assert!(v.is_finite());
             }
             prop_assert!(st.bp_drugs <= 3);
-            let link = DmLink::from_dm(&p.state.dm);
+            let link = DmLink::of(p);
             let h = model.cvd().hazards(p, &link);
             prop_assert_eq!(h.len(), N_EVENTS);
             for e in 0..N_EVENTS {

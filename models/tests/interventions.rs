@@ -220,10 +220,7 @@ fn priority_order_is_honoured() {
     };
     let start = init_patients(&m, key, &people);
     let risk = |p: &Patient<PersonState>| -> f64 {
-        m.cvd()
-            .hazards(p, &models::cvd::DmLink::from_dm(&p.state.dm))
-            .iter()
-            .sum()
+        m.cvd().hazards(p, &models::cvd::DmLink::of(p)).iter().sum()
     };
     let (mut lo_in, mut hi_out) = (f64::MAX, f64::MIN);
     for (s, p) in start.iter().zip(&r.patients) {

@@ -57,7 +57,7 @@ impl Model for HealthModel {
         }
         // The diabetes link only in the (yearly) steps where the CVD phase uses it.
         if Cvd::risk_factors_due(ctx, p, p.state.dm.checkup_month) {
-            let link = DmLink::from_dm(&p.state.dm);
+            let link = DmLink::of(p);
             self.cvd.risk_factors(ctx, p, &link, rec);
         }
         if p.state.dm.prevention != dpp::Arm::None {
@@ -82,8 +82,7 @@ impl Model for HealthModel {
         self.diabetes.events(ctx, p, rec);
         // Cardiovascular events before frailty: a new MI, stroke or heart failure adds
         // deficits in the same step.
-        self.cvd
-            .events_with(ctx, p, |p| DmLink::from_dm(&p.state.dm), rec);
+        self.cvd.events_with(ctx, p, DmLink::of, rec);
         self.frailty.events(ctx, p, rec);
     }
 
@@ -145,7 +144,7 @@ impl Model for HealthModel {
     fn census(&self, p: &Patient<PersonState>, rec: &mut Recorder) {
         self.diabetes.census(p, rec);
         self.frailty.census(p, rec);
-        self.cvd.census(p, &DmLink::from_dm(&p.state.dm), rec);
+        self.cvd.census(p, &DmLink::of(p), rec);
         if !self.programmes.is_empty() {
             self.programmes.census(&p.state.ix, rec);
         }

@@ -3,7 +3,9 @@
 //!
 //! Must never: hold anything but plain per-person values (the state is copied freely).
 
-use crate::diabetes::DmState;
+use engine::Patient;
+
+use crate::diabetes::HasDm;
 
 /// Event types, in the order of [`CvdState::hazard`].
 pub const MI: usize = 0;
@@ -88,13 +90,15 @@ impl Default for DmLink {
 }
 
 impl DmLink {
+    /// The link of a person now (their diabetes state and current HbA1c).
     #[inline]
-    pub fn from_dm(dm: &DmState) -> DmLink {
+    pub fn of<S: HasDm>(p: &Patient<S>) -> DmLink {
         use crate::diabetes::{MACRO, MICRO};
+        let dm = p.state.dm();
         DmLink {
             onset_age: dm.onset_age,
             diagnosed: dm.diagnosed,
-            hba1c_pct: dm.hba1c,
+            hba1c_pct: p.now.hba1c_pct,
             albuminuria: dm.albuminuria >= MICRO,
             macroalbuminuria: dm.albuminuria >= MACRO,
             esrd: dm.esrd,

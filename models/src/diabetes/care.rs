@@ -10,18 +10,18 @@ use engine::patient::{Conditions, Treatments};
 use engine::rng::Stream;
 use engine::{Patient, StepCtx};
 
-use super::{dpp, metric, Diabetes, DmState, HasDm, CARE, CHECKUP, FPG_DIABETES};
+use super::{dpp, metric, Diabetes, HasDm, CARE, CHECKUP, FPG_DIABETES};
 use super::{HBA1C_DIABETES, HYPO, RX_DPP4, RX_INSULIN, RX_NONE};
 
 impl Diabetes {
-    pub(super) fn measure(&self, s: &mut Stream, st: &DmState) -> (f64, f64) {
-        let fpg = st.glucose * (1.0 + self.p.fpg_cv * s.std_normal());
-        let a1c = self.measured_hba1c_pct(st.hba1c, s);
-        (fpg, a1c)
+    /// Fasting glucose (mg/dL) and HbA1c (%) as measured at a visit, from their true values.
+    pub(super) fn measure(&self, s: &mut Stream, fpg_mg_dl: f64, hba1c_pct: f64) -> (f64, f64) {
+        let measured_fpg_mg_dl = fpg_mg_dl * (1.0 + self.p.fpg_cv * s.std_normal());
+        (measured_fpg_mg_dl, self.measured_hba1c_pct(hba1c_pct, s))
     }
 
-    pub(super) fn screen_positive(fpg: f64, a1c: f64) -> bool {
-        fpg >= FPG_DIABETES || a1c >= HBA1C_DIABETES
+    pub(super) fn screen_positive(fpg_mg_dl: f64, hba1c_pct: f64) -> bool {
+        fpg_mg_dl >= FPG_DIABETES || hba1c_pct >= HBA1C_DIABETES
     }
 
     /// Onset, diagnosis, treatment, complications and hypoglycaemia over one step.
@@ -38,8 +38,8 @@ impl Diabetes {
             // Chronic hyperglycaemia: HbA1c ≥ 6.5%, or a two-month mean fasting glucose
             // ≥ 126 mg/dL (read from the HbA1c lag without the person's glycation offset; a
             // single day's glucose is not diabetes).
-            let a = p.state.dm().hba1c;
-            if a >= HBA1C_DIABETES || a - p.state.dm().glycation >= HBA1C_DIABETES {
+            let hba1c_pct = p.now.hba1c_pct;
+            if hba1c_pct >= HBA1C_DIABETES || hba1c_pct - p.state.dm().glycation >= HBA1C_DIABETES {
                 p.state.dm_mut().onset_age = Some(age + dt);
                 rec.event(self.metrics.at(metric::INCIDENCE));
             }
@@ -54,7 +54,7 @@ impl Diabetes {
         let screened = checkup_now && age >= 40.0;
         let in_care = p.now.treatments.contains(Treatments::ANTIHYPERTENSIVE)
             || p.now.treatments.contains(Treatments::LIPID_LOWERING);
-        let symptomatic = p.state.dm().hba1c >= 9.0;
+        let symptomatic = p.now.hba1c_pct >= 9.0;
         if p.state.dm().has_diabetes() && !p.state.dm().diagnosed {
             rec.at_risk(self.metrics.at(metric::DIAGNOSES), dt);
         }
@@ -66,7 +66,8 @@ impl Diabetes {
             let mut s = ctx.stream(CHECKUP, id);
             let (u_attend, u_follow, u_clinic, u_sympt) =
                 (s.std_normal(), s.uniform(), s.uniform(), s.uniform());
-            let (fpg, a1c) = self.measure(&mut s, p.state.dm());
+            let (measured_fpg, measured_hba1c) =
+                self.measure(&mut s, p.state.dm().fpg_mg_dl, p.now.hba1c_pct);
             let mut diagnose = false;
             if screened {
                 let pr = if age >= 75.0 {
@@ -80,10 +81,10 @@ impl Diabetes {
                 let z = rho * p.state.dm().checkup_z + (1.0 - rho * rho).sqrt() * u_attend;
                 let attends = z < engine::math::norm_inv(pr.clamp(1e-9, 1.0 - 1e-9))
                     || p.state.dm().checkup_assured;
-                if attends && Self::screen_positive(fpg, a1c) {
-                    let visit = if a1c >= 8.0 {
+                if attends && Self::screen_positive(measured_fpg, measured_hba1c) {
+                    let visit = if measured_hba1c >= 8.0 {
                         prm.followup_8_plus
-                    } else if a1c >= 7.0 {
+                    } else if measured_hba1c >= 7.0 {
                         prm.followup_7_to_8
                     } else {
                         prm.followup_below_7
@@ -92,7 +93,7 @@ impl Diabetes {
                 }
             }
             if !diagnose && in_care && u_clinic < rate_to_probability(prm.clinical_testing, dt) {
-                diagnose = Self::screen_positive(fpg, a1c);
+                diagnose = Self::screen_positive(measured_fpg, measured_hba1c);
             }
             if !diagnose && symptomatic {
                 diagnose = u_sympt < rate_to_probability(prm.symptomatic, dt);
@@ -117,17 +118,17 @@ impl Diabetes {
         };
         if st.diagnosed && visit {
             let mut s = ctx.stream(CARE, id);
-            let (_, a1c) = self.measure(&mut s, st);
+            let (_, measured_hba1c) = self.measure(&mut s, st.fpg_mg_dl, p.now.hba1c_pct);
             let u = s.uniform();
             if st.rx == RX_NONE {
-                if a1c >= prm.target_hba1c + 1.0 && u < prm.treat_at_diagnosis {
+                if measured_hba1c >= prm.target_hba1c + 1.0 && u < prm.treat_at_diagnosis {
                     st.rx = RX_DPP4;
                 }
-            } else if a1c >= prm.target_hba1c
+            } else if measured_hba1c >= prm.target_hba1c
                 && u < prm.intensify_per_visit
                 // Oral agents above target; insulin only a point above it (JDS practice of
                 // starting insulin when oral agents clearly fail); on insulin, titration.
-                && (st.rx + 1 != RX_INSULIN || a1c >= prm.target_hba1c + 1.0)
+                && (st.rx + 1 != RX_INSULIN || measured_hba1c >= prm.target_hba1c + 1.0)
             {
                 self.step_up_treatment(st);
             }

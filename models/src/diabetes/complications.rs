@@ -21,7 +21,7 @@ impl Diabetes {
         let mut slope = prm.egfr_decline;
         if st.has_diabetes() {
             slope += prm.egfr_decline_dm;
-            let m = (prm.albuminuria_per_hba1c * (st.hba1c - 8.0))
+            let m = (prm.albuminuria_per_hba1c * (p.now.hba1c_pct - 8.0))
                 .exp_det()
                 .clamp(0.1, 10.0);
             let rate = match st.albuminuria {
@@ -64,7 +64,7 @@ impl Diabetes {
             female: p.sex().index() == 1,
             smoker: c.smoker,
             albuminuria: st.albuminuria >= MICRO,
-            hba1c_pct: st.hba1c,
+            hba1c_pct: c.hba1c_pct,
             sbp_mmhg_div10: c.sbp_mmhg / 10.0,
             ldl_mmol_l_x10: engine::units::cholesterol_mmol_l(c.ldl_mg_dl) * 10.0,
             hdl_mmol_l_x10: engine::units::cholesterol_mmol_l(c.hdl_mg_dl) * 10.0,

@@ -149,8 +149,8 @@ impl<M: TrialHost> Model for DppTrial<'_, M> {
         }
         let cv = self.model.diabetes().p.fpg_cv;
         let mut s = ctx.stream(ASCERTAIN, p.baseline.id);
-        let first = st.glucose * (1.0 + cv * s.std_normal());
-        let repeat = st.glucose * (1.0 + cv * s.std_normal());
+        let first = st.fpg_mg_dl * (1.0 + cv * s.std_normal());
+        let repeat = st.fpg_mg_dl * (1.0 + cv * s.std_normal());
         if first >= FPG_DIABETES && repeat >= FPG_DIABETES {
             st.diagnosed = true;
             st.prevention = Arm::None;

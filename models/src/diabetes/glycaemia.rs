@@ -9,7 +9,7 @@ use engine::math::ExpDet;
 use engine::patient::Covariates;
 use engine::{Patient, StepCtx};
 
-use super::physiology::Inputs;
+use super::physiology::{Inputs, BETA, CAPACITY, HBA1C};
 use super::{dpp, Diabetes, DmState, HasDm, FLUCTUATION, QUARTER_DAYS, RX_DPP4, RX_INSULIN};
 use super::{RX_METFORMIN, RX_NONE, STIFF_QUARTER};
 
@@ -78,10 +78,10 @@ impl Diabetes {
             st.beta,
             inputs.secretion,
             inputs.insulin_extra,
-            st.glucose,
+            st.fpg_mg_dl,
         );
         self.phys
-            .beta_relaxation_rate(st.efficiency, st.beta, st.capacity, st.glucose, slope)
+            .beta_relaxation_rate(st.efficiency, st.beta, st.capacity, st.fpg_mg_dl, slope)
             * QUARTER_DAYS
             > STIFF_QUARTER
     }
@@ -94,12 +94,12 @@ impl Diabetes {
     /// threshold of 100 mg/dL: the reduction test holds its tolerances either way, and 47% of
     /// person-months stepped monthly under the threshold against 27% now (30-year run).
     #[inline]
-    fn physiology_active(st: &DmState) -> bool {
+    fn physiology_active(st: &DmState, hba1c_pct: f64) -> bool {
         st.diagnosed
             || st.rx > RX_NONE
             || st.prevention != dpp::Arm::None
             || st.stiff
-            || st.hba1c.max(st.hba1c - st.glycation) >= 6.0
+            || hba1c_pct.max(hba1c_pct - st.glycation) >= 6.0
     }
 
     /// Physiology over one step: integrates the slow variables with inputs held constant.
@@ -116,11 +116,13 @@ impl Diabetes {
         let end = ctx.end_month();
         let quarter_end = end % 3 == 0;
         let st = p.state.dm();
-        if end > st.physiology_month && (quarter_end || Self::physiology_active(st)) {
+        if end > st.physiology_month
+            && (quarter_end || Self::physiology_active(st, p.now.hba1c_pct))
+        {
             let inputs = self.inputs(st, p.age_years, &p.now);
             let dt_days = f64::from(end - st.physiology_month) * (365.25 / 12.0);
             let st = p.state.dm_mut();
-            let mut y = [st.beta, st.capacity, st.hba1c];
+            let mut y = [st.beta, st.capacity, p.now.hba1c_pct];
             let months = (end - st.physiology_month) as usize;
             let lag = if months < 4
                 && self.cache.tau_hba1c_days == self.phys.tau_hba1c_days
@@ -132,13 +134,11 @@ impl Diabetes {
             };
             let step = self
                 .phys
-                .step_slow_with(&inputs, &mut y, st.glucose, dt_days, lag);
-            let g = step.glucose;
-            st.beta = y[0].max(0.0);
-            st.capacity = y[1].max(0.0);
-            st.hba1c = y[2];
-            st.glucose = g;
-            st.insulin = step.insulin;
+                .step_slow_with(&inputs, &mut y, st.fpg_mg_dl, dt_days, lag);
+            st.beta = y[BETA].max(0.0);
+            st.capacity = y[CAPACITY].max(0.0);
+            st.fpg_mg_dl = step.fpg_mg_dl;
+            st.insulin_uu_ml = step.insulin_uu_ml;
             st.physiology_month = end;
             // The relaxation at the start of this step sets the cadence of the next.
             st.stiff = step.relaxation * QUARTER_DAYS > STIFF_QUARTER;
@@ -146,8 +146,8 @@ impl Diabetes {
             if self.p.efficiency_loss != 0.0 {
                 st.efficiency *= (-self.p.efficiency_loss * dt_days / 365.25).exp_det();
             }
-            p.now.fpg_mg_dl = g;
-            p.now.hba1c_pct = y[2];
+            p.now.fpg_mg_dl = step.fpg_mg_dl;
+            p.now.hba1c_pct = y[HBA1C];
         }
         if quarter_end {
             // The fluctuation for the quarter that starts now (exact OU over one quarter; a

@@ -28,18 +28,21 @@ impl Diabetes {
             s.uniform(),
             s.std_normal(),
         );
-        let g0 = c.fpg_mg_dl.max(40.0);
-        let a0 = c.hba1c_pct;
+        // The measured baseline reading (floored where the physiology has no solution).
+        let baseline_fpg_mg_dl = c.fpg_mg_dl.max(40.0);
+        let hba1c_pct = c.hba1c_pct;
         let diagnosed = c.conditions.contains(Conditions::DIABETES);
         let treated = c.treatments.contains(Treatments::GLUCOSE_LOWERING);
-        let dm = diagnosed || treated || a0 >= HBA1C_DIABETES || g0 >= FPG_DIABETES;
+        let dm = diagnosed
+            || treated
+            || hba1c_pct >= HBA1C_DIABETES
+            || baseline_fpg_mg_dl >= FPG_DIABETES;
         let onset_age = dm.then(|| b.age_years - self.duration_at_baseline(b, u_onset));
         let mut st = DmState {
             beta: 0.0,
             capacity: 0.0,
-            hba1c: a0,
-            glucose: g0,
-            insulin: 0.0,
+            fpg_mg_dl: baseline_fpg_mg_dl,
+            insulin_uu_ml: 0.0,
             efficiency: 1.0,
             si_person: (p.si_sd_log * z_si).exp_det(),
             r0: TOPP_2000.r0 * (p.r0_sd_log * z_r0).exp_det(),
@@ -80,7 +83,7 @@ impl Diabetes {
         // push glucose below the observed value, a small residual mass.
         st.beta = self
             .phys
-            .beta_for_glucose(&inputs, g0)
+            .beta_for_glucose(&inputs, baseline_fpg_mg_dl)
             .unwrap_or(1.0)
             .max(1.0);
         // Capacity relative to the mass the person needs now (headroom at age 40), less the
@@ -92,14 +95,14 @@ impl Diabetes {
         let growth = if dm { -p.decline_at_onset / 365.0 } else { 0.0 };
         st.efficiency = self
             .phys
-            .efficiency_for(st.beta, st.capacity, g0, growth)
+            .efficiency_for(st.beta, st.capacity, baseline_fpg_mg_dl, growth)
             .max(1e-3);
-        let (g, i) = self
-            .phys
-            .fasting(&self.inputs(&st, b.age_years, c), st.beta, g0);
-        st.glucose = g;
-        st.insulin = i;
-        st.glycation = (a0 - self.phys.hba1c_target(g, 0.0)).clamp(-2.0, 2.0);
+        (st.fpg_mg_dl, st.insulin_uu_ml) = self.phys.fasting(
+            &self.inputs(&st, b.age_years, c),
+            st.beta,
+            baseline_fpg_mg_dl,
+        );
+        st.glycation = (hba1c_pct - self.phys.hba1c_target(st.fpg_mg_dl, 0.0)).clamp(-2.0, 2.0);
         st.stiff = self.is_stiff(&self.inputs(&st, b.age_years, c), &st);
         st
     }

@@ -167,25 +167,26 @@ impl Diabetes {
     /// The yearly census.
     pub fn census<S: HasDm>(&self, p: &Patient<S>, rec: &mut Recorder) {
         let st = p.state.dm();
+        let hba1c_pct = p.now.hba1c_pct;
         let dm = st.has_diabetes();
         rec.flag(self.metrics.at(metric::PREVALENCE), dm);
         rec.flag(
             self.metrics.at(metric::NHNS_PREVALENCE),
-            st.strongly_suspected(),
+            st.strongly_suspected(hba1c_pct),
         );
         if dm {
             rec.flag(self.metrics.at(metric::DIAGNOSED_SHARE), st.diagnosed);
-            rec.value(self.metrics.at(metric::HBA1C_DM), st.hba1c);
+            rec.value(self.metrics.at(metric::HBA1C_DM), hba1c_pct);
             rec.value(
                 self.metrics.at(metric::DURATION),
                 st.duration_years(p.age_years),
             );
-            rec.flag(self.metrics.at(metric::HBA1C_BELOW_7), st.hba1c < 7.0);
+            rec.flag(self.metrics.at(metric::HBA1C_BELOW_7), hba1c_pct < 7.0);
             rec.flag(
                 self.metrics.at(metric::HBA1C_7_TO_8),
-                (7.0..8.0).contains(&st.hba1c),
+                (7.0..8.0).contains(&hba1c_pct),
             );
-            rec.flag(self.metrics.at(metric::HBA1C_8_PLUS), st.hba1c >= 8.0);
+            rec.flag(self.metrics.at(metric::HBA1C_8_PLUS), hba1c_pct >= 8.0);
             rec.flag(self.metrics.at(metric::MICRO), st.albuminuria == MICRO);
             rec.flag(self.metrics.at(metric::MACRO), st.albuminuria == MACRO);
             rec.flag(self.metrics.at(metric::BLIND), st.blind);
@@ -200,12 +201,12 @@ impl Diabetes {
         }
         rec.value(
             self.metrics.at(metric::HOMA_IR),
-            st.glucose * st.insulin / 405.0,
+            st.fpg_mg_dl * st.insulin_uu_ml / 405.0,
         );
-        if st.glucose > 63.0 {
+        if st.fpg_mg_dl > 63.0 {
             rec.value(
                 self.metrics.at(metric::HOMA_BETA),
-                360.0 * st.insulin / (st.glucose - 63.0),
+                360.0 * st.insulin_uu_ml / (st.fpg_mg_dl - 63.0),
             );
         }
     }

@@ -13,7 +13,8 @@
 //! the published pieces: [`physiology`] (reduced Topp model), [`topp`], [`ukpds_om2`],
 //! [`params`] (every number with its source), [`dpp`] (the virtual trial).
 //!
-//! Couplings exported to the other models: [`DmState::hba1c`], [`DmState::duration_years`],
+//! Couplings exported to the other models: HbA1c and fasting glucose in `Patient::now`
+//! (`hba1c_pct`, `fpg_mg_dl`: the one stored HbA1c), [`DmState::duration_years`],
 //! [`DmState::albuminuria`], the eGFR kept in `Patient::now`, and the complication flags.
 
 mod actions;

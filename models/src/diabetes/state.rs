@@ -39,14 +39,22 @@ impl HasDm for DmState {
 }
 
 /// The diabetes part of a person's state.
+///
+/// HbA1c has one stored value, `Patient::now.hba1c_pct`, which the physiology advances and
+/// every module reads. Fasting glucose has two: [`DmState::fpg_mg_dl`], the model's
+/// quasi-steady-state value (the physiology's warm start), and `Patient::now.fpg_mg_dl`, the
+/// covariate; they differ only before the person's first physiology step, when the
+/// covariate is still the measured baseline reading (which the model's value matches to the
+/// solver's tolerance, or not at all for a treated person the model cannot bring that low).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DmState {
     // Physiology (slow states and the person's parameters).
     pub beta: f64,
     pub capacity: f64,
-    pub hba1c: f64,
-    pub glucose: f64,
-    pub insulin: f64,
+    /// Fasting glucose of the model's quasi-steady state (mg/dL).
+    pub fpg_mg_dl: f64,
+    /// Endogenous fasting insulin of the model's quasi-steady state (μU/mL).
+    pub insulin_uu_ml: f64,
     pub efficiency: f64,
     pub si_person: f64,
     pub r0: f64,
@@ -102,8 +110,9 @@ impl DmState {
         self.onset_age.map_or(0.0, |o| (age - o).max(0.0))
     }
     /// "Strongly suspected" diabetes as the National Health and Nutrition Survey counts it:
-    /// HbA1c ≥ 6.5% or on glucose-lowering treatment.
-    pub fn strongly_suspected(&self) -> bool {
-        self.hba1c >= HBA1C_DIABETES || self.rx > RX_NONE
+    /// HbA1c (`hba1c_pct`, the person's current value) ≥ 6.5% or on glucose-lowering
+    /// treatment.
+    pub fn strongly_suspected(&self, hba1c_pct: f64) -> bool {
+        hba1c_pct >= HBA1C_DIABETES || self.rx > RX_NONE
     }
 }

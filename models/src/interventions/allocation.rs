@@ -95,10 +95,10 @@ impl ProgrammeSet {
             // Annual hazard of MI, stroke and heart failure on the current (treated) risk
             // factors, from the same equations the model runs: monotone in the 10-year risk.
             Priority::CardiovascularRisk => {
-                let h = cvd.hazards(p, &DmLink::from_dm(p.state.dm()));
+                let h = cvd.hazards(p, &DmLink::of(p));
                 (h.iter().sum(), 0.0)
             }
-            Priority::DiabetesRisk => (p.state.dm().hba1c, p.state.dm().glucose),
+            Priority::DiabetesRisk => (p.now.hba1c_pct, p.state.dm().fpg_mg_dl),
             Priority::FrailtyIndex => (f64::from(p.state.fr().count()), 0.0),
             Priority::Age => (p.age_years, 0.0),
         }

@@ -124,7 +124,7 @@ impl ProgrammeSet {
             }
         }
         if treatment_changed {
-            cvd.treatment_changed(ctx, p, &DmLink::from_dm(p.state.dm()));
+            cvd.treatment_changed(ctx, p, &DmLink::of(p));
         }
     }
 
@@ -276,7 +276,7 @@ fn intensify<S: Participant>(
         return;
     }
     let mut s = ctx.stream(pr.visit, p.id());
-    let measured_hba1c_pct = dm.measured_hba1c_pct(p.state.dm().hba1c, &mut s);
+    let measured_hba1c_pct = dm.measured_hba1c_pct(p.now.hba1c_pct, &mut s);
     if measured_hba1c_pct < pr.fx.intensive_hba1c_target || s.uniform() >= pr.strength.min(1.0) {
         return;
     }
