@@ -6,7 +6,7 @@
 //! their phases in order with the couplings between them (`phases`).
 //!
 //! Adding a disease module touches: its own folder; [`PersonState`] (a field and a `part!`
-//! line); here, its parameters in `new`, its metric block in [`Layout::new`], its
+//! line); here, its parameters in `new`, its metric block in `Layout::new`, its
 //! construction in `new` (and `set_param`); and in `phases`, the calls of its phase
 //! functions, its causes of death and hazards.
 //!

@@ -36,7 +36,7 @@ impl Cvd {
     }
 
     /// Event phase: at most one event per step, when the event clock runs out within it
-    /// (probability 1 − e^(−hΔt) per step at total hazard h, as [`hazard::step_probability`]);
+    /// (probability 1 − e^(−hΔt) per step at total hazard h, as [`super::hazard::step_probability`]);
     /// the type is drawn in proportion to the hazards; fatal events end the person's life in
     /// the mortality phase; survivors carry the history (flags), may start secondary
     /// prevention, and get new hazards and a new clock.

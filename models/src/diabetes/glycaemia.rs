@@ -107,8 +107,9 @@ impl Diabetes {
     /// Multi-rate: the slow state of most people moves on a time scale of years, so it is
     /// integrated once per calendar quarter (at the quarter's end, over the quarter); a
     /// person diagnosed, treated, in a prevention arm, with HbA1c ≥ 6.0% or a stiff β-cell
-    /// mass is integrated every step ([`Self::physiology_active`]). The insulin-sensitivity fluctuation is constant within each
-    /// quarter and updated at its end with the exact Ornstein–Uhlenbeck transition, from a
+    /// mass is integrated every step (`physiology_active`). The insulin-sensitivity
+    /// fluctuation is constant within each quarter and updated at its end with the exact
+    /// Ornstein–Uhlenbeck transition, from a
     /// draw keyed by the quarter (by the half-year and the quarter's place in it): the same
     /// path for every person whichever cadence their glucose puts them on, and in every
     /// scenario (common random numbers).

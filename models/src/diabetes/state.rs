@@ -70,7 +70,7 @@ pub struct DmState {
     /// Months of the run the slow physiology has been integrated to.
     pub physiology_month: u32,
     /// β-cell mass is held tightly near its equilibrium (relaxation rate × one quarter above
-    /// [`STIFF_QUARTER`]): the physiology steps monthly.
+    /// `STIFF_QUARTER`): the physiology steps monthly.
     pub stiff: bool,
     /// Age at true onset.
     pub onset_age: Option<f64>,
