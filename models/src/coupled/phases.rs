@@ -106,7 +106,10 @@ impl Model for HealthModel {
     /// table's; each condition's excess is its own cause (docs/model.md). The ratios multiply
     /// (diabetes and the FI act independently), so the population expectation is taken as the
     /// product of the two expectations.
-    #[inline]
+    // Always inlined: called once per person-step from the step loop, whose body is large
+    // enough that LLVM otherwise keeps it out of line (measured with callgrind: 0.7% more
+    // instructions in `simulate`).
+    #[inline(always)]
     fn mortality_hazards(
         &self,
         ctx: &StepCtx,
