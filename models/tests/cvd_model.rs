@@ -1,6 +1,7 @@
 //! The cardiovascular model through the engine's step loop: invariants (finite states,
 //! probabilities in [0, 1]), common-random-number monotonicity in blood pressure, the trial
-//! effects of treatment on the hazards, and fatal events ending lives as cardiovascular deaths.
+//! effects of treatment on the hazards, fatal events ending lives as cardiovascular deaths, and
+//! case fatality against the registries.
 
 use engine::{
     init_patients, simulate, Baseline, Conditions, Covariates, Patient, RunKey, RunSettings, Sex,
@@ -303,6 +304,23 @@ proptest! {
                 let cf = model.cvd().case_fatality(e, p.sex(), p.age_years);
                 prop_assert!((0.0..=1.0).contains(&cf));
             }
+        }
+    }
+}
+
+#[test]
+fn case_fatality_is_the_registry_value_at_the_reference_age_and_rises_with_age() {
+    let m = HealthModel::new(LifeTable::mhlw_2024());
+    let m = m.cvd();
+    assert!((m.case_fatality(MI, Sex::Male, 70.0) - 0.343).abs() < 1e-12);
+    assert!((m.case_fatality(MI, Sex::Female, 70.0) - 0.433).abs() < 1e-12);
+    assert!((m.case_fatality(ISCHAEMIC_STROKE, Sex::Male, 70.0) - 0.097).abs() < 1e-12);
+    for e in 0..N_EVENTS {
+        let mut prev = 0.0;
+        for age in (40..=100).step_by(5) {
+            let cf = m.case_fatality(e, Sex::Female, f64::from(age));
+            assert!(cf > prev && cf < 1.0);
+            prev = cf;
         }
     }
 }

@@ -192,33 +192,3 @@ impl Cvd {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::super::params::CvdParams;
-    use super::*;
-    use crate::params::ParamSet;
-
-    fn model() -> Cvd {
-        Cvd::new(
-            CvdParams::from_set(&ParamSet::new(CvdParams::params())).unwrap(),
-            crate::layout::MetricLayout::alone(crate::cvd::metric_defs()),
-        )
-    }
-
-    #[test]
-    fn case_fatality_is_the_registry_value_at_the_reference_age_and_rises_with_age() {
-        let m = model();
-        assert!((m.case_fatality(MI, Sex::Male, 70.0) - 0.343).abs() < 1e-12);
-        assert!((m.case_fatality(MI, Sex::Female, 70.0) - 0.433).abs() < 1e-12);
-        assert!((m.case_fatality(ISCHAEMIC_STROKE, Sex::Male, 70.0) - 0.097).abs() < 1e-12);
-        for e in 0..N_EVENTS {
-            let mut prev = 0.0;
-            for age in (40..=100).step_by(5) {
-                let cf = m.case_fatality(e, Sex::Female, f64::from(age));
-                assert!(cf > prev && cf < 1.0);
-                prev = cf;
-            }
-        }
-    }
-}
