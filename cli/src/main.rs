@@ -113,7 +113,7 @@ pub struct RunArgs {
     /// Monte Carlo replicates (same people, independent outcome draws).
     #[arg(long, short = 'r', default_value_t = 10, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replicates: u32,
-    /// Step length in months (must divide 12).
+    /// Step length in months: 1 or 3 (the steps the model is validated for).
     #[arg(long, default_value_t = 1, value_parser = parse_step_months)]
     pub step_months: u32,
     /// Calendar year of the start of the simulation.
@@ -214,9 +214,10 @@ pub struct BenchArgs {
 
 fn parse_step_months(s: &str) -> Result<u32, String> {
     match s.parse::<u32>() {
-        Ok(m) if m > 0 && 12 % m == 0 => Ok(m),
+        Ok(m) if models::STEP_MONTHS.contains(&m) => Ok(m),
         _ => Err(format!(
-            "`{s}` is not a step length in months that divides a year (1, 2, 3, 4, 6 or 12)"
+            "`{s}`: the model is validated for steps of 1 or 3 months only (its diabetes \
+             physiology steps monthly or quarterly; other steps mistime onsets, docs/model.md)"
         )),
     }
 }

@@ -13,10 +13,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::Args;
-use engine::Sex;
-use models::cvd::equations::{
-    Equation, Ethnicity, Field, RiskInput, SmokingCategory, Warning, MG_DL_PER_MMOL_L,
-};
+use engine::{units, Sex};
+use models::cvd::equations::{Equation, Ethnicity, Field, RiskInput, SmokingCategory, Warning};
 use serde::Deserialize;
 
 use crate::input_error;
@@ -367,7 +365,7 @@ fn cholesterol_mg_dl(key: &str, q: &Quantity, default_unit: CholesterolUnit) -> 
     let value = finite(key, value)?;
     Ok(match unit {
         CholesterolUnit::MgDl => value,
-        CholesterolUnit::MmolL => value * MG_DL_PER_MMOL_L,
+        CholesterolUnit::MmolL => units::cholesterol_mg_dl(value),
     })
 }
 
@@ -387,7 +385,7 @@ fn hba1c_pct(q: &Quantity) -> Result<f64> {
             let v = finite(key, v)?;
             match u.to_ascii_lowercase().replace(' ', "").as_str() {
                 "" | "%" => Ok(v),
-                "mmol/mol" => Ok(0.09148 * v + 2.152),
+                "mmol/mol" => Ok(units::hba1c_ifcc_to_ngsp(v)),
                 _ => Err(input_error(format!(
                     "{}: unknown unit `{u}` (use % or mmol/mol)",
                     origin(key)
@@ -645,7 +643,7 @@ fn describe_input(x: &RiskInput) -> String {
             let _ = write!(
                 s,
                 ", {label} {v:.1} mg/dL ({:.2} mmol/L)",
-                v / MG_DL_PER_MMOL_L
+                units::cholesterol_mmol_l(v)
             );
         }
     }
@@ -765,7 +763,7 @@ mod tests {
         assert_eq!(cholesterol_mg_dl("tc", &q("213"), mg).unwrap(), 213.0);
         assert_eq!(cholesterol_mg_dl("tc", &q("213mg/dL"), mg).unwrap(), 213.0);
         let mmol = cholesterol_mg_dl("tc", &q("5.5 mmol/L"), mg).unwrap();
-        assert!((mmol - 5.5 * MG_DL_PER_MMOL_L).abs() < 1e-12);
+        assert!((mmol - units::cholesterol_mg_dl(5.5)).abs() < 1e-12);
         let bare = cholesterol_mg_dl("tc", &Quantity::Number(5.5), CholesterolUnit::MmolL).unwrap();
         assert_eq!(bare, mmol);
         assert!(cholesterol_mg_dl("tc", &q("5.5 mmol/mol"), mg).is_err());
@@ -791,7 +789,7 @@ mod tests {
         let merged = file.clone().overridden_by(flags);
         let p = to_risk_input(&merged).unwrap();
         assert!(!p.input.smoker);
-        assert!((p.input.tc_mg_dl - 5.2 * MG_DL_PER_MMOL_L).abs() < 1e-9);
+        assert!((p.input.tc_mg_dl - units::cholesterol_mg_dl(5.2)).abs() < 1e-9);
         // The same number read as mg/dL is an entry error.
         let mg = PatientSpec {
             units: None,

@@ -25,15 +25,6 @@ use crate::{input_error, with_threads, PopulationArgs, RunArgs, SynthArgs};
 /// Rows per Parquet row group of patients.parquet: bounds memory for any cohort size.
 const PATIENT_ROW_GROUP: usize = 65_536;
 
-/// Every module of the coupled model, as the manifest names them.
-const MODULES: [&str; 5] = [
-    "background_mortality (MHLW 2024 life table, net of the causes modelled explicitly)",
-    "type_2_diabetes (Topp 2000 physiology with limited beta-cell capacity, JDS onset, check-up diagnosis, treatment ladder, UKPDS OM2 complications)",
-    "cardiovascular_disease (risk-factor trajectories, check-ups and treatment, Hisayama / UKPDS OM2 MI, ischaemic and haemorrhagic stroke, heart failure, case fatality)",
-    "frailty_and_long_term_care (32-item deficit accumulation, Kihon Checklist, J-CHS phenotype, LTC certification support 1 - care 5)",
-    "health_economics (EQ-5D utilities, medical, long-term-care and programme costs in yen)",
-];
-
 /// The resolved scenario recorded in the manifest.
 #[derive(Serialize, Clone, Debug)]
 pub struct Scenario {
@@ -202,7 +193,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         start_year: args.start_year,
         years: args.years,
         step_months: args.step_months,
-        modules: MODULES.iter().map(|m| m.to_string()).collect(),
+        modules: models::MODULES.iter().map(|m| m.to_string()).collect(),
         interventions: vec![],
     };
     ensure_dir(&args.out)?;

@@ -70,7 +70,9 @@ pub trait Model: Sync {
     fn risk_factors(&self, _ctx: &StepCtx, _p: &mut Patient<Self::State>, _rec: &mut Recorder) {}
     fn physiology(&self, _ctx: &StepCtx, _p: &mut Patient<Self::State>, _rec: &mut Recorder) {}
     fn events(&self, _ctx: &StepCtx, _p: &mut Patient<Self::State>, _rec: &mut Recorder) {}
-    fn interventions(&self, _ctx: &StepCtx, _p: &mut Patient<Self::State>, _rec: &mut Recorder) {}
+    /// What the step's outcome is worth, once its events have happened: utilities, costs and
+    /// other bookkeeping that reads the state and never changes what happens next.
+    fn accounting(&self, _ctx: &StepCtx, _p: &mut Patient<Self::State>, _rec: &mut Recorder) {}
     /// Cause-specific death hazards per year for this step, into `hazards[cause]`.
     fn mortality_hazards(
         &self,
@@ -118,11 +120,11 @@ pub trait Model: Sync {
     fn merge_prep(&self, _into: &mut Self::YearPrep, _other: Self::YearPrep) {}
 }
 
-/// How a run is laid out in time and work units. None of these change results except
-/// `seed`, `years`, `step_months` and `replicate`: `chunk_size` only changes scheduling.
+/// How a run is laid out in time and work units. `years` and `step_months` change results;
+/// `chunk_size` only changes scheduling. The seed and replicate are not here: they are the
+/// [`RunKey`] passed to [`simulate`], the one carrier of a run's randomness.
 #[derive(Clone, Copy, Debug)]
 pub struct RunSettings {
-    pub seed: u64,
     pub years: u32,
     pub step_months: u32,
     pub chunk_size: usize,
@@ -188,18 +190,30 @@ pub fn init_patients_into<M: Model>(
 
 /// Runs one replicate over `patients` (from [`init_patients`]) and returns its aggregates.
 ///
-/// Phase order of every step, for every living patient (the only loop in healthtwin):
+/// Phase order of every step, for every living patient (the only loop in healthtwin); what
+/// each phase does in healthtwin's coupled model (`models::HealthModel`):
 ///
-/// 1. **risk factors**: covariate trajectories (age drift, treatment effects);
-/// 2. **physiology**: continuous dynamics integrated over the step (ODE);
-/// 3. **disease events**: onsets, diagnoses, complications, acute events;
-/// 4. **interventions**: uptake, adherence, dropout;
-/// 5. **mortality**: competing cause-specific hazards spend the person's Exp(1) budget of
-///    cumulative hazard ([`Patient::hazard_left`]); the step that exhausts it holds the
-///    death, at the time it runs out, and one draw picks the cause;
+/// 1. **risk factors** ([`Model::risk_factors`]): the covariates move. At the person's
+///    check-up month, a year of blood-pressure, lipid, BMI and smoking trajectory, the
+///    check-up and usual care starting or stepping up blood-pressure drugs and statins;
+///    intervention programmes starting, stopping and acting on their inputs (drugs, weight,
+///    activity); a prevention arm's weight and activity;
+/// 2. **physiology** ([`Model::physiology`]): continuous dynamics over the step (the glucose
+///    physiology: β-cell mass, capacity, HbA1c and fasting glucose);
+/// 3. **disease events** ([`Model::events`]): diabetes onset, diagnosis, treatment ladder,
+///    kidney disease and complications; cardiovascular events and their case fatality;
+///    frailty deficits and long-term-care certification;
+/// 4. **accounting** ([`Model::accounting`]): what the step was worth after its events:
+///    utility, medical and programme costs (and first entry into frailty); it changes no
+///    later outcome;
+/// 5. **mortality** ([`Model::mortality_hazards`]): competing cause-specific hazards (life
+///    table net of the causes modelled, excess of diabetes, of frailty, cardiovascular
+///    deaths) spend the person's Exp(1) budget of cumulative hazard
+///    ([`Patient::hazard_left`]); the step that exhausts it holds the death, at the time it
+///    runs out, and one draw picks the cause;
 /// 6. **observers**: person-time, deaths and events into the year's aggregate; at the end
-///    of a year, the census of the survivors for the next year (the first census is taken
-///    before the first step).
+///    of a year, the census of the survivors for the next year ([`Model::census`]; the
+///    first census is taken before the first step).
 ///
 /// Around the loop: at the start of each year, [`Model::start_of_year`] runs once over the
 /// whole population (its result independent of thread count), then patients are processed
@@ -350,7 +364,7 @@ fn step<M: Model>(
         model.risk_factors(ctx, p, &mut rec);
         model.physiology(ctx, p, &mut rec);
         model.events(ctx, p, &mut rec);
-        model.interventions(ctx, p, &mut rec);
+        model.accounting(ctx, p, &mut rec);
     }
 
     // Mortality: competing risks with constant hazards within the step. The person dies in

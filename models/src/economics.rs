@@ -9,13 +9,18 @@
 //! step, so value × person-years counts it once. Every number has its source and tag here
 //! and in docs/model.md ("Interventions and health economics").
 //!
+//! Functions are generic over the state traits ([`HasEcon`] for the bookkeeping, and the
+//! disease parts they read), like the disease modules.
+//!
 //! Must never: draw random numbers, allocate, or change anything but its own bookkeeping.
 
 use engine::observe::{age_band, MetricDef, MetricKind, Recorder, N_AGE_BANDS};
 use engine::{Patient, StepCtx};
 
-use crate::diabetes::{MACRO, RX_INSULIN, RX_NONE};
-use crate::PersonState;
+use crate::cvd::HasCvd;
+use crate::diabetes::{dpp, HasDm, MACRO, RX_INSULIN, RX_NONE};
+use crate::frailty::HasFrailty;
+use crate::layout::MetricBlock;
 
 /// Indices of the economic metrics, relative to the block's base.
 pub mod metric {
@@ -63,6 +68,30 @@ pub struct EconState {
     /// Bits: [`EVER_FRAIL`], [`IS_SEEN`], [`HS_SEEN`], [`HF_SEEN`], [`BLIND_SEEN`].
     pub flags: u8,
 }
+
+/// A person state that holds the economic bookkeeping (see [`crate::diabetes::HasDm`] for
+/// the pattern).
+pub trait HasEcon {
+    fn econ(&self) -> &EconState;
+    fn econ_mut(&mut self) -> &mut EconState;
+}
+
+impl HasEcon for EconState {
+    #[inline]
+    fn econ(&self) -> &EconState {
+        self
+    }
+    #[inline]
+    fn econ_mut(&mut self) -> &mut EconState {
+        self
+    }
+}
+
+/// What a person state must hold to be costed: the bookkeeping and the disease parts whose
+/// conditions carry utilities and costs.
+pub trait Costed: HasEcon + HasDm + HasCvd + HasFrailty {}
+
+impl<T: HasEcon + HasDm + HasCvd + HasFrailty> Costed for T {}
 
 pub const EVER_FRAIL: u8 = 1;
 pub const IS_SEEN: u8 = 2;
@@ -160,15 +189,15 @@ impl EconParams {
 
 /// Utility of a person now (EQ-5D scale, floor 0).
 #[inline]
-pub fn utility(e: &EconParams, p: &Patient<PersonState>) -> f64 {
-    utility_with(e, p, p.state.fr.jchs_count())
+pub fn utility<S: Costed>(e: &EconParams, p: &Patient<S>) -> f64 {
+    utility_with(e, p, p.state.fr().jchs_count())
 }
 
 #[inline]
-fn utility_with(e: &EconParams, p: &Patient<PersonState>, jchs: u32) -> f64 {
+fn utility_with<S: Costed>(e: &EconParams, p: &Patient<S>, jchs: u32) -> f64 {
     let st = &p.state;
     let mut u = UTILITY_BY_BAND[age_band(p.age_years)];
-    let (dm, cvd, fr) = (&st.dm, &st.cvd, &st.fr);
+    let (dm, cvd, fr) = (st.dm(), st.cvd(), st.fr());
     if dm.diagnosed {
         u -= e.u_diabetes;
     }
@@ -204,113 +233,130 @@ fn utility_with(e: &EconParams, p: &Patient<PersonState>, jchs: u32) -> f64 {
     u.max(0.0)
 }
 
-/// Economic metrics of one step (the interventions phase, after the step's events).
-#[inline]
-pub fn record(
-    ep: &EconParams,
-    ctx: &StepCtx,
-    p: &mut Patient<PersonState>,
-    programme_kyen: Option<f64>,
-    base: usize,
-    rec: &mut Recorder,
-) {
-    let dt = ctx.dt_years;
-    let jchs = p.state.fr.jchs_count();
-    rec.value(base + metric::QALY_WEIGHT, utility_with(ep, p, jchs));
+/// The economics of the coupled model: the utility and cost parameters, and where its
+/// metrics sit in the model's metric list.
+#[derive(Clone, Debug)]
+pub struct Economics {
+    pub params: EconParams,
+    metrics: MetricBlock,
+}
 
-    let st = &p.state;
-    let (dm, cvd) = (&st.dm, &st.cvd);
-    let mut cost = 0.0;
-    if dm.diagnosed {
-        cost += ep.c_diabetes;
-        if dm.rx >= RX_INSULIN {
-            cost += ep.c_insulin;
+impl Economics {
+    pub fn new(params: EconParams, metrics: MetricBlock) -> Self {
+        Economics { params, metrics }
+    }
+
+    /// Economic metrics of one step (the accounting phase, after the step's events);
+    /// `programme_kyen`: the person's programme cost per year (`None` without programmes:
+    /// the metric stays empty).
+    #[inline]
+    pub fn record<S: Costed>(
+        &self,
+        ctx: &StepCtx,
+        p: &mut Patient<S>,
+        programme_kyen: Option<f64>,
+        rec: &mut Recorder,
+    ) {
+        let (ep, m) = (&self.params, self.metrics);
+        let dt = ctx.dt_years;
+        let jchs = p.state.fr().jchs_count();
+        rec.value(m.at(metric::QALY_WEIGHT), utility_with(ep, p, jchs));
+
+        let st = &p.state;
+        let (dm, cvd) = (st.dm(), st.cvd());
+        let mut cost = 0.0;
+        if dm.diagnosed {
+            cost += ep.c_diabetes;
+            if dm.rx >= RX_INSULIN {
+                cost += ep.c_insulin;
+            }
+        } else if dm.prevention != dpp::Arm::None && dm.rx == RX_NONE {
+            cost += ep.c_metformin_prevention;
         }
-    } else if dm.prevention != crate::diabetes::dpp::Arm::None && dm.rx == RX_NONE {
-        cost += ep.c_metformin_prevention;
-    }
-    if dm.esrd {
-        cost += ep.c_esrd;
-    } else if dm.albuminuria >= MACRO {
-        cost += ep.c_macroalbuminuria;
-    }
-    if cvd.statin {
-        cost += ep.c_statin;
-    }
-    cost += ep.c_bp_drug * f64::from(cvd.bp_drugs);
-    let mut e = st.econ;
-    let mut acute = 0.0;
-    if cvd.mi_count > 0 {
-        cost += ep.c_mi_follow;
-        if cvd.mi_count > e.mi_seen {
-            acute += ep.c_mi_acute * f64::from(cvd.mi_count - e.mi_seen);
-            e.mi_seen = cvd.mi_count;
+        if dm.esrd {
+            cost += ep.c_esrd;
+        } else if dm.albuminuria >= MACRO {
+            cost += ep.c_macroalbuminuria;
         }
-    }
-    if cvd.stroke_history() {
-        cost += ep.c_stroke_follow;
-        for (on, bit) in [
-            (cvd.ischaemic_stroke, IS_SEEN),
-            (cvd.haemorrhagic_stroke, HS_SEEN),
-        ] {
-            if on && e.flags & bit == 0 {
-                acute += ep.c_stroke_acute;
-                e.flags |= bit;
+        if cvd.statin {
+            cost += ep.c_statin;
+        }
+        cost += ep.c_bp_drug * f64::from(cvd.bp_drugs);
+        let mut e = *st.econ();
+        let mut acute = 0.0;
+        if cvd.mi_count > 0 {
+            cost += ep.c_mi_follow;
+            if cvd.mi_count > e.mi_seen {
+                acute += ep.c_mi_acute * f64::from(cvd.mi_count - e.mi_seen);
+                e.mi_seen = cvd.mi_count;
             }
         }
-    }
-    if cvd.heart_failure {
-        cost += ep.c_hf_follow;
-        if e.flags & HF_SEEN == 0 {
-            acute += ep.c_hf_acute;
-            e.flags |= HF_SEEN;
+        if cvd.stroke_history() {
+            cost += ep.c_stroke_follow;
+            for (on, bit) in [
+                (cvd.ischaemic_stroke, IS_SEEN),
+                (cvd.haemorrhagic_stroke, HS_SEEN),
+            ] {
+                if on && e.flags & bit == 0 {
+                    acute += ep.c_stroke_acute;
+                    e.flags |= bit;
+                }
+            }
         }
-    }
-    if dm.amputations > e.amputations_seen {
-        acute += ep.c_amputation * f64::from(dm.amputations - e.amputations_seen);
-        e.amputations_seen = dm.amputations;
-    }
-    if dm.blind && e.flags & BLIND_SEEN == 0 {
-        acute += ep.c_blind;
-        e.flags |= BLIND_SEEN;
-    }
-    rec.value(base + metric::MEDICAL_COST, cost + acute / dt);
-    if let Some(c) = programme_kyen {
-        rec.value(base + metric::PROGRAMME_COST, c);
-    }
+        if cvd.heart_failure {
+            cost += ep.c_hf_follow;
+            if e.flags & HF_SEEN == 0 {
+                acute += ep.c_hf_acute;
+                e.flags |= HF_SEEN;
+            }
+        }
+        if dm.amputations > e.amputations_seen {
+            acute += ep.c_amputation * f64::from(dm.amputations - e.amputations_seen);
+            e.amputations_seen = dm.amputations;
+        }
+        if dm.blind && e.flags & BLIND_SEEN == 0 {
+            acute += ep.c_blind;
+            e.flags |= BLIND_SEEN;
+        }
+        rec.value(m.at(metric::MEDICAL_COST), cost + acute / dt);
+        if let Some(c) = programme_kyen {
+            rec.value(m.at(metric::PROGRAMME_COST), c);
+        }
 
-    // First entry into the J-CHS frail state.
-    if e.flags & EVER_FRAIL == 0 {
-        rec.at_risk(base + metric::FRAIL_INCIDENCE, dt);
-        if jchs >= 3 {
-            rec.event(base + metric::FRAIL_INCIDENCE);
-            e.flags |= EVER_FRAIL;
+        // First entry into the J-CHS frail state.
+        if e.flags & EVER_FRAIL == 0 {
+            rec.at_risk(m.at(metric::FRAIL_INCIDENCE), dt);
+            if jchs >= 3 {
+                rec.event(m.at(metric::FRAIL_INCIDENCE));
+                e.flags |= EVER_FRAIL;
+            }
         }
+        *p.state.econ_mut() = e;
     }
-    p.state.econ = e;
 }
 
 /// The bookkeeping of a person at entry: histories present at baseline are not events.
-pub fn init(st: &PersonState) -> EconState {
+pub fn init<S: HasDm + HasCvd + HasFrailty>(st: &S) -> EconState {
+    let (dm, cvd, fr) = (st.dm(), st.cvd(), st.fr());
     let mut flags = 0;
-    if st.fr.jchs_count() >= 3 {
+    if fr.jchs_count() >= 3 {
         flags |= EVER_FRAIL;
     }
-    if st.cvd.ischaemic_stroke {
+    if cvd.ischaemic_stroke {
         flags |= IS_SEEN;
     }
-    if st.cvd.haemorrhagic_stroke {
+    if cvd.haemorrhagic_stroke {
         flags |= HS_SEEN;
     }
-    if st.cvd.heart_failure {
+    if cvd.heart_failure {
         flags |= HF_SEEN;
     }
-    if st.dm.blind {
+    if dm.blind {
         flags |= BLIND_SEEN;
     }
     EconState {
-        mi_seen: st.cvd.mi_count,
-        amputations_seen: st.dm.amputations,
+        mi_seen: cvd.mi_count,
+        amputations_seen: dm.amputations,
         flags,
     }
 }

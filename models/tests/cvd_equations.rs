@@ -596,7 +596,7 @@ fn prevent_worked_examples() {
 
 #[test]
 fn score2_worked_examples() {
-    use models::cvd::equations::MG_DL_PER_MMOL_L;
+    use engine::units::cholesterol_mg_dl;
     // 50 y, smoker, SBP 140, TC 5.5, HDL 1.3 mmol/L, no diabetes.
     let x = |sex| RiskInput {
         smoker: true,
@@ -604,8 +604,8 @@ fn score2_worked_examples() {
             sex,
             50.0,
             140.0,
-            5.5 * MG_DL_PER_MMOL_L,
-            1.3 * MG_DL_PER_MMOL_L,
+            cholesterol_mg_dl(5.5),
+            cholesterol_mg_dl(1.3),
         )
     };
     let risk = |sex, region| Equation::Score2(region).risk(&x(sex)).unwrap();

@@ -1,6 +1,7 @@
 //! The cardiovascular model through the engine's step loop: invariants (finite states,
 //! probabilities in [0, 1]), common-random-number monotonicity in blood pressure, the trial
-//! effects of treatment on the hazards, and fatal events ending lives as cardiovascular deaths.
+//! effects of treatment on the hazards, fatal events ending lives as cardiovascular deaths, and
+//! case fatality against the registries.
 
 use engine::{
     init_patients, simulate, Baseline, Conditions, Covariates, Patient, RunKey, RunSettings, Sex,
@@ -37,7 +38,6 @@ fn run(
     years: u32,
 ) -> Vec<Patient<PersonState>> {
     let settings = RunSettings {
-        seed,
         years,
         step_months: 1,
         chunk_size: 512,
@@ -150,7 +150,7 @@ fn treatment_lowers_the_hazards_by_the_trial_relative_risks() {
     p.state.cvd.statin = true;
     let statin = cvd.hazards(&p, &link);
     let ldl_nat = p.state.cvd.natural_ldl();
-    let mmol = 0.40 * ldl_nat / 38.67;
+    let mmol = engine::units::cholesterol_mmol_l(0.40 * ldl_nat);
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-300);
     assert!(close(statin[MI], untreated[MI] * 0.77f64.powf(mmol)));
     assert!(close(
@@ -296,13 +296,30 @@ proptest! {
                 prop_assert!(v.is_finite());
             }
             prop_assert!(st.bp_drugs <= 3);
-            let link = DmLink::from_dm(&p.state.dm);
+            let link = DmLink::of(p);
             let h = model.cvd().hazards(p, &link);
             prop_assert_eq!(h.len(), N_EVENTS);
             for e in 0..N_EVENTS {
                 let cf = model.cvd().case_fatality(e, p.sex(), p.age_years);
                 prop_assert!((0.0..=1.0).contains(&cf));
             }
+        }
+    }
+}
+
+#[test]
+fn case_fatality_is_the_registry_value_at_the_reference_age_and_rises_with_age() {
+    let m = HealthModel::new(LifeTable::mhlw_2024());
+    let m = m.cvd();
+    assert!((m.case_fatality(MI, Sex::Male, 70.0) - 0.343).abs() < 1e-12);
+    assert!((m.case_fatality(MI, Sex::Female, 70.0) - 0.433).abs() < 1e-12);
+    assert!((m.case_fatality(ISCHAEMIC_STROKE, Sex::Male, 70.0) - 0.097).abs() < 1e-12);
+    for e in 0..N_EVENTS {
+        let mut prev = 0.0;
+        for age in (40..=100).step_by(5) {
+            let cf = m.case_fatality(e, Sex::Female, f64::from(age));
+            assert!(cf > prev && cf < 1.0);
+            prev = cf;
         }
     }
 }

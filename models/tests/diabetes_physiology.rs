@@ -41,7 +41,10 @@ fn default_params() -> DiabetesParams {
 }
 
 fn diabetes() -> Diabetes {
-    Diabetes::new(default_params())
+    Diabetes::new(
+        default_params(),
+        models::layout::MetricLayout::alone(models::diabetes::metric_defs()),
+    )
 }
 
 /// An adaptive integrator for the reduced model in its own right (the production step is the
@@ -242,12 +245,12 @@ const REFERENCE: Rodas4 = Rodas4 {
 };
 
 /// A representative person of the reduction test.
-struct Scenario {
+struct PhysiologyCase {
     name: &'static str,
     /// Insulin sensitivity relative to the reference person (BMI 22, 8,000 steps, 50 y).
     si_person: f64,
     /// Fasting glucose the person starts at (mg/dL).
-    glucose: f64,
+    fpg_mg_dl: f64,
     /// Capacity K as a multiple of the starting mass.
     capacity_ratio: f64,
     /// Net β-cell growth at the start (1/year).
@@ -258,14 +261,14 @@ struct Scenario {
     saddle_node_passed: bool,
 }
 
-/// A person of `sc` through `Diabetes::init` (for every field the scenario does not set),
-/// with mass, capacity and efficiency chosen to give the scenario's glucose and growth.
-fn scenario_patient(dm: &Diabetes, sc: &Scenario) -> Patient<DmState> {
+/// A person of `sc` through `Diabetes::init` (for every field the case does not set),
+/// with mass, capacity and efficiency chosen to give the case's glucose and growth.
+fn case_patient(dm: &Diabetes, sc: &PhysiologyCase) -> Patient<DmState> {
     let b = Baseline {
         id: 7,
         sex: Sex::Male,
         age_years: 50.0,
-        covariates: covariates(22.0, 8000.0, sc.glucose, 6.0),
+        covariates: covariates(22.0, 8000.0, sc.fpg_mg_dl, 6.0),
     };
     let mut st = dm.init(RUN, &b);
     st.si_person = sc.si_person;
@@ -277,21 +280,25 @@ fn scenario_patient(dm: &Diabetes, sc: &Scenario) -> Patient<DmState> {
     let inputs = dm.inputs(&st, b.age_years, &b.covariates);
     st.beta = dm
         .phys
-        .beta_for_glucose(&inputs, sc.glucose)
-        .expect("the scenario's glucose is reachable");
+        .beta_for_glucose(&inputs, sc.fpg_mg_dl)
+        .expect("the case's glucose is reachable");
     st.capacity = sc.capacity_ratio * st.beta;
-    st.efficiency =
-        dm.phys
-            .efficiency_for(st.beta, st.capacity, sc.glucose, sc.growth_per_year / 365.0);
+    st.efficiency = dm.phys.efficiency_for(
+        st.beta,
+        st.capacity,
+        sc.fpg_mg_dl,
+        sc.growth_per_year / 365.0,
+    );
     let (g, i) = dm.phys.fasting(
         &dm.inputs(&st, b.age_years, &b.covariates),
         st.beta,
-        sc.glucose,
+        sc.fpg_mg_dl,
     );
-    st.glucose = g;
-    st.insulin = i;
-    st.hba1c = dm.phys.hba1c_target(g, 0.0);
-    patient(b, st)
+    st.fpg_mg_dl = g;
+    st.insulin_uu_ml = i;
+    let mut p = patient(b, st);
+    p.now.hba1c_pct = dm.phys.hba1c_target(g, 0.0);
+    p
 }
 
 /// Largest differences of the production path from the full model at monthly checkpoints.
@@ -309,18 +316,24 @@ struct Deviation {
 /// midpoint step per month) next to the full model integrated by Rodas4 with the same
 /// inputs each month (age advancing, so insulin sensitivity drifts with age).
 /// Returns the largest deviations and the full model's final state.
-fn reduced_vs_full(dm: &Diabetes, sc: &Scenario, years: u32) -> (Deviation, [f64; 5]) {
-    let mut p = scenario_patient(dm, sc);
+fn reduced_vs_full(dm: &Diabetes, sc: &PhysiologyCase, years: u32) -> (Deviation, [f64; 5]) {
+    let mut p = case_patient(dm, sc);
     let st = &p.state;
     let t = &dm.phys.topp;
     let phi = dm.phys.capacity_factor(st.beta, st.capacity);
     assert_eq!(
         t.r1 * st.efficiency * phi < 2.0 * (t.r2 * t.d0).sqrt(),
         sc.saddle_node_passed,
-        "{}: not the scenario intended",
+        "{}: not the case intended",
         sc.name
     );
-    let mut y = [st.glucose, st.insulin, st.beta, st.capacity, st.hba1c];
+    let mut y = [
+        st.fpg_mg_dl,
+        st.insulin_uu_ml,
+        st.beta,
+        st.capacity,
+        p.now.hba1c_pct,
+    ];
     check_jacobian(
         &FullStiff(Full {
             phys: &dm.phys,
@@ -348,10 +361,10 @@ fn reduced_vs_full(dm: &Diabetes, sc: &Scenario, years: u32) -> (Deviation, [f64
             continue;
         }
         dev.checkpoints += 1;
-        dev.glucose_rel = dev.glucose_rel.max(rel(st.glucose, y[0]));
+        dev.glucose_rel = dev.glucose_rel.max(rel(st.fpg_mg_dl, y[0]));
         dev.beta_rel = dev.beta_rel.max(rel(st.beta, y[2]));
         dev.capacity_rel = dev.capacity_rel.max(rel(st.capacity, y[3]));
-        dev.hba1c_abs = dev.hba1c_abs.max((st.hba1c - y[4]).abs());
+        dev.hba1c_abs = dev.hba1c_abs.max((p.now.hba1c_pct - y[4]).abs());
     }
     (dev, y)
 }
@@ -382,41 +395,41 @@ fn reduced_vs_full(dm: &Diabetes, sc: &Scenario, years: u32) -> (Deviation, [f64
 #[test]
 fn reduced_model_tracks_the_full_model() {
     let dm = diabetes();
-    let scenarios = [
-        Scenario {
+    let cases = [
+        PhysiologyCase {
             name: "normal",
             si_person: 1.0,
-            glucose: 95.0,
+            fpg_mg_dl: 95.0,
             capacity_ratio: 1.8,
             growth_per_year: 0.0,
             rx: RX_NONE,
             insulin_dose: 0.0,
             saddle_node_passed: false,
         },
-        Scenario {
+        PhysiologyCase {
             name: "insulin-resistant near capacity",
             si_person: 0.45,
-            glucose: 110.0,
+            fpg_mg_dl: 110.0,
             capacity_ratio: 1.05,
             growth_per_year: 0.0,
             rx: RX_NONE,
             insulin_dose: 0.0,
             saddle_node_passed: false,
         },
-        Scenario {
+        PhysiologyCase {
             name: "past the saddle-node",
             si_person: 0.35,
-            glucose: 135.0,
+            fpg_mg_dl: 135.0,
             capacity_ratio: 0.9,
             growth_per_year: -0.15,
             rx: RX_NONE,
             insulin_dose: 0.0,
             saddle_node_passed: true,
         },
-        Scenario {
+        PhysiologyCase {
             name: "treated: DPP-4i + metformin + basal insulin",
             si_person: 0.4,
-            glucose: 150.0,
+            fpg_mg_dl: 150.0,
             capacity_ratio: 1.0,
             growth_per_year: -0.04,
             rx: RX_INSULIN,
@@ -424,7 +437,7 @@ fn reduced_model_tracks_the_full_model() {
             saddle_node_passed: true,
         },
     ];
-    for sc in &scenarios {
+    for sc in &cases {
         let (dev, end) = reduced_vs_full(&dm, sc, 5);
         eprintln!("DEV {}: {dev:?}", sc.name);
         // At least every quarter; every month for people treated, past the saddle-node
@@ -440,7 +453,7 @@ fn reduced_model_tracks_the_full_model() {
         if sc.saddle_node_passed {
             // No compensated state to return to: glucose rises (the full model says so).
             assert!(
-                end[0] > sc.glucose + 5.0,
+                end[0] > sc.fpg_mg_dl + 5.0,
                 "{}: G {} at 5 years",
                 sc.name,
                 end[0]
@@ -825,11 +838,14 @@ fn state_violation<S: HasDm>(p: &Patient<S>) -> Option<String> {
         ),
         // Production alone gives r0/EG0; metformin lowers r0 and insulin lowers glucose.
         (
-            st.glucose > 0.0 && st.glucose <= st.r0 / eg0 * (1.0 + 1e-12),
+            st.fpg_mg_dl > 0.0 && st.fpg_mg_dl <= st.r0 / eg0 * (1.0 + 1e-12),
             "0 < glucose ≤ r0/EG0",
         ),
-        (st.insulin >= 0.0 && st.insulin.is_finite(), "insulin ≥ 0"),
-        (st.hba1c.is_finite(), "HbA1c finite"),
+        (
+            st.insulin_uu_ml >= 0.0 && st.insulin_uu_ml.is_finite(),
+            "insulin ≥ 0",
+        ),
+        (p.now.hba1c_pct.is_finite(), "HbA1c finite"),
         (
             p.now.egfr_ml_min >= 0.0 && p.now.egfr_ml_min.is_finite(),
             "eGFR ≥ 0",
@@ -914,7 +930,7 @@ proptest! {
             if let Some(v) = state_violation(&p) {
                 return Err(TestCaseError::fail(format!("step {step}: {v}")));
             }
-            for pr in model_probabilities(&model.diabetes().p, p.state.dm.hba1c, dt) {
+            for pr in model_probabilities(&model.diabetes().p, p.now.hba1c_pct, dt) {
                 prop_assert!((0.0..=1.0).contains(&pr), "probability {}", pr);
             }
         }
@@ -975,7 +991,6 @@ fn a_twenty_year_run_keeps_every_state_valid() {
     let model = HealthModel::new(LifeTable::mhlw_2024());
     let cohort: Vec<Baseline> = (0..2000).map(mixed_baseline).collect();
     let settings = RunSettings {
-        seed: RUN.seed,
         years: 20,
         step_months: 1,
         chunk_size: 64,

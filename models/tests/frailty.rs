@@ -357,7 +357,6 @@ fn run_years(
     trace: u64,
 ) -> (Aggregator, Vec<engine::run::TraceRow<PersonState>>) {
     let settings = RunSettings {
-        seed: 7,
         years,
         step_months: 1,
         chunk_size: 1024,

@@ -6,7 +6,8 @@
 use cohort::{Generator, SyntheticSpec};
 use engine::observe::{metric_defs, Aggregator, N_AGE_BANDS};
 use engine::{init_patients, simulate, Baseline, Model, Patient, RunKey, RunSettings, Sex};
-use models::interventions::{Eligibility, Intervention, Kind, Priority, Range};
+use models::filter::Range;
+use models::interventions::{Eligibility, Intervention, Kind, Priority};
 use models::mortality::LifeTable;
 use models::{HealthModel, PersonState, CAUSES};
 
@@ -75,7 +76,6 @@ impl Run {
 
 fn run(model: &HealthModel, people: &[Baseline], seed: u64, years: u32) -> Run {
     let settings = RunSettings {
-        seed,
         years,
         step_months: 1,
         chunk_size: 97,
@@ -102,7 +102,7 @@ fn capacity_is_respected_exactly_every_year() {
     iv.capacity_per_year = Some(300);
     iv.uptake = 0.6;
     iv.dropout_per_year = 0.3;
-    iv.eligibility.age = Range {
+    iv.eligibility.covariates.age = Range {
         lo: Some(50.0),
         hi: None,
     };
@@ -126,7 +126,10 @@ fn validation_names_the_intervention_and_the_field() {
     let mut bad = programme("salon", Kind::CommunitySalon);
     bad.uptake = 1.5;
     let e = m.set_interventions(vec![bad]).unwrap_err();
-    assert_eq!((e.intervention.as_str(), e.field), ("salon", "uptake"));
+    assert_eq!(
+        (e.intervention.as_str(), e.field.as_str()),
+        ("salon", "uptake")
+    );
     assert!(e.to_string().contains("salon") && e.to_string().contains("uptake"));
     let mut bad = programme("bp", Kind::Antihypertensive);
     bad.start_year = 3;
@@ -140,6 +143,16 @@ fn validation_names_the_intervention_and_the_field() {
         programme("a", Kind::Metformin),
     ];
     assert_eq!(m.set_interventions(dup).unwrap_err().field, "name");
+    // An eligibility range is named by the key a scenario file gives it.
+    let mut bad = programme("lipids", Kind::Statin);
+    bad.eligibility.covariates.ldl_mg_dl = Range {
+        lo: Some(160.0),
+        hi: Some(140.0),
+    };
+    assert_eq!(
+        m.set_interventions(vec![bad]).unwrap_err().field,
+        "eligibility.ldl_mg_dl"
+    );
     for (field, f) in [
         (
             "adherence",
@@ -160,10 +173,10 @@ fn validation_names_the_intervention_and_the_field() {
         .collect();
     assert!(m.set_interventions(nine).is_err());
     // A failed call leaves the model without programmes; a valid one is accepted.
-    assert!(m.interventions().is_empty());
+    assert!(m.programmes().is_empty());
     m.set_interventions(vec![programme("ok", Kind::Statin)])
         .unwrap();
-    assert_eq!(m.interventions().len(), 1);
+    assert_eq!(m.programmes().len(), 1);
 }
 
 #[test]
@@ -206,10 +219,7 @@ fn priority_order_is_honoured() {
     };
     let start = init_patients(&m, key, &people);
     let risk = |p: &Patient<PersonState>| -> f64 {
-        m.cvd()
-            .hazards(p, &models::cvd::DmLink::from_dm(&p.state.dm))
-            .iter()
-            .sum()
+        m.cvd().hazards(p, &models::cvd::DmLink::of(p)).iter().sum()
     };
     let (mut lo_in, mut hi_out) = (f64::MAX, f64::MIN);
     for (s, p) in start.iter().zip(&r.patients) {
@@ -421,7 +431,7 @@ fn results_are_identical_for_one_and_two_threads_with_a_capacity_limited_program
     iv.cost_per_participant_year_yen = 30_000.0;
     let mut salon = programme("salon", Kind::CommunitySalon);
     salon.capacity_per_year = Some(100);
-    salon.eligibility.age = Range {
+    salon.eligibility.covariates.age = Range {
         lo: Some(65.0),
         hi: None,
     };

@@ -12,8 +12,9 @@ mod raw;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use engine::{Baseline, Conditions, Sex};
-use models::interventions::{FrailtyState, Intervention, Kind, Priority, Range};
+use engine::{Baseline, Conditions};
+use models::filter::CovariateFilter;
+use models::interventions::{FrailtyState, Intervention, Kind, Priority};
 use models::mortality::LifeTable;
 use models::params::ParamDraw;
 use models::HealthModel;
@@ -67,49 +68,11 @@ pub enum Source {
     CohortFile { path: PathBuf },
 }
 
-/// Who of the generated or read people is simulated (all conditions must hold).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct Filter {
-    pub age: Range,
-    pub bmi_kg_m2: Range,
-    pub fpg_mg_dl: Range,
-    pub hba1c_pct: Range,
-    pub sbp_mmhg: Range,
-    pub ldl_mg_dl: Range,
-    pub frailty_index: Range,
-    pub sex: Option<Sex>,
-    pub smoker: Option<bool>,
-    /// Diagnoses every simulated person has.
-    pub with: Conditions,
-    /// Diagnoses no simulated person has.
-    pub without: Conditions,
-}
-
-impl Filter {
-    pub fn is_empty(&self) -> bool {
-        *self == Filter::default()
-    }
-
-    pub fn accepts(&self, b: &Baseline) -> bool {
-        let c = &b.covariates;
-        self.age.contains(b.age_years)
-            && self.bmi_kg_m2.contains(c.bmi_kg_m2)
-            && self.fpg_mg_dl.contains(c.fpg_mg_dl)
-            && self.hba1c_pct.contains(c.hba1c_pct)
-            && self.sbp_mmhg.contains(c.sbp_mmhg)
-            && self.ldl_mg_dl.contains(c.ldl_mg_dl)
-            && self.frailty_index.contains(c.frailty_index)
-            && self.sex.is_none_or(|s| s == b.sex)
-            && self.smoker.is_none_or(|s| s == c.smoker)
-            && c.conditions.contains(self.with)
-            && c.conditions.0 & self.without.0 == 0
-    }
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct Population {
     pub source: Source,
-    pub filter: Filter,
+    /// Who of the generated or read people is simulated, on baseline values.
+    pub filter: CovariateFilter,
     /// Most people screened to find `n` who pass the filter (synthetic only).
     pub max_screened: u64,
     /// The real population the simulated people stand for (municipal scaling).
@@ -341,7 +304,7 @@ impl Scenario {
                             ));
                         }
                         let b = gen.person(id);
-                        if filter.accepts(&b) {
+                        if filter.accepts(b.sex, b.age_years, &b.covariates) {
                             out.push(b);
                         }
                         id += 1;
@@ -352,7 +315,10 @@ impl Scenario {
             Source::CohortFile { path } => {
                 let all =
                     cohort::file::read(path).map_err(|e| err("population.file", e.to_string()))?;
-                let kept: Vec<Baseline> = all.into_iter().filter(|b| filter.accepts(b)).collect();
+                let kept: Vec<Baseline> = all
+                    .into_iter()
+                    .filter(|b| filter.accepts(b.sex, b.age_years, &b.covariates))
+                    .collect();
                 if kept.is_empty() {
                     return Err(err(
                         "population.filter",

@@ -5,15 +5,16 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use engine::{Conditions, Sex};
-use models::interventions::{Eligibility, Intervention, Kind, Range as SpecRange};
+use models::filter::{CovariateFilter, Range};
+use models::interventions::{Eligibility, Intervention, Kind};
 use models::mortality::LifeTable;
 use models::params::{ParamDraw, Uncertainty};
 use models::HealthModel;
 use serde::Deserialize;
 
 use crate::{
-    kind_names, one_of, Ctx, Distribution, Filter, Population, Scenario, ScenarioError,
-    ScenarioProgramme, Source, DEFAULT_DISCOUNT_RATE, DIAGNOSES, FRAILTY_STATES, PRIORITIES,
+    kind_names, one_of, Ctx, Distribution, Population, Scenario, ScenarioError, ScenarioProgramme,
+    Source, DEFAULT_DISCOUNT_RATE, DIAGNOSES, FRAILTY_STATES, PRIORITIES,
 };
 
 type R<T> = Result<T, ScenarioError>;
@@ -100,6 +101,8 @@ struct RawIntervention {
     eligibility: RawEligibility,
 }
 
+/// A programme's eligibility as written: the keys of [`RawFilter`] (one covariate filter,
+/// on current simulated values) and conditions on the disease states.
 #[derive(Deserialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
 struct RawEligibility {
@@ -109,13 +112,19 @@ struct RawEligibility {
     hba1c_pct: Option<RawRange>,
     sbp_mmhg: Option<RawRange>,
     ldl_mg_dl: Option<RawRange>,
+    frailty_index: Option<RawRange>,
+    sex: Option<String>,
+    smoker: Option<bool>,
+    #[serde(default)]
+    with: Vec<String>,
+    #[serde(default)]
+    without: Vec<String>,
     #[serde(default)]
     frailty_states: Vec<String>,
     has_diabetes: Option<bool>,
     diagnosed_diabetes: Option<bool>,
     hypertension: Option<bool>,
     cvd_history: Option<bool>,
-    smoker: Option<bool>,
     ltc_certified: Option<bool>,
 }
 
@@ -151,38 +160,49 @@ fn num_in(ctx: &Ctx, key: &str, v: Option<f64>, default: f64, lo: f64, hi: f64) 
     Ok(v)
 }
 
-/// Plausible bounds of the clinical ranges a population filter or a programme's eligibility
-/// may give (the same for both): (lowest, highest).
-const AGE: (f64, f64) = (0.0, 120.0);
-const BMI: (f64, f64) = (10.0, 80.0);
-const FPG: (f64, f64) = (30.0, 600.0);
-const HBA1C: (f64, f64) = (3.0, 20.0);
-const SBP: (f64, f64) = (60.0, 260.0);
-const LDL: (f64, f64) = (10.0, 400.0);
+/// A population filter's or a programme eligibility's covariate conditions as written, in
+/// [`CovariateFilter`] terms (ranges in [`models::filter::BOUNDS`] order).
+struct RawCovariates<'a> {
+    ranges: [Option<RawRange>; 7],
+    sex: Option<&'a str>,
+    smoker: Option<bool>,
+    with: &'a [String],
+    without: &'a [String],
+}
 
-fn range(ctx: &Ctx, key: &str, r: Option<RawRange>, (lo, hi): (f64, f64)) -> R<SpecRange> {
-    let Some(r) = r else {
-        return Ok(SpecRange::default());
+/// The covariate filter under key `prefix`, checked against the plausible bounds
+/// ([`CovariateFilter::check_plausible`]); errors name the key.
+fn covariate_filter(ctx: &Ctx, prefix: &str, raw: RawCovariates) -> R<CovariateFilter> {
+    let k = |s: &str| format!("{prefix}.{s}");
+    let mut f = CovariateFilter::default();
+    for (range, r) in f.ranges_mut().into_iter().zip(raw.ranges) {
+        if let Some(r) = r {
+            *range = Range {
+                lo: r.min,
+                hi: r.max,
+            };
+        }
+    }
+    f.sex = match raw.sex {
+        None => None,
+        Some("male") => Some(Sex::Male),
+        Some("female") => Some(Sex::Female),
+        Some(other) => {
+            return Err(ctx.err(
+                &k("sex"),
+                format!(
+                    "unknown sex `{other}`; valid: {}",
+                    one_of(&["male", "female"])
+                ),
+            ))
+        }
     };
-    for (end, v) in [("min", r.min), ("max", r.max)] {
-        if let Some(v) = v {
-            if !(v >= lo && v <= hi) {
-                return Err(ctx.err(
-                    &format!("{key}.{end}"),
-                    format!("{v} is outside the plausible range [{lo}, {hi}]"),
-                ));
-            }
-        }
-    }
-    if let (Some(a), Some(b)) = (r.min, r.max) {
-        if a > b {
-            return Err(ctx.err(key, format!("min {a} is above max {b}")));
-        }
-    }
-    Ok(SpecRange {
-        lo: r.min,
-        hi: r.max,
-    })
+    f.smoker = raw.smoker;
+    f.with = diagnoses(ctx, &k("with"), raw.with)?;
+    f.without = diagnoses(ctx, &k("without"), raw.without)?;
+    f.check_plausible()
+        .map_err(|e| ctx.err(&k(&e.key), e.message))?;
+    Ok(f)
 }
 
 fn diagnoses(ctx: &Ctx, key: &str, names: &[String]) -> R<Conditions> {
@@ -218,10 +238,13 @@ impl RawScenario {
         }
         let years = int_in(ctx, "years", self.years, 30, 1, 100)? as u32;
         let step_months = int_in(ctx, "step_months", self.step_months, 1, 1, 12)? as u32;
-        if 12 % step_months != 0 {
+        if !models::STEP_MONTHS.contains(&step_months) {
             return Err(ctx.err(
                 "step_months",
-                format!("{step_months} does not divide a year (1, 2, 3, 4, 6 or 12)"),
+                format!(
+                    "{step_months}: the model is validated for steps of 1 or 3 months only (its \
+                     diabetes physiology steps monthly or quarterly; other steps mistime onsets)"
+                ),
             ));
         }
         let replicates = int_in(ctx, "replicates", self.replicates, 10, 1, 10_000)? as u32;
@@ -388,40 +411,25 @@ fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
         }
     };
     let f = p.filter;
-    let k = |s: &str| format!("population.filter.{s}");
-    let sex = match f.sex.as_deref() {
-        None => None,
-        Some("male") => Some(Sex::Male),
-        Some("female") => Some(Sex::Female),
-        Some(other) => {
-            return Err(ctx.err(
-                &k("sex"),
-                format!(
-                    "unknown sex `{other}`; valid: {}",
-                    one_of(&["male", "female"])
-                ),
-            ))
-        }
-    };
-    let filter = Filter {
-        age: range(ctx, &k("age"), f.age, AGE)?,
-        bmi_kg_m2: range(ctx, &k("bmi_kg_m2"), f.bmi_kg_m2, BMI)?,
-        fpg_mg_dl: range(ctx, &k("fpg_mg_dl"), f.fpg_mg_dl, FPG)?,
-        hba1c_pct: range(ctx, &k("hba1c_pct"), f.hba1c_pct, HBA1C)?,
-        sbp_mmhg: range(ctx, &k("sbp_mmhg"), f.sbp_mmhg, SBP)?,
-        ldl_mg_dl: range(ctx, &k("ldl_mg_dl"), f.ldl_mg_dl, LDL)?,
-        frailty_index: range(ctx, &k("frailty_index"), f.frailty_index, (0.0, 1.0))?,
-        sex,
-        smoker: f.smoker,
-        with: diagnoses(ctx, &k("with"), &f.with)?,
-        without: diagnoses(ctx, &k("without"), &f.without)?,
-    };
-    if filter.with.0 & filter.without.0 != 0 {
-        return Err(ctx.err(
-            &k("without"),
-            "a diagnosis is both required (`with`) and excluded (`without`): nobody can pass",
-        ));
-    }
+    let filter = covariate_filter(
+        ctx,
+        "population.filter",
+        RawCovariates {
+            ranges: [
+                f.age,
+                f.bmi_kg_m2,
+                f.fpg_mg_dl,
+                f.hba1c_pct,
+                f.sbp_mmhg,
+                f.ldl_mg_dl,
+                f.frailty_index,
+            ],
+            sex: f.sex.as_deref(),
+            smoker: f.smoker,
+            with: &f.with,
+            without: &f.without,
+        },
+    )?;
     let default_screen = match &source {
         Source::Synthetic { n, .. } => n.saturating_mul(100).max(10_000),
         Source::CohortFile { .. } => 0,
@@ -558,19 +566,32 @@ fn programme(ctx: &Ctx, key: &str, r: RawIntervention, years: u32) -> R<Scenario
             }
         }
     }
+    let covariates = covariate_filter(
+        ctx,
+        &format!("{key}.eligibility"),
+        RawCovariates {
+            ranges: [
+                e.age,
+                e.bmi_kg_m2,
+                e.fpg_mg_dl,
+                e.hba1c_pct,
+                e.sbp_mmhg,
+                e.ldl_mg_dl,
+                e.frailty_index,
+            ],
+            sex: e.sex.as_deref(),
+            smoker: e.smoker,
+            with: &e.with,
+            without: &e.without,
+        },
+    )?;
     let eligibility = Eligibility {
-        age: range(ctx, &ek("age"), e.age, AGE)?,
-        bmi: range(ctx, &ek("bmi_kg_m2"), e.bmi_kg_m2, BMI)?,
-        fpg_mg_dl: range(ctx, &ek("fpg_mg_dl"), e.fpg_mg_dl, FPG)?,
-        hba1c_pct: range(ctx, &ek("hba1c_pct"), e.hba1c_pct, HBA1C)?,
-        sbp_mmhg: range(ctx, &ek("sbp_mmhg"), e.sbp_mmhg, SBP)?,
-        ldl_mg_dl: range(ctx, &ek("ldl_mg_dl"), e.ldl_mg_dl, LDL)?,
+        covariates,
         frailty_states,
         has_diabetes: e.has_diabetes,
         diagnosed_diabetes: e.diagnosed_diabetes,
         hypertension: e.hypertension,
         cvd_history: e.cvd_history,
-        smoker: e.smoker,
         ltc_certified: e.ltc_certified,
     };
     if e.has_diabetes == Some(false) && e.diagnosed_diabetes == Some(true) {

@@ -127,6 +127,25 @@ fn out_of_range_and_impossible_values() {
         "intervention[0].eligibility.ldl_mg_dl",
         &["above max"],
     );
+    // Eligibility takes the population filter's keys (one covariate filter).
+    check(
+        &OK.replace(
+            "ldl_mg_dl = { min = 140.0 }",
+            "ldl_mg_dl = { min = 140.0 }\nsex = \"other\"",
+        ),
+        22,
+        "intervention[0].eligibility.sex",
+        &["unknown sex"],
+    );
+    check(
+        &OK.replace(
+            "ldl_mg_dl = { min = 140.0 }",
+            "ldl_mg_dl = { min = 140.0 }\nfrailty_index = { max = 2.0 }",
+        ),
+        22,
+        "intervention[0].eligibility.frailty_index.max",
+        &["plausible range [0, 1]"],
+    );
     check(
         &OK.replace("uptake = 0.5", "uptake = \"high\""),
         13,

@@ -87,9 +87,8 @@ impl Settings {
         }
     }
 
-    fn engine(&self, key: RunKey) -> engine::RunSettings {
+    fn engine(&self) -> engine::RunSettings {
         engine::RunSettings {
-            seed: key.seed,
             years: self.years,
             step_months: self.step_months,
             chunk_size: self.chunk_size.max(1),
@@ -104,11 +103,18 @@ pub trait StudyModel: Model + Sized {
     /// The model of one replicate, with `draws` redrawn from their distributions keyed by
     /// `key` (an empty list keeps every parameter).
     fn for_replicate(&self, key: RunKey, draws: &[ParamDraw]) -> Result<Self, ParamError>;
+    /// The step lengths (months) the model is validated for.
+    fn step_months(&self) -> &'static [u32] {
+        &[1, 2, 3, 4, 6, 12]
+    }
 }
 
 impl StudyModel for HealthModel {
     fn for_replicate(&self, key: RunKey, draws: &[ParamDraw]) -> Result<Self, ParamError> {
         HealthModel::for_replicate(self, key, draws)
+    }
+    fn step_months(&self) -> &'static [u32] {
+        &models::STEP_MONTHS
     }
 }
 
@@ -139,8 +145,12 @@ pub enum StudyError {
     NoPeople,
     #[error("a study needs at least one replicate and one year")]
     Empty,
-    #[error("step of {0} months: the step length must divide 12")]
-    Step(u32),
+    #[error("step of {step} months: the model of arm `{arm}` is validated for steps of {supported:?} months")]
+    Step {
+        step: u32,
+        arm: String,
+        supported: &'static [u32],
+    },
     #[error("parameter draw for replicate {replicate}: {source}")]
     Draw {
         replicate: u32,
@@ -212,8 +222,15 @@ impl<M: StudyModel> Study<M> {
         if s.replicates == 0 || s.years == 0 {
             return Err(StudyError::Empty);
         }
-        if s.step_months == 0 || 12 % s.step_months != 0 {
-            return Err(StudyError::Step(s.step_months));
+        for arm in &self.arms {
+            let supported = arm.model.step_months();
+            if !supported.contains(&s.step_months) {
+                return Err(StudyError::Step {
+                    step: s.step_months,
+                    arm: arm.name.clone(),
+                    supported,
+                });
+            }
         }
         Ok(())
     }
@@ -257,7 +274,7 @@ where
                 .map_err(|source| StudyError::Draw { replicate, source })?;
             let t0 = Instant::now();
             init_patients_into(&model, key, &study.population, &mut patients);
-            let out = simulate(&model, &s.engine(key), key, &mut patients, &advanced);
+            let out = simulate(&model, &s.engine(), key, &mut patients, &advanced);
             let seconds = t0.elapsed().as_secs_f64();
             let ctx = RunContext {
                 arm: a,

@@ -5,7 +5,7 @@
 
 use engine::observe::{FIXED_POINT, N_AGE_BANDS};
 use engine::{Baseline, RunKey, Sex};
-use models::diabetes::dpp::{Arm as DppArm, DppTrial};
+use models::diabetes::dpp::{Arm as DppArm, DppTrial, TrialHost};
 use models::params::{ParamDraw, ParamError};
 use models::HealthModel;
 
@@ -14,19 +14,15 @@ use crate::runner::{self, Arm, Progress, Settings, Study, StudyError, StudyModel
 /// The DPP arms, placebo (the reference) first.
 pub const DPP_ARMS: [DppArm; 3] = [DppArm::Placebo, DppArm::Metformin, DppArm::Lifestyle];
 
-impl StudyModel for DppTrial<'_> {
-    /// The trial borrows its population model, so a replicate cannot carry its own
-    /// parameter draws: with draws, an error names the first one.
-    fn for_replicate(&self, _key: RunKey, draws: &[ParamDraw]) -> Result<Self, ParamError> {
-        match draws.first() {
-            None => Ok(DppTrial {
-                model: self.model,
-                arm: self.arm,
-            }),
-            Some(d) => Err(ParamError::Unknown {
-                name: format!("{} (the DPP trial takes no parameter draws)", d.name),
-            }),
-        }
+impl<M: TrialHost + StudyModel> StudyModel for DppTrial<M> {
+    fn for_replicate(&self, key: RunKey, draws: &[ParamDraw]) -> Result<Self, ParamError> {
+        Ok(DppTrial {
+            model: self.model.for_replicate(key, draws)?,
+            arm: self.arm,
+        })
+    }
+    fn step_months(&self) -> &'static [u32] {
+        self.model.step_months()
     }
 }
 
@@ -57,7 +53,10 @@ pub fn dpp(
             .iter()
             .map(|&arm| Arm {
                 name: arm.name().to_string(),
-                model: DppTrial { model, arm },
+                model: DppTrial {
+                    model: model.clone(),
+                    arm,
+                },
             })
             .collect(),
         population: participants,

@@ -4,6 +4,11 @@
 //! Knowler WC et al. (DPP Research Group). Reduction in the incidence of type 2 diabetes
 //! with lifestyle intervention or metformin. N Engl J Med 2002;346:393–403. Design: DPP
 //! Research Group, Diabetes Care 1999;22:623–634; baseline: Diabetes Care 2000;23:1619.
+//!
+//! The trial runs inside a coupled model ([`TrialHost`]: its state at entry, its mortality
+//! and its diabetes model), which it names only through that trait.
+//!
+//! Must never: draw outside its own ascertainment stream and the host's keyed streams.
 
 /// A prevention arm as it acts on one person.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,12 +63,9 @@ pub fn apply_arm<S: super::HasDm>(ctx: &engine::StepCtx, p: &mut engine::Patient
 use engine::observe::{MetricDef, MetricKind, Recorder};
 use engine::patient::Conditions;
 use engine::rng::Process;
-use engine::run::{init_patients, simulate, RunSettings};
 use engine::{Baseline, Model, Patient, RunKey, StepCtx, MAX_CAUSES};
 
-use super::{FPG_DIABETES, HBA1C_DIABETES};
-use crate::HealthModel;
-use crate::PersonState;
+use super::{Diabetes, HasDm, FPG_DIABETES, HBA1C_DIABETES};
 
 const ASCERTAIN: Process = Process::named("dpp.ascertainment");
 
@@ -84,20 +86,30 @@ pub fn eligible(b: &Baseline) -> bool {
         && c.bmi_kg_m2 >= 22.0
 }
 
+/// A coupled model the trial runs in: it gives the participants' state at entry and their
+/// mortality, and its diabetes model steps their physiology; the trial replaces its other
+/// phases.
+pub trait TrialHost: Model<State: HasDm> {
+    fn diabetes(&self) -> &Diabetes;
+}
+
 /// The trial as an engine model: the full healthtwin physiology with the arm applied to
 /// every participant, and DPP's outcome ascertainment in place of the usual care pathway:
 /// fasting glucose every 6 months, diabetes when it is ≥ 126 mg/dL and a repeat test
 /// confirms it (DPP design, Diabetes Care 1999;22:623 [V criteria; schedule M]).
-pub struct DppTrial<'a> {
-    pub model: &'a HealthModel,
+/// The trial owns its copy of the host model, so a replicate of a probabilistic sensitivity
+/// analysis can carry its own parameter draws.
+#[derive(Clone, Debug)]
+pub struct DppTrial<M> {
+    pub model: M,
     pub arm: Arm,
 }
 
 /// The one metric of the trial: confirmed diabetes per person-year of follow-up.
 pub const TRIAL_INCIDENCE: usize = 0;
 
-impl Model for DppTrial<'_> {
-    type State = PersonState;
+impl<M: TrialHost> Model for DppTrial<M> {
+    type State = M::State;
     type YearPrep = ();
 
     fn causes_of_death(&self) -> &[&'static str] {
@@ -112,22 +124,22 @@ impl Model for DppTrial<'_> {
         )]
     }
 
-    fn init(&self, run: RunKey, b: &Baseline) -> PersonState {
+    fn init(&self, run: RunKey, b: &Baseline) -> M::State {
         let mut st = self.model.init(run, b);
-        st.dm.prevention = self.arm;
+        st.dm_mut().prevention = self.arm;
         st
     }
 
-    fn risk_factors(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, _rec: &mut Recorder) {
+    fn risk_factors(&self, ctx: &StepCtx, p: &mut Patient<M::State>, _rec: &mut Recorder) {
         apply_arm(ctx, p);
     }
 
-    fn physiology(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, _rec: &mut Recorder) {
+    fn physiology(&self, ctx: &StepCtx, p: &mut Patient<M::State>, _rec: &mut Recorder) {
         self.model.diabetes().physiology(ctx, p);
     }
 
-    fn events(&self, ctx: &StepCtx, p: &mut Patient<PersonState>, rec: &mut Recorder) {
-        let st = &mut p.state.dm;
+    fn events(&self, ctx: &StepCtx, p: &mut Patient<M::State>, rec: &mut Recorder) {
+        let st = p.state.dm_mut();
         if st.diagnosed {
             return;
         }
@@ -139,8 +151,8 @@ impl Model for DppTrial<'_> {
         }
         let cv = self.model.diabetes().p.fpg_cv;
         let mut s = ctx.stream(ASCERTAIN, p.baseline.id);
-        let first = st.glucose * (1.0 + cv * s.std_normal());
-        let repeat = st.glucose * (1.0 + cv * s.std_normal());
+        let first = st.fpg_mg_dl * (1.0 + cv * s.std_normal());
+        let repeat = st.fpg_mg_dl * (1.0 + cv * s.std_normal());
         if first >= FPG_DIABETES && repeat >= FPG_DIABETES {
             st.diagnosed = true;
             st.prevention = Arm::None;
@@ -151,24 +163,11 @@ impl Model for DppTrial<'_> {
     fn mortality_hazards(
         &self,
         ctx: &StepCtx,
-        p: &Patient<PersonState>,
+        p: &Patient<M::State>,
         hazards: &mut [f64; MAX_CAUSES],
     ) {
         self.model.mortality_hazards(ctx, p, hazards);
     }
-}
-
-/// One arm's result.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ArmResult {
-    pub arm: Arm,
-    pub participants: usize,
-    pub cases: i64,
-    pub person_years: f64,
-    /// Cases per 100 person-years.
-    pub incidence_per_100py: f64,
-    /// Share with confirmed diabetes by the end of each follow-up year (%).
-    pub cumulative_pct: Vec<f64>,
 }
 
 impl Arm {
@@ -180,53 +179,4 @@ impl Arm {
             Arm::Lifestyle => "lifestyle",
         }
     }
-}
-
-/// Runs the three arms on the same participants with common random numbers.
-pub fn run_trial(
-    model: &HealthModel,
-    participants: &[Baseline],
-    seed: u64,
-    years: u32,
-) -> Vec<ArmResult> {
-    let settings = RunSettings {
-        seed,
-        years,
-        step_months: 1,
-        chunk_size: 256,
-        trace_patients: 0,
-    };
-    let run = RunKey { seed, replicate: 0 };
-    [Arm::Placebo, Arm::Metformin, Arm::Lifestyle]
-        .into_iter()
-        .map(|arm| {
-            let trial = DppTrial { model, arm };
-            let mut people = init_patients(&trial, run, participants);
-            let out = simulate(&trial, &settings, run, &mut people, &|_| {});
-            let agg = &out.aggregate;
-            let offset = agg.metrics() - 1;
-            let (mut cases, mut pt) = (0i64, 0i64);
-            let mut cumulative_pct = Vec::new();
-            let n = participants.len() as f64;
-            for y in 0..agg.years() {
-                for sex in engine::patient::Sex::ALL {
-                    for band in 0..engine::observe::N_AGE_BANDS {
-                        let a = agg.get(y, sex, band, offset);
-                        cases += a.num;
-                        pt += a.den;
-                    }
-                }
-                cumulative_pct.push(100.0 * cases as f64 / n);
-            }
-            let person_years = pt as f64 / engine::observe::FIXED_POINT;
-            ArmResult {
-                arm,
-                participants: participants.len(),
-                cases,
-                person_years,
-                incidence_per_100py: 100.0 * cases as f64 / person_years,
-                cumulative_pct,
-            }
-        })
-        .collect()
 }

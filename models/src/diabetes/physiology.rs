@@ -73,8 +73,8 @@ pub const ADAG_INTERCEPT: f64 = -46.7;
 
 /// Estimated average glucose (mg/dL) from HbA1c (%), ADAG.
 #[inline]
-pub fn eag_from_hba1c(a: f64) -> f64 {
-    ADAG_SLOPE * a + ADAG_INTERCEPT
+pub fn eag_from_hba1c(hba1c_pct: f64) -> f64 {
+    ADAG_SLOPE * hba1c_pct + ADAG_INTERCEPT
 }
 
 /// HbA1c (%) whose ADAG average glucose is `g` (mg/dL).
@@ -115,9 +115,9 @@ pub struct StepWeights {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SlowStep {
     /// Fasting glucose at the end of the step (mg/dL).
-    pub glucose: f64,
+    pub fpg_mg_dl: f64,
     /// Endogenous fasting insulin at the end of the step (μU/mL).
-    pub insulin: f64,
+    pub insulin_uu_ml: f64,
     /// β's relaxation rate at the start of the step (1/day).
     pub relaxation: f64,
 }
@@ -228,7 +228,7 @@ impl Physiology {
     #[inline]
     pub fn step_slow(&self, inp: &Inputs, y: &mut [f64; 3], g: f64, dt_days: f64) -> (f64, f64) {
         let s = self.step_slow_with(inp, y, g, dt_days, self.step_weights(dt_days));
-        (s.glucose, s.insulin)
+        (s.fpg_mg_dl, s.insulin_uu_ml)
     }
 
     /// [`Self::step_slow`] with the HbA1c lag weights of `dt_days` precomputed (they depend
@@ -272,8 +272,8 @@ impl Physiology {
             };
         y[HBA1C] = self.hba1c_lag(y[HBA1C], g0, g1, inp.glycation, lag);
         SlowStep {
-            glucose: g1,
-            insulin: i1,
+            fpg_mg_dl: g1,
+            insulin_uu_ml: i1,
             relaxation: self.beta_relaxation_rate(eps, beta0, cap0, g0, slope),
         }
     }
@@ -298,12 +298,12 @@ impl Physiology {
     /// HbA1c after a step of the lag dA/dt = (A_eq(G) − A)/τ with G moving linearly from
     /// `g0` to `g1` (exact: A_eq is linear in G).
     #[inline]
-    fn hba1c_lag(&self, a: f64, g0: f64, g1: f64, glycation: f64, lag: StepWeights) -> f64 {
+    fn hba1c_lag(&self, hba1c_pct: f64, g0: f64, g1: f64, glycation: f64, lag: StepWeights) -> f64 {
         let (e0, e1) = (
             self.hba1c_target(g0, glycation),
             self.hba1c_target(g1, glycation),
         );
-        e1 + (a - e0) * lag.decay - (e1 - e0) * lag.mean_weight
+        e1 + (hba1c_pct - e0) * lag.decay - (e1 - e0) * lag.mean_weight
     }
 
     /// Fasting glucose and endogenous fasting insulin for mass `beta` under `inp`.

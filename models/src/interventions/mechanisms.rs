@@ -5,15 +5,20 @@
 //! activity return to the person's own trajectory; treatment steps added by glucose
 //! intensification stay, as usual care continues them). Sources and tags in docs/model.md,
 //! "Interventions and health economics".
+//!
+//! Must never: write a disease module's state itself: every change goes through the
+//! module's verbs (`Diabetes::start_prevention`, `Cvd::start_statin`,
+//! `Frailty::set_social_participation`, …), which keep that module's state consistent.
 
 use engine::observe::Recorder;
 use engine::rng::Stream;
 use engine::{Patient, StepCtx};
 
-use super::{Kind, Plan, Programme};
+use super::programmes::metric;
+use super::{Kind, Participant, ProgrammeSet, ValidatedProgramme};
 use crate::cvd::{Cvd, DmLink};
-use crate::diabetes::{dpp, Diabetes, RX_INSULIN, RX_NONE};
-use crate::PersonState;
+use crate::diabetes::{dpp, Diabetes};
+use crate::frailty::Frailty;
 
 crate::params::param_block! {
     /// Effect sizes of the programme mechanisms that are not parameters of a disease module
@@ -43,7 +48,7 @@ crate::params::param_block! {
 
 /// Yearly decisions for a participant (in `start_of_year`): attendance of the health
 /// check-up and of the community salon, each with probability min(s, 1) this year.
-pub(crate) fn yearly(pr: &Programme, k: usize, st: &mut PersonState, mut s: Stream) {
+pub(super) fn yearly<S: Participant>(pr: &ValidatedProgramme, k: usize, st: &mut S, mut s: Stream) {
     if pr.strength <= 0.0 {
         return;
     }
@@ -51,40 +56,39 @@ pub(crate) fn yearly(pr: &Programme, k: usize, st: &mut PersonState, mut s: Stre
     let mut attends = || s.uniform() < pr.strength.min(1.0);
     let bit = 1u8 << k;
     match pr.spec.kind {
-        Kind::HealthCheck => st.dm.checkup_assured = attends(),
+        Kind::HealthCheck => Diabetes::assure_checkup(st, attends()),
         // A person already taking part in community groups gains nothing; the programme
         // owns the participation it creates.
-        Kind::CommunitySalon if !st.fr.social || st.ix.owns & bit != 0 => {
+        Kind::CommunitySalon if !st.fr().social || st.ix().owns & bit != 0 => {
             let attends = attends();
-            st.fr.social = attends;
+            Frailty::set_social_participation(st, attends);
+            let ix = st.ix_mut();
             if attends {
-                st.ix.owns |= bit;
+                ix.owns |= bit;
             } else {
-                st.ix.owns &= !bit;
+                ix.owns &= !bit;
             }
-            st.fr.cache_year = u32::MAX;
         }
         _ => {}
     }
 }
 
-impl Plan {
+impl ProgrammeSet {
     /// Risk-factor phase, before the cardiovascular trajectories: participants who leave
     /// this step, programmes that start acting, and the visits of glucose intensification.
     /// Called only for people with an enrolled or started programme.
-    pub fn before_risk_factors(
+    pub fn before_risk_factors<S: Participant>(
         &self,
         ctx: &StepCtx,
-        p: &mut Patient<PersonState>,
+        p: &mut Patient<S>,
         cvd: &Cvd,
         dm: &Diabetes,
-        enrol_metric: usize,
         rec: &mut Recorder,
     ) {
         let month = engine::math::round_to_i64(ctx.t_years * 12.0) as u32;
         // Most participant-months change nothing: no start or stop pending, no exit due, no
         // programme acting monthly. The loop below would do nothing; skip it.
-        let ix = &p.state.ix;
+        let ix = p.state.ix();
         if ix.enrolled == ix.started
             && ix.started & self.monthly_mask == 0
             && u32::from(ix.next_exit()) > month
@@ -94,40 +98,42 @@ impl Plan {
         let mut treatment_changed = false;
         for (k, pr) in self.programmes.iter().enumerate() {
             let bit = 1u8 << k;
-            let ix = p.state.ix;
+            let ix = *p.state.ix();
             if ix.enrolled & bit != 0 && ix.started & bit == 0 {
-                p.state.ix.started |= bit;
-                rec.event(enrol_metric + 2 * k);
+                p.state.ix_mut().started |= bit;
+                rec.event(self.metric(k, metric::ENROLMENTS));
                 treatment_changed |= start(pr, k, p);
             }
-            if p.state.ix.enrolled & bit != 0 && u32::from(p.state.ix.exit_month[k]) <= month {
-                p.state.ix.leave(k, bit);
+            let ix = p.state.ix_mut();
+            if ix.enrolled & bit != 0 && u32::from(ix.exit_month[k]) <= month {
+                ix.leave(k, bit);
             }
-            if p.state.ix.started & bit != 0 && p.state.ix.enrolled & bit == 0 {
-                p.state.ix.started &= !bit;
+            if ix.started & bit != 0 && ix.enrolled & bit == 0 {
+                ix.started &= !bit;
                 treatment_changed |= stop(pr, k, p);
                 continue;
             }
-            if p.state.ix.started & bit == 0 || pr.strength <= 0.0 {
+            if ix.started & bit == 0 || pr.strength <= 0.0 {
                 continue;
             }
             match pr.spec.kind {
                 // The diagnosis pathway ends a prevention arm: the programme keeps it.
-                Kind::Metformin => p.state.dm.prevention = dpp::Arm::Metformin,
+                Kind::Metformin => Diabetes::continue_prevention(&mut p.state, dpp::Arm::Metformin),
                 Kind::GlucoseIntensification => intensify(pr, ctx, p, dm),
                 _ => {}
             }
         }
         if treatment_changed {
-            cvd.treatment_changed(ctx, p, &DmLink::from_dm(&p.state.dm));
+            cvd.treatment_changed(ctx, p, &DmLink::of(p));
         }
     }
 
     /// Risk-factor phase, after the cardiovascular trajectories moved BMI by the age drift:
     /// weight and activity of the lifestyle and metformin programmes, set each step from the
     /// person's own trajectory (baseline + drift), so effects never accumulate.
-    pub fn after_risk_factors(&self, ctx: &StepCtx, p: &mut Patient<PersonState>) {
-        if p.state.ix.started & self.weight_mask == 0 {
+    pub fn after_risk_factors<S: Participant>(&self, ctx: &StepCtx, p: &mut Patient<S>) {
+        let ix = *p.state.ix();
+        if ix.started & self.weight_mask == 0 {
             return;
         }
         let mut weight = 1.0;
@@ -135,11 +141,11 @@ impl Plan {
         let month = engine::math::round_to_i64(ctx.t_years * 12.0) as u32;
         let mut any = false;
         for (k, pr) in self.programmes.iter().enumerate() {
-            if p.state.ix.started >> k & 1 == 0 || pr.strength <= 0.0 {
+            if ix.started >> k & 1 == 0 || pr.strength <= 0.0 {
                 continue;
             }
             // Years in the programme at the end of this step.
-            let t = (f64::from(month.saturating_sub(u32::from(p.state.ix.since_month[k]))) / 12.0)
+            let t = (f64::from(month.saturating_sub(u32::from(ix.since_month[k]))) / 12.0)
                 + ctx.dt_years;
             match pr.spec.kind {
                 Kind::IntensiveLifestyle => {
@@ -150,7 +156,7 @@ impl Plan {
                 }
                 Kind::Metformin => {
                     // DPP weight change without diabetes; weight neutral as a diabetes drug.
-                    if !p.state.dm.diagnosed {
+                    if !p.state.dm().diagnosed {
                         weight *= 1.0
                             - pr.strength.min(1.0 / 0.022 * 0.99)
                                 * dpp::METFORMIN_WEIGHT_LOSS
@@ -163,60 +169,56 @@ impl Plan {
         }
         if any {
             let b = p.baseline.covariates;
-            p.now.bmi_kg_m2 = (b.bmi_kg_m2 + p.state.cvd.bmi_drift).clamp(12.0, 70.0) * weight;
+            p.now.bmi_kg_m2 = (b.bmi_kg_m2 + p.state.cvd().bmi_drift).clamp(12.0, 70.0) * weight;
             p.now.steps_per_day = b.steps_per_day + extra_steps;
         }
     }
 }
 
 /// The programme starts acting; returns whether a cardiovascular treatment changed.
-fn start(pr: &Programme, k: usize, p: &mut Patient<PersonState>) -> bool {
+fn start<S: Participant>(pr: &ValidatedProgramme, k: usize, p: &mut Patient<S>) -> bool {
     let s = pr.strength;
     if s <= 0.0 {
         return false;
     }
     let bit = 1u8 << k;
     let st = &mut p.state;
-    match pr.spec.kind {
+    let owned = match pr.spec.kind {
         Kind::Metformin => {
-            st.dm.prevention = dpp::Arm::Metformin;
-            st.dm.prevention_scale = s;
-            false
+            Diabetes::start_prevention(st, dpp::Arm::Metformin, s);
+            return false;
         }
-        Kind::Statin if !st.cvd.statin => {
-            st.cvd.statin = true;
-            st.cvd.statin_scale = s as f32;
-            st.ix.owns |= bit;
-            true
-        }
-        Kind::Antihypertensive if st.cvd.bp_drugs < 3 => {
-            // One more standard-dose drug at strength s: the effective number of drugs goes
-            // from d to d + s (Cvd::bp_lowering is linear in the number of drugs).
-            let d = f32::from(st.cvd.bp_drugs);
-            st.cvd.bp_drugs += 1;
-            st.cvd.bp_scale = (d + s as f32) / (d + 1.0);
-            st.ix.owns |= bit;
-            true
-        }
+        Kind::Statin => Cvd::start_statin(st, s as f32),
+        // One more standard-dose drug at strength s: the effective number of drugs goes from
+        // d to d + s (Cvd::bp_lowering is linear in the number of drugs).
+        Kind::Antihypertensive => Cvd::add_bp_drug(st, s as f32),
         Kind::SmokingCessation => {
-            st.cvd.quit_factor = (1.0 + s * (pr.fx.cessation_quit_rr - 1.0)) as f32;
-            false
+            Cvd::set_quit_rate_factor(st, (1.0 + s * (pr.fx.cessation_quit_rr - 1.0)) as f32);
+            return false;
         }
         Kind::ExerciseNutrition => {
-            st.fr.acq_factor = (1.0 - s.min(1.0) * (1.0 - pr.fx.exercise_acquisition)) as f32;
-            st.fr.repair_factor = (1.0 + s * (1.0 / pr.fx.exercise_acquisition - 1.0)) as f32;
-            st.fr.cache_year = u32::MAX;
-            false
+            Frailty::set_deficit_rate_factors(
+                st,
+                (1.0 - s.min(1.0) * (1.0 - pr.fx.exercise_acquisition)) as f32,
+                (1.0 + s * (1.0 / pr.fx.exercise_acquisition - 1.0)) as f32,
+            );
+            return false;
         }
-        _ => false,
+        _ => return false,
+    };
+    // The statin or drug the programme started is its own, withdrawn when the person leaves.
+    if owned {
+        st.ix_mut().owns |= bit;
     }
+    owned
 }
 
 /// The participant leaves: effects stop. Returns whether a cardiovascular treatment changed.
-fn stop(pr: &Programme, k: usize, p: &mut Patient<PersonState>) -> bool {
+fn stop<S: Participant>(pr: &ValidatedProgramme, k: usize, p: &mut Patient<S>) -> bool {
     let bit = 1u8 << k;
-    let owned = p.state.ix.owns & bit != 0;
-    p.state.ix.owns &= !bit;
+    let ix = p.state.ix_mut();
+    let owned = ix.owns & bit != 0;
+    ix.owns &= !bit;
     if pr.strength <= 0.0 {
         return false;
     }
@@ -224,41 +226,35 @@ fn stop(pr: &Programme, k: usize, p: &mut Patient<PersonState>) -> bool {
     match pr.spec.kind {
         Kind::IntensiveLifestyle | Kind::Metformin => {
             if pr.spec.kind == Kind::Metformin {
-                st.dm.prevention = dpp::Arm::None;
-                st.dm.prevention_scale = 1.0;
+                Diabetes::stop_prevention(st);
             }
             let b = p.baseline.covariates;
-            p.now.bmi_kg_m2 = (b.bmi_kg_m2 + st.cvd.bmi_drift).clamp(12.0, 70.0);
+            p.now.bmi_kg_m2 = (b.bmi_kg_m2 + p.state.cvd().bmi_drift).clamp(12.0, 70.0);
             p.now.steps_per_day = b.steps_per_day;
             false
         }
         Kind::Statin if owned => {
-            st.cvd.statin = false;
-            st.cvd.statin_scale = 1.0;
+            Cvd::stop_statin(st);
             true
         }
         Kind::Antihypertensive if owned => {
-            st.cvd.bp_drugs = st.cvd.bp_drugs.saturating_sub(1);
-            st.cvd.bp_scale = 1.0;
+            Cvd::remove_bp_drug(st);
             true
         }
         Kind::SmokingCessation => {
-            st.cvd.quit_factor = 1.0;
+            Cvd::set_quit_rate_factor(st, 1.0);
             false
         }
         Kind::ExerciseNutrition => {
-            st.fr.acq_factor = 1.0;
-            st.fr.repair_factor = 1.0;
-            st.fr.cache_year = u32::MAX;
+            Frailty::set_deficit_rate_factors(st, 1.0, 1.0);
             false
         }
         Kind::HealthCheck => {
-            st.dm.checkup_assured = false;
+            Diabetes::assure_checkup(st, false);
             false
         }
         Kind::CommunitySalon if owned => {
-            st.fr.social = false;
-            st.fr.cache_year = u32::MAX;
+            Frailty::set_social_participation(st, false);
             false
         }
         _ => false,
@@ -269,23 +265,20 @@ fn stop(pr: &Programme, k: usize, p: &mut Patient<PersonState>) -> bool {
 /// diagnosed diabetes; above the intensive target, the next step of the model's treatment
 /// ladder (or an insulin titration) with probability min(s, 1) (no clinical inertia at full
 /// strength). HbA1c is measured with the model's HbA1c error.
-fn intensify(pr: &Programme, ctx: &StepCtx, p: &mut Patient<PersonState>, dm: &Diabetes) {
+fn intensify<S: Participant>(
+    pr: &ValidatedProgramme,
+    ctx: &StepCtx,
+    p: &mut Patient<S>,
+    dm: &Diabetes,
+) {
     let months = (engine::math::round_to_i64(ctx.dt_years * 12.0) as u32).max(1);
-    if !p.state.dm.diagnosed || (ctx.step * months) % 3 >= months {
+    if !p.state.dm().diagnosed || (ctx.step * months) % 3 >= months {
         return;
     }
     let mut s = ctx.stream(pr.visit, p.id());
-    let a1c = p.state.dm.hba1c * (1.0 + dm.p.hba1c_cv * s.std_normal());
-    if a1c < pr.fx.intensive_hba1c_target || s.uniform() >= pr.strength.min(1.0) {
+    let measured_hba1c_pct = dm.measured_hba1c_pct(p.now.hba1c_pct, &mut s);
+    if measured_hba1c_pct < pr.fx.intensive_hba1c_target || s.uniform() >= pr.strength.min(1.0) {
         return;
     }
-    let st = &mut p.state.dm;
-    if st.rx < RX_INSULIN {
-        st.rx = if st.rx == RX_NONE { 1 } else { st.rx + 1 };
-        if st.rx == RX_INSULIN {
-            st.insulin_dose = dm.p.insulin_start;
-        }
-    } else {
-        st.insulin_dose = (st.insulin_dose + dm.p.insulin_titration).min(dm.p.insulin_max);
-    }
+    dm.step_up_treatment(&mut p.state);
 }

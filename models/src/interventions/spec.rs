@@ -6,6 +6,8 @@
 //! simulated year). Capacities are in *simulated* people: the scenario layer scales a
 //! municipality's real places by (simulated population / represented population).
 
+use crate::filter::CovariateFilter;
+
 /// What the programme does. Every kind acts through model inputs or parameters with a
 /// cited effect size; none edits an outcome directly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -74,38 +76,20 @@ pub enum FrailtyState {
     Frail,
 }
 
-/// An inclusive range `[lo, hi]`; either end may be open.
-#[derive(Clone, Copy, Debug, PartialEq, Default)]
-pub struct Range {
-    pub lo: Option<f64>,
-    pub hi: Option<f64>,
-}
-
-impl Range {
-    #[inline]
-    pub fn contains(&self, x: f64) -> bool {
-        self.lo.is_none_or(|lo| x >= lo) && self.hi.is_none_or(|hi| x <= hi)
-    }
-}
-
 /// Who may be offered a place, judged on the person's state at the start of each year
 /// (eligibility that needs a measurement uses the person's current simulated value).
 /// `None` means "no condition".
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Eligibility {
-    pub age: Range,
-    pub bmi: Range,
-    pub fpg_mg_dl: Range,
-    pub hba1c_pct: Range,
-    pub sbp_mmhg: Range,
-    pub ldl_mg_dl: Range,
+    /// Conditions on sex, age and the current covariates: the same filter a scenario's
+    /// population uses on baseline values.
+    pub covariates: CovariateFilter,
     /// Any of these phenotype states (empty: any state).
     pub frailty_states: Vec<FrailtyState>,
     pub has_diabetes: Option<bool>,
     pub diagnosed_diabetes: Option<bool>,
     pub hypertension: Option<bool>,
     pub cvd_history: Option<bool>,
-    pub smoker: Option<bool>,
     pub ltc_certified: Option<bool>,
 }
 

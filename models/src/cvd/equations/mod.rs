@@ -17,7 +17,7 @@
 //!   range the equation was derived in, an assumption made for a missing detail). The CLI
 //!   prints both; nothing here prints.
 //!
-//! Units: cholesterol in mg/dL throughout ([`MG_DL_PER_MMOL_L`] converts), blood pressure in
+//! Units: cholesterol in mg/dL throughout ([`engine::units`] converts), blood pressure in
 //! mmHg, eGFR in mL/min/1.73 m², HbA1c in % (NGSP/DCCT). Numbers that were not measured are
 //! `f64::NAN` in [`RiskInput`] ([`RiskInput::new`] starts from that), so a checked call can
 //! say which one is missing.
@@ -37,10 +37,6 @@ pub mod ukpds_engine;
 
 use engine::Sex;
 use std::fmt;
-
-/// mg/dL of cholesterol per mmol/L: 1 mmol/L × 386.65 g/mol / 10 = 38.665 mg/dL, rounded as
-/// the guidelines and PREVENT (0.02586 = 1/38.67) round it [V Khan 2024 supplement].
-pub const MG_DL_PER_MMOL_L: f64 = 38.67;
 
 /// Ethnic group, in QRISK3's nine categories (Hippisley-Cox 2017, ClinRisk `ethrisk` 1–9).
 /// Equations with a coarser grouping map from these: the Pooled Cohort Equations use the

@@ -12,7 +12,8 @@
 //! chdl = (HDL − 1.3)/0.5 (mmol/L), cage·smoker, cage·csbp, cage·ctc, cage·chdl, cage·DM];
 //! uncalibrated = 1 − S0^exp(x); calibrated = 1 − exp(−exp(s1 + s2·ln(−ln(1 − uncal)))).
 
-use super::{indicator, push_range, Field, RiskInput, Score2Region, Warning, MG_DL_PER_MMOL_L};
+use super::{indicator, push_range, Field, RiskInput, Score2Region, Warning};
+use engine::units::{cholesterol_mg_dl, cholesterol_mmol_l};
 
 /// Coefficients in the order of the module docs, and the baseline survival [V].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -66,8 +67,8 @@ pub fn linear_predictor(x: &RiskInput) -> f64 {
     let smk = indicator(x.smoker);
     let csbp = (x.sbp_mmhg - 120.0) / 20.0;
     let dm = indicator(x.diabetes);
-    let ctc = x.tc_mg_dl / MG_DL_PER_MMOL_L - 6.0;
-    let chdl = (x.hdl_mg_dl / MG_DL_PER_MMOL_L - 1.3) / 0.5;
+    let ctc = cholesterol_mmol_l(x.tc_mg_dl) - 6.0;
+    let chdl = (cholesterol_mmol_l(x.hdl_mg_dl) - 1.3) / 0.5;
     let terms = [
         cage,
         smk,
@@ -115,14 +116,14 @@ pub(super) fn warnings(x: &RiskInput, out: &mut Vec<Warning>) {
         out,
         Field::Tc,
         x.tc_mg_dl,
-        3.0 * MG_DL_PER_MMOL_L,
-        10.0 * MG_DL_PER_MMOL_L,
+        cholesterol_mg_dl(3.0),
+        cholesterol_mg_dl(10.0),
     );
     push_range(
         out,
         Field::Hdl,
         x.hdl_mg_dl,
-        0.5 * MG_DL_PER_MMOL_L,
-        3.0 * MG_DL_PER_MMOL_L,
+        cholesterol_mg_dl(0.5),
+        cholesterol_mg_dl(3.0),
     );
 }

@@ -1,0 +1,128 @@
+//! A person's diabetes state at entry, consistent with their baseline fasting glucose,
+//! HbA1c, diagnosis and treatment.
+//!
+//! Must never: draw except from the person's `dm.init`, kidney and hypoglycaemia streams.
+
+use engine::math::ExpDet;
+use engine::patient::{Conditions, Treatments};
+use engine::rng::Stream;
+use engine::{Baseline, RunKey};
+
+use super::topp::TOPP_2000;
+use super::{dpp, params, Diabetes, DmState, FPG_DIABETES, HBA1C_DIABETES, HYPO, INIT, KIDNEY};
+use super::{NORMO, RX_DPP4, RX_NONE};
+
+impl Diabetes {
+    /// The diabetes state of a person at the start of the run, consistent with their
+    /// baseline fasting glucose, HbA1c, diagnosis and treatment.
+    pub fn init(&self, run: RunKey, b: &Baseline) -> DmState {
+        let p = &self.p;
+        let c = &b.covariates;
+        let mut s = Stream::new(engine::rng::StreamKey::new(run, INIT), b.id, 0);
+        let (z_si, z_r0, z_cap, u_onset, u_adh, u_month, z_att) = (
+            s.std_normal(),
+            s.std_normal(),
+            s.std_normal(),
+            s.uniform(),
+            s.uniform(),
+            s.uniform(),
+            s.std_normal(),
+        );
+        // The measured baseline reading (floored where the physiology has no solution).
+        let baseline_fpg_mg_dl = c.fpg_mg_dl.max(40.0);
+        let hba1c_pct = c.hba1c_pct;
+        let diagnosed = c.conditions.contains(Conditions::DIABETES);
+        let treated = c.treatments.contains(Treatments::GLUCOSE_LOWERING);
+        let dm = diagnosed
+            || treated
+            || hba1c_pct >= HBA1C_DIABETES
+            || baseline_fpg_mg_dl >= FPG_DIABETES;
+        let onset_age = dm.then(|| b.age_years - self.duration_at_baseline(b, u_onset));
+        let mut st = DmState {
+            beta: 0.0,
+            capacity: 0.0,
+            fpg_mg_dl: baseline_fpg_mg_dl,
+            insulin_uu_ml: 0.0,
+            efficiency: 1.0,
+            si_person: (p.si_sd_log * z_si).exp_det(),
+            r0: TOPP_2000.r0 * (p.r0_sd_log * z_r0).exp_det(),
+            glycation: 0.0,
+            si_fluctuation: 0.0,
+            si_z_next: f64::INFINITY,
+            physiology_month: 0,
+            stiff: false,
+            onset_age,
+            diagnosed: diagnosed || treated,
+            rx: if treated { RX_DPP4 } else { RX_NONE },
+            adherence: if u_adh < p.adherent_share {
+                0.95
+            } else {
+                p.adherence_low
+            },
+            insulin_dose: 0.0,
+            checkup_month: ((u_month * 12.0) as u8).min(11),
+            checkup_z: z_att,
+            albuminuria: NORMO,
+            kidney_clock: Stream::new(
+                engine::rng::StreamKey::new(run, KIDNEY),
+                b.id,
+                u32::from(NORMO),
+            )
+            .exp1(),
+            hypo_clock: Stream::new(engine::rng::StreamKey::new(run, HYPO), b.id, 0).exp1(),
+            blind: false,
+            ulcer: false,
+            amputations: 0,
+            esrd: false,
+            prevention: dpp::Arm::None,
+            prevention_scale: 1.0,
+            checkup_assured: false,
+        };
+        let inputs = self.inputs(&st, b.age_years, c);
+        // The mass that produces the observed glucose; if treatment alone would already
+        // push glucose below the observed value, a small residual mass.
+        st.beta = self
+            .phys
+            .beta_for_glucose(&inputs, baseline_fpg_mg_dl)
+            .unwrap_or(1.0)
+            .max(1.0);
+        // Capacity relative to the mass the person needs now (headroom at age 40), less the
+        // loss at normal glucose since 40, so a cohort starts in the state its age implies
+        // rather than everyone with a 40-year-old's reserve.
+        st.capacity = st.beta
+            * p.capacity_headroom
+            * (p.capacity_sd_log * z_cap - p.capacity_loss * (b.age_years - 40.0)).exp_det();
+        let growth = if dm { -p.decline_at_onset / 365.0 } else { 0.0 };
+        st.efficiency = self
+            .phys
+            .efficiency_for(st.beta, st.capacity, baseline_fpg_mg_dl, growth)
+            .max(1e-3);
+        (st.fpg_mg_dl, st.insulin_uu_ml) = self.phys.fasting(
+            &self.inputs(&st, b.age_years, c),
+            st.beta,
+            baseline_fpg_mg_dl,
+        );
+        st.glycation = (hba1c_pct - self.phys.hba1c_target(st.fpg_mg_dl, 0.0)).clamp(-2.0, 2.0);
+        st.stiff = self.is_stiff(&self.inputs(&st, b.age_years, c), &st);
+        st
+    }
+
+    /// Years since onset for a person with diabetes at baseline: onset ages follow the
+    /// cross-sectional NHNS 2016 prevalence curve, P(onset ≤ x | diabetic at age a) =
+    /// prev(x)/prev(a) (stationarity and no differential survival assumed).
+    fn duration_at_baseline(&self, b: &Baseline, u: f64) -> f64 {
+        let sex = b.sex.index();
+        let target = u * params::nhns_prevalence(sex, b.age_years);
+        // prev is non-decreasing: bisection on [20, age].
+        let (mut lo, mut hi) = (20.0, b.age_years.max(20.0));
+        for _ in 0..40 {
+            let mid = 0.5 * (lo + hi);
+            if params::nhns_prevalence(sex, mid) < target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        (b.age_years - 0.5 * (lo + hi)).max(0.0)
+    }
+}
