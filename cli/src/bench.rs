@@ -18,15 +18,8 @@ use models::HealthModel;
 use rayon::prelude::*;
 use study::{Arm, Settings, Study};
 
-use crate::{with_threads, BenchArgs, PopulationArgs, ToppBenchArgs};
-
-/// Peak resident set size of this process in bytes (Linux `VmHWM`), if known.
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
+use crate::args::{BenchArgs, PopulationArgs, ToppBenchArgs};
+use crate::common::{peak_rss_bytes, with_threads};
 
 pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     let pop = PopulationArgs {

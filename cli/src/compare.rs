@@ -15,7 +15,7 @@ use study::outcomes::MEASURES;
 use study::report::Report;
 use study::{CompareOptions, Comparison, Streams};
 
-use crate::{input_error, with_threads};
+use crate::common::{ensure_dir, input_error, with_threads, StudyBar};
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -59,10 +59,10 @@ pub struct CompareArgs {
 }
 
 #[derive(Serialize)]
-struct Manifest<'a> {
+struct CompareManifest<'a> {
     healthtwin_version: &'a str,
     git_commit: &'a str,
-    scenarios: Vec<ManifestScenario>,
+    scenarios: Vec<CompareManifestScenario>,
     shared_from: String,
     patients: u64,
     years: u32,
@@ -81,7 +81,7 @@ struct Manifest<'a> {
 }
 
 #[derive(Serialize)]
-struct ManifestScenario {
+struct CompareManifestScenario {
     name: String,
     file: String,
     sha256: String,
@@ -123,13 +123,13 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     };
     let comparison = with_threads(args.threads, || Comparison::new(scenarios, &opts))?
         .map_err(|e| input_error(e.to_string()))?;
-    crate::run::ensure_dir(&args.out)?;
+    ensure_dir(&args.out)?;
     let manifest_path = args.out.join("manifest.json");
     if manifest_path.exists() {
         fs::remove_file(&manifest_path)
             .with_context(|| format!("cannot replace {}", manifest_path.display()))?;
     }
-    let bar = crate::run::StudyBar::new(comparison.study.total_patient_years(), args.quiet);
+    let bar = StudyBar::new(comparison.study.total_patient_years(), args.quiet);
     // The only failures of a comparison's run are parameter draws outside their ranges.
     let results = with_threads(args.threads, || comparison.run(&bar))?
         .map_err(|e| input_error(e.to_string()))?;
@@ -139,14 +139,14 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let report = Report::new(&comparison, &results);
     let files = report.write(&args.out)?;
     let settings = &comparison.study.settings;
-    let manifest = Manifest {
+    let manifest = CompareManifest {
         healthtwin_version: env!("CARGO_PKG_VERSION"),
         git_commit: env!("HEALTHTWIN_GIT_COMMIT"),
         scenarios: comparison
             .scenarios
             .iter()
             .zip(&results)
-            .map(|(p, r)| ManifestScenario {
+            .map(|(p, r)| CompareManifestScenario {
                 name: p.name.clone(),
                 file: p.file.display().to_string(),
                 sha256: sha256_file(&p.file),

@@ -18,7 +18,7 @@ use cohort::import::{
 use report::outputs::cohort_table;
 use report::{write_atomic, write_parquet, ParquetSink, Table, Values};
 
-use crate::input_error;
+use crate::common::{ensure_dir, input_error, peak_rss_bytes};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum ImputeArg {
@@ -204,7 +204,7 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
             )));
         }
     }
-    crate::run::ensure_dir(&args.out)?;
+    ensure_dir(&args.out)?;
 
     let mut opts = ImportOptions::new(index.day, args.out.clone());
     opts.lookback_days = args.lookback_days;
@@ -505,7 +505,7 @@ fn observation_line(i: u64, patients: u64, out: &mut String) {
 }
 
 pub fn bench(args: &ImportBenchArgs) -> anyhow::Result<()> {
-    crate::run::ensure_dir(&args.dir)?;
+    ensure_dir(&args.dir)?;
     let obs_path = args.dir.join("Observation.ndjson");
     let pat_path = args.dir.join("Patient.ndjson");
     {
@@ -570,7 +570,7 @@ pub fn bench(args: &ImportBenchArgs) -> anyhow::Result<()> {
         "  finish (baseline, external sort of {} history rows) {:.2} s",
         rows, finish_secs
     );
-    match crate::bench::peak_rss_bytes() {
+    match peak_rss_bytes() {
         Some(b) => println!(
             "  peak RSS               {:>12.1} MiB",
             b as f64 / (1 << 20) as f64

@@ -17,7 +17,7 @@ use engine::{units, Sex};
 use models::cvd::equations::{Equation, Ethnicity, Field, RiskInput, SmokingCategory, Warning};
 use serde::Deserialize;
 
-use crate::input_error;
+use crate::common::input_error;
 
 #[derive(Args, Debug, Default)]
 pub struct RiskArgs {

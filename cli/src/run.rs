@@ -1,8 +1,6 @@
 //! `healthtwin run` and `healthtwin cohort synth`.
 
 use std::fs;
-use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -10,7 +8,6 @@ use cohort::{Generator, SyntheticSpec};
 use engine::observe::metric_defs;
 use engine::summary::summarize;
 use engine::{Aggregator, Model};
-use indicatif::{ProgressBar, ProgressStyle};
 use models::mortality::LifeTable;
 use models::HealthModel;
 use report::outputs::{cohort_table, patients_table, summary_table, trace_table};
@@ -18,16 +15,17 @@ use report::{write_atomic, write_csv, write_parquet, ParquetSink};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use study::headline::Headline;
-use study::{Arm, Progress, Settings, Streams, Study};
+use study::{Arm, Settings, Streams, Study};
 
-use crate::{input_error, with_threads, PopulationArgs, RunArgs, SynthArgs};
+use crate::args::{PopulationArgs, RunArgs, SynthArgs};
+use crate::common::{ensure_dir, input_error, model_with, with_threads, StudyBar};
 
 /// Rows per Parquet row group of patients.parquet: bounds memory for any cohort size.
 const PATIENT_ROW_GROUP: usize = 65_536;
 
 /// The resolved scenario recorded in the manifest.
 #[derive(Serialize, Clone, Debug)]
-pub struct Scenario {
+pub struct RunDescription {
     pub name: String,
     pub population: Population,
     pub start_year: i64,
@@ -55,7 +53,7 @@ pub enum Population {
 }
 
 #[derive(Serialize)]
-struct Manifest<'a> {
+struct RunManifest<'a> {
     healthtwin_version: &'a str,
     git_commit: &'a str,
     seed: u64,
@@ -66,7 +64,7 @@ struct Manifest<'a> {
     threads: usize,
     chunk_size: u64,
     trace_patients: u64,
-    scenario: &'a Scenario,
+    scenario: &'a RunDescription,
     parameter_hash_sha256: String,
     wall_time_seconds: f64,
     files: Vec<&'a str>,
@@ -93,11 +91,6 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-pub fn ensure_dir(dir: &Path) -> anyhow::Result<()> {
-    fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output folder {}", dir.display()))
 }
 
 pub fn synth(args: &SynthArgs) -> anyhow::Result<()> {
@@ -131,24 +124,6 @@ pub fn synth(args: &SynthArgs) -> anyhow::Result<()> {
         args.out.display()
     );
     Ok(())
-}
-
-/// The model with `NAME=VALUE` settings applied (errors name the setting).
-pub fn model_with(sets: &[String]) -> anyhow::Result<HealthModel> {
-    let mut model = HealthModel::new(LifeTable::mhlw_2024());
-    for s in sets {
-        let (name, value) = s
-            .split_once('=')
-            .ok_or_else(|| input_error(format!("--set {s}: expected NAME=VALUE")))?;
-        let v: f64 = value
-            .trim()
-            .parse()
-            .map_err(|_| input_error(format!("--set {s}: `{}` is not a number", value.trim())))?;
-        model
-            .set_param(name.trim(), v)
-            .map_err(|e| input_error(format!("--set {s}: {e}")))?;
-    }
-    Ok(model)
 }
 
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
@@ -187,7 +162,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             )
         }
     };
-    let scenario = Scenario {
+    let scenario = RunDescription {
         name: "baseline".into(),
         population,
         start_year: args.start_year,
@@ -238,7 +213,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         files.extend(["trace.csv", "trace.parquet"]);
     }
     let param_text = format!("{}{}", model.canonical(), cohort::japan::canonical());
-    let manifest = Manifest {
+    let manifest = RunManifest {
         healthtwin_version: env!("CARGO_PKG_VERSION"),
         git_commit: env!("HEALTHTWIN_GIT_COMMIT"),
         seed: args.seed,
@@ -279,37 +254,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// A progress bar of patient-years for a study (hidden when quiet).
-pub struct StudyBar {
-    bar: ProgressBar,
-    done: AtomicU64,
-}
-
-impl StudyBar {
-    pub fn new(total: u64, quiet: bool) -> Self {
-        StudyBar {
-            bar: patient_years_bar(total, quiet),
-            done: AtomicU64::new(0),
-        }
-    }
-
-    pub fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
-}
-
-impl Progress for StudyBar {
-    fn run_started(&self, arm: &str, replicate: u32, replicates: u32) {
-        self.bar
-            .set_message(format!("replicate {}/{replicates}, {arm}", replicate + 1));
-    }
-
-    fn advanced(&self, patient_years: u64) {
-        let d = self.done.fetch_add(patient_years, Ordering::Relaxed) + patient_years;
-        self.bar.set_position(d);
-    }
 }
 
 /// Runs the study, streaming each replicate's people into patients.parquet (and the trace);
@@ -395,23 +339,6 @@ pub fn metrics_markdown() -> String {
         out.push_str(&format!("| `{}` | {kind} | {} |\n", d.name, d.description));
     }
     out
-}
-
-/// The progress bar of a simulation: patient-years done of `total` (hidden when `quiet`).
-pub fn patient_years_bar(total: u64, quiet: bool) -> ProgressBar {
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(total)
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {msg} [{bar:40}] {percent}% of {human_len} patient-years, eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar
 }
 
 /// Every parameter of the coupled model with its default, unit, accepted range and source,

@@ -4,9 +4,8 @@ use cohort::synth::{Generator, SyntheticSpec};
 use models::diabetes::dpp::eligible;
 use report::table::{write_csv, Table, Values};
 
-use crate::input_error;
-use crate::run::{ensure_dir, model_with};
-use crate::DppArgs;
+use crate::args::DppArgs;
+use crate::common::{ensure_dir, input_error, model_with, StudyBar};
 
 /// DPP's published incidence per 100 person-years (Knowler 2002 NEJM 346:393 [V]): the
 /// calibration target of the metformin and lifestyle mechanisms.
@@ -41,7 +40,7 @@ pub fn dpp(args: &DppArgs) -> anyhow::Result<()> {
         100.0 * mean(&|b| f64::from(b.sex.index() as u8)),
     );
     let screened = people.len();
-    let bar = crate::run::StudyBar::new(screened as u64 * u64::from(args.years) * 3, false);
+    let bar = StudyBar::new(screened as u64 * u64::from(args.years) * 3, false);
     let results = study::trial::dpp(&model, people, args.seed, args.years, &bar)?;
     bar.finish();
     let placebo = results[0].incidence_per_100py;

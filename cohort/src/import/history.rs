@@ -5,8 +5,7 @@
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 
-use super::measure::{ClinicalMeasure, Flag};
-use super::spill::SpillRecord;
+use super::spill::{code_name, SpillRecord};
 use super::{io_err, Format, ImportError, ImportResult};
 
 /// One row of the longitudinal history.
@@ -27,9 +26,6 @@ impl HistoryRow {
         self.minute.div_euclid(1440)
     }
 }
-
-/// A measure kept in the history: by stored measure index, or a flag event (100 + flag).
-pub(super) const FLAG_CODE_BASE: u8 = 100;
 
 impl ImportResult {
     /// Streams the history in (patient, measure, time) order.
@@ -75,15 +71,5 @@ impl ImportResult {
             Ok(())
         })?;
         Ok(v)
-    }
-}
-
-pub(super) fn code_name(code: u8) -> (&'static str, &'static str) {
-    if code >= FLAG_CODE_BASE {
-        let f = Flag::from_index(code - FLAG_CODE_BASE).unwrap_or(Flag::Smoker);
-        (f.name(), "event")
-    } else {
-        let m = ClinicalMeasure::from_index(code).unwrap_or(ClinicalMeasure::BmiKgM2);
-        (m.name(), m.unit())
     }
 }

@@ -7,10 +7,10 @@
 //! free text in an error (codes and units pass through `codes::safe_code`).
 
 use super::codes::{self, Mapping, System, Target};
-use super::history::FLAG_CODE_BASE;
 use super::measure::{ClinicalMeasure, Flag};
 use super::person::{slot_of, Slot};
 use super::spill::SpillRecord;
+use super::spill::FLAG_CODE_BASE;
 use super::units::{self, Converted};
 use super::{date, At, Format, ImportError, Importer};
 

@@ -9,7 +9,7 @@ use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::history::code_name;
+use super::measure::{ClinicalMeasure, Flag};
 use super::quality::HistoryStats;
 use super::{io_err, ImportError};
 
@@ -279,3 +279,16 @@ pub(super) struct SortedHistory {
     pub(super) per_person: Vec<u64>,
     _files: TempFiles,
 }
+
+pub(super) fn code_name(code: u8) -> (&'static str, &'static str) {
+    if code >= FLAG_CODE_BASE {
+        let f = Flag::from_index(code - FLAG_CODE_BASE).unwrap_or(Flag::Smoker);
+        (f.name(), "event")
+    } else {
+        let m = ClinicalMeasure::from_index(code).unwrap_or(ClinicalMeasure::BmiKgM2);
+        (m.name(), m.unit())
+    }
+}
+
+/// A measure kept in the history: by stored measure index, or a flag event (100 + flag).
+pub(super) const FLAG_CODE_BASE: u8 = 100;

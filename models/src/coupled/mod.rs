@@ -30,7 +30,7 @@ use crate::diabetes::{self, dpp, Diabetes};
 use crate::economics::{self, EconParams, Economics};
 use crate::frailty::params::FrailtyParams;
 use crate::frailty::{self, Frailty};
-use crate::interventions::mechanisms::IxParams;
+use crate::interventions::effects::IxParams;
 use crate::interventions::{Intervention, InterventionError, ProgrammeSet};
 use crate::layout::{MetricBlock, MetricLayout};
 use crate::mortality::LifeTable;

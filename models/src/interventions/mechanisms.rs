@@ -20,32 +20,6 @@ use crate::cvd::{Cvd, DmLink};
 use crate::diabetes::{dpp, Diabetes};
 use crate::frailty::Frailty;
 
-crate::params::param_block! {
-    /// Effect sizes of the programme mechanisms that are not parameters of a disease module
-    /// (named, so calibration and probabilistic sensitivity analysis can set them).
-    pub struct IxParams {
-        intensive_hba1c_target: "ix.glucose_intensification.hba1c_target" = 6.2, "%",
-            (4.0, 10.0),
-            "Target HbA1c of the glucose-intensification programme: the J-DOIT3 intensive-arm \
-             target (HbA1c < 6.2%; Ueki 2017 Lancet Diabetes Endocrinol 5:951, design [V]). \
-             Usual care aims at < 7.0% (JDS) and steps up at 10% of visits above it [A]";
-        cessation_quit_rr: "ix.smoking_cessation.quit_rr" = 1.83, "RR", (1.0, 10.0),
-            "Relative quit rate with smoking-cessation support (behavioural support plus \
-             pharmacotherapy vs brief advice or usual care): RR 1.83 (95% CI 1.68-1.98), \
-             Stead 2016 Cochrane Database Syst Rev CD008286 [V]";
-        exercise_acquisition: "ix.exercise_nutrition.acquisition_factor" = 0.735, "ratio",
-            (0.05, 1.0),
-            "[C] Exercise + nutrition programme: multiplier of the frailty deficit acquisition \
-             rate at full strength (every repair rate is divided by it), calibrated so that \
-             the model reproduces the Macdonald 2020 (Br J Gen Pract 70:e503) frailty RR 0.62 \
-             (0.48-0.79) for resistance exercise plus nutrition supplementation: prefrail \
-             people 65-89 without LTC certification, share frail (J-CHS >= 3) among \
-             survivors after one year, programme vs none with common random numbers (RR \
-             0.621 on the calibration cohort; 0.599 on the fresh cohort of \
-             tests/interventions.rs)";
-    }
-}
-
 /// Yearly decisions for a participant (in `start_of_year`): attendance of the health
 /// check-up and of the community salon, each with probability min(s, 1) this year.
 pub(super) fn yearly<S: Participant>(pr: &ValidatedProgramme, k: usize, st: &mut S, mut s: Stream) {

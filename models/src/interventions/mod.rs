@@ -21,6 +21,7 @@
 //! scale) is zero, or write a disease module's state other than through that module's verbs.
 
 mod allocation;
+pub mod effects;
 pub mod mechanisms;
 mod programmes;
 pub mod spec;

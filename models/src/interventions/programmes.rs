@@ -9,7 +9,8 @@
 use engine::observe::{MetricDef, MetricKind, Recorder};
 use engine::rng::Process;
 
-use super::{mechanisms, Intervention, IxState, Kind, MAX_PROGRAMMES};
+use super::effects;
+use super::{Intervention, IxState, Kind, MAX_PROGRAMMES};
 use crate::layout::MetricBlock;
 
 /// Indices of a programme's metrics within its pair of the programmes' block (programme `k`
@@ -49,7 +50,7 @@ pub struct ValidatedProgramme {
     /// Draws at the programme's visits (glucose intensification).
     pub(super) visit: Process,
     /// The mechanisms' effect sizes (named parameters `ix.*`).
-    pub(super) fx: mechanisms::IxParams,
+    pub(super) fx: effects::IxParams,
 }
 
 /// The programmes of a scenario, validated, in plan order (bit `k` of [`IxState`] masks).
@@ -96,7 +97,7 @@ impl ProgrammeSet {
     /// parameters `ix.*`).
     pub fn new(
         plan: Vec<Intervention>,
-        fx: mechanisms::IxParams,
+        fx: effects::IxParams,
     ) -> Result<ProgrammeSet, InterventionError> {
         if plan.len() > MAX_PROGRAMMES {
             return Err(InterventionError {
@@ -242,7 +243,7 @@ impl ProgrammeSet {
     }
 
     /// New effect sizes for every programme (after a parameter change).
-    pub fn set_effects(&mut self, fx: mechanisms::IxParams) {
+    pub fn set_effects(&mut self, fx: effects::IxParams) {
         for pr in &mut self.programmes {
             pr.fx = fx;
         }

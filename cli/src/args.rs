@@ -1,0 +1,217 @@
+//! The command line's flags and subcommands (clap). The commands' own flags live beside
+//! them (`compare::CompareArgs`, `risk::RiskArgs`, `import::ImportArgs`); this module holds
+//! the rest and the tree that joins them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::{compare, import, risk};
+
+#[derive(Parser)]
+#[command(name = "healthtwin", version, about = "Digital-twin disease progression simulator for Japan's ageing population", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Simulate a cohort (the embedded synthetic Japanese cohort unless --cohort is given)
+    /// and write summary, patient and trace files.
+    Run(RunArgs),
+    /// Create cohorts: the synthetic Japanese cohort, or one imported from EMR/PHR data.
+    #[command(subcommand)]
+    Cohort(CohortCommand),
+    /// Measure throughput (patient-years per second per core) and peak memory.
+    ///
+    /// Without a subcommand: the population model. `bench topp`: the ODE solver on the
+    /// Topp (2000) glucose / insulin / beta-cell model.
+    Bench(BenchCommand),
+    /// Virtual trials: `trial dpp` replays the Diabetes Prevention Program's three arms.
+    #[command(subcommand)]
+    Trial(TrialCommand),
+    /// One person's published cardiovascular risk (10-year, or the equation's horizon)
+    /// under any implemented equation, Japanese and Western, side by side.
+    Risk(Box<risk::RiskArgs>),
+    /// Compare scenario files (TOML, docs/scenarios.md) on the same people with common
+    /// random numbers: paired differences with 95% intervals, costs, QALYs, ICER, NNT,
+    /// charts; `--psa K` for probabilistic sensitivity analysis.
+    Compare(Box<compare::CompareArgs>),
+    /// List every metric of `summary.csv` (name, kind, meaning) as a Markdown table.
+    Metrics,
+    /// List every model parameter (name, default, unit, accepted range, source) as a
+    /// Markdown table: the names `--set`, scenario `[parameters]` and PSA address.
+    Params,
+}
+
+#[derive(Subcommand)]
+pub enum TrialCommand {
+    /// The DPP (Knowler 2002): eligible synthetic people, placebo / metformin / lifestyle
+    /// arms on the same people with common random numbers, semi-annual confirmed FPG.
+    Dpp(DppArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DppArgs {
+    /// Synthetic people screened for eligibility.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub screened: u64,
+    /// Years of follow-up (DPP: mean 2.8).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub years: u32,
+    #[arg(long, short = 's', default_value_t = 1)]
+    pub seed: u64,
+    /// Output folder (dpp_arms.csv).
+    #[arg(long, short = 'o', default_value = "out/trial")]
+    pub out: PathBuf,
+    /// Set a model parameter by name (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+}
+
+#[derive(Subcommand)]
+pub enum CohortCommand {
+    /// Generate the embedded synthetic Japanese cohort and save it (Parquet, or CSV by extension).
+    Synth(SynthArgs),
+    /// Import EMR/PHR data (FHIR R4, OMOP CDM, Apple Health, plain CSV) into a pseudonymised
+    /// cohort file, a measurement history and a data-quality report (docs/data.md).
+    Import(Box<import::ImportArgs>),
+}
+
+/// Size of a synthetic population.
+#[derive(Args, Clone, Debug)]
+pub struct PopulationArgs {
+    /// Youngest age (whole years) of the synthetic cohort.
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(40..=89))]
+    pub age_min: u32,
+    /// Oldest age (whole years) of the synthetic cohort.
+    #[arg(long, default_value_t = 89, value_parser = clap::value_parser!(u32).range(40..=89))]
+    pub age_max: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Number of synthetic patients (ignored with --cohort).
+    #[arg(long, short = 'n', default_value_t = 20_000, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub patients: u64,
+    /// Years to simulate.
+    #[arg(long, short = 'y', default_value_t = 30, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub years: u32,
+    /// Master seed: same seed, same results, on any machine and thread count.
+    #[arg(long, short = 's', default_value_t = 1)]
+    pub seed: u64,
+    /// Monte Carlo replicates (same people, independent outcome draws).
+    #[arg(long, short = 'r', default_value_t = 10, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replicates: u32,
+    /// Step length in months: 1 or 3 (the steps the model is validated for).
+    #[arg(long, default_value_t = 1, value_parser = parse_step_months)]
+    pub step_months: u32,
+    /// Calendar year of the start of the simulation.
+    #[arg(long, default_value_t = 2024, value_parser = clap::value_parser!(i64).range(1900..=2200))]
+    pub start_year: i64,
+    /// Run a saved cohort file: Parquet or CSV (by extension), as `healthtwin cohort synth`
+    /// or `healthtwin cohort import` write them.
+    #[arg(long)]
+    pub cohort: Option<PathBuf>,
+    #[command(flatten)]
+    pub population: PopulationArgs,
+    /// Record yearly trajectories of the first K patients (trace.csv, trace.parquet).
+    #[arg(long, default_value_t = 0)]
+    pub trace: u64,
+    /// Output folder.
+    #[arg(long, short = 'o', default_value = "out/run")]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Patients per work unit. Results do not depend on it.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub chunk_size: u64,
+    /// No progress bar and no summary on the terminal.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Set a model parameter by name (repeatable), e.g. `--set dm.capacity.headroom=2.5`.
+    /// `healthtwin params` lists every name with its unit, range and source (docs/parameters.md).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SynthArgs {
+    /// Number of people.
+    #[arg(long, short = 'n', default_value_t = 10_000, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub n: u64,
+    #[arg(long, short = 's', default_value_t = 1)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub population: PopulationArgs,
+    /// Output file: `.parquet` or `.csv`.
+    #[arg(long, short = 'o')]
+    pub out: PathBuf,
+}
+
+/// `bench` with an optional workload; without one it runs the population benchmark with
+/// the flags of [`BenchArgs`], so `healthtwin bench --patients N` keeps working.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BenchCommand {
+    #[command(subcommand)]
+    pub workload: Option<BenchWorkload>,
+    #[command(flatten)]
+    pub population: BenchArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchWorkload {
+    /// Solve the full three-state Topp (2000) model for N patients with declining insulin
+    /// sensitivity (stiff Rosenbrock integrator, rtol 1e-6, atol 1e-9).
+    Topp(ToppBenchArgs),
+    /// Import a generated FHIR Observation NDJSON: lines per second per core, peak memory.
+    Import(import::ImportBenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ToppBenchArgs {
+    /// Patients (each one ODE solve over the whole horizon).
+    #[arg(long, short = 'n', default_value_t = 20_000, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub patients: u64,
+    /// Years simulated.
+    #[arg(long, short = 'y', default_value_t = 30, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub years: u32,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Seed of the per-patient parameter draws.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Synthetic patients.
+    #[arg(long, short = 'n', default_value_t = 200_000, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub patients: u64,
+    /// Years simulated.
+    #[arg(long, short = 'y', default_value_t = 30, allow_negative_numbers = true, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub years: u32,
+    #[arg(long, default_value_t = 1, value_parser = parse_step_months)]
+    pub step_months: u32,
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+fn parse_step_months(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(m) if models::STEP_MONTHS.contains(&m) => Ok(m),
+        _ => Err(format!(
+            "`{s}`: the model is validated for steps of 1 or 3 months only (its diabetes \
+             physiology steps monthly or quarterly; other steps mistime onsets, docs/model.md)"
+        )),
+    }
+}
