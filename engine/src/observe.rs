@@ -81,8 +81,18 @@ pub mod builtin {
     pub const PERSON_YEARS: usize = 1;
     pub const DEATHS: usize = 2;
     pub const AGE: usize = 3;
-    /// The 11 continuous covariates, in `Covariates::CONTINUOUS` order.
+    /// The 11 continuous covariates, in `Covariates::CONTINUOUS` order; one of them by
+    /// name with [`covariate`].
     pub const COVARIATES: usize = 4;
+
+    /// The mean metric of the continuous covariate `name` (`"sbp_mmhg"`, `"frailty_index"`,
+    /// …, as in `Covariates::CONTINUOUS`), if there is one.
+    pub fn covariate(name: &str) -> Option<usize> {
+        crate::patient::Covariates::CONTINUOUS
+            .iter()
+            .position(|c| *c == name)
+            .map(|i| COVARIATES + i)
+    }
     pub const SMOKER: usize = COVARIATES + 11;
     pub const CONDITIONS: usize = SMOKER + 1;
     pub const TREATMENTS: usize = CONDITIONS + 6;

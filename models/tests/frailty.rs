@@ -388,7 +388,7 @@ fn mean_fi_grows_log_linearly_at_the_published_rate() {
     let people = synthetic(24_000, 3, 50, 79);
     let (agg, trace) = run_years(&model, &people, 20, 24_000);
     // Cross-sectional: ln(mean FI) on age over the 5-year bands 70-89 in the last year.
-    let fi = builtin::COVARIATES + 10;
+    let fi = builtin::covariate("frailty_index").unwrap();
     let mut pts = Vec::new();
     for band in 14..18 {
         let mut a = Acc::default();
