@@ -4,6 +4,7 @@
 //! Must never: write identifying data (only pseudonymous ids reach this crate), leave a
 //! partial file behind, or compute model quantities (it formats what the engine produced).
 
+pub mod html;
 pub mod outputs;
 pub mod plot;
 pub mod table;

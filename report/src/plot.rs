@@ -281,18 +281,24 @@ fn plot_err(path: &Path, message: String) -> ReportError {
     }
 }
 
+/// The chart as an SVG document (what `<stem>.svg` holds; HTML reports inline it).
+pub fn chart_svg(chart: &Chart) -> Result<String, String> {
+    register_font();
+    let mut svg = String::new();
+    draw(
+        SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area(),
+        chart,
+    )?;
+    Ok(svg)
+}
+
 /// Writes `<stem>.png` and `<stem>.svg` (each atomically).
 pub fn write_chart(stem: &Path, chart: &Chart) -> Result<(), ReportError> {
     register_font();
     let png_path = stem.with_extension("png");
     let svg_path = stem.with_extension("svg");
 
-    let mut svg = String::new();
-    draw(
-        SVGBackend::with_string(&mut svg, (W, H)).into_drawing_area(),
-        chart,
-    )
-    .map_err(|e| plot_err(&svg_path, e))?;
+    let svg = chart_svg(chart).map_err(|e| plot_err(&svg_path, e))?;
     write_atomic(&svg_path, svg.as_bytes())?;
 
     let mut rgb = vec![0u8; (W * H * 3) as usize];
