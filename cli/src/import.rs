@@ -2,8 +2,10 @@
 //! `healthtwin bench import` (FHIR Observation NDJSON throughput). Formats, codes, units and
 //! the report: docs/data.md.
 //!
-//! Must never: print an identifier. Everything printed here is a count, a file name, a
-//! pseudonym or a message built by `cohort::import` (which holds no raw identifiers).
+//! Must never: print an identifier. Everything printed here is a count, a pseudonym, the
+//! output folder the user chose, or a message built by `cohort::import` (which holds no raw
+//! identifiers). Inputs are named by their flag and position (`--fhir #2`, `fhir input #3`),
+//! never by path: file names of exports often hold a patient number or a name.
 
 use std::fs;
 use std::io::Write;
@@ -40,8 +42,9 @@ pub struct ImportArgs {
     /// Apple Health export.xml (one person). Repeatable.
     #[arg(long, value_name = "FILE")]
     pub apple: Vec<PathBuf>,
-    /// The person id of each --apple file, in order (links it with other inputs). Default:
-    /// the file name without extension.
+    /// The person id of each --apple file, in order (links it with other inputs). Default: a
+    /// keyed hash of the file's content, so distinct files are distinct people (never the
+    /// file name).
     #[arg(long, value_name = "ID")]
     pub apple_id: Vec<String>,
     /// Plain CSV folder (persons.csv, records.csv; docs/data.md). Repeatable.
@@ -98,12 +101,17 @@ fn cohort_err(e: ImportError) -> anyhow::Error {
     }
 }
 
-/// Files of a --fhir argument: the file itself, or a folder's `.ndjson`, `.jsonl`, `.json`
-/// files in name order.
-fn fhir_files(p: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// Files of the `arg`-th --fhir argument: the file itself, or a folder's `.ndjson`, `.jsonl`,
+/// `.json` files in name order.
+fn fhir_files(p: &Path, arg: usize) -> anyhow::Result<Vec<PathBuf>> {
     if p.is_dir() {
         let mut v: Vec<PathBuf> = fs::read_dir(p)
-            .map_err(|e| input_error(format!("--fhir {}: cannot read: {}", p.display(), e.kind())))?
+            .map_err(|e| {
+                input_error(format!(
+                    "--fhir #{arg}: cannot read the folder: {}",
+                    e.kind()
+                ))
+            })?
             .flatten()
             .map(|e| e.path())
             .filter(|f| {
@@ -119,8 +127,7 @@ fn fhir_files(p: &Path) -> anyhow::Result<Vec<PathBuf>> {
         v.sort();
         if v.is_empty() {
             return Err(input_error(format!(
-                "--fhir {}: no .ndjson, .jsonl or .json files",
-                p.display()
+                "--fhir #{arg}: the folder has no .ndjson, .jsonl or .json files"
             )));
         }
         Ok(v)
@@ -128,8 +135,7 @@ fn fhir_files(p: &Path) -> anyhow::Result<Vec<PathBuf>> {
         Ok(vec![p.to_path_buf()])
     } else {
         Err(input_error(format!(
-            "--fhir {}: no such file or folder",
-            p.display()
+            "--fhir #{arg}: no such file or folder"
         )))
     }
 }
@@ -188,20 +194,19 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
             .map_err(|e| input_error(e.to_string()))?;
     }
     let mut fhir_inputs = Vec::new();
-    for p in &args.fhir {
-        fhir_inputs.extend(fhir_files(p)?);
+    for (i, p) in args.fhir.iter().enumerate() {
+        fhir_inputs.extend(fhir_files(p, i + 1)?);
     }
-    for p in args.omop.iter().chain(args.csv.iter()) {
-        if !p.is_dir() {
-            return Err(input_error(format!("{}: not a folder", p.display())));
+    for (flag, dirs) in [("--omop", &args.omop), ("--csv", &args.csv)] {
+        for (i, p) in dirs.iter().enumerate() {
+            if !p.is_dir() {
+                return Err(input_error(format!("{flag} #{}: not a folder", i + 1)));
+            }
         }
     }
-    for p in &args.apple {
+    for (i, p) in args.apple.iter().enumerate() {
         if !p.is_file() {
-            return Err(input_error(format!(
-                "--apple {}: no such file",
-                p.display()
-            )));
+            return Err(input_error(format!("--apple #{}: no such file", i + 1)));
         }
     }
     crate::run::ensure_dir(&args.out)?;
@@ -218,34 +223,32 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
     opts.age_min = args.age_min;
     opts.age_max = args.age_max;
     let mut imp = Importer::new(opts, codes, pseudo).map_err(cohort_err)?;
-    for f in &fhir_inputs {
-        let label = f.display().to_string();
+    // Inputs are numbered per format from 1 in the order given (a folder's files in name
+    // order): the only way errors and the report refer to them.
+    for (f, position) in fhir_inputs.iter().zip(1..) {
         let bundle = f
             .extension()
             .and_then(|e| e.to_str())
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
         if bundle {
-            fhir::read_bundle(&mut imp, f, &label)
+            fhir::read_bundle(&mut imp, f, position)
         } else {
-            fhir::read_ndjson(&mut imp, f, &label)
+            fhir::read_ndjson(&mut imp, f, position)
         }
         .map_err(cohort_err)?;
     }
-    for d in &args.omop {
-        omop::read_dir(&mut imp, d).map_err(cohort_err)?;
+    for (d, position) in args.omop.iter().zip(1..) {
+        omop::read_dir(&mut imp, d, position).map_err(cohort_err)?;
     }
-    for (i, f) in args.apple.iter().enumerate() {
-        let id = match args.apple_id.get(i) {
-            Some(id) => id.clone(),
-            None => f
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+    for (i, (f, position)) in args.apple.iter().zip(1..).enumerate() {
+        let who = match args.apple_id.get(i) {
+            Some(id) => apple::ApplePerson::Id(id),
+            None => apple::ApplePerson::Content,
         };
-        apple::read_file(&mut imp, f, &f.display().to_string(), &id).map_err(cohort_err)?;
+        apple::read_file(&mut imp, f, position, who).map_err(cohort_err)?;
     }
-    for d in &args.csv {
-        plain::read_dir(&mut imp, d).map_err(cohort_err)?;
+    for (d, position) in args.csv.iter().zip(1..) {
+        plain::read_dir(&mut imp, d, position).map_err(cohort_err)?;
     }
     let result = imp.finish().map_err(cohort_err)?;
     if result.people.is_empty() {
@@ -532,9 +535,9 @@ pub fn bench(args: &ImportBenchArgs) -> anyhow::Result<()> {
     let opts = ImportOptions::new(index, args.dir.clone());
     let mut imp =
         Importer::new(opts, CodeMap::embedded(), Pseudonymiser::demo()).map_err(cohort_err)?;
-    fhir::read_ndjson(&mut imp, &pat_path, "Patient.ndjson").map_err(cohort_err)?;
+    fhir::read_ndjson(&mut imp, &pat_path, 1).map_err(cohort_err)?;
     let t0 = Instant::now();
-    fhir::read_ndjson(&mut imp, &obs_path, "Observation.ndjson").map_err(cohort_err)?;
+    fhir::read_ndjson(&mut imp, &obs_path, 2).map_err(cohort_err)?;
     let parse_secs = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let result = imp.finish().map_err(cohort_err)?;
@@ -544,7 +547,7 @@ pub fn bench(args: &ImportBenchArgs) -> anyhow::Result<()> {
         .quality
         .inputs
         .iter()
-        .find(|i| i.file == "Observation.ndjson")
+        .find(|i| i.position == 2)
         .map_or(0, |i| i.mapped);
     drop(result);
     let _ = fs::remove_file(&obs_path);

@@ -173,7 +173,7 @@ fn no_identifier_reaches_any_output_or_log_and_the_cohort_runs() {
     );
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("Observation.ndjson, line 3"), "{err}");
+    assert!(err.contains("fhir input #1, line 3"), "{err}");
     assert_clean("strict stderr", &err);
 }
 
@@ -229,4 +229,200 @@ fn refuses_to_run_without_a_key_unless_in_demo_mode() {
     let ids = |p: &str| parquet_text(&dir.path().join(p).join("cohort.parquet"));
     assert_eq!(ids("c"), ids("d"));
     assert_ne!(ids("b"), ids("c"));
+}
+
+/// Every output file of an import folder as text (Parquet decoded), with its name.
+fn output_texts(out: &Path) -> Vec<(String, String)> {
+    let mut v = Vec::new();
+    for e in fs::read_dir(out).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = fs::read(&path).unwrap();
+        v.push((name.clone(), String::from_utf8_lossy(&bytes).into_owned()));
+        if name.ends_with(".parquet") {
+            v.push((format!("{name} (decoded)"), parquet_text(&path)));
+        }
+    }
+    v
+}
+
+fn assert_absent(secrets: &[&str], what: &str, text: &str) {
+    for s in secrets {
+        assert!(!text.contains(s), "`{s}` found in {what}:\n{text}");
+    }
+}
+
+/// Runs an import; returns (exit code, stdout + stderr).
+fn import_run(args: &[&str]) -> (Option<i32>, String) {
+    let mut all = vec!["cohort", "import", "--index-date", "2024-04-01"];
+    all.extend_from_slice(args);
+    let o = healthtwin(&all, Some(KEY));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (o.status.code(), text)
+}
+
+/// The pseudonyms of a cohort file, in row order.
+fn pseudo_ids(cohort: &Path) -> Vec<String> {
+    parquet_text(cohort)
+        .lines()
+        .filter_map(|l| l.strip_prefix("pseudo_id=\""))
+        .map(|l| l.trim_end_matches('"').to_string())
+        .collect()
+}
+
+/// Issue 17, item 1: without --apple-id an Apple export's file name became the person's raw
+/// id (so `73519001.xml` got FHIR patient 73519001's pseudonym) and every path was printed.
+#[test]
+fn file_names_are_never_ids_and_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixtures();
+    let named = dir.path().join("in");
+    fs::create_dir_all(&named).unwrap();
+    let fhir = named.join("山田太郎_73519001.ndjson");
+    fs::copy(f.join("fhir_ndjson/Patient.ndjson"), &fhir).unwrap();
+    let apple = named.join("73519001.xml");
+    fs::copy(f.join("apple/export.xml"), &apple).unwrap();
+    let broken = named.join("73519001_broken.xml");
+    fs::copy(f.join("broken/export_truncated.xml"), &broken).unwrap();
+    let secrets = ["73519001", "山田太郎"];
+
+    // The FHIR patient 73519001 alone: its pseudonym.
+    let solo = dir.path().join("solo");
+    let (code, text) = import_run(&[
+        "--fhir",
+        fhir.to_str().unwrap(),
+        "--out",
+        solo.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_absent(&secrets, "output", &text);
+    let fhir_ids = pseudo_ids(&solo.join("cohort.parquet"));
+
+    // With the Apple exports, no --apple-id: they are people of their own.
+    let out = dir.path().join("out");
+    let (code, text) = import_run(&[
+        "--fhir",
+        fhir.to_str().unwrap(),
+        "--apple",
+        apple.to_str().unwrap(),
+        "--apple",
+        broken.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_absent(&secrets, "printed text", &text);
+    for (name, t) in output_texts(&out) {
+        assert_absent(&secrets, &name, &t);
+    }
+    let ids = pseudo_ids(&out.join("cohort.parquet"));
+    assert_eq!(ids.len(), fhir_ids.len() + 2, "{ids:?}");
+    let md = fs::read_to_string(out.join("quality.md")).unwrap();
+    assert!(md.contains("apple input #2, line"), "{md}");
+    assert!(md.contains("| fhir input #1 |"), "{md}");
+    assert!(
+        md.contains("2 by a keyed hash of the file's content"),
+        "{md}"
+    );
+
+    // --strict: the refused record is named by input and line, the person by pseudonym.
+    let (code, text) = import_run(&[
+        "--strict",
+        "--apple",
+        broken.to_str().unwrap(),
+        "--out",
+        dir.path().join("strict").to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("apple input #1, line"), "{text}");
+    assert!(text.contains("(person p-"), "{text}");
+    assert_absent(&secrets, "strict stderr", &text);
+    // With --apple-id the export is linked to the FHIR patient, as asked.
+    let linked = dir.path().join("linked");
+    let (code, text) = import_run(&[
+        "--fhir",
+        fhir.to_str().unwrap(),
+        "--apple",
+        apple.to_str().unwrap(),
+        "--apple-id",
+        "73519001",
+        "--out",
+        linked.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(pseudo_ids(&linked.join("cohort.parquet")), fhir_ids);
+    assert_absent(&secrets, "printed text", &text);
+
+    // Missing inputs are named by flag and position.
+    let (code, text) = import_run(&[
+        "--apple",
+        named.join("山田太郎_73519001.xml").to_str().unwrap(),
+        "--out",
+        dir.path().join("missing").to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("--apple #1: no such file"), "{text}");
+    assert_absent(&secrets, "error", &text);
+}
+
+/// Issue 17, item 5: two exports named `export.xml` (the name iOS gives) were merged into
+/// one person. Distinct files are distinct people; an identical copy is the same person.
+#[test]
+fn two_apple_exports_named_export_xml_are_two_people() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = fs::read_to_string(fixtures().join("apple/export.xml")).unwrap();
+    let a = dir.path().join("a/export.xml");
+    let b = dir.path().join("b/export.xml");
+    let c = dir.path().join("c/export.xml");
+    for p in [&a, &b, &c] {
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+    }
+    fs::write(&a, &original).unwrap();
+    fs::write(&b, original.replace("1955-09-09", "1962-02-03")).unwrap();
+    fs::write(&c, &original).unwrap();
+    let out = dir.path().join("out");
+    let (code, text) = import_run(&[
+        "--apple",
+        a.to_str().unwrap(),
+        "--apple",
+        b.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("imported 2 people"), "{text}");
+    assert_eq!(pseudo_ids(&out.join("cohort.parquet")).len(), 2);
+    // The same file again (a copy) is the same person, and the report says so.
+    let (code, text) = import_run(&[
+        "--apple",
+        a.to_str().unwrap(),
+        "--apple",
+        c.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("imported 1 people"), "{text}");
+    let q = fs::read_to_string(out.join("quality.json")).unwrap();
+    assert!(q.contains("\"apple_identical_copies\": 1"), "{q}");
+    assert!(q.contains("\"person_id_from\": \"content hash\""), "{q}");
+    // --apple-id says two files are one person.
+    let (code, text) = import_run(&[
+        "--apple",
+        a.to_str().unwrap(),
+        "--apple",
+        b.to_str().unwrap(),
+        "--apple-id",
+        "x1",
+        "--apple-id",
+        "x1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("imported 1 people"), "{text}");
 }

@@ -20,16 +20,17 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use engine::Sex;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+use sha2::{Digest, Sha256};
 
 use super::date::{self, Stamp};
 use super::measure::ClinicalMeasure;
-use super::{io_err, At, Format, ImportError, Importer};
+use super::{io_err, At, Format, ImportError, Importer, InputName};
 
 /// Counts newlines in what the XML parser has consumed, for line numbers in errors.
 struct LineCounter<R> {
@@ -58,23 +59,60 @@ impl<R: BufRead> BufRead for LineCounter<R> {
     }
 }
 
-/// Reads one export. `raw_id` links the person with other inputs (`--apple-id`, else the
-/// file stem).
+/// Whose export a file is.
+#[derive(Clone, Copy, Debug)]
+pub enum ApplePerson<'a> {
+    /// `--apple-id`: the person's raw id, linking the export with their records in other
+    /// inputs.
+    Id(&'a str),
+    /// No id given: the person is named by a keyed hash of the file's content, so distinct
+    /// files are distinct people (two `export.xml` are not merged), a byte-identical copy is
+    /// the same person, and the same file gets the same pseudonym in every import with the
+    /// same key. Never the file name: it is often the person's name or patient number.
+    Content,
+}
+
+/// The raw id of an export without `--apple-id`: SHA-256 of its bytes (the pseudonym is then
+/// HMAC(key, this), a keyed hash of the content). Costs one extra streaming read of the file.
+pub fn content_id(r: impl Read) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut r = r;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+    }
+    let digest = hasher.finalize();
+    let mut s = String::from("apple-export-sha256:");
+    for b in digest {
+        s.push_str(&format!("{b:02x}"));
+    }
+    Ok(s)
+}
+
+/// Reads one export; `position` names it (`apple input #position`).
 pub fn read_file(
     imp: &mut Importer,
     path: &Path,
-    label: &str,
-    raw_id: &str,
+    position: u32,
+    who: ApplePerson,
 ) -> Result<(), ImportError> {
-    let f = File::open(path).map_err(|e| io_err(path, &e))?;
-    let input = imp.add_input(Format::Apple, label, super::file_len(path));
-    read_from(
-        imp,
-        BufReader::with_capacity(1 << 20, f),
-        input,
-        label,
-        raw_id,
-    )
+    let name = InputName::new(Format::Apple, position);
+    let raw_id = match who {
+        ApplePerson::Id(id) => id.to_string(),
+        ApplePerson::Content => File::open(path)
+            .and_then(content_id)
+            .map_err(|e| io_err(name, &e))?,
+    };
+    let f = File::open(path).map_err(|e| io_err(name, &e))?;
+    let input = imp.add_input(name, super::file_len(path));
+    imp.apple_person_from(input, matches!(who, ApplePerson::Content), &raw_id);
+    read_from(imp, BufReader::with_capacity(1 << 20, f), input, &raw_id)
 }
 
 #[derive(Default)]
@@ -99,7 +137,6 @@ pub fn read_from(
     imp: &mut Importer,
     r: impl BufRead,
     input: usize,
-    label: &str,
     raw_id: &str,
 ) -> Result<(), ImportError> {
     let person = imp.person(raw_id);
@@ -113,7 +150,6 @@ pub fn read_from(
         let line = reader.get_ref().lines + 1;
         let at = At {
             input,
-            file: label,
             what: "line",
             line,
         };
@@ -145,7 +181,7 @@ pub fn read_from(
         }
     }
     let last_line = reader.get_ref().lines + 1;
-    emit_daily(imp, input, label, last_line, person, daily)
+    emit_daily(imp, input, last_line, person, daily)
 }
 
 fn attr(e: &BytesStart, key: &[u8]) -> Option<String> {
@@ -355,14 +391,12 @@ fn record(
 fn emit_daily(
     imp: &mut Importer,
     input: usize,
-    label: &str,
     line: u64,
     person: u32,
     daily: Daily,
 ) -> Result<(), ImportError> {
     let at = At {
         input,
-        file: label,
         what: "line",
         line,
     };

@@ -24,7 +24,7 @@ use serde_json::value::RawValue;
 use super::codes::{Mapping, System, Target};
 use super::date::{self, Stamp};
 use super::measure::ClinicalMeasure;
-use super::{io_err, At, Format, ImportError, Importer, Val};
+use super::{io_err, At, Format, ImportError, Importer, InputName, Val};
 
 type S<'a> = Cow<'a, str>;
 
@@ -164,11 +164,12 @@ struct BundleEntry<'a> {
 /// Per-file reference aliases (Bundle `fullUrl` of a Patient → its id).
 type Aliases = HashMap<String, String>;
 
-/// Reads one NDJSON file line by line.
-pub fn read_ndjson(imp: &mut Importer, path: &Path, label: &str) -> Result<(), ImportError> {
-    let file = File::open(path).map_err(|e| io_err(path, &e))?;
-    let input = imp.add_input(Format::Fhir, label, super::file_len(path));
-    read_ndjson_from(imp, BufReader::with_capacity(1 << 20, file), input, label)
+/// Reads one NDJSON file line by line; `position` names it (`fhir input #position`).
+pub fn read_ndjson(imp: &mut Importer, path: &Path, position: u32) -> Result<(), ImportError> {
+    let name = InputName::new(Format::Fhir, position);
+    let file = File::open(path).map_err(|e| io_err(name, &e))?;
+    let input = imp.add_input(name, super::file_len(path));
+    read_ndjson_from(imp, BufReader::with_capacity(1 << 20, file), input)
 }
 
 /// NDJSON from any reader (tests, fuzzing, benchmarks).
@@ -176,17 +177,15 @@ pub fn read_ndjson_from(
     imp: &mut Importer,
     mut r: impl BufRead,
     input: usize,
-    label: &str,
 ) -> Result<(), ImportError> {
     let mut buf = Vec::with_capacity(4096);
     let mut line_no = 0u64;
     let mut mappings = Vec::new();
     loop {
         buf.clear();
-        let n = r.read_until(b'\n', &mut buf).map_err(|e| ImportError::Io {
-            path: label.to_string(),
-            message: e.kind().to_string(),
-        })?;
+        let n = r
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| io_err(imp.input_name(input), &e))?;
         if n == 0 {
             break;
         }
@@ -198,7 +197,6 @@ pub fn read_ndjson_from(
             } else if line.starts_with(&[0xFF, 0xFE]) || line.starts_with(&[0xFE, 0xFF]) {
                 let at = At {
                     input,
-                    file: label,
                     what: "line",
                     line: 1,
                 };
@@ -226,7 +224,6 @@ pub fn read_ndjson_from(
         }
         let at = At {
             input,
-            file: label,
             what: "line",
             line: line_no,
         };
@@ -257,14 +254,15 @@ pub fn read_ndjson_from(
     Ok(())
 }
 
-/// Reads a Bundle (JSON) file.
-pub fn read_bundle(imp: &mut Importer, path: &Path, label: &str) -> Result<(), ImportError> {
+/// Reads a Bundle (JSON) file; `position` names it (`fhir input #position`).
+pub fn read_bundle(imp: &mut Importer, path: &Path, position: u32) -> Result<(), ImportError> {
+    let name = InputName::new(Format::Fhir, position);
     let mut bytes = Vec::new();
     File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|e| io_err(path, &e))?;
-    let input = imp.add_input(Format::Fhir, label, bytes.len() as u64);
-    read_bundle_bytes(imp, &bytes, input, label)
+        .map_err(|e| io_err(name, &e))?;
+    let input = imp.add_input(name, bytes.len() as u64);
+    read_bundle_bytes(imp, &bytes, input)
 }
 
 /// A Bundle from bytes (tests, fuzzing).
@@ -272,12 +270,10 @@ pub fn read_bundle_bytes(
     imp: &mut Importer,
     bytes: &[u8],
     input: usize,
-    label: &str,
 ) -> Result<(), ImportError> {
     let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     let whole = At {
         input,
-        file: label,
         what: "entry",
         line: 0,
     };
@@ -304,12 +300,11 @@ pub fn read_bundle_bytes(
     };
     let mut mappings = Vec::new();
     if res.resource_type.as_deref() == Some("Bundle") {
-        bundle(imp, input, label, &res, &mut mappings)
+        bundle(imp, input, &res, &mut mappings)
     } else {
         // A single resource in a .json file.
         let at = At {
             input,
-            file: label,
             what: "entry",
             line: 1,
         };
@@ -320,7 +315,6 @@ pub fn read_bundle_bytes(
 fn bundle(
     imp: &mut Importer,
     input: usize,
-    label: &str,
     res: &Resource,
     mappings: &mut Vec<Mapping>,
 ) -> Result<(), ImportError> {
@@ -347,7 +341,6 @@ fn bundle(
     for (i, e) in res.entry.iter().enumerate() {
         let at = At {
             input,
-            file: label,
             what: "entry",
             line: i as u64 + 1,
         };
@@ -447,7 +440,7 @@ fn resource(
         imp.read(at, "Bundle");
         imp.mark_ignored();
         imp.end(at);
-        return bundle(imp, at.input, at.file, r, mappings);
+        return bundle(imp, at.input, r, mappings);
     }
     imp.read(at, rt);
     let out = match rt {

@@ -12,7 +12,7 @@ use super::person::PersonAcc;
 use super::pseudo::{self, Pseudonymiser};
 use super::quality::{ErrorStats, InputStats, Quality, Tally, MAX_ERRORS_LISTED};
 use super::spill::Spill;
-use super::{date, At, Format, ImportError, ImportOptions, Impute, RecordError};
+use super::{date, At, Format, ImportError, ImportOptions, Impute, InputName, RecordError};
 
 /// The importer: feed it records from any number of inputs, then [`Importer::finish`].
 pub struct Importer {
@@ -78,15 +78,44 @@ impl Importer {
         &self.codes
     }
 
-    /// Registers an input file; returns its index for [`At::input`].
-    pub fn add_input(&mut self, format: Format, file: &str, bytes: u64) -> usize {
+    /// Registers an input (a file, or one table of a folder); returns its index for
+    /// [`At::input`]. Errors and the report name it by `name` only (never by its path).
+    pub fn add_input(&mut self, name: InputName, bytes: u64) -> usize {
         self.q.inputs.push(InputStats {
-            format: format.name().to_string(),
-            file: file.to_string(),
+            input: name.to_string(),
+            format: name.format.name().to_string(),
+            position: name.position,
+            table: name.part.map(str::to_string),
             bytes,
             ..InputStats::default()
         });
         self.q.inputs.len() - 1
+    }
+
+    /// Records how an Apple export's person is identified (`--apple-id`, or a keyed hash of
+    /// its content) and counts an export identical to one already read (the same person).
+    pub fn apple_person_from(&mut self, input: usize, by_content: bool, raw_id: &str) {
+        if let Some(s) = self.q.inputs.get_mut(input) {
+            s.person_id_from = Some(
+                if by_content {
+                    "content hash"
+                } else {
+                    "--apple-id"
+                }
+                .into(),
+            );
+        }
+        if by_content && self.index.contains_key(&self.pseudo.pseudonym(raw_id)) {
+            self.q.persons.apple_identical_copies += 1;
+        }
+    }
+
+    /// The name of a registered input (`fhir input #2`), for errors that stop an import.
+    pub fn input_name(&self, input: usize) -> &str {
+        self.q
+            .inputs
+            .get(input)
+            .map_or("input", |i| i.input.as_str())
     }
 
     pub fn input_stats(&self, input: usize) -> &InputStats {
@@ -166,7 +195,7 @@ impl Importer {
         person: Option<u32>,
     ) -> Result<(), ImportError> {
         let e = RecordError {
-            file: at.file.to_string(),
+            input: self.input_name(at.input).to_string(),
             what: at.what,
             line: at.line,
             field: field.to_string(),

@@ -13,11 +13,16 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-/// Counts of one input file.
+/// Counts of one input (a file, or one table of an OMOP or plain-CSV folder).
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct InputStats {
+    /// `fhir input #2`, `omop input #1 (measurement.csv)`: the format and the position
+    /// among the inputs of that format, in the order given. Never a path or a file name.
+    pub input: String,
     pub format: String,
-    pub file: String,
+    pub position: u32,
+    /// The table of a folder input (from the format's fixed list of table names).
+    pub table: Option<String>,
     pub bytes: u64,
     pub records_read: u64,
     pub mapped: u64,
@@ -26,6 +31,10 @@ pub struct InputStats {
     pub errors: u64,
     /// FHIR resource types, OMOP tables or Apple record types seen, with counts.
     pub kinds: BTreeMap<String, u64>,
+    /// Apple exports: how the person is identified, `--apple-id` or `content hash` (a keyed
+    /// hash of the file's content: distinct files are distinct people).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_id_from: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -82,6 +91,8 @@ pub struct PersonStats {
     pub excluded: BTreeMap<String, u64>,
     /// Sex or birth date differing between sources (the first one read is kept).
     pub demographic_conflicts: u64,
+    /// Apple exports without `--apple-id` byte-identical to one read before: the same person.
+    pub apple_identical_copies: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -251,15 +262,18 @@ impl Quality {
             self.pseudonym_key_fingerprint.clone(),
         );
         for i in &self.inputs {
-            let key = format!("{} {}", i.format, i.file);
-            push("input", &key, "bytes", i.bytes.to_string());
-            push("input", &key, "records_read", i.records_read.to_string());
-            push("input", &key, "mapped", i.mapped.to_string());
-            push("input", &key, "ignored", i.ignored.to_string());
-            push("input", &key, "unmapped", i.unmapped.to_string());
-            push("input", &key, "errors", i.errors.to_string());
+            let key = &i.input;
+            push("input", key, "bytes", i.bytes.to_string());
+            push("input", key, "records_read", i.records_read.to_string());
+            push("input", key, "mapped", i.mapped.to_string());
+            push("input", key, "ignored", i.ignored.to_string());
+            push("input", key, "unmapped", i.unmapped.to_string());
+            push("input", key, "errors", i.errors.to_string());
             for (k, n) in &i.kinds {
-                push("input_kind", &key, k, n.to_string());
+                push("input_kind", key, k, n.to_string());
+            }
+            if let Some(p) = &i.person_id_from {
+                push("input", key, "person_id_from", p.clone());
             }
         }
         push("persons", "seen", "", self.persons.seen.to_string());
@@ -269,6 +283,12 @@ impl Quality {
             "demographic_conflicts",
             "",
             self.persons.demographic_conflicts.to_string(),
+        );
+        push(
+            "persons",
+            "apple_identical_copies",
+            "",
+            self.persons.apple_identical_copies.to_string(),
         );
         for (k, n) in &self.persons.excluded {
             push("persons", "excluded", k, n.to_string());
@@ -391,20 +411,44 @@ impl Quality {
         let _ = writeln!(s, "\n## Inputs\n");
         let _ = writeln!(
             s,
-            "| format | file | bytes | read | mapped | ignored | unmapped | errors |\n|---|---|---:|---:|---:|---:|---:|---:|"
+            "Inputs are named by format and position (the order given on the command line, a \
+             FHIR folder's files in name order), never by file name.\n"
+        );
+        let _ = writeln!(
+            s,
+            "| input | bytes | read | mapped | ignored | unmapped | errors |\n|---|---:|---:|---:|---:|---:|---:|"
         );
         for i in &self.inputs {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
-                i.format,
-                md(&i.file),
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                md(&i.input),
                 i.bytes,
                 i.records_read,
                 i.mapped,
                 i.ignored,
                 i.unmapped,
                 i.errors
+            );
+        }
+        let apple: Vec<&InputStats> = self
+            .inputs
+            .iter()
+            .filter(|i| i.person_id_from.is_some())
+            .collect();
+        if !apple.is_empty() {
+            let by_content = apple
+                .iter()
+                .filter(|i| i.person_id_from.as_deref() == Some("content hash"))
+                .count();
+            let _ = writeln!(
+                s,
+                "\nApple Health exports: one person per file; {} identified by --apple-id, {} by a \
+                 keyed hash of the file's content (distinct files are distinct people; a \
+                 byte-identical copy is the same person: {} such copies).",
+                apple.len() - by_content,
+                by_content,
+                self.persons.apple_identical_copies
             );
         }
         let _ = writeln!(s, "\n## People\n");
