@@ -426,3 +426,88 @@ fn two_apple_exports_named_export_xml_are_two_people() {
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("imported 1 people"), "{text}");
 }
+
+/// Issue 17, item 2: free text in code, unit, type and value fields was printed in the
+/// report when it looked code-like (`YAMADA-TARO`). Codes are shown only with their code
+/// system's syntax, units only if known, types only from fixed lists, refused values to two
+/// significant digits and never in a message.
+#[test]
+fn free_text_in_code_unit_type_and_value_fields_is_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let fhir = dir.path().join("f.ndjson");
+    let obs = |code: &str, system: &str, value: &str, unit: &str| {
+        format!(
+            r#"{{"resourceType":"Observation","status":"final","subject":{{"reference":"Patient/p1"}},"code":{{"coding":[{{"system":"{system}","code":"{code}","display":"YAMADA-TARO"}}]}},"effectiveDateTime":"2024-02-01","valueQuantity":{{"value":{value},"unit":"{unit}"}}}}"#
+        )
+    };
+    let lines = [
+        r#"{"resourceType":"Patient","id":"p1","gender":"male","birthDate":"1950-01-01"}"#
+            .to_string(),
+        obs("YAMADA-TARO", "http://loinc.org", "5", "%"),
+        obs("4548-4", "http://hospital.example/YAMADA-TARO", "5", "%"),
+        obs("8480-6", "http://loinc.org", "120", "YAMADA"),
+        obs("8480-6", "http://loinc.org", "73519001", "mm[Hg]"),
+        r#"{"resourceType":"YamadaTaro","id":"x"}"#.to_string(),
+        r#"{"resourceType":"Observation","status":"final","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://loinc.org","code":"72166-2"}]},"effectiveDateTime":"2024-02-01","valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"YAMADA-TARO"}]}}"#.to_string(),
+    ];
+    fs::write(&fhir, lines.join("\n")).unwrap();
+    let csv = dir.path().join("csv");
+    fs::create_dir_all(&csv).unwrap();
+    fs::write(
+        csv.join("persons.csv"),
+        "person_id,sex,birth_date\np2,female,1950-01-01\n",
+    )
+    .unwrap();
+    fs::write(
+        csv.join("records.csv"),
+        "person_id,date,item,value,unit\np2,2024-02-01,yamada_taro,1,\np2,2024-02-01,YAMADA|TARO,1,\np2,2024-02-01,loinc|YAMADA-TARO,1,\np2,2024-02-01,weight_kg,60,TARO\n",
+    )
+    .unwrap();
+    let apple = dir.path().join("export.xml");
+    fs::write(
+        &apple,
+        r#"<HealthData><Me HKCharacteristicTypeIdentifierDateOfBirth="1950-01-01" HKCharacteristicTypeIdentifierBiologicalSex="HKBiologicalSexMale"/><Record type="HKQuantityTypeIdentifierYAMADATARO" sourceName="x" unit="count" startDate="2024-02-01 08:00:00 +0900" value="1"/></HealthData>"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let (code, text) = import_run(&[
+        "--fhir",
+        fhir.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--apple",
+        apple.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    let secrets = ["YAMADA", "TARO", "yamada", "Taro", "73519001"];
+    assert_absent(&secrets, "printed text", &text);
+    for (name, t) in output_texts(&out) {
+        assert_absent(&secrets, &name, &t);
+    }
+    let q = fs::read_to_string(out.join("quality.json")).unwrap();
+    // Counted, not shown.
+    for system in ["loinc", "(other system)", "csv_item", "snomed"] {
+        assert!(
+            q.contains(&format!("\"system\": \"{system}\"")),
+            "{system}: {q}"
+        );
+    }
+    assert!(q.contains("(not an R4 resource type)"), "{q}");
+    assert!(q.contains("(other record type)"), "{q}");
+    assert!(q.contains("\"max\": 74000000.0"), "{q}");
+    // --strict names the field, never the code.
+    for input in [
+        &["--fhir", fhir.to_str().unwrap()],
+        &["--csv", csv.to_str().unwrap()],
+    ] {
+        let mut args = vec!["--strict", "--out"];
+        let strict = dir.path().join("strict");
+        args.push(strict.to_str().unwrap());
+        args.extend_from_slice(input);
+        let (code, text) = import_run(&args);
+        assert_eq!(code, Some(2), "{text}");
+        assert_absent(&secrets, "strict error", &text);
+    }
+}

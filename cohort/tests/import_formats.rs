@@ -236,7 +236,14 @@ fn broken_fhir_lines_are_refused_one_by_one_and_counted() {
         msgs.contains("fhir input #1, line 3: `-`: truncated JSON"),
         "{msgs}"
     );
-    assert!(msgs.contains("line 6: `value`: sbp_mmhg: 1200"), "{msgs}");
+    assert!(
+        msgs.contains("line 6: `value`: sbp_mmhg: outside the plausible range"),
+        "{msgs}"
+    );
+    assert!(
+        !msgs.contains("1200"),
+        "the refused value is not repeated: {msgs}"
+    );
     assert!(msgs.contains("line 7"), "{msgs}");
     for secret in ["伊藤", "73519007", "73519008", "Müller", "MRN-4471"] {
         assert!(!msgs.contains(secret), "{secret} in {msgs}");
@@ -247,8 +254,12 @@ fn broken_fhir_lines_are_refused_one_by_one_and_counted() {
         .iter()
         .map(|c| (c.system.clone(), c.code.clone()))
         .collect();
-    assert!(unmapped.contains(&("loinc".into(), "1742-6".into())));
-    assert!(unmapped.contains(&("loinc".into(), "<not a code: withheld>".into())));
+    assert_eq!(unmapped, [("loinc".to_string(), "1742-6".to_string())]);
+    // A name in a LOINC code field is counted, never shown.
+    assert_eq!(q.unmapped_codes_not_shown.len(), 1);
+    assert_eq!(q.unmapped_codes_not_shown[0].system, "loinc");
+    assert_eq!(q.unmapped_codes_not_shown[0].count, 1);
+    assert_eq!(q.unmapped_codes_distinct, 2);
     assert_eq!(q.unit_corrections.len(), 1);
     assert_eq!(q.unit_corrections[0].measure, "fpg_mg_dl");
     assert_eq!(q.unit_corrections[0].assumed, "mmol/l");
@@ -313,7 +324,9 @@ fn broken_plain_csv_rows_are_refused_one_by_one() {
     assert_eq!(k.get("missing_subject"), Some(&1), "{k:?}");
     assert_eq!(k.get("wrong_encoding"), Some(&1), "{k:?}");
     assert_eq!(k.get("bad_flag"), Some(&1), "{k:?}");
-    assert_eq!(r.quality.unmapped_codes[0].code, "alt_u_l");
+    // A plain-CSV item has no code syntax: counted, not shown.
+    assert!(r.quality.unmapped_codes.is_empty());
+    assert_eq!(r.quality.unmapped_codes_not_shown[0].system, "csv_item");
     assert_eq!(
         r.quality
             .persons

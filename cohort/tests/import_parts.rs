@@ -3,7 +3,7 @@
 //! `import_fuzz.rs`.)
 
 mod codes {
-    use cohort::import::codes::{safe_code, CodeMap, System, Target};
+    use cohort::import::codes::{shown_code, CodeMap, System, Target};
     use cohort::import::measure::{ClinicalMeasure, Flag};
 
     #[test]
@@ -59,10 +59,16 @@ mod codes {
     }
 
     #[test]
-    fn safe_code_withholds_free_text() {
-        assert_eq!(safe_code("4548-4"), "4548-4");
-        assert_eq!(safe_code("山田 太郎"), "<not a code: withheld>");
-        assert_eq!(safe_code(&"9".repeat(41)), "<not a code: withheld>");
+    fn only_codes_with_their_systems_syntax_are_shown() {
+        assert_eq!(shown_code("loinc", "4548-4").as_deref(), Some("4548-4"));
+        assert_eq!(shown_code("loinc", "山田 太郎"), None);
+        assert_eq!(shown_code("loinc", "YAMADA-TARO"), None);
+        assert_eq!(shown_code("loinc", &"9".repeat(41)), None);
+        assert_eq!(
+            shown_code("snomed", "77176002").as_deref(),
+            Some("77176002")
+        );
+        assert_eq!(shown_code("snomed", "77176003"), None);
     }
 }
 

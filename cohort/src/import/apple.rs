@@ -269,15 +269,57 @@ fn element(
     let kind = std::str::from_utf8(&rec.kind)
         .unwrap_or("(not UTF-8)")
         .to_string();
-    let kind_label = if kind.len() <= 80 {
-        kind.as_str()
-    } else {
-        "(long type)"
-    };
-    imp.read(at, kind_label);
+    imp.read(at, kind_name(&kind));
     let out = record(imp, at, person, &kind, rec, daily);
     imp.end(at);
     out
+}
+
+/// Record types the report names (those read, and common ones that are not); any other
+/// `type` text is counted as one kind, as it could be anything.
+const KNOWN_TYPES: &[&str] = &[
+    "HKQuantityTypeIdentifierStepCount",
+    "HKQuantityTypeIdentifierBodyMass",
+    "HKQuantityTypeIdentifierBodyMassIndex",
+    "HKQuantityTypeIdentifierHeight",
+    "HKQuantityTypeIdentifierHeartRate",
+    "HKQuantityTypeIdentifierWalkingSpeed",
+    "HKQuantityTypeIdentifierBloodPressureSystolic",
+    "HKQuantityTypeIdentifierBloodPressureDiastolic",
+    "HKQuantityTypeIdentifierActiveEnergyBurned",
+    "HKQuantityTypeIdentifierBasalEnergyBurned",
+    "HKQuantityTypeIdentifierDistanceWalkingRunning",
+    "HKQuantityTypeIdentifierDistanceCycling",
+    "HKQuantityTypeIdentifierFlightsClimbed",
+    "HKQuantityTypeIdentifierAppleExerciseTime",
+    "HKQuantityTypeIdentifierAppleStandTime",
+    "HKQuantityTypeIdentifierRestingHeartRate",
+    "HKQuantityTypeIdentifierWalkingHeartRateAverage",
+    "HKQuantityTypeIdentifierHeartRateVariabilitySDNN",
+    "HKQuantityTypeIdentifierOxygenSaturation",
+    "HKQuantityTypeIdentifierRespiratoryRate",
+    "HKQuantityTypeIdentifierBodyFatPercentage",
+    "HKQuantityTypeIdentifierLeanBodyMass",
+    "HKQuantityTypeIdentifierBloodGlucose",
+    "HKQuantityTypeIdentifierBodyTemperature",
+    "HKQuantityTypeIdentifierVO2Max",
+    "HKQuantityTypeIdentifierWalkingStepLength",
+    "HKQuantityTypeIdentifierWalkingDoubleSupportPercentage",
+    "HKQuantityTypeIdentifierWalkingAsymmetryPercentage",
+    "HKQuantityTypeIdentifierHeadphoneAudioExposure",
+    "HKQuantityTypeIdentifierEnvironmentalAudioExposure",
+    "HKQuantityTypeIdentifierDietaryEnergyConsumed",
+    "HKCategoryTypeIdentifierSleepAnalysis",
+    "HKCategoryTypeIdentifierAppleStandHour",
+    "HKCategoryTypeIdentifierMindfulSession",
+];
+
+fn kind_name(kind: &str) -> &str {
+    KNOWN_TYPES
+        .iter()
+        .copied()
+        .find(|k| *k == kind)
+        .unwrap_or("(other record type)")
 }
 
 fn record(

@@ -442,7 +442,7 @@ fn resource(
         imp.end(at);
         return bundle(imp, at.input, r, mappings);
     }
-    imp.read(at, rt);
+    imp.read(at, kind_name(rt));
     let out = match rt {
         "Patient" => patient(imp, at, r),
         "Observation" => observation(imp, at, r, aliases, mappings),
@@ -459,6 +459,167 @@ fn resource(
     };
     imp.end(at);
     out
+}
+
+/// The resource types of FHIR R4 (4.0.1), sorted: the only `resourceType` values the report
+/// shows (any other text is counted as one kind, as it could be anything).
+const R4_RESOURCE_TYPES: [&str; 146] = [
+    "Account",
+    "ActivityDefinition",
+    "AdverseEvent",
+    "AllergyIntolerance",
+    "Appointment",
+    "AppointmentResponse",
+    "AuditEvent",
+    "Basic",
+    "Binary",
+    "BiologicallyDerivedProduct",
+    "BodyStructure",
+    "Bundle",
+    "CapabilityStatement",
+    "CarePlan",
+    "CareTeam",
+    "CatalogEntry",
+    "ChargeItem",
+    "ChargeItemDefinition",
+    "Claim",
+    "ClaimResponse",
+    "ClinicalImpression",
+    "CodeSystem",
+    "Communication",
+    "CommunicationRequest",
+    "CompartmentDefinition",
+    "Composition",
+    "ConceptMap",
+    "Condition",
+    "Consent",
+    "Contract",
+    "Coverage",
+    "CoverageEligibilityRequest",
+    "CoverageEligibilityResponse",
+    "DetectedIssue",
+    "Device",
+    "DeviceDefinition",
+    "DeviceMetric",
+    "DeviceRequest",
+    "DeviceUseStatement",
+    "DiagnosticReport",
+    "DocumentManifest",
+    "DocumentReference",
+    "EffectEvidenceSynthesis",
+    "Encounter",
+    "Endpoint",
+    "EnrollmentRequest",
+    "EnrollmentResponse",
+    "EpisodeOfCare",
+    "EventDefinition",
+    "Evidence",
+    "EvidenceVariable",
+    "ExampleScenario",
+    "ExplanationOfBenefit",
+    "FamilyMemberHistory",
+    "Flag",
+    "Goal",
+    "GraphDefinition",
+    "Group",
+    "GuidanceResponse",
+    "HealthcareService",
+    "ImagingStudy",
+    "Immunization",
+    "ImmunizationEvaluation",
+    "ImmunizationRecommendation",
+    "ImplementationGuide",
+    "InsurancePlan",
+    "Invoice",
+    "Library",
+    "Linkage",
+    "List",
+    "Location",
+    "Measure",
+    "MeasureReport",
+    "Media",
+    "Medication",
+    "MedicationAdministration",
+    "MedicationDispense",
+    "MedicationKnowledge",
+    "MedicationRequest",
+    "MedicationStatement",
+    "MedicinalProduct",
+    "MedicinalProductAuthorization",
+    "MedicinalProductContraindication",
+    "MedicinalProductIndication",
+    "MedicinalProductIngredient",
+    "MedicinalProductInteraction",
+    "MedicinalProductManufactured",
+    "MedicinalProductPackaged",
+    "MedicinalProductPharmaceutical",
+    "MedicinalProductUndesirableEffect",
+    "MessageDefinition",
+    "MessageHeader",
+    "MolecularSequence",
+    "NamingSystem",
+    "NutritionOrder",
+    "Observation",
+    "ObservationDefinition",
+    "OperationDefinition",
+    "OperationOutcome",
+    "Organization",
+    "OrganizationAffiliation",
+    "Parameters",
+    "Patient",
+    "PaymentNotice",
+    "PaymentReconciliation",
+    "Person",
+    "PlanDefinition",
+    "Practitioner",
+    "PractitionerRole",
+    "Procedure",
+    "Provenance",
+    "Questionnaire",
+    "QuestionnaireResponse",
+    "RelatedPerson",
+    "RequestGroup",
+    "ResearchDefinition",
+    "ResearchElementDefinition",
+    "ResearchStudy",
+    "ResearchSubject",
+    "RiskAssessment",
+    "RiskEvidenceSynthesis",
+    "Schedule",
+    "SearchParameter",
+    "ServiceRequest",
+    "Slot",
+    "Specimen",
+    "SpecimenDefinition",
+    "StructureDefinition",
+    "StructureMap",
+    "Subscription",
+    "Substance",
+    "SubstanceNucleicAcid",
+    "SubstancePolymer",
+    "SubstanceProtein",
+    "SubstanceReferenceInformation",
+    "SubstanceSourceMaterial",
+    "SubstanceSpecification",
+    "SupplyDelivery",
+    "SupplyRequest",
+    "Task",
+    "TerminologyCapabilities",
+    "TestReport",
+    "TestScript",
+    "ValueSet",
+    "VerificationResult",
+    "VisionPrescription",
+];
+
+/// How a `resourceType` is counted in the report: an R4 type by name, anything else as one
+/// kind (the text could be anything).
+fn kind_name(rt: &str) -> &str {
+    if rt == "(no resourceType)" || R4_RESOURCE_TYPES.binary_search(&rt).is_ok() {
+        rt
+    } else {
+        "(not an R4 resource type)"
+    }
 }
 
 fn patient(imp: &mut Importer, at: At, r: &Resource) -> Result<(), ImportError> {
@@ -545,16 +706,27 @@ fn map_codes(
             return Ok(true);
         }
     }
-    let first = &cc.coding[0];
-    let sys = first
-        .system
-        .as_deref()
-        .map(|s| {
-            System::from_fhir_uri(s)
-                .map_or_else(|| super::codes::safe_code(s), |x| x.name().to_string())
-        })
-        .unwrap_or_else(|| "(no system)".to_string());
-    imp.unmapped(at, &sys, first.code.as_deref().unwrap_or(""))?;
+    // Reported: the first coding of a known system, else the first coding. A system URI
+    // outside the map is not shown (a URI can carry anything).
+    let known = cc.coding.iter().find_map(|c| {
+        c.system
+            .as_deref()
+            .and_then(System::from_fhir_uri)
+            .map(|s| (s.name(), c))
+    });
+    let (sys, coding) = match known {
+        Some(k) => k,
+        None => {
+            let first = &cc.coding[0];
+            let sys = if first.system.is_some() {
+                "(other system)"
+            } else {
+                "(no system)"
+            };
+            (sys, first)
+        }
+    };
+    imp.unmapped(at, sys, coding.code.as_deref().unwrap_or(""))?;
     Ok(false)
 }
 
@@ -856,4 +1028,16 @@ fn consent(imp: &mut Importer, at: At, r: &Resource, aliases: &Aliases) -> Resul
     }
     imp.mark_mapped();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_types_are_sorted_and_free_text_is_one_kind() {
+        assert!(R4_RESOURCE_TYPES.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(kind_name("Observation"), "Observation");
+        assert_eq!(kind_name("YamadaTaro"), "(not an R4 resource type)");
+    }
 }

@@ -10,7 +10,7 @@ use engine::Sex;
 use super::codes::{self, CodeMap, Mapping, System};
 use super::person::PersonAcc;
 use super::pseudo::{self, Pseudonymiser};
-use super::quality::{ErrorStats, InputStats, Quality, Tally, MAX_ERRORS_LISTED};
+use super::quality::{ErrorStats, InputStats, Quality, ShownCode, Tally, MAX_ERRORS_LISTED};
 use super::spill::Spill;
 use super::{date, At, Format, ImportError, ImportOptions, Impute, InputName, RecordError};
 
@@ -165,23 +165,38 @@ impl Importer {
         self.rec.ignored = true;
     }
 
-    /// A code with no row in the map. In `--strict` mode this refuses the record.
-    pub fn unmapped(&mut self, at: At, system: &str, code: &str) -> Result<(), ImportError> {
+    /// A code with no row in the map. In `--strict` mode this refuses the record. `system`
+    /// is a fixed name (`loinc`, `csv_item`, `(other system)`); the code is reported only if
+    /// it has the system's syntax ([`codes::shown_code`]), else only counted.
+    pub fn unmapped(
+        &mut self,
+        at: At,
+        system: &'static str,
+        code: &str,
+    ) -> Result<(), ImportError> {
+        let shown = codes::shown_code(system, code);
         if self.opts.strict {
-            return self.error(
-                at,
-                "code",
-                "unmapped_code",
-                format!(
-                    "{system} code `{}` is not in the code map",
-                    codes::safe_code(code)
+            let message = match &shown {
+                Some(c) => format!("{system} code `{c}` is not in the code map"),
+                None => format!(
+                    "a {system} code is not in the code map (not shown: it does not have the \
+                     code system's syntax)"
                 ),
-                None,
-            );
+            };
+            return self.error(at, "code", "unmapped_code", message, None);
         }
         self.rec.unmapped = true;
-        let key = (system.to_string(), codes::safe_code(code));
-        *self.tally.unmapped.entry(key).or_insert(0) += 1;
+        let key = match shown {
+            Some(c) => ShownCode::Code(c),
+            None => {
+                use std::hash::{Hash, Hasher};
+                // In memory only, to count distinct codes that are not shown.
+                let mut h = std::hash::DefaultHasher::new();
+                code.trim().hash(&mut h);
+                ShownCode::Hidden(h.finish())
+            }
+        };
+        *self.tally.unmapped.entry((system, key)).or_insert(0) += 1;
         Ok(())
     }
 

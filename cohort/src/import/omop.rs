@@ -352,15 +352,14 @@ fn row(
                         cols.get(rec, "drug_concept_id").unwrap_or(""),
                     )
                 } else {
-                    imp.unmapped(
-                        at,
-                        if looks_yj(src) {
-                            "yj"
-                        } else {
-                            "drug_source_value"
-                        },
-                        src,
-                    )
+                    let system = if looks_yj(src) {
+                        "yj"
+                    } else if looks_atc(src) {
+                        "atc"
+                    } else {
+                        "drug_source_value"
+                    };
+                    imp.unmapped(at, system, src)
                 };
             }
             let Some(start) = cols

@@ -161,12 +161,12 @@ fn record_row(
             answer: None,
         });
     } else if let Some((sys, code)) = item.split_once(['|', ':']) {
-        match System::parse(sys.trim().to_ascii_lowercase().as_str()) {
-            Some(s) => imp.lookup_into(s, code, mappings),
-            None => return imp.unmapped(at, &super::codes::safe_code(sys), code),
-        }
+        let Some(system) = System::parse(sys.trim().to_ascii_lowercase().as_str()) else {
+            return imp.unmapped(at, "(other system)", code);
+        };
+        imp.lookup_into(system, code, mappings);
         if mappings.is_empty() {
-            return imp.unmapped(at, sys.trim(), code);
+            return imp.unmapped(at, system.name(), code);
         }
     } else {
         return imp.unmapped(at, "csv_item", item);

@@ -5,8 +5,10 @@
 //! resource type the cohort does not need), unmapped (no code in the map), error. The totals
 //! are checked in tests, so nothing is dropped without being counted here.
 //!
-//! Must never: hold an identifier, a name, free text or a raw value that could be one (codes
-//! pass through `codes::safe_code`; error messages carry pseudonyms and line numbers only).
+//! Must never: hold an identifier, a name, free text or a raw value that could be one: codes
+//! are shown only with their code system's syntax (`codes::shown_code`), units only if known
+//! (`units::shown_unit`), record types only from fixed lists, implausible values to two
+//! significant digits; inputs are named by position, errors carry pseudonyms and lines.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -44,6 +46,23 @@ pub struct CodeCount {
     pub count: u64,
 }
 
+/// Unmapped codes of one system that are not shown, because they do not have the code
+/// system's syntax (free text, a name, a local code): counted only.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct CodesNotShown {
+    pub system: String,
+    pub distinct: u64,
+    pub count: u64,
+}
+
+/// An unmapped code as tallied: shown (it has its system's syntax) or an in-memory hash
+/// (to count distinct codes without keeping them).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ShownCode {
+    Code(String),
+    Hidden(u64),
+}
+
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct UnitCorrection {
     pub measure: String,
@@ -63,7 +82,7 @@ pub struct UnknownUnit {
 pub struct Implausible {
     pub measure: String,
     pub count: u64,
-    /// Smallest and largest refused value, in the canonical unit.
+    /// Smallest and largest refused value, in the canonical unit, to two significant digits.
     pub min: f64,
     pub max: f64,
 }
@@ -127,8 +146,10 @@ pub struct Quality {
     pub persons: PersonStats,
     pub unmapped_codes_distinct: u64,
     pub unmapped_codes_total: u64,
-    /// The most frequent unmapped codes (up to 200).
+    /// The most frequent unmapped codes (up to 200) that have their code system's syntax.
     pub unmapped_codes: Vec<CodeCount>,
+    /// Per system, unmapped codes without the system's syntax: counted, never shown.
+    pub unmapped_codes_not_shown: Vec<CodesNotShown>,
     pub unit_corrections: Vec<UnitCorrection>,
     pub unknown_units: Vec<UnknownUnit>,
     /// Values without a unit taken in the canonical unit (plausible there).
@@ -147,9 +168,9 @@ pub const MAX_CODES_LISTED: usize = 200;
 /// Accumulators that become the sorted lists of [`Quality`] at the end.
 #[derive(Debug, Default)]
 pub struct Tally {
-    pub unmapped: HashMap<(String, String), u64>,
-    pub corrected: HashMap<(&'static str, String, &'static str), u64>,
-    pub unknown_units: HashMap<(&'static str, String), u64>,
+    pub unmapped: HashMap<(&'static str, ShownCode), u64>,
+    pub corrected: HashMap<(&'static str, &'static str, &'static str), u64>,
+    pub unknown_units: HashMap<(&'static str, &'static str), u64>,
     pub implausible: HashMap<&'static str, (u64, f64, f64)>,
 }
 
@@ -168,17 +189,28 @@ impl Tally {
 
     /// Moves the tallies into the report, sorted (count descending, then name).
     pub fn finish(self, q: &mut Quality) {
-        let mut codes: Vec<CodeCount> = self
-            .unmapped
-            .into_iter()
-            .map(|((system, code), count)| CodeCount {
-                system,
-                code,
-                count,
-            })
-            .collect();
-        q.unmapped_codes_distinct = codes.len() as u64;
-        q.unmapped_codes_total = codes.iter().map(|c| c.count).sum();
+        q.unmapped_codes_distinct = self.unmapped.len() as u64;
+        q.unmapped_codes_total = self.unmapped.values().sum();
+        let mut codes: Vec<CodeCount> = Vec::new();
+        let mut hidden: BTreeMap<&str, CodesNotShown> = BTreeMap::new();
+        for ((system, code), count) in self.unmapped {
+            match code {
+                ShownCode::Code(code) => codes.push(CodeCount {
+                    system: system.to_string(),
+                    code,
+                    count,
+                }),
+                ShownCode::Hidden(_) => {
+                    let h = hidden.entry(system).or_insert_with(|| CodesNotShown {
+                        system: system.to_string(),
+                        ..CodesNotShown::default()
+                    });
+                    h.distinct += 1;
+                    h.count += count;
+                }
+            }
+        }
+        q.unmapped_codes_not_shown = hidden.into_values().collect();
         codes.sort_by(|a, b| {
             b.count
                 .cmp(&a.count)
@@ -191,7 +223,7 @@ impl Tally {
             .into_iter()
             .map(|((m, declared, assumed), count)| UnitCorrection {
                 measure: m.to_string(),
-                declared,
+                declared: declared.to_string(),
                 assumed: assumed.to_string(),
                 count,
             })
@@ -205,7 +237,7 @@ impl Tally {
             .into_iter()
             .map(|((m, unit), count)| UnknownUnit {
                 measure: m.to_string(),
-                unit,
+                unit: unit.to_string(),
                 count,
             })
             .collect();
@@ -217,8 +249,8 @@ impl Tally {
             .map(|(m, (count, min, max))| Implausible {
                 measure: m.to_string(),
                 count,
-                min: if min.is_finite() { min } else { f64::NAN },
-                max: if max.is_finite() { max } else { f64::NAN },
+                min: two_significant_digits(min),
+                max: two_significant_digits(max),
             })
             .collect();
         imp.sort_by(|a, b| a.measure.cmp(&b.measure));
@@ -307,6 +339,20 @@ impl Quality {
         );
         for c in &self.unmapped_codes {
             push("unmapped_code", &c.system, &c.code, c.count.to_string());
+        }
+        for c in &self.unmapped_codes_not_shown {
+            push(
+                "unmapped_codes_not_shown",
+                &c.system,
+                "distinct",
+                c.distinct.to_string(),
+            );
+            push(
+                "unmapped_codes_not_shown",
+                &c.system,
+                "count",
+                c.count.to_string(),
+            );
         }
         for c in &self.unit_corrections {
             push(
@@ -498,6 +544,17 @@ impl Quality {
                 let _ = writeln!(s, "| {} | {} | {} |", c.system, md(&c.code), c.count);
             }
         }
+        if !self.unmapped_codes_not_shown.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nNot shown: codes without their code system's syntax (free text, names, local \
+                 codes), or of a system without one (plain-CSV items, OMOP drug source values, \
+                 systems not in the map):\n\n| system | distinct | count |\n|---|---:|---:|"
+            );
+            for c in &self.unmapped_codes_not_shown {
+                let _ = writeln!(s, "| {} | {} | {} |", c.system, c.distinct, c.count);
+            }
+        }
         if !self.unit_corrections.is_empty() {
             let _ = writeln!(
                 s,
@@ -568,6 +625,26 @@ impl Quality {
             }
         }
         s
+    }
+}
+
+/// A refused value to two significant digits (NaN if not finite): shows the magnitude of a
+/// unit error without repeating a number that could be a patient number typed into a value
+/// field (73519001 → 74000000).
+fn two_significant_digits(v: f64) -> f64 {
+    if !v.is_finite() {
+        return f64::NAN;
+    }
+    if v == 0.0 {
+        return 0.0;
+    }
+    let e = v.abs().log10().floor() as i32 - 1;
+    if e >= 0 {
+        let scale = 10f64.powi(e);
+        (v / scale).round() * scale
+    } else {
+        let scale = 10f64.powi(-e);
+        (v * scale).round() / scale
     }
 }
 

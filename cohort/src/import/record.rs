@@ -4,7 +4,8 @@
 //! (the baseline slot, if in its window) and is appended to the spill.
 //!
 //! Must never: keep a value outside its measure's plausible range, or echo a raw value or
-//! free text in an error (codes and units pass through `codes::safe_code`).
+//! free text in an error (codes pass through `codes::shown_code`, units through
+//! `units::shown_unit`, values are never repeated).
 
 use super::codes::{self, Mapping, System, Target};
 use super::history::FLAG_CODE_BASE;
@@ -56,9 +57,9 @@ impl Importer {
             }
             Converted::Corrected { value, assumed } => {
                 let declared = if ubuf.is_empty() {
-                    "(none)".to_string()
+                    "(none)"
                 } else {
-                    codes::safe_code(&ubuf)
+                    units::shown_unit(&ubuf).unwrap_or("(not shown)")
                 };
                 *self
                     .tally
@@ -68,34 +69,35 @@ impl Importer {
                 value
             }
             Converted::UnknownUnit => {
-                let u = codes::safe_code(&ubuf);
+                let u = units::shown_unit(&ubuf);
                 *self
                     .tally
                     .unknown_units
-                    .entry((m.name(), u.clone()))
+                    .entry((m.name(), u.unwrap_or("(not shown)")))
                     .or_insert(0) += 1;
                 self.unit_buf = ubuf;
-                self.error(
-                    at,
-                    "unit",
-                    "unknown_unit",
-                    format!("{}: unit `{u}` is not one this measure accepts", m.name()),
-                    Some(person),
-                )?;
+                let message = match u {
+                    Some(u) => format!("{}: unit `{u}` is not one this measure accepts", m.name()),
+                    None => format!(
+                        "{}: the unit is not one this measure accepts (not shown: not a known unit)",
+                        m.name()
+                    ),
+                };
+                self.error(at, "unit", "unknown_unit", message, Some(person))?;
                 return Ok(false);
             }
             Converted::Implausible { canonical } => {
                 self.tally.implausible(stored.name(), canonical);
                 self.unit_buf = ubuf;
                 let (lo, hi) = stored.plausible();
+                // The value is not repeated: a number field can hold a patient number.
                 self.error(
                     at,
                     "value",
                     "implausible_value",
                     format!(
-                        "{}: {} is outside the plausible range {lo}–{hi} in every accepted unit",
+                        "{}: outside the plausible range {lo}–{hi} in every accepted unit",
                         stored.name(),
-                        round3(canonical)
                     ),
                     Some(person),
                 )?;
@@ -365,8 +367,4 @@ impl Importer {
         }
         Ok(())
     }
-}
-
-fn round3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
 }
