@@ -181,16 +181,14 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
         );
     }
     let mut codes = CodeMap::embedded();
-    for c in &args.codes {
-        let text = fs::read_to_string(c).map_err(|e| {
-            input_error(format!(
-                "--codes {}: cannot read: {}",
-                c.display(),
-                e.kind()
-            ))
+    for (i, c) in args.codes.iter().enumerate() {
+        let name = format!("--codes #{}", i + 1);
+        let text = fs::read_to_string(c).map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => input_error(format!("{name}: not UTF-8 text")),
+            kind => input_error(format!("{name}: cannot read: {kind}")),
         })?;
         codes
-            .extend_from_str(&text, &c.display().to_string())
+            .extend_from_str(&text, &name)
             .map_err(|e| input_error(e.to_string()))?;
     }
     let mut fhir_inputs = Vec::new();

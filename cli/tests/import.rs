@@ -511,3 +511,26 @@ fn free_text_in_code_unit_type_and_value_fields_is_never_shown() {
         assert_absent(&secrets, "strict error", &text);
     }
 }
+
+/// Issue 17, item 3: `--codes` given a patient list by mistake printed its first field.
+#[test]
+fn a_wrong_codes_file_is_refused_by_line_and_column_never_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = dir.path().join("山田太郎_73519001.csv");
+    fs::write(&wrong, "73519001,山田太郎,MRN-12345,x\n").unwrap();
+    let (code, text) = import_run(&[
+        "--csv",
+        fixtures().join("csv").to_str().unwrap(),
+        "--codes",
+        wrong.to_str().unwrap(),
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("--codes #1, line 1: column `system`"),
+        "{text}"
+    );
+    assert_absent(&["73519001", "山田太郎", "MRN-12345"], "error", &text);
+    assert!(!dir.path().join("out/cohort.parquet").exists());
+}

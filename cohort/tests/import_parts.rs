@@ -55,7 +55,26 @@ mod codes {
             .extend_from_str("\nloinc,exact,1-1,not_a_target\n", "extra.csv")
             .unwrap_err();
         assert_eq!(e.line, 2);
-        assert!(e.to_string().contains("not_a_target"));
+        assert!(e.to_string().contains("column `target`"), "{e}");
+        // A patient list given by mistake: the line and column, never the field.
+        let e = map
+            .extend_from_str(
+                "person_id,name,x,y
+73519001,山田太郎,a,b
+",
+                "--codes #1",
+            )
+            .unwrap_err();
+        assert_eq!(e.line, 1);
+        let text = e.to_string();
+        assert!(
+            text.contains("--codes #1, line 1: column `system`"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("person_id") && !text.contains("73519001"),
+            "{text}"
+        );
     }
 
     #[test]

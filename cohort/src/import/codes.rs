@@ -117,7 +117,7 @@ pub struct CodeMap {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("code map {source_name}, line {line}: {message}")]
+#[error("{source_name}, line {line}: {message}")]
 pub struct CodeMapError {
     pub source_name: String,
     pub line: usize,
@@ -150,26 +150,34 @@ impl CodeMap {
             let cols: Vec<&str> = line.splitn(7, ',').map(str::trim).collect();
             if cols.len() < 4 {
                 return Err(err(
-                    "expected system,match,code,target[,answer,status,source]".into(),
+                    "expected the columns system,match,code,target[,answer,status,source]".into(),
                 ));
             }
-            let system = System::parse(cols[0])
-                .ok_or_else(|| err(format!("unknown system `{}`", cols[0])))?;
+            // Errors name the column, never its content: a file given by mistake (a patient
+            // list) would otherwise have its first field printed.
+            let system = System::parse(cols[0]).ok_or_else(|| {
+                err(
+                    "column `system`: not a code system of the map (jlac10, loinc, icd10, yj, \
+                     hot9, atc, omop_measurement, omop_condition, snomed)"
+                        .into(),
+                )
+            })?;
             let exact = match cols[1] {
                 "exact" => true,
                 "prefix" => false,
-                other => return Err(err(format!("match must be exact or prefix, not `{other}`"))),
+                _ => return Err(err("column `match`: must be exact or prefix".into())),
             };
             let code = normalise_code(system, cols[2]);
             if code.is_empty() {
-                return Err(err("empty code".into()));
+                return Err(err("column `code`: empty".into()));
             }
-            let target = parse_target(cols[3])
-                .ok_or_else(|| err(format!("unknown target `{}`", cols[3])))?;
+            let target = parse_target(cols[3]).ok_or_else(|| {
+                err("column `target`: not a measure or flag name (docs/data.md)".into())
+            })?;
             let answer = match cols.get(4).copied().unwrap_or("") {
                 "" => None,
                 "jp_yes_no" => Some(Answer::JpYesNo),
-                other => return Err(err(format!("unknown answer kind `{other}`"))),
+                _ => return Err(err("column `answer`: must be empty or jp_yes_no".into())),
             };
             let mapping = Mapping { target, answer };
             if exact {
