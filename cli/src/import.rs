@@ -151,6 +151,12 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
                 args.index_date
             ))
         })?;
+    if index.day > date::today() + 1 {
+        return Err(input_error(format!(
+            "--index-date {}: after today; the baseline is taken at the index date",
+            args.index_date
+        )));
+    }
     if args.fhir.is_empty() && args.omop.is_empty() && args.apple.is_empty() && args.csv.is_empty()
     {
         return Err(input_error(
@@ -505,8 +511,86 @@ fn observation_line(i: u64, patients: u64, out: &mut String) {
     );
 }
 
+/// Bytes of disk and memory `bench import` needs: the generated NDJSON (`line_bytes` a line
+/// at most) and patient file, the import's spill, sort runs and sorted history (18 bytes a
+/// line each, all on disk at the merge); the person index and result (about 1 KiB a person)
+/// and a sort run (96 MB) in memory.
+fn bench_needs(lines: u64, patients: u64, line_bytes: u64) -> (u64, u64) {
+    let disk = lines
+        .saturating_mul(line_bytes + 3 * 18)
+        .saturating_add(patients.saturating_mul(120));
+    let memory = patients.saturating_mul(1024).saturating_add(200 << 20);
+    (disk, memory)
+}
+
+/// Refuses a `bench import` that cannot fit: a clear message instead of a full disk or an
+/// out-of-memory kill hours later. `None`: unknown, not checked.
+fn check_bench_resources(
+    args: &ImportBenchArgs,
+    line_bytes: u64,
+    disk_free: Option<u64>,
+    memory_available: Option<u64>,
+) -> Result<(), String> {
+    let (disk, memory) = bench_needs(args.lines, args.patients, line_bytes);
+    let gb = |b: u64| b as f64 / 1e9;
+    if let Some(free) = disk_free.filter(|&f| disk > f / 10 * 9) {
+        let per_line = line_bytes + 3 * 18;
+        return Err(format!(
+            "bench import: --lines {} needs about {:.1} GB of disk in {} (the generated NDJSON \
+             and the import's spill), and {:.1} GB are free: give at most --lines {}",
+            args.lines,
+            gb(disk),
+            args.dir.display(),
+            gb(free),
+            (free / 10 * 9).saturating_sub(args.patients.saturating_mul(120)) / per_line
+        ));
+    }
+    if let Some(avail) = memory_available.filter(|&m| memory > m / 10 * 9) {
+        return Err(format!(
+            "bench import: --patients {} needs about {:.1} GB of memory, and {:.1} GB are \
+             available: give at most --patients {}",
+            args.patients,
+            gb(memory),
+            gb(avail),
+            ((avail / 10 * 9).saturating_sub(200 << 20)) / 1024
+        ));
+    }
+    Ok(())
+}
+
+/// Free bytes on the file system holding `dir` (unix), else `None`.
+fn disk_free(dir: &Path) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let s = rustix::fs::statvfs(dir).ok()?;
+        Some(s.f_bavail.saturating_mul(s.f_frsize))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
+/// `MemAvailable` of /proc/meminfo (Linux), else `None`.
+fn memory_available() -> Option<u64> {
+    let text = fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 pub fn bench(args: &ImportBenchArgs) -> anyhow::Result<()> {
     crate::run::ensure_dir(&args.dir)?;
+    let mut longest = String::new();
+    observation_line(args.lines - 1, args.patients, &mut longest);
+    check_bench_resources(
+        args,
+        longest.len() as u64,
+        disk_free(&args.dir),
+        memory_available(),
+    )
+    .map_err(input_error)?;
     let obs_path = args.dir.join("Observation.ndjson");
     let pat_path = args.dir.join("Patient.ndjson");
     {
@@ -579,4 +663,67 @@ pub fn bench(args: &ImportBenchArgs) -> anyhow::Result<()> {
         None => println!("  peak RSS               unknown (no /proc/self/status)"),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bench_args(lines: u64, patients: u64) -> ImportBenchArgs {
+        ImportBenchArgs {
+            lines,
+            patients,
+            dir: PathBuf::from("target/bench-import"),
+        }
+    }
+
+    /// Issue 17, item 9: `bench import --lines 1000000000` was accepted (about 600 GB of
+    /// NDJSON and spill on a disk with tens of GB free).
+    #[test]
+    fn bench_import_is_bounded_by_disk_and_memory() {
+        let mut line = String::new();
+        observation_line(999_999_999, 100_000, &mut line);
+        let per_line = line.len() as u64;
+        let gb = 1_000_000_000;
+        let err = check_bench_resources(
+            &bench_args(1_000_000_000, 100_000),
+            per_line,
+            Some(73 * gb),
+            Some(22 * gb),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("GB of disk") && err.contains("give at most --lines"),
+            "{err}"
+        );
+        // The suggested bound fits.
+        let most: u64 = err.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(check_bench_resources(
+            &bench_args(most, 100_000),
+            per_line,
+            Some(73 * gb),
+            Some(22 * gb)
+        )
+        .is_ok());
+        let err = check_bench_resources(
+            &bench_args(1_000_000, 100_000_000),
+            per_line,
+            Some(73 * gb),
+            Some(22 * gb),
+        )
+        .unwrap_err();
+        assert!(err.contains("GB of memory"), "{err}");
+        // The default run fits a small machine; unknown resources are not checked.
+        assert!(check_bench_resources(
+            &bench_args(2_000_000, 100_000),
+            per_line,
+            Some(5 * gb),
+            Some(gb)
+        )
+        .is_ok());
+        assert!(
+            check_bench_resources(&bench_args(1_000_000_000, 100_000), per_line, None, None)
+                .is_ok()
+        );
+    }
 }

@@ -534,3 +534,29 @@ fn a_wrong_codes_file_is_refused_by_line_and_column_never_by_content() {
     assert_absent(&["73519001", "山田太郎", "MRN-12345"], "error", &text);
     assert!(!dir.path().join("out/cohort.parquet").exists());
 }
+
+/// Issue 17, item 9: an index date in the future would date the baseline (and every age)
+/// after today.
+#[test]
+fn an_index_date_after_today_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = healthtwin(
+        &[
+            "cohort",
+            "import",
+            "--index-date",
+            "2099-01-01",
+            "--csv",
+            fixtures().join("csv").to_str().unwrap(),
+            "--out",
+            dir.path().join("out").to_str().unwrap(),
+        ],
+        Some(KEY),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--index-date 2099-01-01: after today"),
+        "{err}"
+    );
+}

@@ -117,8 +117,10 @@ pub fn read_file(
 
 #[derive(Default)]
 struct Daily {
-    steps: HashMap<(u16, i32, u8), f64>,
-    sources: HashMap<Vec<u8>, u16>,
+    /// Steps per (source, day, hour); a source is a 64-bit hash of its name (names are not
+    /// kept, and no count of sources can wrap: a 16-bit index once merged source 65,537
+    /// with source 1).
+    steps: HashMap<(u64, i32, u8), f64>,
     heart: HashMap<i32, (f64, u32)>,
     speed: HashMap<i32, (f64, u32)>,
     bp_seen: HashSet<(bool, i32, u16, u64)>,
@@ -216,7 +218,7 @@ fn me(imp: &mut Importer, at: At, person: u32, e: &BytesStart) -> Result<(), Imp
         },
         None => None,
     };
-    imp.demographics(person, Format::Apple, sex, birth_day, None);
+    imp.demographics(at, person, Format::Apple, sex, birth_day, None)?;
     imp.mark_mapped();
     imp.end(at);
     Ok(())
@@ -354,6 +356,9 @@ fn record(
             Some(person),
         );
     };
+    if !imp.check_date(at, "startDate", when.day, Some(person))? {
+        return Ok(());
+    }
     let Some(value) = rec
         .value
         .as_deref()
@@ -378,8 +383,7 @@ fn record(
                     Some(person),
                 );
             }
-            let n = daily.sources.len() as u16;
-            let src = *daily.sources.entry(rec.source).or_insert(n);
+            let src = source_key(&rec.source);
             *daily
                 .steps
                 .entry((src, when.day, (when.minute / 60) as u8))
@@ -428,6 +432,14 @@ fn record(
             .measure(at, Format::Apple, person, measure, value, &rec.unit, when)
             .map(|_| ()),
     }
+}
+
+/// A source name's key: SipHash (fixed keys, so the same on every run) of its bytes.
+fn source_key(name: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    name.hash(&mut h);
+    h.finish()
 }
 
 fn emit_daily(

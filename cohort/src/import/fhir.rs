@@ -651,7 +651,7 @@ fn patient(imp: &mut Importer, at: At, r: &Resource) -> Result<(), ImportError> 
         .deceased_date_time
         .as_deref()
         .and_then(|d| date::parse(d).map(|s| s.day));
-    imp.demographics(person, Format::Fhir, sex, birth, death);
+    imp.demographics(at, person, Format::Fhir, sex, birth, death)?;
     imp.mark_mapped();
     Ok(())
 }
@@ -977,7 +977,7 @@ fn encounter(
         return Ok(());
     };
     let p = r.period.as_ref();
-    let mut any = false;
+    let mut stamps = Vec::with_capacity(2);
     for s in [
         p.and_then(|p| p.start.as_ref()),
         p.and_then(|p| p.end.as_ref()),
@@ -986,14 +986,19 @@ fn encounter(
     .flatten()
     {
         match date::parse(s) {
-            Some(st) => {
-                imp.contact(person, Format::Fhir, st);
-                any = true;
-            }
+            Some(st) => stamps.push(st),
             None => return bad_date(imp, at, "period", person),
         }
     }
-    if any {
+    for st in &stamps {
+        if !imp.check_date(at, "period", st.day, Some(person))? {
+            return Ok(());
+        }
+    }
+    for st in &stamps {
+        imp.contact(person, Format::Fhir, *st);
+    }
+    if !stamps.is_empty() {
         imp.mark_mapped();
         Ok(())
     } else {

@@ -10,7 +10,9 @@ use engine::Sex;
 use super::codes::{self, CodeMap, Mapping, System};
 use super::person::PersonAcc;
 use super::pseudo::{self, Pseudonymiser};
-use super::quality::{ErrorStats, InputStats, Quality, ShownCode, Tally, MAX_ERRORS_LISTED};
+use super::quality::{
+    DateStats, ErrorStats, InputStats, Quality, ShownCode, Tally, MAX_ERRORS_LISTED,
+};
 use super::spill::Spill;
 use super::{date, At, Format, ImportError, ImportOptions, Impute, InputName, RecordError};
 
@@ -57,6 +59,10 @@ impl Importer {
                 Impute::None => "none (people missing a covariate are excluded)".into(),
             },
             pseudonym_key_demo: pseudo.is_demo(),
+            dates: DateStats {
+                import_date: date::format_day(opts.today_day),
+                ..DateStats::default()
+            },
             pseudonym_key_fingerprint: pseudo.fingerprint().to_string(),
             ..Quality::default()
         };
@@ -248,16 +254,50 @@ impl Importer {
         pseudo::pseudonym_text(&self.people[person as usize].pseudonym)
     }
 
+    /// Refuses a record dated in the future (more than a day after the import date: a typing
+    /// or export error, which would otherwise give ages of 140 in the history and push
+    /// `last_record_days` past today). Returns whether the date is usable.
+    pub fn check_date(
+        &mut self,
+        at: At,
+        field: &str,
+        day: i32,
+        person: Option<u32>,
+    ) -> Result<bool, ImportError> {
+        if day <= self.opts.latest_day() {
+            return Ok(true);
+        }
+        self.q.dates.refused_in_future += 1;
+        self.error(
+            at,
+            field,
+            "future_date",
+            "the date is after the import date",
+            person,
+        )?;
+        Ok(false)
+    }
+
     /// Sex, birth and death from a person record. A value differing from one already read
-    /// keeps the first and is counted as a conflict.
+    /// keeps the first and is counted as a conflict. A birth or death date in the future
+    /// refuses the record.
+    #[allow(clippy::too_many_arguments)]
     pub fn demographics(
         &mut self,
+        at: At,
         person: u32,
         format: Format,
         sex: Option<Sex>,
         birth_day: Option<i32>,
         death_day: Option<i32>,
-    ) {
+    ) -> Result<(), ImportError> {
+        for (field, day) in [("birth date", birth_day), ("death date", death_day)] {
+            if let Some(d) = day {
+                if !self.check_date(at, field, d, Some(person))? {
+                    return Ok(());
+                }
+            }
+        }
         let acc = &mut self.people[person as usize];
         acc.has_demographics = true;
         acc.sources |= 1 << format as u8;
@@ -283,6 +323,7 @@ impl Importer {
         if conflict {
             self.q.persons.demographic_conflicts += 1;
         }
+        Ok(())
     }
 
     /// A research opt-out (FHIR Consent deny, CSV flag).
@@ -298,7 +339,8 @@ impl Importer {
         acc.observed_at_index = Some(acc.observed_at_index.unwrap_or(false) || covers);
     }
 
-    /// A dated contact (encounter) with no value: extends the person's record span.
+    /// A dated contact (encounter) with no value: extends the person's record span. The
+    /// caller has checked the date ([`Importer::check_date`]).
     pub fn contact(&mut self, person: u32, format: Format, when: date::Stamp) {
         self.people[person as usize].sources |= 1 << format as u8;
         let m = self.minute(when);

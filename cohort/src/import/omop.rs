@@ -227,7 +227,7 @@ fn row(
             if birth.is_none() {
                 return bad_date(imp, "year_of_birth");
             }
-            imp.demographics(person, Format::Omop, sex, birth, None);
+            imp.demographics(at, person, Format::Omop, sex, birth, None)?;
             imp.mark_mapped();
         }
         "death" => {
@@ -238,7 +238,7 @@ fn row(
             let Some(d) = d else {
                 return bad_date(imp, "death_date");
             };
-            imp.demographics(person, Format::Omop, None, None, Some(d.day));
+            imp.demographics(at, person, Format::Omop, None, None, Some(d.day))?;
             imp.mark_mapped();
         }
         "observation_period" => {

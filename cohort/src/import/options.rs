@@ -33,9 +33,17 @@ pub struct ImportOptions {
     pub spill_dir: PathBuf,
     /// Records per in-memory sort run of the history (24 bytes each).
     pub sort_run_records: usize,
+    /// The import date (days since 1970-01-01, UTC): a record dated more than one day after
+    /// it (the allowance covers time zones) is refused as a future date.
+    pub today_day: i32,
 }
 
 impl ImportOptions {
+    /// The last day a record may carry: the import date plus one (time zones).
+    pub fn latest_day(&self) -> i32 {
+        self.today_day.saturating_add(1)
+    }
+
     pub fn new(index_day: i32, spill_dir: PathBuf) -> ImportOptions {
         ImportOptions {
             index_day,
@@ -48,6 +56,7 @@ impl ImportOptions {
             age_max: 120.0,
             spill_dir,
             sort_run_records: 4_000_000,
+            today_day: super::date::today(),
         }
     }
 }

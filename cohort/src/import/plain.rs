@@ -128,7 +128,7 @@ fn person_row(
             }
         }
     }
-    imp.demographics(person, Format::Csv, sex, birth, death);
+    imp.demographics(at, person, Format::Csv, sex, birth, death)?;
     imp.mark_mapped();
     Ok(())
 }

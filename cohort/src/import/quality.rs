@@ -123,6 +123,18 @@ pub struct HistoryStats {
     pub rows_of_excluded_people: u64,
 }
 
+/// Dates: records in the future are refused everywhere; records after the index date are
+/// kept in the history but never used for the baseline.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct DateStats {
+    /// The import date (UTC). Records dated more than a day after it are refused.
+    pub import_date: String,
+    /// Records refused for a date after the import date (also `errors.by_kind.future_date`).
+    pub refused_in_future: u64,
+    /// Values and flags dated after the index date: in the history, not in the baseline.
+    pub after_index_date: u64,
+}
+
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct ErrorStats {
     pub total: u64,
@@ -158,6 +170,7 @@ pub struct Quality {
     pub hba1c_jds_converted: u64,
     pub derived: BTreeMap<String, u64>,
     pub missingness: Vec<FieldStats>,
+    pub dates: DateStats,
     pub history: HistoryStats,
     pub errors: ErrorStats,
 }
@@ -393,6 +406,19 @@ impl Quality {
                 fmt_num(f.missing_pct),
             );
         }
+        push("dates", "import_date", "", self.dates.import_date.clone());
+        push(
+            "dates",
+            "refused_in_future",
+            "",
+            self.dates.refused_in_future.to_string(),
+        );
+        push(
+            "dates",
+            "after_index_date",
+            "",
+            self.dates.after_index_date.to_string(),
+        );
         push(
             "history",
             "rows_written",
@@ -602,6 +628,13 @@ impl Quality {
                 );
             }
         }
+        let _ = writeln!(s, "\n## Dates\n");
+        let _ = writeln!(
+            s,
+            "Import date {}: {} records dated after it refused (future dates). {} values dated \
+             after the index date kept in the history, not used for the baseline.",
+            self.dates.import_date, self.dates.refused_in_future, self.dates.after_index_date
+        );
         let _ = writeln!(s, "\n## History\n");
         let _ = writeln!(
             s,

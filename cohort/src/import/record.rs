@@ -40,6 +40,9 @@ impl Importer {
         unit: &str,
         when: date::Stamp,
     ) -> Result<bool, ImportError> {
+        if !self.check_date(at, "date", when.day, Some(person))? {
+            return Ok(false);
+        }
         let mut ubuf = std::mem::take(&mut self.unit_buf);
         units::normalise_unit(unit, &mut ubuf);
         let conv = units::convert(m, value, &ubuf);
@@ -116,6 +119,9 @@ impl Importer {
     /// A converted, plausible value.
     fn keep(&mut self, format: Format, person: u32, m: ClinicalMeasure, v: f64, when: date::Stamp) {
         let minute = self.minute(when);
+        if minute >= 1440 {
+            self.q.dates.after_index_date += 1;
+        }
         let index = 0i32;
         let lookback = -(self.opts.lookback_days as i32) * 1440;
         let steps_from = -(self.opts.steps_window_days as i32) * 1440;
@@ -214,6 +220,9 @@ impl Importer {
             }
         }
         if let Some(mi) = minute {
+            if mi >= day_end {
+                self.q.dates.after_index_date += 1;
+            }
             self.touch(person, mi);
             self.spill.push(SpillRecord {
                 person,
@@ -240,6 +249,11 @@ impl Importer {
         when: Option<date::Stamp>,
         end: Option<date::Stamp>,
     ) -> Result<(), ImportError> {
+        if let Some(w) = when {
+            if !self.check_date(at, "date", w.day, Some(person))? {
+                return Ok(());
+            }
+        }
         for m in mappings {
             match m.target {
                 Target::Ignore => self.rec.ignored = true,
