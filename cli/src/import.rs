@@ -33,7 +33,8 @@ pub enum ImputeArg {
 #[derive(Args, Debug)]
 pub struct ImportArgs {
     /// FHIR R4 input: an NDJSON file (`.ndjson`, `.jsonl`: Bulk Data, one resource per
-    /// line), a Bundle (`.json`), or a folder of them. Repeatable.
+    /// line), a Bundle (`.json`), either gzip-compressed (`.ndjson.gz`, `.json.gz`), or a
+    /// folder of them. Repeatable.
     #[arg(long, value_name = "PATH")]
     pub fhir: Vec<PathBuf>,
     /// OMOP CDM v5.4 folder (person.csv, measurement.csv, …). Repeatable.
@@ -101,8 +102,18 @@ fn cohort_err(e: ImportError) -> anyhow::Error {
     }
 }
 
-/// Files of the `arg`-th --fhir argument: the file itself, or a folder's `.ndjson`, `.jsonl`,
-/// `.json` files in name order.
+/// Whether a file name is a FHIR input in a folder: `.ndjson`, `.jsonl`, `.json`, each
+/// optionally gzip-compressed (`.ndjson.gz`).
+fn is_fhir_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    [".ndjson", ".jsonl", ".json"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+/// Files of the `arg`-th --fhir argument: the file itself, or a folder's FHIR files
+/// ([`is_fhir_name`]) in name order.
 fn fhir_files(p: &Path, arg: usize) -> anyhow::Result<Vec<PathBuf>> {
     if p.is_dir() {
         let mut v: Vec<PathBuf> = fs::read_dir(p)
@@ -115,19 +126,15 @@ fn fhir_files(p: &Path, arg: usize) -> anyhow::Result<Vec<PathBuf>> {
             .flatten()
             .map(|e| e.path())
             .filter(|f| {
-                matches!(
-                    f.extension()
-                        .and_then(|e| e.to_str())
-                        .map(str::to_ascii_lowercase)
-                        .as_deref(),
-                    Some("ndjson" | "jsonl" | "json")
-                )
+                f.is_file()
+                    && f.file_name()
+                        .is_some_and(|n| is_fhir_name(&n.to_string_lossy()))
             })
             .collect();
         v.sort();
         if v.is_empty() {
             return Err(input_error(format!(
-                "--fhir #{arg}: the folder has no .ndjson, .jsonl or .json files"
+                "--fhir #{arg}: the folder has no .ndjson, .jsonl or .json files (or .gz of them)"
             )));
         }
         Ok(v)
@@ -230,16 +237,7 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
     // Inputs are numbered per format from 1 in the order given (a folder's files in name
     // order): the only way errors and the report refer to them.
     for (f, position) in fhir_inputs.iter().zip(1..) {
-        let bundle = f
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        if bundle {
-            fhir::read_bundle(&mut imp, f, position)
-        } else {
-            fhir::read_ndjson(&mut imp, f, position)
-        }
-        .map_err(cohort_err)?;
+        fhir::read_file(&mut imp, f, position).map_err(cohort_err)?;
     }
     for (d, position) in args.omop.iter().zip(1..) {
         omop::read_dir(&mut imp, d, position).map_err(cohort_err)?;

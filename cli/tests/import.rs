@@ -560,3 +560,99 @@ fn an_index_date_after_today_is_refused() {
         "{err}"
     );
 }
+
+fn gzip_to(src: &Path, dest: &Path) {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(&fs::read(src).unwrap()).unwrap();
+    fs::write(dest, e.finish().unwrap()).unwrap();
+}
+
+/// Issue 17, item 10: FHIR Bulk Data exports arrive as `.ndjson.gz`. A gzipped fixture
+/// imports into the same cohort and history as the plain one; a gzip bomb (a line that
+/// decompresses past the 64 MiB line limit) is one refused record.
+#[test]
+fn gzip_inputs_give_the_same_outputs_and_a_bomb_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixtures();
+    let gz = dir.path().join("gz");
+    fs::create_dir_all(&gz).unwrap();
+    for e in fs::read_dir(f.join("fhir_ndjson")).unwrap() {
+        let p = e.unwrap().path();
+        let name = format!("{}.gz", p.file_name().unwrap().to_string_lossy());
+        gzip_to(&p, &gz.join(name));
+    }
+    gzip_to(
+        &f.join("fhir_bundle/bundle.json"),
+        &dir.path().join("bundle.json.gz"),
+    );
+    let run = |fhir: &[&Path], out: &str| {
+        let out = dir.path().join(out);
+        let mut args = vec!["--out".to_string(), out.to_str().unwrap().to_string()];
+        for p in fhir {
+            args.extend(["--fhir".to_string(), p.to_str().unwrap().to_string()]);
+        }
+        let (code, text) = import_run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(code, Some(0), "{text}");
+        out
+    };
+    let plain = run(&[&f.join("fhir_ndjson")], "plain");
+    let zipped = run(&[&gz], "zipped");
+    let bundle = run(&[&f.join("fhir_bundle/bundle.json")], "bundle");
+    let bundle_gz = run(&[&dir.path().join("bundle.json.gz")], "bundle_gz");
+    for name in ["cohort.parquet", "history.parquet"] {
+        assert_eq!(
+            fs::read(plain.join(name)).unwrap(),
+            fs::read(zipped.join(name)).unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            fs::read(bundle.join(name)).unwrap(),
+            fs::read(bundle_gz.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let q = fs::read_to_string(zipped.join("quality.json")).unwrap();
+    assert!(q.contains("\"compressed\": true"), "{q}");
+
+    // The bomb: 80 MiB of spaces without a newline, about 80 kB compressed.
+    let bomb = dir.path().join("bomb.ndjson.gz");
+    {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&fs::read(f.join("fhir_ndjson/Patient.ndjson")).unwrap())
+            .unwrap();
+        let block = vec![b' '; 1 << 20];
+        for _ in 0..80 {
+            e.write_all(&block).unwrap();
+        }
+        e.write_all(b"\n").unwrap();
+        e.write_all(&fs::read(f.join("fhir_ndjson/Observation.ndjson")).unwrap())
+            .unwrap();
+        fs::write(&bomb, e.finish().unwrap()).unwrap();
+    }
+    assert!(fs::metadata(&bomb).unwrap().len() < 1 << 20);
+    let out = run(&[&bomb], "bomb");
+    let q = fs::read_to_string(out.join("quality.json")).unwrap();
+    assert!(q.contains("\"line_too_long\": 1"), "{q}");
+    let md = fs::read_to_string(out.join("quality.md")).unwrap();
+    assert!(
+        md.contains("fhir input #1, line 6: `-`: the line is longer than 64 MiB"),
+        "{md}"
+    );
+    // What came after the bomb was read: the same as the two files without it.
+    let two = run(
+        &[
+            &f.join("fhir_ndjson/Patient.ndjson"),
+            &f.join("fhir_ndjson/Observation.ndjson"),
+        ],
+        "two",
+    );
+    for name in ["cohort.parquet", "history.parquet"] {
+        assert_eq!(
+            fs::read(two.join(name)).unwrap(),
+            fs::read(out.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+}

@@ -164,15 +164,53 @@ struct BundleEntry<'a> {
 /// Per-file reference aliases (Bundle `fullUrl` of a Patient → its id).
 type Aliases = HashMap<String, String>;
 
-/// Reads one NDJSON file line by line; `position` names it (`fhir input #position`).
-pub fn read_ndjson(imp: &mut Importer, path: &Path, position: u32) -> Result<(), ImportError> {
-    let name = InputName::new(Format::Fhir, position);
-    let file = File::open(path).map_err(|e| io_err(name, &e))?;
-    let input = imp.add_input(name, super::file_len(path));
-    read_ndjson_from(imp, BufReader::with_capacity(1 << 20, file), input)
+/// Reads a FHIR file: a Bundle if its name ends in `.json` (or `.json.gz`), else NDJSON.
+/// Gzip (Bulk Data exports usually arrive as `.ndjson.gz`) is recognised by its magic bytes
+/// and decompressed as a stream. `position` names it (`fhir input #position`).
+pub fn read_file(imp: &mut Importer, path: &Path, position: u32) -> Result<(), ImportError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    if name.ends_with(".json") {
+        read_bundle(imp, path, position)
+    } else {
+        read_ndjson(imp, path, position)
+    }
 }
 
-/// NDJSON from any reader (tests, fuzzing, benchmarks).
+/// Opens a file, transparently decompressing gzip (by magic bytes; multi-member streams, as
+/// concatenated `.gz` files are, read whole). Returns the reader and whether it was gzip.
+fn open_maybe_gzip(path: &Path) -> std::io::Result<(Box<dyn BufRead>, bool)> {
+    let mut f = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let gzip = f.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip {
+        let d = flate2::bufread::MultiGzDecoder::new(f);
+        (Box::new(BufReader::with_capacity(1 << 20, d)), true)
+    } else {
+        (Box::new(f), false)
+    })
+}
+
+/// Reads one NDJSON file (plain or gzip) line by line; `position` names it.
+pub fn read_ndjson(imp: &mut Importer, path: &Path, position: u32) -> Result<(), ImportError> {
+    let name = InputName::new(Format::Fhir, position);
+    let (r, gzip) = open_maybe_gzip(path).map_err(|e| io_err(name, &e))?;
+    let input = imp.add_input(name, super::file_len(path));
+    imp.set_compressed(input, gzip);
+    read_ndjson_from(imp, r, input)
+}
+
+/// A read error that is the data's fault (a corrupt or truncated gzip stream), not the
+/// system's: one refused record, and the rest of the input is skipped.
+fn is_data_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{InvalidData, InvalidInput, UnexpectedEof};
+    matches!(e.kind(), InvalidData | InvalidInput | UnexpectedEof)
+}
+
+/// NDJSON from any reader (tests, fuzzing, benchmarks). Lines longer than
+/// `ImportOptions::max_line_bytes` are refused and skipped without being held.
 pub fn read_ndjson_from(
     imp: &mut Importer,
     mut r: impl BufRead,
@@ -181,15 +219,58 @@ pub fn read_ndjson_from(
     let mut buf = Vec::with_capacity(4096);
     let mut line_no = 0u64;
     let mut mappings = Vec::new();
+    let max_line = imp.opts.max_line_bytes.max(1) as u64;
     loop {
         buf.clear();
-        let n = r
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| io_err(imp.input_name(input), &e))?;
+        let read = (&mut r).take(max_line + 1).read_until(b'\n', &mut buf);
+        let at = At {
+            input,
+            what: "line",
+            line: line_no + 1,
+        };
+        let n = match read {
+            Ok(n) => n,
+            Err(e) if is_data_error(&e) => {
+                imp.read(at, "(unreadable)");
+                imp.error(
+                    at,
+                    "-",
+                    "bad_compression",
+                    "the compressed stream is corrupt or truncated; the rest of the input is \
+                     skipped",
+                    None,
+                )?;
+                imp.end(at);
+                break;
+            }
+            Err(e) => return Err(io_err(imp.input_name(input), &e)),
+        };
         if n == 0 {
             break;
         }
         line_no += 1;
+        if buf.len() as u64 > max_line && buf.last() != Some(&b'\n') {
+            // Too long to hold: skip to the end of the line, reading but not keeping it.
+            let skipped = skip_line(&mut r);
+            imp.read(at, "(unreadable)");
+            imp.error(
+                at,
+                "-",
+                "line_too_long",
+                format!(
+                    "the line is longer than {} MiB (after decompression); refused unread",
+                    max_line >> 20
+                ),
+                None,
+            )?;
+            imp.end(at);
+            match skipped {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(e) if is_data_error(&e) => break,
+                Err(e) => return Err(io_err(imp.input_name(input), &e)),
+            }
+        }
         let mut line: &[u8] = &buf;
         if line_no == 1 {
             if line.starts_with(&[0xEF, 0xBB, 0xBF]) {
@@ -254,15 +335,73 @@ pub fn read_ndjson_from(
     Ok(())
 }
 
-/// Reads a Bundle (JSON) file; `position` names it (`fhir input #position`).
+/// Consumes the rest of a line without keeping it; `Ok(false)` at the end of the input.
+fn skip_line(r: &mut impl BufRead) -> std::io::Result<bool> {
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                r.consume(i + 1);
+                return Ok(true);
+            }
+            None => {
+                let n = buf.len();
+                r.consume(n);
+            }
+        }
+    }
+}
+
+/// Reads a Bundle (JSON) file, plain or gzip; `position` names it (`fhir input #position`).
+/// A Bundle is parsed whole, so one larger than `ImportOptions::max_bundle_bytes` (after
+/// decompression) is refused.
 pub fn read_bundle(imp: &mut Importer, path: &Path, position: u32) -> Result<(), ImportError> {
     let name = InputName::new(Format::Fhir, position);
+    let (r, gzip) = open_maybe_gzip(path).map_err(|e| io_err(name, &e))?;
+    let input = imp.add_input(name, super::file_len(path));
+    imp.set_compressed(input, gzip);
+    let limit = imp.opts.max_bundle_bytes as u64;
     let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|e| io_err(name, &e))?;
-    let input = imp.add_input(name, bytes.len() as u64);
-    read_bundle_bytes(imp, &bytes, input)
+    let whole = At {
+        input,
+        what: "entry",
+        line: 0,
+    };
+    match r.take(limit + 1).read_to_end(&mut bytes) {
+        Ok(_) if bytes.len() as u64 > limit => {
+            drop(bytes);
+            imp.read(whole, "(unreadable)");
+            imp.error(
+                whole,
+                "-",
+                "bundle_too_large",
+                format!(
+                    "the Bundle is larger than {} MiB (after decompression); split it or use NDJSON",
+                    limit >> 20
+                ),
+                None,
+            )?;
+            imp.end(whole);
+            Ok(())
+        }
+        Ok(_) => read_bundle_bytes(imp, &bytes, input),
+        Err(e) if is_data_error(&e) => {
+            imp.read(whole, "(unreadable)");
+            imp.error(
+                whole,
+                "-",
+                "bad_compression",
+                "the compressed stream is corrupt or truncated",
+                None,
+            )?;
+            imp.end(whole);
+            Ok(())
+        }
+        Err(e) => Err(io_err(name, &e)),
+    }
 }
 
 /// A Bundle from bytes (tests, fuzzing).

@@ -116,6 +116,13 @@ impl Importer {
         }
     }
 
+    /// Marks an input as gzip-compressed (for the report).
+    pub fn set_compressed(&mut self, input: usize, compressed: bool) {
+        if let Some(s) = self.q.inputs.get_mut(input) {
+            s.compressed = compressed;
+        }
+    }
+
     /// The name of a registered input (`fhir input #2`), for errors that stop an import.
     pub fn input_name(&self, input: usize) -> &str {
         self.q

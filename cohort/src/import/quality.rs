@@ -25,6 +25,8 @@ pub struct InputStats {
     pub position: u32,
     /// The table of a folder input (from the format's fixed list of table names).
     pub table: Option<String>,
+    /// Gzip-compressed (`bytes` is then the compressed size).
+    pub compressed: bool,
     pub bytes: u64,
     pub records_read: u64,
     pub mapped: u64,
