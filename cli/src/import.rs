@@ -18,7 +18,7 @@ use cohort::import::{
     ImportOptions, ImportResult, Importer, Impute,
 };
 use report::outputs::cohort_table;
-use report::{write_atomic, write_parquet, ParquetSink, Table, Values};
+use report::{write_atomic, write_parquet_with_metadata, ParquetSink, Table, Values};
 
 use crate::input_error;
 
@@ -220,7 +220,9 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
             return Err(input_error(format!("--apple #{}: no such file", i + 1)));
         }
     }
-    crate::run::ensure_dir(&args.out)?;
+    // The folder: locked, checked writable, the earlier import's manifest removed first, then
+    // its files and any temporary files of a killed import (docs/data.md, the import folder).
+    let folder = ImportFolder::prepare(&args.out)?;
 
     let mut opts = ImportOptions::new(index.day, args.out.clone());
     opts.lookback_days = args.lookback_days;
@@ -261,10 +263,300 @@ pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
         )));
     }
     write_outputs(&result, &args.out)?;
+    // Last: the manifest says the folder holds one complete import.
+    folder.write_manifest(&result)?;
     if !args.quiet {
         summary(&result, &args.out, started.elapsed().as_secs_f64());
     }
     Ok(())
+}
+
+/// The files an import writes, in order; `manifest.json` comes last.
+const OUTPUTS: [&str; 5] = [
+    "cohort.parquet",
+    "history.parquet",
+    "quality.json",
+    "quality.csv",
+    "quality.md",
+];
+const MANIFEST: &str = "manifest.json";
+/// Locked (flock) for the whole import, so two imports into one folder cannot mix. Never
+/// removed: removing a lock file lets a third process lock a new file of the same name.
+const LOCK: &str = ".healthtwin-import.lock";
+/// What an import's manifest says it is (a run's manifest has no `command`).
+const COMMAND: &str = "cohort import";
+
+/// The output folder of one import, locked while the import runs.
+struct ImportFolder {
+    dir: PathBuf,
+    _lock: fs::File,
+}
+
+impl ImportFolder {
+    /// Creates the folder, takes its lock, checks it is writable, refuses a folder holding
+    /// another command's output, then removes (in this order) the manifest of an earlier
+    /// import, that import's files and temporary files of killed imports. After this, the
+    /// folder holds no file of an earlier import: a failed import cannot leave an old cohort
+    /// beside a new report.
+    fn prepare(dir: &Path) -> anyhow::Result<ImportFolder> {
+        let shown = dir.display();
+        fs::create_dir_all(dir).map_err(|e| {
+            input_error(format!(
+                "--out {shown}: cannot create the folder: {}",
+                e.kind()
+            ))
+        })?;
+        // Every import creates the lock before writing anything: its presence marks a folder
+        // an import wrote into (with an earlier version's report, `quality.json`).
+        let import_folder = dir.join(LOCK).exists() || dir.join("quality.json").exists();
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(LOCK))
+            .map_err(|e| input_error(format!("--out {shown}: not writable: {}", e.kind())))?;
+        match try_lock(&lock) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(input_error(format!(
+                    "--out {shown}: another `healthtwin cohort import` is writing into this \
+                     folder; wait for it to finish or choose another folder"
+                )))
+            }
+            Err(e) => {
+                return Err(input_error(format!(
+                    "--out {shown}: cannot lock the folder ({}): imports into it could mix",
+                    e.kind()
+                )))
+            }
+        }
+        // Writable: a probe file, before any input is read.
+        let probe = dir.join(format!(
+            "{}probe-{}.tmp",
+            import::TEMP_PREFIX,
+            std::process::id()
+        ));
+        fs::write(&probe, b"probe")
+            .and_then(|()| fs::remove_file(&probe))
+            .map_err(|e| input_error(format!("--out {shown}: not writable: {}", e.kind())))?;
+        let manifest = dir.join(MANIFEST);
+        let ours = match fs::read(&manifest) {
+            Ok(bytes) => {
+                let command = serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .and_then(|v| v.get("command").and_then(|c| c.as_str()).map(String::from));
+                if command.as_deref() != Some(COMMAND) {
+                    return Err(input_error(format!(
+                        "--out {shown}: holds a manifest.json that is not a cohort import's (a \
+                         run's output?); choose an empty folder or an earlier import's folder"
+                    )));
+                }
+                true
+            }
+            Err(_) => false,
+        };
+        let earlier = OUTPUTS.iter().filter(|f| dir.join(f).exists()).count();
+        // Files of our names without any sign of an import (its lock, manifest or report):
+        // not ours to delete (a `cohort synth` file, say).
+        if earlier > 0 && !ours && !import_folder {
+            return Err(input_error(format!(
+                "--out {shown}: holds cohort.parquet or history.parquet that are not from a \
+                 cohort import; choose another folder"
+            )));
+        }
+        let remove = |name: &str| -> anyhow::Result<()> {
+            match fs::remove_file(dir.join(name)) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(input_error(format!(
+                    "--out {shown}: cannot remove {name} of an earlier import: {}",
+                    e.kind()
+                ))),
+            }
+        };
+        // First the manifest (durably), so no step below leaves a manifest beside a
+        // changed folder.
+        remove(MANIFEST)?;
+        sync_dir(dir);
+        for f in OUTPUTS {
+            remove(f)?;
+        }
+        // Temporary files of imports killed while writing: the spill and sort runs
+        // (`.healthtwin-import-…tmp`) and outputs being written (`.cohort.parquet.<pid>.tmp`).
+        // Safe under the lock: no other import is writing here.
+        if let Ok(entries) = fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if is_import_temp(&name) {
+                    remove(&name)?;
+                }
+            }
+        }
+        Ok(ImportFolder {
+            dir: dir.to_path_buf(),
+            _lock: lock,
+        })
+    }
+
+    /// Writes `manifest.json`, last: what was imported (inputs by kind and position, counts,
+    /// the key's fingerprint and whether it was the demo key) and each output's size and
+    /// SHA-256, so a reader can check the files are the ones this import wrote.
+    fn write_manifest(&self, result: &ImportResult) -> anyhow::Result<()> {
+        let q = &result.quality;
+        let mut files = Vec::new();
+        for name in OUTPUTS {
+            let (bytes, sha256) = sha256_file(&self.dir.join(name))?;
+            files.push(ManifestFile {
+                name,
+                bytes,
+                sha256,
+            });
+        }
+        let manifest = ImportManifest {
+            command: COMMAND,
+            complete: true,
+            healthtwin_version: env!("CARGO_PKG_VERSION"),
+            git_commit: env!("HEALTHTWIN_GIT_COMMIT"),
+            index_date: &q.index_date,
+            import_date: &q.dates.import_date,
+            demo_key: q.pseudonym_key_demo,
+            pseudonym_key_fingerprint: &q.pseudonym_key_fingerprint,
+            inputs: q
+                .inputs
+                .iter()
+                .map(|i| ManifestInput {
+                    input: &i.input,
+                    format: &i.format,
+                    position: i.position,
+                    table: i.table.as_deref(),
+                    compressed: i.compressed,
+                    bytes: i.bytes,
+                    records_read: i.records_read,
+                })
+                .collect(),
+            counts: ManifestCounts {
+                records_read: q.inputs.iter().map(|i| i.records_read).sum(),
+                records_refused: q.errors.total,
+                people_seen: q.persons.seen,
+                people_included: q.persons.included,
+                history_rows: q.history.rows_written,
+            },
+            files,
+        };
+        sync_dir(&self.dir);
+        write_atomic(
+            &self.dir.join(MANIFEST),
+            serde_json::to_string_pretty(&manifest)?.as_bytes(),
+        )?;
+        sync_dir(&self.dir);
+        Ok(())
+    }
+}
+
+/// An exclusive, non-blocking lock on `file` (flock: released by the kernel when the process
+/// ends, however it ends). `Ok(false)`: another process holds it. Not unix: not locked.
+fn try_lock(file: &fs::File) -> std::io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use rustix::fs::{flock, FlockOperation};
+        match flock(file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => Ok(true),
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(true)
+    }
+}
+
+/// A temporary file of an import: the spill and sort runs, or an output being written.
+fn is_import_temp(name: &str) -> bool {
+    if name.starts_with(import::TEMP_PREFIX) && name.ends_with(".tmp") {
+        return true;
+    }
+    // report::AtomicFile writes `dest` as `.{name}.{pid}.tmp`.
+    OUTPUTS.iter().chain([&MANIFEST]).any(|f| {
+        name.strip_prefix('.')
+            .and_then(|n| n.strip_prefix(f))
+            .and_then(|n| n.strip_prefix('.'))
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
+/// Makes renames and removals in a folder durable (best effort: not every platform can
+/// sync a folder).
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+fn sha256_file(path: &Path) -> anyhow::Result<(u64, String)> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut f = fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        h.update(&buf[..n]);
+    }
+    Ok((
+        bytes,
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+    ))
+}
+
+#[derive(serde::Serialize)]
+struct ImportManifest<'a> {
+    command: &'static str,
+    complete: bool,
+    healthtwin_version: &'static str,
+    git_commit: &'static str,
+    index_date: &'a str,
+    import_date: &'a str,
+    /// The published demo key made the pseudonyms: synthetic or test data only.
+    demo_key: bool,
+    pseudonym_key_fingerprint: &'a str,
+    inputs: Vec<ManifestInput<'a>>,
+    counts: ManifestCounts,
+    files: Vec<ManifestFile>,
+}
+
+#[derive(serde::Serialize)]
+struct ManifestInput<'a> {
+    input: &'a str,
+    format: &'a str,
+    position: u32,
+    table: Option<&'a str>,
+    compressed: bool,
+    bytes: u64,
+    records_read: u64,
+}
+
+#[derive(serde::Serialize)]
+struct ManifestCounts {
+    records_read: u64,
+    records_refused: u64,
+    people_seen: u64,
+    people_included: u64,
+    history_rows: u64,
+}
+
+#[derive(serde::Serialize)]
+struct ManifestFile {
+    name: &'static str,
+    bytes: u64,
+    sha256: String,
 }
 
 fn write_quality(result: &ImportResult, out: &Path) -> anyhow::Result<()> {
@@ -396,11 +688,28 @@ fn history_batch(rows: &[import::HistoryRow], ids: &[String]) -> Table {
 /// Rows per history row group: bounds memory for any history length.
 const HISTORY_BATCH: usize = 65_536;
 
+/// Key-value metadata of both Parquet files: where the cohort came from and whether its
+/// pseudonyms were made with the published demo key (`healthtwin.demo_key = true`: synthetic
+/// or test data only; such cohorts are to be refused in published aggregates).
+fn parquet_metadata(result: &ImportResult) -> [(&'static str, String); 3] {
+    let q = &result.quality;
+    [
+        ("healthtwin.origin", "imported".to_string()),
+        ("healthtwin.demo_key", q.pseudonym_key_demo.to_string()),
+        (
+            "healthtwin.pseudonym_key_fingerprint",
+            q.pseudonym_key_fingerprint.clone(),
+        ),
+    ]
+}
+
 fn write_outputs(result: &ImportResult, out: &Path) -> anyhow::Result<()> {
-    write_parquet(&baseline_table(result), &out.join("cohort.parquet"))?;
+    let meta = parquet_metadata(result);
+    let meta: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    write_parquet_with_metadata(&baseline_table(result), &out.join("cohort.parquet"), &meta)?;
     let ids: Vec<String> = result.people.iter().map(|p| p.pseudo_id.clone()).collect();
     let dest = out.join("history.parquet");
-    let mut sink = ParquetSink::create(&dest, &history_batch(&[], &ids))?;
+    let mut sink = ParquetSink::create_with_metadata(&dest, &history_batch(&[], &ids), &meta)?;
     let mut batch: Vec<import::HistoryRow> = Vec::with_capacity(HISTORY_BATCH);
     result.for_each_history::<anyhow::Error>(|r| {
         batch.push(r.clone());
@@ -430,7 +739,7 @@ fn summary(result: &ImportResult, out: &Path, secs: f64) {
     );
     let _ = writeln!(
         e,
-        "wrote {0}/cohort.parquet, {0}/history.parquet ({1} rows), {0}/quality.md (.json, .csv)",
+        "wrote {0}/cohort.parquet, {0}/history.parquet ({1} rows), {0}/quality.md (.json, .csv), {0}/manifest.json",
         out.display(),
         q.history.rows_written
     );

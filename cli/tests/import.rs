@@ -116,8 +116,10 @@ fn no_identifier_reaches_any_output_or_log_and_the_cohort_runs() {
     assert_eq!(
         files,
         [
+            ".healthtwin-import.lock",
             "cohort.parquet",
             "history.parquet",
+            "manifest.json",
             "quality.csv",
             "quality.json",
             "quality.md"
@@ -655,4 +657,381 @@ fn gzip_inputs_give_the_same_outputs_and_a_bomb_is_refused() {
             "{name}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 17, item 6: the import folder (manifest written last and removed first, stale and
+// temporary files removed, a lock, a writable check, Parquet metadata).
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// If the folder holds a manifest, every file it lists is there with the size and SHA-256
+/// it records. Returns whether there was a manifest.
+fn manifest_matches(out: &Path) -> bool {
+    let Ok(text) = fs::read_to_string(out.join("manifest.json")) else {
+        return false;
+    };
+    let m: serde_json::Value = serde_json::from_str(&text).expect("a complete manifest");
+    assert_eq!(m["command"], "cohort import");
+    let files = m["files"].as_array().unwrap();
+    assert_eq!(files.len(), 5);
+    for f in files {
+        let name = f["name"].as_str().unwrap();
+        let bytes = fs::read(out.join(name)).unwrap_or_else(|_| panic!("{name} missing"));
+        assert_eq!(bytes.len() as u64, f["bytes"].as_u64().unwrap(), "{name}");
+        assert_eq!(
+            sha256_hex(&bytes),
+            f["sha256"].as_str().unwrap(),
+            "{name} mismatched"
+        );
+    }
+    true
+}
+
+fn parquet_metadata(path: &Path) -> Vec<(String, String)> {
+    let r = SerializedFileReader::new(fs::File::open(path).unwrap()).unwrap();
+    r.metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .map(|k| (k.key.clone(), k.value.clone().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_manifest_is_written_last_and_the_parquet_files_say_where_they_come_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let csv = fixtures().join("csv");
+    let (code, text) = import_run(&[
+        "--csv",
+        csv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(manifest_matches(&out));
+    let m: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["demo_key"], false);
+    assert_eq!(m["inputs"][0]["input"], "csv input #1 (persons)");
+    assert_eq!(m["counts"]["people_included"], 3);
+    assert_eq!(m["pseudonym_key_fingerprint"].as_str().unwrap().len(), 16);
+    assert!(!fs::read_to_string(out.join("manifest.json"))
+        .unwrap()
+        .contains(KEY));
+    for f in ["cohort.parquet", "history.parquet"] {
+        let meta = parquet_metadata(&out.join(f));
+        assert!(
+            meta.contains(&("healthtwin.origin".into(), "imported".into())),
+            "{meta:?}"
+        );
+        assert!(
+            meta.contains(&("healthtwin.demo_key".into(), "false".into())),
+            "{meta:?}"
+        );
+    }
+    // A --demo cohort says so in its files.
+    let demo = dir.path().join("demo");
+    let o = healthtwin(
+        &[
+            "cohort",
+            "import",
+            "--demo",
+            "--index-date",
+            "2024-04-01",
+            "--csv",
+            csv.to_str().unwrap(),
+            "--out",
+            demo.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success());
+    let meta = parquet_metadata(&demo.join("cohort.parquet"));
+    assert!(
+        meta.contains(&("healthtwin.demo_key".into(), "true".into())),
+        "{meta:?}"
+    );
+    let m: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(demo.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["demo_key"], true);
+}
+
+/// A failed import into an earlier import's folder left the old cohort.parquet and
+/// history.parquet beside a new quality report about different input.
+#[test]
+fn a_failed_import_leaves_nothing_of_an_earlier_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let f = fixtures();
+    let ok = |out: &Path| {
+        let (code, text) = import_run(&[
+            "--csv",
+            f.join("csv").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(manifest_matches(out));
+    };
+    ok(&out);
+    // --strict stops at a broken line: nothing is left, not even the old report.
+    let (code, text) = import_run(&[
+        "--strict",
+        "--fhir",
+        f.join("broken/fhir").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    for name in [
+        "manifest.json",
+        "cohort.parquet",
+        "history.parquet",
+        "quality.json",
+    ] {
+        assert!(!out.join(name).exists(), "{name} left");
+    }
+    // Nobody included: the new report only, no manifest.
+    ok(&out);
+    let (code, text) = import_run(&[
+        "--csv",
+        f.join("csv").to_str().unwrap(),
+        "--age-min",
+        "100",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(out.join("quality.md").exists());
+    for name in ["manifest.json", "cohort.parquet", "history.parquet"] {
+        assert!(!out.join(name).exists(), "{name} left");
+    }
+}
+
+#[test]
+fn another_commands_folder_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = fixtures().join("csv");
+    // A run's folder: its manifest has no `command`.
+    let run = dir.path().join("run");
+    fs::create_dir_all(&run).unwrap();
+    fs::write(run.join("manifest.json"), "{\"seed\": 1}").unwrap();
+    let (code, text) = import_run(&[
+        "--csv",
+        csv.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("not a cohort import's"), "{text}");
+    assert_eq!(
+        fs::read_to_string(run.join("manifest.json")).unwrap(),
+        "{\"seed\": 1}"
+    );
+    // A synthetic cohort file with no import report beside it.
+    let synth = dir.path().join("synth");
+    fs::create_dir_all(&synth).unwrap();
+    fs::write(synth.join("cohort.parquet"), "x").unwrap();
+    let (code, text) = import_run(&[
+        "--csv",
+        csv.to_str().unwrap(),
+        "--out",
+        synth.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(
+        fs::read_to_string(synth.join("cohort.parquet")).unwrap(),
+        "x"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn two_imports_into_one_folder_cannot_mix() {
+    use rustix::fs::{flock, FlockOperation};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    // Another import holds the folder's lock.
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(out.join(".healthtwin-import.lock"))
+        .unwrap();
+    flock(&lock, FlockOperation::LockExclusive).unwrap();
+    let csv = fixtures().join("csv");
+    let (code, text) = import_run(&[
+        "--csv",
+        csv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("another `healthtwin cohort import` is writing"),
+        "{text}"
+    );
+    assert!(!out.join("quality.json").exists());
+    flock(&lock, FlockOperation::Unlock).unwrap();
+    let (code, text) = import_run(&[
+        "--csv",
+        csv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+}
+
+#[test]
+fn temporary_files_of_a_killed_import_are_removed_and_an_unwritable_folder_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    let orphans = [
+        ".healthtwin-import-4242-0-spill-0.tmp",
+        ".healthtwin-import-4242-3-run-7.tmp",
+        ".cohort.parquet.4242.tmp",
+        ".manifest.json.4242.tmp",
+    ];
+    for o in orphans {
+        fs::write(out.join(o), "left by kill -9").unwrap();
+    }
+    fs::write(out.join("notes.txt"), "the user's").unwrap();
+    let csv = fixtures().join("csv");
+    let (code, text) = import_run(&[
+        "--csv",
+        csv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    for o in orphans {
+        assert!(!out.join(o).exists(), "{o} left");
+    }
+    assert!(out.join("notes.txt").exists());
+    // Not writable: refused before any input is read (root can write anywhere: skipped).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let ro = dir.path().join("ro");
+        fs::create_dir_all(&ro).unwrap();
+        fs::set_permissions(&ro, fs::Permissions::from_mode(0o555)).unwrap();
+        if fs::write(ro.join("probe"), "x").is_err() {
+            let (code, text) = import_run(&[
+                "--csv",
+                csv.to_str().unwrap(),
+                "--out",
+                ro.to_str().unwrap(),
+            ]);
+            assert_eq!(code, Some(2), "{text}");
+            assert!(text.contains("not writable"), "{text}");
+        }
+        fs::set_permissions(&ro, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+/// Writes a FHIR NDJSON of `patients` patients and `lines` observations (values depend on
+/// `salt`, so two inputs give different outputs).
+fn large_fhir(path: &Path, patients: u64, lines: u64, salt: u64) {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::new(fs::File::create(path).unwrap());
+    for p in 0..patients {
+        writeln!(
+            w,
+            r#"{{"resourceType":"Patient","id":"k{p}","gender":"{}","birthDate":"{}-04-01"}}"#,
+            if p % 2 == 0 { "male" } else { "female" },
+            1940 + p % 40
+        )
+        .unwrap();
+    }
+    for i in 0..lines {
+        writeln!(
+            w,
+            r#"{{"resourceType":"Observation","status":"final","subject":{{"reference":"Patient/k{}"}},"code":{{"coding":[{{"system":"http://loinc.org","code":"8480-6"}}]}},"effectiveDateTime":"2023-{:02}-{:02}T09:{:02}:00","valueQuantity":{{"value":{},"unit":"mm[Hg]"}}}}"#,
+            i % patients,
+            1 + i / patients % 12,
+            1 + i / (patients * 12) % 28,
+            i % 60,
+            100 + (i + salt) % 80
+        )
+        .unwrap();
+    }
+    w.flush().unwrap();
+}
+
+/// `kill -9` at random points of imports alternating between two inputs into one folder
+/// (8 kills of 8 once left a new cohort.parquet beside the old history and report): the
+/// folder never holds a manifest whose files do not match it, and the next import cleans up.
+#[test]
+fn kill_9_never_leaves_a_manifest_with_mismatched_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.ndjson");
+    let b = dir.path().join("b.ndjson");
+    large_fhir(&a, 5_000, 150_000, 0);
+    large_fhir(&b, 5_000, 150_000, 7);
+    let out = dir.path().join("out");
+    let spawn = |input: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_healthtwin"))
+            .args([
+                "cohort",
+                "import",
+                "-q",
+                "--index-date",
+                "2024-04-01",
+                "--fhir",
+                input.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .env("HEALTHTWIN_PSEUDONYM_KEY", KEY)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // A complete import first, and its duration.
+    let t0 = std::time::Instant::now();
+    assert!(spawn(&a).wait().unwrap().success());
+    let full = t0.elapsed();
+    assert!(manifest_matches(&out));
+    let first = fs::read(out.join("cohort.parquet")).unwrap();
+    // Kill at pseudo-random points spread over (and past) a full run.
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut with_manifest = 0;
+    for k in 0..10 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let frac = 0.02 + (seed % 1000) as f64 / 1000.0 * 1.1;
+        let mut child = spawn(if k % 2 == 0 { &b } else { &a });
+        std::thread::sleep(full.mul_f64(frac));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        if manifest_matches(&out) {
+            with_manifest += 1;
+        }
+    }
+    // The next import completes and leaves no temporary file.
+    assert!(spawn(&b).wait().unwrap().success());
+    assert!(manifest_matches(&out));
+    assert_ne!(fs::read(out.join("cohort.parquet")).unwrap(), first);
+    let temps: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+    eprintln!("kills that found a complete import: {with_manifest} of 10");
 }
