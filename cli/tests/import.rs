@@ -1035,3 +1035,183 @@ fn kill_9_never_leaves_a_manifest_with_mismatched_files() {
     assert!(temps.is_empty(), "{temps:?}");
     eprintln!("kills that found a complete import: {with_manifest} of 10");
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 17: planted identifiers in every format and in every file name.
+
+/// What the planted inputs add to [`SECRETS`]: names and ids in file and folder names and in
+/// free-text, code, unit, type and value fields.
+const PLANTED: [&str; 9] = [
+    "山田太郎",
+    "佐藤花子",
+    "YAMADA",
+    "TARO",
+    "MRN-12345",
+    "80012345",
+    "高橋恵子",
+    "Suzuki",
+    "伊藤健太",
+];
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+fn append(path: &Path, text: &str) {
+    let mut s = fs::read(path).unwrap();
+    if !s.ends_with(b"\n") {
+        s.push(b'\n');
+    }
+    s.extend_from_slice(text.as_bytes());
+    fs::write(path, s).unwrap();
+}
+
+/// The fixtures, copied under file and folder names holding names and ids, with more of
+/// them planted in fields that are read (codes, units, types, values, ids).
+fn planted_inputs(root: &Path) -> Vec<String> {
+    let f = fixtures();
+    let fhir = root.join("山田太郎_73519001");
+    fs::create_dir_all(&fhir).unwrap();
+    for e in fs::read_dir(f.join("fhir_ndjson")).unwrap() {
+        let p = e.unwrap().path();
+        let name = format!(
+            "山田太郎_73519001_{}",
+            p.file_name().unwrap().to_string_lossy()
+        );
+        fs::copy(&p, fhir.join(name)).unwrap();
+    }
+    append(
+        &fhir.join("山田太郎_73519001_Observation.ndjson"),
+        concat!(
+            r#"{"resourceType":"Observation","status":"final","subject":{"reference":"Patient/MRN-12345"},"code":{"coding":[{"system":"http://loinc.org","code":"YAMADA-TARO","display":"山田太郎"}]},"effectiveDateTime":"2024-02-01","valueQuantity":{"value":1,"unit":"Suzuki"}}"#,
+            "\n",
+            r#"{"resourceType":"Observation","status":"final","subject":{"reference":"Patient/73519001"},"code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},"effectiveDateTime":"2024-02-01","valueQuantity":{"value":80012345,"unit":"mm[Hg]"}}"#,
+            "\n",
+            r#"{"resourceType":"佐藤花子","id":"80012345"}"#,
+            "\n",
+            r#"{"resourceType":"Observation","status":"final","subject":{"reference":"Patient/73519001"},"code":{"coding":[{"system":"http://hospital.example/MRN-12345","code":"TARO"}]},"effectiveDateTime":"2024-02-01","valueQuantity":{"value":1,"unit":"kg"}}"#,
+            "\n"
+        ),
+    );
+    let gz = root.join("佐藤花子_73519002.ndjson.gz");
+    gzip_to(&fhir.join("山田太郎_73519001_Observation.ndjson"), &gz);
+    let bundle = root.join("MRN-12345_高橋恵子.json");
+    fs::copy(f.join("fhir_bundle/bundle.json"), &bundle).unwrap();
+    let broken = root.join("伊藤健太_73519007.ndjson");
+    fs::copy(f.join("broken/fhir/Observation.ndjson"), &broken).unwrap();
+    let omop = root.join("Suzuki_80012345_omop");
+    copy_dir(&f.join("omop"), &omop);
+    append(
+        &omop.join("measurement.csv"),
+        "99,73519001,0,2024-02-01,,,32817,,5,,,,,,,,YAMADA-TARO,0,TARO,,5,,\n",
+    );
+    append(
+        &omop.join("drug_exposure.csv"),
+        "99,73519001,0,2024-02-01,,,,,,,,,,,,,,,,,,,,山田太郎 アムロジピン,,,\n",
+    );
+    let csv = root.join("佐藤花子_csv");
+    copy_dir(&f.join("broken/csvdir"), &csv);
+    append(
+        &csv.join("records.csv"),
+        "73519009,2024-02-01,山田太郎,1,\n73519009,2024-02-01,YAMADA|TARO,1,\n73519009,2024-02-01,weight_kg,60,TARO\n80012345,2099-01-01,weight_kg,60,kg\n",
+    );
+    let apple = root.join("73519001.xml");
+    fs::copy(f.join("apple/export.xml"), &apple).unwrap();
+    let apple_broken = root.join("高橋恵子_80012345.xml");
+    fs::copy(f.join("broken/export_truncated.xml"), &apple_broken).unwrap();
+    let codes = root.join("山田太郎_codes.csv");
+    fs::write(
+        &codes,
+        "system,match,code,target,answer,status,source\nhot9,exact,123456701,rx_lipid_lowering,,[A],local list of 山田太郎\n",
+    )
+    .unwrap();
+    let p = |x: &Path| x.to_str().unwrap().to_string();
+    vec![
+        "--fhir".into(),
+        p(&fhir),
+        "--fhir".into(),
+        p(&gz),
+        "--fhir".into(),
+        p(&bundle),
+        "--fhir".into(),
+        p(&broken),
+        "--omop".into(),
+        p(&omop),
+        "--csv".into(),
+        p(&csv),
+        "--apple".into(),
+        p(&apple),
+        "--apple".into(),
+        p(&apple_broken),
+        "--codes".into(),
+        p(&codes),
+    ]
+}
+
+fn assert_nothing_planted_leaves(what: &str, text: &str) {
+    assert_clean(what, text);
+    assert_absent(&PLANTED, what, text);
+}
+
+#[test]
+fn planted_identifiers_in_every_format_and_file_name_never_leave() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = planted_inputs(&dir.path().join("in"));
+    let out = dir.path().join("out");
+    let check_folder = |label: &str| {
+        for (name, text) in output_texts(&out) {
+            assert_nothing_planted_leaves(&format!("{label}: {name}"), &text);
+        }
+        for f in ["cohort.parquet", "history.parquet"] {
+            if out.join(f).exists() {
+                let meta = format!("{:?}", parquet_metadata(&out.join(f)));
+                assert_nothing_planted_leaves(&format!("{label}: {f} metadata"), &meta);
+            }
+        }
+    };
+    let run = |label: &str, extra: &[&str], expect: i32| {
+        let mut args: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        args.extend_from_slice(extra);
+        args.extend(["--out", out.to_str().unwrap()]);
+        let (code, text) = import_run(&args);
+        assert_eq!(code, Some(expect), "{label}: {text}");
+        assert_nothing_planted_leaves(&format!("{label}: printed"), &text);
+        check_folder(label);
+        text
+    };
+    // Good and broken inputs together, without --apple-id: the exports are people of
+    // their own (by content), never named by file.
+    let text = run("default", &[], 0);
+    assert!(text.contains("refused records are listed"), "{text}");
+    let md = fs::read_to_string(out.join("quality.md")).unwrap();
+    for expected in [
+        "fhir input #9",
+        "fhir input #10",
+        "omop input #1 (measurement)",
+        "csv input #1 (records)",
+        "apple input #2, line",
+        "future_date",
+    ] {
+        assert!(md.contains(expected), "{expected}: {md}");
+    }
+    let q = fs::read_to_string(out.join("quality.json")).unwrap();
+    assert!(q.contains("(not an R4 resource type)"), "{q}");
+    assert!(manifest_matches(&out));
+    // With --apple-id.
+    run(
+        "--apple-id",
+        &["--apple-id", "73519006", "--apple-id", "73519006"],
+        0,
+    );
+    // --strict stops at the first refused record.
+    let text = run("--strict", &["--strict"], 2);
+    assert!(text.contains("[--strict stops"), "{text}");
+    // A missing input whose path holds a name.
+    let missing = dir.path().join("in/山田太郎_73519001_missing.xml");
+    let text = run("missing", &["--apple", missing.to_str().unwrap()], 2);
+    assert!(text.contains("--apple #3: no such file"), "{text}");
+}
