@@ -16,7 +16,9 @@
 //!   is kept once.
 //!
 //! Other record types are counted and ignored. Source names and device strings (which often
-//! hold the owner's name) are used only to tell sources apart in memory and never written.
+//! hold the owner's name) are never kept or written: sources are told apart by a 64-bit hash
+//! of the name. Without `--apple-id` the person is a keyed hash of the file's content
+//! ([`ApplePerson::Content`]), never the file name.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
