@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use parquet::basic::{Compression, LogicalType, Repetition, Type as PhysicalType};
 use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int64Type};
+use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::Type;
@@ -93,6 +94,17 @@ fn io(path: &Path, e: impl std::fmt::Display) -> ReportError {
     }
 }
 
+/// Prefix of every temporary file the atomic writer creates (`.healthtwin-tmp-<pid>-<name>`):
+/// recognisable, so a later run into the same folder can remove what a killed one left
+/// ([`crate::OutputDir`]).
+pub const TMP_PREFIX: &str = ".healthtwin-tmp-";
+
+/// The temporary name of `dest` while this process writes it.
+pub fn temporary_path(dest: &Path) -> PathBuf {
+    let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    dest.with_file_name(format!("{TMP_PREFIX}{}-{name}", std::process::id()))
+}
+
 /// A file being written under a temporary name; `commit` renames it into place, dropping
 /// it without commit removes it.
 pub struct AtomicFile {
@@ -103,8 +115,7 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     pub fn create(dest: &Path) -> Result<(AtomicFile, File), ReportError> {
-        let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-        let tmp = dest.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+        let tmp = temporary_path(dest);
         let file = File::create(&tmp).map_err(|e| io(&tmp, e))?;
         Ok((
             AtomicFile {
@@ -210,6 +221,16 @@ fn pq(dest: &Path, e: impl std::fmt::Display) -> ReportError {
 
 impl ParquetSink {
     pub fn create(dest: &Path, first: &Table) -> Result<ParquetSink, ReportError> {
+        Self::create_with_metadata(dest, first, &[])
+    }
+
+    /// As [`Self::create`], with key-value metadata in the file's footer (e.g.
+    /// `healthtwin.origin = synthetic`, [`crate::provenance`]).
+    pub fn create_with_metadata(
+        dest: &Path,
+        first: &Table,
+        metadata: &[(&str, &str)],
+    ) -> Result<ParquetSink, ReportError> {
         let mut fields = Vec::new();
         for (name, v) in &first.columns {
             let (physical, logical, rep) = match v {
@@ -233,8 +254,15 @@ impl ParquetSink {
             .with_fields(fields)
             .build()
             .map_err(|e| pq(dest, e))?;
+        let key_values = (!metadata.is_empty()).then(|| {
+            metadata
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.to_string(), v.to_string()))
+                .collect()
+        });
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
+            .set_key_value_metadata(key_values)
             .build();
         let (guard, file) = AtomicFile::create(dest)?;
         let writer = SerializedFileWriter::new(file, Arc::new(schema), Arc::new(props))
@@ -317,7 +345,16 @@ impl ParquetSink {
 
 /// Writes one table as a Parquet file.
 pub fn write_parquet(table: &Table, dest: &Path) -> Result<(), ReportError> {
-    let mut sink = ParquetSink::create(dest, table)?;
+    write_parquet_with_metadata(table, dest, &[])
+}
+
+/// Writes one table as a Parquet file with key-value metadata in its footer.
+pub fn write_parquet_with_metadata(
+    table: &Table,
+    dest: &Path,
+    metadata: &[(&str, &str)],
+) -> Result<(), ReportError> {
+    let mut sink = ParquetSink::create_with_metadata(dest, table, metadata)?;
     sink.write(table)?;
     sink.finish()
 }
