@@ -379,11 +379,12 @@ mod tests {
                     continue;
                 }
                 m.swap(rank, p);
-                for r in 0..m.len() {
+                let pivot = m[rank].clone();
+                for (r, row) in m.iter_mut().enumerate() {
                     if r != rank {
-                        let f = m[r][col] / m[rank][col];
-                        for k in col..width {
-                            m[r][k] -= f * m[rank][k];
+                        let f = row[col] / pivot[col];
+                        for (x, p) in row.iter_mut().zip(&pivot).skip(col) {
+                            *x -= f * p;
                         }
                     }
                 }
