@@ -256,6 +256,47 @@ fn four_real_people_publish_no_cell_under_k() {
     assert_eq!(m["disclosure"]["applied"], true);
 }
 
+/// The people `cohort import` makes of the plain-CSV fixtures (3 people) are real data
+/// whether or not the importer marks its file: nothing under k is published.
+#[test]
+fn an_imported_cohort_publishes_no_cell_under_k() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../cohort/tests/fixtures/csv");
+    let imported = dir.path().join("imported");
+    ok(&bin()
+        .args([
+            "cohort",
+            "import",
+            "--csv",
+            s(&fixtures),
+            "--index-date",
+            "2024-04-01",
+        ])
+        .args(["--out", s(&imported)])
+        .env(
+            "HEALTHTWIN_PSEUDONYM_KEY",
+            "outputs-test-key-0123456789abcdef-0123456789",
+        )
+        .output()
+        .unwrap());
+    let out = dir.path().join("run");
+    let cohort = imported.join("cohort.parquet");
+    ok(&healthtwin(&[
+        "run",
+        "-q",
+        "--cohort",
+        s(&cohort),
+        "--years",
+        "3",
+        "--out",
+        s(&out),
+    ]));
+    assert_nothing_under_k(&out.join("summary.csv"), &["mean", "lo95", "hi95", "sd"]);
+    let m = manifest(&out);
+    assert_eq!(m["disclosure"]["min_cell"], 10);
+    assert_eq!(m["person_level_ages"], "whole months");
+}
+
 /// In every line of a published table (the cells a margin adds up, and the margin) either
 /// nothing is withheld or at least two cells are: no withheld value is the margin less the
 /// other cells.

@@ -287,6 +287,23 @@ impl Grid {
     }
 }
 
+/// Suppression in one line: `parts` and their `total` (a table by year with a horizon
+/// total, arms with all arms, …). Returns the withheld flags of the parts, then of the total.
+/// Without a total, pass [`Cell::Known`] only if the total is known to readers otherwise,
+/// else `Cell::Hidden { sensitive: false }`.
+pub fn suppress_line(parts: &[Cell], total: Cell) -> Vec<bool> {
+    // A grid of one row; its margin row repeats it, hidden, so the only relation that binds
+    // the shown cells is the row's own sum.
+    let n = parts.len();
+    let mut g = Grid::new(1, n);
+    for (c, &cell) in parts.iter().chain([&total]).enumerate() {
+        g.set(0, c, cell);
+        g.set(1, c, Cell::Hidden { sensitive: false });
+    }
+    let w = g.suppress();
+    (0..=n).map(|c| w.get(0, c)).collect()
+}
+
 /// What [`Grid::suppress`] withholds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Withheld {
@@ -439,6 +456,17 @@ mod tests {
         assert!(w.get(3, 1));
         assert!(w.get(3, 0) || w.get(3, 2));
         assert!(!g.determined(&w)[g.index(3, 1)]);
+    }
+
+    #[test]
+    fn one_line_needs_two_withheld_cells() {
+        let parts = [shown(40, 10), shown(3, 10), shown(25, 10), shown(30, 10)];
+        let w = suppress_line(&parts, shown(98, 10));
+        assert!(w[1]);
+        // The next smallest part is the complement, not the total.
+        assert_eq!(w, [false, true, true, false, false]);
+        let w = suppress_line(&parts[..1], shown(40, 10));
+        assert_eq!(w, [false, false]);
     }
 
     fn arbitrary_grid() -> impl Strategy<Value = (Grid, u64)> {

@@ -10,7 +10,9 @@
 //!   guideline's rule for published aggregates). Never below [`MIN_CELL_FLOOR`] = 3.
 //! - [`Grid`]: one two-way table with margins (rows × columns plus a total row and column,
 //!   e.g. sex × age band, or year × age band) and which cells are sensitive; [`Grid::suppress`]
-//!   decides what to withhold. Any output with margins maps onto one or more grids.
+//!   decides what to withhold. Any output with margins maps onto one or more grids (interior
+//!   cells it never shows are [`Cell::Hidden`]); [`suppress_line`] is the one-line case
+//!   (parts and their total).
 //! - [`summary`]: the adapter for `healthtwin run`'s summary (year × sex × band × metric).
 //!
 //! What a cell "describes" is defined by each adapter (docs/outputs.md, "Disclosure
@@ -23,7 +25,7 @@
 mod grid;
 pub mod summary;
 
-pub use grid::{Cell, Grid};
+pub use grid::{suppress_line, Cell, Grid, Withheld};
 
 /// Minimum cell size of Japan's NDB Open Data (counts below 10 are not published), the
 /// default threshold for real people's data.
