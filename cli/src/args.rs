@@ -138,6 +138,23 @@ pub struct RunArgs {
     /// `healthtwin params` lists every name with its unit, range and source (docs/parameters.md).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    #[command(flatten)]
+    pub disclosure: DisclosureArgs,
+}
+
+/// Disclosure control of published aggregates (docs/outputs.md, "Disclosure control").
+#[derive(Args, Clone, Debug, Default)]
+pub struct DisclosureArgs {
+    /// Withhold every aggregate cell that describes fewer than K people (K >= 3), with
+    /// complementary cells so none can be recovered from totals. Default: 10 (Japan's NDB
+    /// Open Data minimum) for a cohort file of real people, where it cannot be turned off;
+    /// none for synthetic people.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(3..))]
+    pub min_cell: Option<u32>,
+    /// Publish aggregates of a cohort whose pseudonyms were made with the published demo key
+    /// (`cohort import --demo`): reversible by anyone, so for test data only.
+    #[arg(long)]
+    pub allow_demo_key: bool,
 }
 
 #[derive(Args, Debug)]

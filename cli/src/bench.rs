@@ -27,6 +27,13 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         age_max: 89,
     };
     let generator = crate::run::generator(args.patients, args.seed, &pop)?;
+    crate::memory::check(&crate::memory::Footprint {
+        size_flag: "--patients",
+        people: args.patients,
+        bytes_per_person: crate::memory::SIMULATED_PERSON_BYTES,
+        other_bytes: crate::memory::FIXED_BYTES,
+        threads: crate::memory::threads(args.threads),
+    })?;
     let model = HealthModel::new(LifeTable::mhlw_2024());
     let (threads, gen_s, sim_s, person_years) = with_threads(args.threads, || {
         let t0 = Instant::now();

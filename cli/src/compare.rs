@@ -7,15 +7,18 @@ use std::path::{Path, PathBuf};
 
 use std::time::Instant;
 
-use anyhow::Context;
 use clap::Args;
-use report::write_atomic;
+use scenarios::Source;
 use serde::Serialize;
 use study::outcomes::MEASURES;
 use study::report::Report;
 use study::{CompareOptions, Comparison, Streams};
 
-use crate::common::{ensure_dir, input_error, with_threads, StudyBar};
+use crate::args::DisclosureArgs;
+use crate::common::{
+    input_error, output_dir, with_threads, DisclosureManifest, Provenance, StudyBar,
+};
+use crate::memory::{self, Footprint};
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -56,6 +59,8 @@ pub struct CompareArgs {
     /// No progress bar and no table on the terminal.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    #[command(flatten)]
+    pub disclosure: DisclosureArgs,
 }
 
 #[derive(Serialize)]
@@ -64,7 +69,10 @@ struct CompareManifest<'a> {
     git_commit: &'a str,
     scenarios: Vec<CompareManifestScenario>,
     shared_from: String,
-    patients: u64,
+    /// Withheld (null) when it is below the disclosure threshold.
+    patients: Option<u64>,
+    /// Where the people come from: `synthetic`, or the cohort file's origin.
+    population_origin: &'static str,
     years: u32,
     step_months: u32,
     replicates: u32,
@@ -78,6 +86,7 @@ struct CompareManifest<'a> {
     wall_time_seconds: f64,
     notes: Vec<String>,
     files: Vec<String>,
+    disclosure: DisclosureManifest,
 }
 
 #[derive(Serialize)]
@@ -121,14 +130,48 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         },
         population_from: args.population_from as usize - 1,
     };
+    // The shared population decides disclosure control and the memory needed, before any
+    // person is generated or read.
+    let provenance = match scenarios
+        .get(opts.population_from)
+        .map(|p| &p.population.source)
+    {
+        Some(Source::CohortFile { path }) => Provenance::cohort_file(
+            path,
+            args.disclosure.min_cell,
+            args.disclosure.allow_demo_key,
+        )?,
+        _ => Provenance::synthetic(args.disclosure.min_cell)?,
+    };
+    if let Some(shared) = scenarios.get(opts.population_from) {
+        let (size_flag, people) = match &shared.population.source {
+            Source::Synthetic { n, .. } => match args.patients {
+                Some(p) => ("--patients", Some(p)),
+                None => ("population.n", Some(*n)),
+            },
+            Source::CohortFile { .. } => (
+                "population.file with rows",
+                provenance.cohort_file.as_ref().and_then(|i| i.rows),
+            ),
+        };
+        if let Some(people) = people {
+            let years = args.years.unwrap_or(shared.years);
+            let replicates = u64::from(args.psa.or(args.replicates).unwrap_or(shared.replicates));
+            // Outcomes per run: years × 22 bands × (15 measures + person-years) × 8 bytes.
+            let per_run = u64::from(years) * 22 * 16 * 8;
+            memory::check(&Footprint {
+                size_flag,
+                people,
+                bytes_per_person: memory::SIMULATED_PERSON_BYTES,
+                other_bytes: memory::FIXED_BYTES + replicates * scenarios.len() as u64 * per_run,
+                threads: memory::threads(args.threads),
+            })?;
+        }
+    }
     let comparison = with_threads(args.threads, || Comparison::new(scenarios, &opts))?
         .map_err(|e| input_error(e.to_string()))?;
-    ensure_dir(&args.out)?;
-    let manifest_path = args.out.join("manifest.json");
-    if manifest_path.exists() {
-        fs::remove_file(&manifest_path)
-            .with_context(|| format!("cannot replace {}", manifest_path.display()))?;
-    }
+    // Locked, writable, without a manifest and without stale files of an earlier run.
+    let out = output_dir(&args.out, &study::report::FILES)?;
     let bar = StudyBar::new(comparison.study.total_patient_years(), args.quiet);
     // The only failures of a comparison's run are parameter draws outside their ranges.
     let results = with_threads(args.threads, || comparison.run(&bar))?
@@ -136,8 +179,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     bar.finish();
     let threads = with_threads(args.threads, rayon::current_num_threads)?;
 
-    let report = Report::new(&comparison, &results);
-    let files = report.write(&args.out)?;
+    let policy = provenance.policy;
+    let report = Report::new(&comparison, &results).with_disclosure(policy);
+    let files = report.write(out.path())?;
     let settings = &comparison.study.settings;
     let manifest = CompareManifest {
         healthtwin_version: env!("CARGO_PKG_VERSION"),
@@ -160,7 +204,8 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             })
             .collect(),
         shared_from: comparison.scenarios[comparison.shared].name.clone(),
-        patients: comparison.population().len() as u64,
+        patients: policy.shown(comparison.population().len() as u64),
+        population_origin: provenance.origin(),
         years: settings.years,
         step_months: settings.step_months,
         replicates: settings.replicates,
@@ -179,11 +224,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         wall_time_seconds: started.elapsed().as_secs_f64(),
         notes: comparison.notes.clone(),
         files: files.clone(),
+        disclosure: report.disclosure().into(),
     };
-    write_atomic(
-        &manifest_path,
-        serde_json::to_string_pretty(&manifest)?.as_bytes(),
-    )?;
+    out.commit(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
     if !args.quiet {
         print!("{}", report.text(threads));
         println!("Files in {}", args.out.display());

@@ -7,6 +7,7 @@ mod bench;
 mod common;
 mod compare;
 mod import;
+mod memory;
 mod risk;
 mod run;
 mod trial;

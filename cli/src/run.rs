@@ -3,22 +3,30 @@
 use std::fs;
 use std::time::Instant;
 
-use anyhow::Context;
 use cohort::{Generator, SyntheticSpec};
 use engine::observe::metric_defs;
 use engine::summary::summarize;
 use engine::{Aggregator, Model};
 use models::mortality::LifeTable;
 use models::HealthModel;
-use report::outputs::{cohort_table, patients_table, summary_table, trace_table};
-use report::{write_atomic, write_csv, write_parquet, ParquetSink};
+use report::disclosure::summary::SummaryDisclosure;
+use report::outputs::{
+    cohort_table, patients_table_with, summary_table_disclosed, trace_table_with, AgePrecision,
+};
+use report::{
+    provenance, write_csv, write_parquet, write_parquet_with_metadata, OutputDir, ParquetSink,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use study::headline::Headline;
 use study::{Arm, Settings, Streams, Study};
 
 use crate::args::{PopulationArgs, RunArgs, SynthArgs};
-use crate::common::{ensure_dir, input_error, model_with, with_threads, StudyBar};
+use crate::common::{
+    input_error, model_with, output_dir, output_file, with_threads, DisclosureManifest, Provenance,
+    StudyBar,
+};
+use crate::memory::{self, Footprint};
 
 /// Rows per Parquet row group of patients.parquet: bounds memory for any cohort size.
 const PATIENT_ROW_GROUP: usize = 65_536;
@@ -48,7 +56,10 @@ pub enum Population {
     CohortFile {
         path: String,
         sha256: String,
-        n: u64,
+        /// Withheld when it is below the disclosure threshold.
+        n: Option<u64>,
+        /// `synthetic`, `imported` or unmarked (report::provenance).
+        origin: &'static str,
     },
 }
 
@@ -57,7 +68,8 @@ struct RunManifest<'a> {
     healthtwin_version: &'a str,
     git_commit: &'a str,
     seed: u64,
-    patients: u64,
+    /// Withheld (null) when it is below the disclosure threshold.
+    patients: Option<u64>,
     years: u32,
     step_months: u32,
     replicates: u32,
@@ -68,6 +80,9 @@ struct RunManifest<'a> {
     parameter_hash_sha256: String,
     wall_time_seconds: f64,
     files: Vec<&'a str>,
+    disclosure: DisclosureManifest,
+    /// `exact`, or `whole months` for real people (patients.parquet, trace).
+    person_level_ages: &'static str,
 }
 
 pub fn generator(n: u64, seed: u64, pop: &PopulationArgs) -> anyhow::Result<Generator> {
@@ -107,17 +122,26 @@ pub fn synth(args: &SynthArgs) -> anyhow::Result<()> {
         )));
     }
     let generator = generator(args.n, args.seed, &args.population)?;
+    memory::check(&Footprint {
+        size_flag: "--n",
+        people: args.n,
+        bytes_per_person: memory::COHORT_FILE_PERSON_BYTES,
+        other_bytes: memory::FIXED_BYTES,
+        threads: memory::threads(None),
+    })?;
+    let folder = output_file(&args.out)?;
     let people = generator.generate();
-    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        ensure_dir(parent)?;
-    }
     let seed = args.seed;
     let table = cohort_table(&people, &|id| format!("syn-{seed}-{id}"));
+    // The file says it is synthetic (report::provenance): a run of it publishes without
+    // disclosure control, and a file without the mark is handled as real people's data.
     if ext == "csv" {
         write_csv(&table, &args.out)?;
+        provenance::write_csv_marker(&args.out, &provenance::SYNTHETIC_METADATA)?;
     } else {
-        write_parquet(&table, &args.out)?;
+        write_parquet_with_metadata(&table, &args.out, &provenance::SYNTHETIC_METADATA)?;
     }
+    folder.finish()?;
     eprintln!(
         "wrote {} synthetic people (seed {seed}) to {}",
         people.len(),
@@ -126,28 +150,60 @@ pub fn synth(args: &SynthArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The files `run` writes besides manifest.json (stale ones of an earlier run are removed).
+pub const RUN_FILES: [&str; 5] = [
+    "summary.csv",
+    "summary.parquet",
+    "patients.parquet",
+    "trace.csv",
+    "trace.parquet",
+];
+
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let model = model_with(&args.set)?;
+    let metrics = metric_defs(model.causes_of_death(), &model.metrics()).len();
+    let footprint = |size_flag, people| Footprint {
+        size_flag,
+        people,
+        bytes_per_person: memory::SIMULATED_PERSON_BYTES,
+        other_bytes: memory::FIXED_BYTES
+            + memory::aggregate_bytes(args.years, metrics, u64::from(args.replicates)),
+        threads: memory::threads(args.threads),
+    };
+    let min_cell = args.disclosure.min_cell;
     // Everything the user supplied is checked before anything is written.
-    let (cohort, population, pseudo_prefix) = match &args.cohort {
+    let (cohort, population, pseudo_prefix, provenance) = match &args.cohort {
         Some(path) => {
+            let provenance =
+                Provenance::cohort_file(path, min_cell, args.disclosure.allow_demo_key)?;
+            let rows = provenance.cohort_file.as_ref().and_then(|i| i.rows);
+            if let Some(rows) = rows {
+                memory::check(&footprint("--cohort with rows", rows))?;
+            }
             let bytes = fs::read(path)
                 .map_err(|e| input_error(format!("{}: cannot read: {e}", path.display())))?;
             let people = cohort::file::read(path).map_err(|e| input_error(e.to_string()))?;
             let n = people.len() as u64;
+            if rows.is_none() {
+                memory::check(&footprint("--cohort with rows", n))?;
+            }
             (
                 people,
                 Population::CohortFile {
                     path: path.display().to_string(),
                     sha256: sha256_hex(&bytes),
-                    n,
+                    n: provenance.policy.shown(n),
+                    origin: provenance.origin(),
                 },
                 "cohort".to_string(),
+                provenance,
             )
         }
         None => {
+            let provenance = Provenance::synthetic(min_cell)?;
             let generator = generator(args.patients, args.seed, &args.population)?;
+            memory::check(&footprint("--patients", args.patients))?;
             let people = generator.generate();
             (
                 people,
@@ -159,6 +215,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
                     source: "embedded synthetic Japanese cohort (docs/cohort.md)".into(),
                 },
                 format!("syn-{}", args.seed),
+                provenance,
             )
         }
     };
@@ -171,13 +228,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         modules: models::MODULES.iter().map(|m| m.to_string()).collect(),
         interventions: vec![],
     };
-    ensure_dir(&args.out)?;
-    // A folder without manifest.json holds no complete run: remove a stale one first.
-    let manifest_path = args.out.join("manifest.json");
-    if manifest_path.exists() {
-        fs::remove_file(&manifest_path)
-            .with_context(|| format!("cannot replace {}", manifest_path.display()))?;
-    }
+    // Locked, writable, without a manifest and without stale files of an earlier run.
+    let out = output_dir(&args.out, &RUN_FILES)?;
 
     let study = Study {
         arms: vec![Arm {
@@ -197,7 +249,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         draws: Vec::new(),
     };
     let bar = StudyBar::new(study.total_patient_years(), args.quiet);
-    let aggregates = with_threads(args.threads, || execute(args, &study, &bar, &pseudo_prefix))??;
+    let ages = provenance.ages();
+    let aggregates = with_threads(args.threads, || {
+        execute(args, &study, &bar, &pseudo_prefix, &out, ages)
+    })??;
     bar.finish();
     let threads = with_threads(args.threads, rayon::current_num_threads)?;
     let model = &study.arms[0].model;
@@ -205,19 +260,23 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let causes = model.causes_of_death();
     let defs = metric_defs(causes, &model.metrics());
     let rows = summarize(&aggregates, &defs);
-    let summary = summary_table(&scenario.name, args.start_year, &rows, &defs);
-    write_csv(&summary, &args.out.join("summary.csv"))?;
-    write_parquet(&summary, &args.out.join("summary.parquet"))?;
+    let policy = provenance.policy;
+    let disclosure = SummaryDisclosure::new(&aggregates, &defs, policy);
+    let summary =
+        summary_table_disclosed(&scenario.name, args.start_year, &rows, &defs, &disclosure);
+    write_csv(&summary, &out.join("summary.csv"))?;
+    write_parquet(&summary, &out.join("summary.parquet"))?;
     let mut files = vec!["summary.csv", "summary.parquet", "patients.parquet"];
     if args.trace > 0 {
         files.extend(["trace.csv", "trace.parquet"]);
     }
     let param_text = format!("{}{}", model.canonical(), cohort::japan::canonical());
+    let people = study.population.len() as u64;
     let manifest = RunManifest {
         healthtwin_version: env!("CARGO_PKG_VERSION"),
         git_commit: env!("HEALTHTWIN_GIT_COMMIT"),
         seed: args.seed,
-        patients: study.population.len() as u64,
+        patients: policy.shown(people),
         years: args.years,
         step_months: args.step_months,
         replicates: args.replicates,
@@ -228,11 +287,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         parameter_hash_sha256: sha256_hex(param_text.as_bytes()),
         wall_time_seconds: started.elapsed().as_secs_f64(),
         files,
+        disclosure: policy.record(disclosure.count()).into(),
+        person_level_ages: match ages {
+            AgePrecision::Exact => "exact",
+            AgePrecision::WholeMonths => "whole months",
+        },
     };
-    write_atomic(
-        &manifest_path,
-        serde_json::to_string_pretty(&manifest)?.as_bytes(),
-    )?;
+    out.commit(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
     if !args.quiet {
         let headline = Headline {
             aggregates: &aggregates,
@@ -242,7 +303,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             seed: args.seed,
             seconds: started.elapsed().as_secs_f64(),
         };
-        print!("{}", headline.render());
+        print!("{}", headline.render_disclosed(&disclosure));
         println!(
             "\nFiles in {}: summary.csv, summary.parquet, patients.parquet{}, manifest.json (docs/outputs.md)",
             args.out.display(),
@@ -263,33 +324,40 @@ fn execute(
     study: &Study<HealthModel>,
     bar: &StudyBar,
     pseudo_prefix: &str,
+    out: &OutputDir,
+    ages: AgePrecision,
 ) -> anyhow::Result<Vec<Aggregator>> {
     let causes = study.arms[0].model.causes_of_death();
     let pseudo = |id: u64| format!("{pseudo_prefix}-{id}");
     let mut patients_sink: Option<ParquetSink> = None;
     let mut trace_rows = Vec::new();
-    let results = study::run(study, bar, |ctx, out| -> anyhow::Result<Aggregator> {
+    let results = study::run(study, bar, |ctx, run| -> anyhow::Result<Aggregator> {
         for chunk in ctx.patients.chunks(PATIENT_ROW_GROUP) {
-            let table = patients_table(ctx.replicate, chunk, causes, &pseudo);
+            let table = patients_table_with(ctx.replicate, chunk, causes, &pseudo, ages);
             match patients_sink.as_mut() {
                 Some(sink) => sink.write(&table)?,
                 None => {
-                    let mut sink = ParquetSink::create(&args.out.join("patients.parquet"), &table)?;
+                    let mut sink = ParquetSink::create(&out.join("patients.parquet"), &table)?;
                     sink.write(&table)?;
                     patients_sink = Some(sink);
                 }
             }
         }
         if args.trace > 0 {
-            trace_rows.push(trace_table(ctx.replicate, args.start_year, &out.trace));
+            trace_rows.push(trace_table_with(
+                ctx.replicate,
+                args.start_year,
+                &run.trace,
+                ages,
+            ));
         }
-        Ok(out.aggregate)
+        Ok(run.aggregate)
     })?;
     if let Some(sink) = patients_sink {
         sink.finish()?;
     }
     if args.trace > 0 {
-        let mut sink = ParquetSink::create(&args.out.join("trace.parquet"), &trace_rows[0])?;
+        let mut sink = ParquetSink::create(&out.join("trace.parquet"), &trace_rows[0])?;
         for t in &trace_rows {
             sink.write(t)?;
         }
@@ -300,7 +368,7 @@ fn execute(
                 append(a, b);
             }
         }
-        write_csv(&all, &args.out.join("trace.csv"))?;
+        write_csv(&all, &out.join("trace.csv"))?;
     }
     Ok(results
         .arms

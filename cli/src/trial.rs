@@ -4,15 +4,46 @@ use cohort::synth::{Generator, SyntheticSpec};
 use models::diabetes::dpp::eligible;
 use report::table::{write_csv, Table, Values};
 
+use report::disclosure::Policy;
+use serde::Serialize;
+
 use crate::args::DppArgs;
-use crate::common::{ensure_dir, input_error, model_with, StudyBar};
+use crate::common::{input_error, model_with, output_dir, DisclosureManifest, StudyBar};
+use crate::memory::{self, Footprint};
 
 /// DPP's published incidence per 100 person-years (Knowler 2002 NEJM 346:393 [V]): the
 /// calibration target of the metformin and lifestyle mechanisms.
 const TARGETS: [(&str, f64); 3] = [("placebo", 11.0), ("metformin", 7.8), ("lifestyle", 4.8)];
 
+/// The files `trial dpp` writes besides manifest.json.
+pub const TRIAL_FILES: [&str; 1] = ["dpp_arms.csv"];
+
+/// `trial dpp`'s manifest.json (written last).
+#[derive(Serialize)]
+struct TrialManifest {
+    healthtwin_version: &'static str,
+    git_commit: &'static str,
+    trial: &'static str,
+    seed: u64,
+    screened: u64,
+    years: u32,
+    parameters: Vec<String>,
+    threads: usize,
+    wall_time_seconds: f64,
+    files: Vec<&'static str>,
+    disclosure: DisclosureManifest,
+}
+
 pub fn dpp(args: &DppArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let model = model_with(&args.set)?;
+    memory::check(&Footprint {
+        size_flag: "--screened",
+        people: args.screened,
+        bytes_per_person: memory::SCREENED_PERSON_BYTES,
+        other_bytes: memory::FIXED_BYTES,
+        threads: rayon::current_num_threads(),
+    })?;
     let generator = Generator::new(SyntheticSpec {
         n: args.screened,
         seed: args.seed,
@@ -39,6 +70,8 @@ pub fn dpp(args: &DppArgs) -> anyhow::Result<()> {
         mean(&|b| b.covariates.hba1c_pct),
         100.0 * mean(&|b| f64::from(b.sex.index() as u8)),
     );
+    // Locked and writable before the trial runs (synthetic people: no disclosure control).
+    let out = output_dir(&args.out, &TRIAL_FILES)?;
     let screened = people.len();
     let bar = StudyBar::new(screened as u64 * u64::from(args.years) * 3, false);
     let results = study::trial::dpp(&model, people, args.seed, args.years, &bar)?;
@@ -99,9 +132,22 @@ pub fn dpp(args: &DppArgs) -> anyhow::Result<()> {
     {
         table.push(name, Values::Float(c));
     }
-    ensure_dir(&args.out)?;
-    let dest = args.out.join("dpp_arms.csv");
+    let dest = out.join("dpp_arms.csv");
     write_csv(&table, &dest)?;
+    let manifest = TrialManifest {
+        healthtwin_version: env!("CARGO_PKG_VERSION"),
+        git_commit: env!("HEALTHTWIN_GIT_COMMIT"),
+        trial: "dpp",
+        seed: args.seed,
+        screened: args.screened,
+        years: args.years,
+        parameters: args.set.clone(),
+        threads: rayon::current_num_threads(),
+        wall_time_seconds: started.elapsed().as_secs_f64(),
+        files: TRIAL_FILES.to_vec(),
+        disclosure: Policy::off().record(0).into(),
+    };
+    out.commit(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
     eprintln!("wrote {}", dest.display());
     Ok(())
 }

@@ -199,7 +199,11 @@ impl ForTests for RunKey {
 fn baseline(id: u64, age: f64, fi: f64) -> Baseline {
     Baseline {
         id,
-        sex: if id % 2 == 0 { Sex::Female } else { Sex::Male },
+        sex: if id.is_multiple_of(2) {
+            Sex::Female
+        } else {
+            Sex::Male
+        },
         age_years: age,
         covariates: Covariates {
             bmi_kg_m2: 22.5,

@@ -94,6 +94,17 @@ fn io(path: &Path, e: impl std::fmt::Display) -> ReportError {
     }
 }
 
+/// Prefix of every temporary file the atomic writer creates (`.healthtwin-tmp-<pid>-<name>`):
+/// recognisable, so a later run into the same folder can remove what a killed one left
+/// ([`crate::OutputDir`]).
+pub const TMP_PREFIX: &str = ".healthtwin-tmp-";
+
+/// The temporary name of `dest` while this process writes it.
+pub fn temporary_path(dest: &Path) -> PathBuf {
+    let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    dest.with_file_name(format!("{TMP_PREFIX}{}-{name}", std::process::id()))
+}
+
 /// A file being written under a temporary name; `commit` renames it into place, dropping
 /// it without commit removes it.
 pub struct AtomicFile {
@@ -104,8 +115,7 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     pub fn create(dest: &Path) -> Result<(AtomicFile, File), ReportError> {
-        let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-        let tmp = dest.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+        let tmp = temporary_path(dest);
         let file = File::create(&tmp).map_err(|e| io(&tmp, e))?;
         Ok((
             AtomicFile {
@@ -211,11 +221,11 @@ fn pq(dest: &Path, e: impl std::fmt::Display) -> ReportError {
 
 impl ParquetSink {
     pub fn create(dest: &Path, first: &Table) -> Result<ParquetSink, ReportError> {
-        ParquetSink::create_with_metadata(dest, first, &[])
+        Self::create_with_metadata(dest, first, &[])
     }
 
-    /// A sink whose file carries `metadata` as key-value pairs in its footer (readers see
-    /// them without reading the data; `healthtwin.origin = imported`).
+    /// As [`Self::create`], with key-value metadata in the file's footer (e.g.
+    /// `healthtwin.origin = synthetic`, [`crate::provenance`]).
     pub fn create_with_metadata(
         dest: &Path,
         first: &Table,

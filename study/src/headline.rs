@@ -3,15 +3,23 @@
 //! whole-horizon totals of events, deaths, life-years, QALYs and costs, every figure with its
 //! unit and its interval over Monte Carlo replicates.
 //!
+//! Under disclosure control ([`Headline::render_disclosed`]) every figure withheld from the
+//! summary is withheld here too, and so is a whole-horizon total that would give one away
+//! (exactly one of its years withheld) or that counts fewer than `k` events or people.
+//!
 //! Must never: print (the caller does), or compute anything the aggregates do not hold.
 
 use std::fmt::Write as _;
 
-use engine::observe::{cell_value, MetricDef};
+use engine::observe::{builtin, cell_value, MetricDef};
 use engine::summary::{collapse, describe, BandLevel, SexLevel};
 use engine::{Aggregator, Sex};
+use report::disclosure::summary::SummaryDisclosure;
 
-use crate::outcomes::{extract, Interval, Outcomes, Sources, MEASURES};
+use crate::outcomes::{extract, source_metrics, Interval, Outcomes, Sources, MEASURES};
+
+/// What a withheld figure shows.
+pub const WITHHELD: &str = "withheld";
 
 /// What the headline needs besides the aggregates.
 pub struct Headline<'a> {
@@ -24,11 +32,21 @@ pub struct Headline<'a> {
     pub seconds: f64,
 }
 
-/// (mean, lo, hi) of a metric over replicates in one year (NaN where undefined).
-fn value(h: &Headline, year: usize, sex: SexLevel, metric: Option<usize>) -> (f64, f64, f64) {
+/// (mean, lo, hi) of a metric over replicates in one year (NaN where undefined; +∞ where
+/// withheld, shown as [`WITHHELD`]).
+fn value(
+    h: &Headline,
+    d: &SummaryDisclosure,
+    year: usize,
+    sex: SexLevel,
+    metric: Option<usize>,
+) -> (f64, f64, f64) {
     let Some(metric) = metric else {
         return (f64::NAN, f64::NAN, f64::NAN);
     };
+    if d.withheld(year, sex, BandLevel::All, metric) {
+        return (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    }
     let mut v: Vec<f64> = h
         .aggregates
         .iter()
@@ -49,6 +67,8 @@ fn value(h: &Headline, year: usize, sex: SexLevel, metric: Option<usize>) -> (f6
 fn num(x: f64, decimals: usize) -> String {
     if x.is_finite() {
         format!("{:.decimals$}", x + 0.0)
+    } else if x == f64::INFINITY {
+        WITHHELD.into()
     } else {
         "n/a".into()
     }
@@ -56,7 +76,7 @@ fn num(x: f64, decimals: usize) -> String {
 
 fn with_interval((m, lo, hi): (f64, f64, f64), decimals: usize) -> String {
     if !m.is_finite() {
-        return "n/a".into();
+        return num(m, decimals);
     }
     if lo == hi {
         // One replicate (or no spread at all): the value alone.
@@ -77,14 +97,71 @@ impl Headline<'_> {
 
     /// The headline text (ends with a newline).
     pub fn render(&self) -> String {
+        self.render_disclosed(&SummaryDisclosure::none())
+    }
+
+    /// Whether the whole-horizon total of measure `m` is withheld: it counts fewer than `k`
+    /// events (or people) in some replicate, or exactly one of its years is withheld in the
+    /// summary (the total less the shown years would give that year away).
+    fn total_withheld(&self, d: &SummaryDisclosure, outcomes: &[Outcomes], m: usize) -> bool {
+        let policy = d.policy();
+        if !policy.applies() {
+            return false;
+        }
+        let years = self.aggregates.first().map_or(0, |a| a.years());
+        let people = self.aggregates.iter().map(|a| {
+            (0..years)
+                .map(|y| {
+                    collapse(a, y, SexLevel::All, BandLevel::All, builtin::POPULATION)
+                        .num
+                        .max(0) as u64
+                })
+                .max()
+                .unwrap_or(0)
+        });
+        if policy.any_sensitive(people) {
+            return true;
+        }
+        if MEASURES[m].event
+            && policy.any_sensitive(outcomes.iter().map(|o| o.total(m).max(0.0).round() as u64))
+        {
+            return true;
+        }
+        let sources: Vec<usize> = source_metrics(m)
+            .iter()
+            .filter_map(|name| self.metric(name))
+            .collect();
+        let withheld_years = (0..years)
+            .filter(|&y| {
+                sources
+                    .iter()
+                    .any(|&s| d.withheld(y, SexLevel::All, BandLevel::All, s))
+            })
+            .count();
+        withheld_years == 1
+    }
+
+    /// The headline with every figure withheld that `d` withholds from the summary (and
+    /// the totals that would give one away).
+    pub fn render_disclosed(&self, d: &SummaryDisclosure) -> String {
         let mut o = String::new();
         let years = self.aggregates.first().map_or(0, |a| a.years());
         let replicates = self.aggregates.len();
+        let people = match d.policy().shown(self.people as u64) {
+            Some(n) => n.to_string(),
+            None => format!("fewer than {}", d.policy().threshold().unwrap_or_default()),
+        };
         let _ = writeln!(
             o,
-            "healthtwin run: {} people, {years} years from {}, {replicates} replicate(s), seed {} ({:.1} s)",
-            self.people, self.start_year, self.seed, self.seconds
+            "healthtwin run: {people} people, {years} years from {}, {replicates} replicate(s), seed {} ({:.1} s)",
+            self.start_year, self.seed, self.seconds
         );
+        if let Some(k) = d.policy().threshold() {
+            let _ = writeln!(
+                o,
+                "Disclosure control: figures describing fewer than {k} people (or events) are {WITHHELD}, with complementary cells (docs/outputs.md)."
+            );
+        }
         if replicates > 1 {
             let _ = writeln!(
                 o,
@@ -106,7 +183,7 @@ impl Headline<'_> {
             .collect();
         let all = SexLevel::All;
         let year_label = |y: usize| (self.start_year + y as i64).to_string();
-        let v = |y, name: &str| value(self, y, all, self.metric(name));
+        let v = |y, name: &str| value(self, d, y, all, self.metric(name));
 
         let _ = writeln!(
             o,
@@ -120,14 +197,17 @@ impl Headline<'_> {
         for &y in &shown {
             let _ = writeln!(
                 o,
-                "{:>6} {:>9} {:>9} {:>24} {:>10} {:>10} {:>7}%",
+                "{:>6} {:>9} {:>9} {:>24} {:>10} {:>10} {:>8}",
                 year_label(y),
                 num(v(y, "population").0, 0),
                 num(v(y, "age").0, 1),
                 with_interval(v(y, "deaths"), 1),
                 num(v(y, "sbp_mmhg").0, 1),
                 num(v(y, "bmi_kg_m2").0, 1),
-                num(v(y, "smoker").0, 1),
+                match v(y, "smoker").0 {
+                    x if x == f64::INFINITY => WITHHELD.to_string(),
+                    x => format!("{}%", num(x, 1)),
+                },
             );
         }
 
@@ -175,10 +255,14 @@ impl Headline<'_> {
             .iter()
             .map(|a| extract(a, &sources, 0.0))
             .collect();
+        let everyone = if d.policy().shown(self.people as u64).is_some() {
+            format!("all {people} people")
+        } else {
+            format!("all people ({people})")
+        };
         let _ = writeln!(
             o,
-            "\nOver the {years} years, all {} people simulated (undiscounted)",
-            self.people
+            "\nOver the {years} years, {everyone} simulated (undiscounted)"
         );
         for (m, measure) in MEASURES.iter().enumerate() {
             if sources.missing.contains(&m) || measure.name == "programme_enrolments" {
@@ -187,7 +271,14 @@ impl Headline<'_> {
             if measure.name == "programme_cost_yen" {
                 continue;
             }
-            let iv = Interval::of(&outcomes.iter().map(|x| x.total(m)).collect::<Vec<_>>());
+            let mut iv = Interval::of(&outcomes.iter().map(|x| x.total(m)).collect::<Vec<_>>());
+            if self.total_withheld(d, &outcomes, m) {
+                iv = Interval {
+                    mean: f64::INFINITY,
+                    lo: f64::INFINITY,
+                    hi: f64::INFINITY,
+                };
+            }
             let (label, unit, k) = match measure.name {
                 "t2d_cases" => ("type 2 diabetes onsets", "people", 1.0),
                 "mi_events" => ("myocardial infarctions", "events", 1.0),
@@ -204,7 +295,7 @@ impl Headline<'_> {
                 "total_cost_yen" => ("total cost", "million yen", 1e6),
                 name => (name, measure.unit, 1.0),
             };
-            let d = if k > 1.0 || iv.mean.abs() >= 100.0 {
+            let decimals = if k > 1.0 || iv.mean.abs() >= 100.0 {
                 0
             } else {
                 1
@@ -212,7 +303,7 @@ impl Headline<'_> {
             let _ = writeln!(
                 o,
                 "  {label:<28} {:>28} {unit}",
-                with_interval((iv.mean / k, iv.lo / k, iv.hi / k), d)
+                with_interval((iv.mean / k, iv.lo / k, iv.hi / k), decimals)
             );
         }
 
@@ -220,9 +311,9 @@ impl Headline<'_> {
         let _ = writeln!(o);
         for sex in Sex::ALL {
             let lvl = SexLevel::One(sex);
-            let deaths = value(self, last, lvl, self.metric("deaths"));
-            let pop0 = value(self, 0, lvl, self.metric("population")).0;
-            let popn = value(self, last, lvl, self.metric("population")).0;
+            let deaths = value(self, d, last, lvl, self.metric("deaths"));
+            let pop0 = value(self, d, 0, lvl, self.metric("population")).0;
+            let popn = value(self, d, last, lvl, self.metric("population")).0;
             let _ = writeln!(
                 o,
                 "{:<7} alive at start {:>8}, at start of final year {:>8}; deaths in final year {} per 1,000 PY",

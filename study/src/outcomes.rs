@@ -75,6 +75,29 @@ const RATE_METRICS: [(usize, &str, f64); 4] = [
     (PROGRAMME_COST, "programme_cost_kyen", 1000.0),
 ];
 
+/// The summary metrics measure `m` is computed from (their cells hold what its totals
+/// add up), by name; empty for programme enrolments (one metric per programme).
+pub fn source_metrics(m: usize) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = EVENT_METRICS
+        .iter()
+        .filter(|(x, _)| *x == m)
+        .map(|(_, name)| *name)
+        .collect();
+    match m {
+        DEATHS => out.push("deaths"),
+        LIFE_YEARS => out.push("person_years"),
+        TOTAL_COST => {
+            out.extend(["medical_cost_kyen", "ltc_cost_kyen", "programme_cost_kyen"]);
+            out.push("person_years");
+        }
+        _ => {}
+    }
+    if let Some((_, name, _)) = RATE_METRICS.iter().find(|(x, _, _)| *x == m) {
+        out.extend([*name, "person_years"]);
+    }
+    out
+}
+
 /// Where each measure comes from in one scenario's metric list (resolved once).
 #[derive(Clone, Debug)]
 pub struct Sources {

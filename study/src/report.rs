@@ -2,12 +2,20 @@
 //! differences with intervals over replicates, the economic summary (ICER, quadrant shares,
 //! NNT, onset delay), charts (PNG and SVG) and the terminal summary as text.
 //!
+//! Under disclosure control ([`Report::with_disclosure`]) the tables of one measure are the
+//! margins of a year × age-band table whose interior is never shown (by year: all ages;
+//! by age: all years; totals: both), one [`Grid`] per measure, shared by every scenario,
+//! level and difference; charts, the economic summary and the text leave out what the
+//! tables withhold.
+//!
 //! Must never: compute model quantities (it formats [`crate::compare`]'s outcomes), or
 //! print (the caller prints [`Report::text`]).
 
+use std::cell::Cell as Counter;
 use std::path::Path;
 
 use engine::observe::age_band_label;
+use report::disclosure::{Cell, Grid, Policy, Record};
 use report::plot::{write_chart, Chart, Series, ZeroLines};
 use report::{write_csv, write_parquet, ReportError, Table, Values};
 
@@ -25,6 +33,152 @@ pub const JAPAN_REFERENCE_WTP_YEN: f64 = 5_000_000.0;
 /// Upper end of the acceptability curve, yen per QALY.
 const CEAC_MAX_WTP_YEN: f64 = 10_000_000.0;
 
+/// Every file a comparison may write into its folder (besides manifest.json): a later
+/// comparison into the same folder removes the ones it does not write again.
+pub const FILES: [&str; 24] = [
+    "compare_totals.csv",
+    "compare_totals.parquet",
+    "compare_by_year.csv",
+    "compare_by_year.parquet",
+    "compare_by_age.csv",
+    "compare_by_age.parquet",
+    "compare_economics.csv",
+    "compare_economics.parquet",
+    "compare_replicates.csv",
+    "compare_replicates.parquet",
+    "cumulative_incidence_t2d.png",
+    "cumulative_incidence_t2d.svg",
+    "cumulative_incidence_mi.png",
+    "cumulative_incidence_mi.svg",
+    "cumulative_incidence_ltc.png",
+    "cumulative_incidence_ltc.svg",
+    "averted_by_year.png",
+    "averted_by_year.svg",
+    "ce_plane.png",
+    "ce_plane.svg",
+    "ceac.png",
+    "ceac.svg",
+    "ceac.csv",
+    "ceac.parquet",
+];
+
+/// What a comparison withholds (see the module documentation).
+struct Withheld {
+    /// [year][measure]: rows of compare_by_year.
+    by_year: Vec<[bool; N_MEASURES]>,
+    /// [band][measure]: rows of compare_by_age.
+    by_age: Vec<[bool; N_MEASURES]>,
+    /// [measure]: rows of compare_totals and compare_replicates.
+    total: [bool; N_MEASURES],
+    /// [scenario]: the delay of diabetes onset.
+    delay: Vec<bool>,
+}
+
+/// Measures that count people or events (their own count is checked, not only the
+/// people they describe).
+fn counts_events(m: usize) -> bool {
+    MEASURES[m].event || m == oc::ENROLMENTS
+}
+
+/// At least this many people lived in a cell with `person_years` in one year.
+fn people(person_years: f64) -> u64 {
+    if person_years > 0.0 {
+        person_years.ceil() as u64
+    } else {
+        0
+    }
+}
+
+impl Withheld {
+    fn new(policy: Policy, results: &[ScenarioResults]) -> Withheld {
+        let years = results[0].outcomes[0].years;
+        let mut w = Withheld {
+            by_year: vec![[false; N_MEASURES]; years],
+            by_age: vec![[false; N_MEASURES]; ALL_AGES],
+            total: [false; N_MEASURES],
+            delay: vec![false; results.len()],
+        };
+        let all: Vec<&Outcomes> = results.iter().flat_map(|r| &r.outcomes).collect();
+        for (s, r) in results.iter().enumerate() {
+            w.delay[s] = policy.any_sensitive(r.delays.iter().flatten().map(|d| d.people as u64));
+        }
+        for m in 0..N_MEASURES {
+            let events = counts_events(m);
+            // Sensitive when any scenario's replicate counts 0 < n < k people or events.
+            let cell = |people_of: &dyn Fn(&Outcomes) -> u64,
+                        events_of: &dyn Fn(&Outcomes) -> f64| {
+                let mut sensitive = false;
+                let mut weight = 0;
+                let mut anyone = false;
+                for o in &all {
+                    let p = people_of(o);
+                    let e = if events {
+                        events_of(o).max(0.0).round() as u64
+                    } else {
+                        0
+                    };
+                    anyone |= p > 0;
+                    sensitive |= policy.any_sensitive([p, e]);
+                    weight = weight.max(p);
+                }
+                (sensitive, weight, anyone)
+            };
+            let mut grid = Grid::new(years, ALL_AGES);
+            for y in 0..years {
+                for b in 0..ALL_AGES {
+                    let (sensitive, _, anyone) =
+                        cell(&|o| people(o.person_years[y * oc::BANDS + b]), &|o| {
+                            o.get(y, b, m)
+                        });
+                    grid.set(
+                        y,
+                        b,
+                        if anyone {
+                            Cell::Hidden { sensitive }
+                        } else {
+                            Cell::Known
+                        },
+                    );
+                }
+                let (sensitive, weight, _) = cell(
+                    &|o| people(o.person_years[y * oc::BANDS + ALL_AGES]),
+                    &|o| o.get(y, ALL_AGES, m),
+                );
+                grid.set(y, ALL_AGES, Cell::Shown { sensitive, weight });
+            }
+            let most = |o: &Outcomes, b: usize| {
+                (0..years)
+                    .map(|y| people(o.person_years[y * oc::BANDS + b]))
+                    .max()
+                    .unwrap_or(0)
+            };
+            for b in 0..ALL_AGES {
+                let (sensitive, weight, anyone) = cell(&|o| most(o, b), &|o| o.total_in(b, m));
+                grid.set(
+                    years,
+                    b,
+                    if anyone {
+                        Cell::Shown { sensitive, weight }
+                    } else {
+                        Cell::Known
+                    },
+                );
+            }
+            let (sensitive, weight, _) = cell(&|o| most(o, ALL_AGES), &|o| o.total(m));
+            grid.set(years, ALL_AGES, Cell::Shown { sensitive, weight });
+            let g = grid.suppress();
+            for y in 0..years {
+                w.by_year[y][m] = g.get(y, ALL_AGES);
+            }
+            for b in 0..ALL_AGES {
+                w.by_age[b][m] = g.get(years, b);
+            }
+            w.total[m] = g.get(years, ALL_AGES);
+        }
+        w
+    }
+}
+
 /// A comparison's results, ready to be written and shown.
 pub struct Report<'a> {
     /// Scenario names, the reference first.
@@ -36,6 +190,10 @@ pub struct Report<'a> {
     /// People simulated (the cohort size).
     people: f64,
     psa: bool,
+    policy: Policy,
+    withheld: Option<Withheld>,
+    /// Cells (rows, or values of an economics row) withheld in the tables written.
+    suppressed: Counter<u64>,
 }
 
 /// Rows of a long table under construction.
@@ -51,6 +209,7 @@ struct Rows {
     lo: Vec<Option<f64>>,
     hi: Vec<Option<f64>>,
     scaled: [Vec<Option<f64>>; 3],
+    suppressed: Vec<bool>,
 }
 
 fn fin(x: f64) -> Option<f64> {
@@ -68,7 +227,18 @@ impl Rows {
         m: usize,
         iv: Interval,
         scale: Option<f64>,
+        withheld: bool,
     ) {
+        let iv = if withheld {
+            Interval {
+                mean: f64::NAN,
+                lo: f64::NAN,
+                hi: f64::NAN,
+            }
+        } else {
+            iv
+        };
+        self.suppressed.push(withheld);
         self.scenario.push(Some(scenario.into()));
         self.comparison.push(Some(comparison.into()));
         self.key.push(Some(key.into()));
@@ -83,7 +253,14 @@ impl Rows {
         }
     }
 
-    fn table(self, name: &str, key: &str, key_int: Option<&str>, scaled: bool) -> Table {
+    fn table(
+        self,
+        name: &str,
+        key: &str,
+        key_int: Option<&str>,
+        scaled: bool,
+        disclosed: bool,
+    ) -> Table {
         let mut t = Table::new(name);
         t.push("scenario", Values::Text(self.scenario));
         t.push("comparison", Values::Text(self.comparison));
@@ -104,6 +281,9 @@ impl Rows {
             t.push("scaled_lo95", Values::Float(b));
             t.push("scaled_hi95", Values::Float(c));
         }
+        if disclosed {
+            t.push("suppressed", Values::Bool(self.suppressed));
+        }
         t
     }
 }
@@ -122,7 +302,45 @@ impl<'a> Report<'a> {
             scale: comparison.scale(),
             people: comparison.population().len() as f64,
             psa: !comparison.study.draws.is_empty(),
+            policy: Policy::off(),
+            withheld: None,
+            suppressed: Counter::new(0),
         }
+    }
+
+    /// The report under disclosure control `policy` (report::disclosure): cells describing
+    /// fewer than `k` people or events are withheld, with complementary cells.
+    pub fn with_disclosure(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self.withheld = policy
+            .applies()
+            .then(|| Withheld::new(policy, self.results));
+        self
+    }
+
+    /// What the manifest records about disclosure control (after [`Self::write`]).
+    pub fn disclosure(&self) -> Record {
+        self.policy.record(self.suppressed.get())
+    }
+
+    fn by_year_withheld(&self, y: usize, m: usize) -> bool {
+        self.withheld.as_ref().is_some_and(|w| w.by_year[y][m])
+    }
+
+    fn by_age_withheld(&self, b: usize, m: usize) -> bool {
+        self.withheld.as_ref().is_some_and(|w| w.by_age[b][m])
+    }
+
+    fn total_withheld(&self, m: usize) -> bool {
+        self.withheld.as_ref().is_some_and(|w| w.total[m])
+    }
+
+    fn delay_withheld(&self, s: usize) -> bool {
+        self.withheld.as_ref().is_some_and(|w| w.delay[s])
+    }
+
+    fn count_withheld(&self, n: u64) {
+        self.suppressed.set(self.suppressed.get() + n);
     }
 
     /// Writes every table and chart into `out` (which must exist); returns the file names.
@@ -187,11 +405,13 @@ impl<'a> Report<'a> {
             let name = &self.names[s];
             for m in (0..N_MEASURES).filter(|&m| self.has(s, m)) {
                 let iv = Interval::of(&self.values(s, diff, |o| o.total(m)));
-                totals.push(name, &label, "", 0, m, iv, self.scale);
+                let w = self.total_withheld(m);
+                totals.push(name, &label, "", 0, m, iv, self.scale, w);
                 for y in 0..years {
                     let iv = Interval::of(&self.values(s, diff, |o| o.get(y, ALL_AGES, m)));
                     let cal = self.start_year + y as i64;
-                    by_year.push(name, &label, &y.to_string(), cal, m, iv, self.scale);
+                    let w = self.by_year_withheld(y, m);
+                    by_year.push(name, &label, &y.to_string(), cal, m, iv, self.scale, w);
                 }
                 for b in 0..ALL_AGES {
                     let lived = self.results[s]
@@ -210,21 +430,34 @@ impl<'a> Report<'a> {
                         m,
                         iv,
                         self.scale,
+                        self.by_age_withheld(b, m),
                     );
                 }
             }
         }
         let scaled = self.scale.is_some();
+        let disclosed = self.withheld.is_some();
+        let withheld_rows = [&totals, &by_year, &by_age]
+            .iter()
+            .map(|r| r.suppressed.iter().filter(|&&w| w).count() as u64)
+            .sum();
+        self.count_withheld(withheld_rows);
         save(
-            &totals.table("compare_totals", "", None, scaled),
+            &totals.table("compare_totals", "", None, scaled, disclosed),
             "compare_totals",
         )?;
         save(
-            &by_year.table("compare_by_year", "year_index", Some("year"), scaled),
+            &by_year.table(
+                "compare_by_year",
+                "year_index",
+                Some("year"),
+                scaled,
+                disclosed,
+            ),
             "compare_by_year",
         )?;
         save(
-            &by_age.table("compare_by_age", "age_band", None, scaled),
+            &by_age.table("compare_by_age", "age_band", None, scaled, disclosed),
             "compare_by_age",
         )?;
         save(&self.economics(), "compare_economics")?;
@@ -262,20 +495,56 @@ impl<'a> Report<'a> {
         ];
         let mut names = Vec::new();
         let mut effect = Vec::new();
+        let mut suppressed = Vec::new();
         for s in 1..self.names.len() {
             names.push(Some(self.names[s].to_string()));
             effect.push(Some(MEASURES[e].name.to_string()));
             let row = self.econ_row(s, e);
-            for (c, v) in cols.iter_mut().zip(row) {
-                c.1.push(v.and_then(fin));
+            let withheld = self.econ_withheld(s, e);
+            for ((c, v), w) in cols.iter_mut().zip(row).zip(withheld) {
+                c.1.push(if w { None } else { v.and_then(fin) });
             }
+            let n = withheld.iter().filter(|&&w| w).count() as u64;
+            self.count_withheld(n);
+            suppressed.push(n > 0);
         }
         t.push("scenario", Values::Text(names));
         t.push("effect", Values::Text(effect));
         for (n, v) in cols {
             t.push(n, Values::Float(v));
         }
+        if self.withheld.is_some() {
+            t.push("suppressed", Values::Bool(suppressed));
+        }
         t
+    }
+
+    /// Which values of [`Self::econ_row`] are withheld: those computed from a withheld
+    /// total, and the onset delay when it describes fewer than `k` people.
+    fn econ_withheld(&self, s: usize, e: usize) -> [bool; 13] {
+        let t = |ms: &[usize]| ms.iter().any(|&m| self.total_withheld(m));
+        let ce = t(&[oc::TOTAL_COST, e]);
+        let delay = self.delay_withheld(s);
+        [
+            ce,
+            ce,
+            ce,
+            ce,
+            ce,
+            t(&[oc::ENROLMENTS, oc::T2D]),
+            t(&[
+                oc::ENROLMENTS,
+                oc::MI,
+                oc::ISCHAEMIC_STROKE,
+                oc::HAEMORRHAGIC_STROKE,
+            ]),
+            t(&[oc::ENROLMENTS, oc::FRAILTY]),
+            t(&[oc::ENROLMENTS, oc::LTC]),
+            delay,
+            delay,
+            delay,
+            delay,
+        ]
     }
 
     /// ICER, quadrant shares, NNTs and onset delay of scenario `s` (see [`Self::economics`]).
@@ -337,23 +606,34 @@ impl<'a> Report<'a> {
         let mut meas = Vec::new();
         let mut val = Vec::new();
         let mut dif = Vec::new();
+        let mut suppressed = Vec::new();
         for (s, r) in self.results.iter().enumerate() {
             for (i, o) in r.outcomes.iter().enumerate() {
                 for m in (0..N_MEASURES).filter(|&m| self.has(s, m)) {
+                    let w = self.total_withheld(m);
                     rep.push(i as i64);
                     scen.push(Some(self.names[s].to_string()));
                     meas.push(Some(MEASURES[m].name.to_string()));
-                    val.push(fin(o.total(m)));
-                    dif.push(fin(o.total(m) - self.reference().outcomes[i].total(m)));
+                    val.push(if w { None } else { fin(o.total(m)) });
+                    dif.push(if w {
+                        None
+                    } else {
+                        fin(o.total(m) - self.reference().outcomes[i].total(m))
+                    });
+                    suppressed.push(w);
                 }
             }
         }
+        self.count_withheld(suppressed.iter().filter(|&&w| w).count() as u64);
         let mut t = Table::new("compare_replicates");
         t.push("replicate", Values::Int(rep));
         t.push("scenario", Values::Text(scen));
         t.push("measure", Values::Text(meas));
         t.push("value", Values::Float(val));
         t.push("difference_vs_reference", Values::Float(dif));
+        if self.withheld.is_some() {
+            t.push("suppressed", Values::Bool(suppressed));
+        }
         t
     }
 
@@ -378,6 +658,14 @@ impl<'a> Report<'a> {
             if !(0..n0).all(|s| self.has(s, m)) {
                 continue;
             }
+            // A cumulative curve gives each year away by difference: it stops before the
+            // first withheld year (and is left out when that is the first year).
+            let shown_years = (0..years)
+                .position(|y| self.by_year_withheld(y, m))
+                .unwrap_or(years);
+            if shown_years == 0 {
+                continue;
+            }
             let series = (0..n0)
                 .map(|s| {
                     // Cumulative events per replicate, then mean and interval per year.
@@ -385,7 +673,7 @@ impl<'a> Report<'a> {
                     let mut acc = vec![0.0; replicates];
                     let mut points = vec![(self.start_year as f64, 0.0)];
                     let mut band = vec![(self.start_year as f64, 0.0, 0.0)];
-                    for y in 0..years {
+                    for y in 0..shown_years {
                         let v = self.values(s, false, |o| o.get(y, ALL_AGES, m));
                         for (a, x) in acc.iter_mut().zip(&v) {
                             *a += 1000.0 * x / people;
@@ -427,7 +715,7 @@ impl<'a> Report<'a> {
             .map(|s| {
                 let mut points = Vec::new();
                 let mut band = Vec::new();
-                for y in 0..years {
+                for y in (0..years).filter(|&y| !self.by_year_withheld(y, oc::T2D)) {
                     let v: Vec<f64> = self
                         .values(s, true, |o| o.get(y, ALL_AGES, oc::T2D))
                         .into_iter()
@@ -462,10 +750,16 @@ impl<'a> Report<'a> {
         chart.series = series;
         chart.zero = ZeroLines::Horizontal;
         chart.x_years = true;
-        write_chart(&out.join("averted_by_year"), &chart)?;
-        files.extend(["averted_by_year.png".into(), "averted_by_year.svg".into()]);
-        // Cost-effectiveness plane.
+        if (0..years).any(|y| !self.by_year_withheld(y, oc::T2D)) {
+            write_chart(&out.join("averted_by_year"), &chart)?;
+            files.extend(["averted_by_year.png".into(), "averted_by_year.svg".into()]);
+        }
+        // Cost-effectiveness plane (and acceptability): per-replicate totals of cost and
+        // effect, left out when those totals are withheld.
         let e = self.effect();
+        if self.total_withheld(oc::TOTAL_COST) || self.total_withheld(e) {
+            return Ok(files);
+        }
         let series = (1..n0)
             .map(|s| Series {
                 name: self.names[s].to_string(),
@@ -568,7 +862,11 @@ impl<'a> Report<'a> {
         macro_rules! p { ($($t:tt)*) => {{ let _ = write!(o, $($t)*); }} }
         macro_rules! pl { ($($t:tt)*) => {{ let _ = writeln!(o, $($t)*); }} }
         let settings = &self.comparison.study.settings;
-        let (n, years, replicates) = (self.people as u64, settings.years, settings.replicates);
+        let (years, replicates) = (settings.years, settings.replicates);
+        let n = match self.policy.shown(self.people as u64) {
+            Some(n) => n.to_string(),
+            None => format!("fewer than {}", self.policy.threshold().unwrap_or_default()),
+        };
         let independent = settings.streams == crate::runner::Streams::Independent;
         let notes = &self.comparison.notes;
         let reference = &self.names[0];
@@ -588,6 +886,9 @@ impl<'a> Report<'a> {
         );
         for note in notes {
             pl!("note: {note}");
+        }
+        if let Some(k) = self.policy.threshold() {
+            pl!("Disclosure control: figures describing fewer than {k} people (or events) are withheld, with complementary cells (docs/outputs.md).");
         }
         // Counts and costs are shown on the scale a reader acts on: the represented
         // population's when the scenario names one, else the simulated people's.
@@ -641,6 +942,14 @@ impl<'a> Report<'a> {
                 MEASURES[m].name.to_string()
             };
             p!("{label:<28}");
+            let withheld = self.total_withheld(m);
+            let fmt = |iv: Interval| {
+                if withheld {
+                    "withheld".to_string()
+                } else {
+                    fmt(iv)
+                }
+            };
             for s in 0..self.names.len() {
                 p!(
                     " {:>w$}",
@@ -659,27 +968,47 @@ impl<'a> Report<'a> {
         if self.names.len() > 1 {
             pl!();
             for s in 1..self.names.len() {
-                let r = self.econ_row(s, e);
+                let mut r = self.econ_row(s, e);
+                let withheld = self.econ_withheld(s, e);
+                for (v, w) in r.iter_mut().zip(withheld) {
+                    if w {
+                        *v = Some(f64::INFINITY);
+                    }
+                }
                 let f = |v: Option<f64>, k: f64, unit: &str| {
+                    if v == Some(f64::INFINITY) {
+                        return "withheld".to_string();
+                    }
                     v.filter(|x| x.is_finite())
                         .map(|x| format!("{:.1}{unit}", x / k))
                         .unwrap_or_else(|| "n/a".into())
                 };
+                let pct = |v: Option<f64>| {
+                    if v == Some(f64::INFINITY) {
+                        "withheld".to_string()
+                    } else {
+                        format!("{:.0}%", 100.0 * v.unwrap_or(f64::NAN))
+                    }
+                };
                 pl!(
-                    "{}: ICER {} per {} (ratio of mean differences); replicates NE {:.0}% NW {:.0}% SE {:.0}% SW {:.0}%; NNT per T2D case averted {}; per MI/stroke averted {}; median delay of T2D onset {} (95%: {} to {}; {} without onset in the scenario)",
+                    "{}: ICER {} per {} (ratio of mean differences); replicates NE {} NW {} SE {} SW {}; NNT per T2D case averted {}; per MI/stroke averted {}; median delay of T2D onset {} (95%: {} to {}; {} without onset in the scenario)",
                     self.names[s],
                     f(r[0], 1e6, " M yen"),
                     MEASURES[e].name.trim_end_matches('s'),
-                    100.0 * r[1].unwrap_or(f64::NAN),
-                    100.0 * r[2].unwrap_or(f64::NAN),
-                    100.0 * r[3].unwrap_or(f64::NAN),
-                    100.0 * r[4].unwrap_or(f64::NAN),
+                    pct(r[1]),
+                    pct(r[2]),
+                    pct(r[3]),
+                    pct(r[4]),
                     f(r[5], 1.0, ""),
                     f(r[6], 1.0, ""),
                     f(r[9], 1.0, " y"),
                     f(r[10], 1.0, ""),
                     f(r[11], 1.0, ""),
-                    r[12].map(|x| format!("{:.0}%", 100.0 * x)).unwrap_or_else(|| "n/a".into()),
+                    if r[12] == Some(f64::INFINITY) {
+                        "withheld".to_string()
+                    } else {
+                        r[12].map(|x| format!("{:.0}%", 100.0 * x)).unwrap_or_else(|| "n/a".into())
+                    },
                 );
             }
         }
@@ -696,6 +1025,15 @@ impl<'a> Report<'a> {
         }
         pl!("\nThroughput per scenario (simulation only, {threads} thread(s)):");
         for (name, r) in self.names.iter().zip(self.results) {
+            if self.total_withheld(oc::LIFE_YEARS) {
+                pl!(
+                    "  {:<30} {:>12} patient-years in {:>7.1} s",
+                    name,
+                    "withheld",
+                    r.seconds
+                );
+                continue;
+            }
             pl!(
                 "  {:<30} {:>12.0} patient-years in {:>7.1} s = {:>10.0} patient-years/s per core",
                 name,

@@ -112,7 +112,7 @@ impl Diabetes {
         );
         rec.at_risk_if(self.metrics.at(metric::ESRD_INC), dt, !st.esrd);
         let end = ctx.end_month();
-        if end % 3 != 0 {
+        if !end.is_multiple_of(3) {
             return;
         }
         let since_onset = p.age_years + dt - st.onset_age.unwrap_or(p.age_years);

@@ -115,7 +115,7 @@ impl Diabetes {
     /// scenario (common random numbers).
     pub fn physiology<S: HasDm>(&self, ctx: &StepCtx, p: &mut Patient<S>) {
         let end = ctx.end_month();
-        let quarter_end = end % 3 == 0;
+        let quarter_end = end.is_multiple_of(3);
         let st = p.state.dm();
         if end > st.physiology_month
             && (quarter_end || Self::physiology_active(st, p.now.hba1c_pct))
@@ -172,7 +172,7 @@ impl Diabetes {
             } else {
                 let mut s = ctx.stream_at(FLUCTUATION, p.baseline.id, q / 2);
                 let (z0, z1) = (s.std_normal(), s.std_normal());
-                if q % 2 == 0 {
+                if q.is_multiple_of(2) {
                     st.si_z_next = z1;
                     z0
                 } else {
