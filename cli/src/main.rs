@@ -5,7 +5,6 @@
 mod bench;
 mod compare;
 mod import;
-mod risk;
 mod run;
 mod trial;
 
@@ -13,6 +12,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+// The binary's modules reach these as `crate::input_error`, as before the library existed.
+use healthtwin::{input_error, risk, InputError};
 
 #[derive(Parser)]
 #[command(name = "healthtwin", version, about = "Digital-twin disease progression simulator for Japan's ageing population", long_about = None)]
@@ -221,21 +222,6 @@ fn parse_step_months(s: &str) -> Result<u32, String> {
     }
 }
 
-/// Errors caused by what the user supplied (exit code 2), as opposed to failures while running.
-#[derive(Debug)]
-pub struct InputError(pub String);
-
-impl std::fmt::Display for InputError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for InputError {}
-
-pub fn input_error(msg: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(InputError(msg.into()))
-}
-
 /// Runs `f` on a rayon pool of `threads` threads (or the global pool).
 pub fn with_threads<T: Send>(
     threads: Option<u16>,
@@ -270,7 +256,7 @@ fn main() -> ExitCode {
         Command::Trial(TrialCommand::Dpp(args)) => {
             with_threads(args.threads, || trial::dpp(&args)).and_then(|r| r)
         }
-        Command::Risk(args) => risk::risk(&args),
+        Command::Risk(args) => risk::risk(&args).map(|table| print!("{table}")),
         Command::Compare(args) => compare::compare(&args),
         Command::Metrics => {
             print!("{}", run::metrics_markdown());
