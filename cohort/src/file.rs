@@ -65,6 +65,23 @@ pub fn read_parquet(path: &Path) -> Result<Vec<Baseline>, CohortError> {
     let file = File::open(path).map_err(|e| err(path, None, "-", format!("cannot open: {e}")))?;
     let reader = SerializedFileReader::new(file)
         .map_err(|e| err(path, None, "-", format!("not a readable Parquet file: {e}")))?;
+    // The row reader panics on a column chunk whose offset or size is negative (parquet's
+    // `ColumnChunkMetaData::byte_range` asserts it); such a file is refused here instead.
+    for row_group in reader.metadata().row_groups() {
+        for chunk in row_group.columns() {
+            let start = chunk
+                .dictionary_page_offset()
+                .unwrap_or(chunk.data_page_offset());
+            if start < 0 || chunk.compressed_size() < 0 {
+                return Err(err(
+                    path,
+                    None,
+                    "-",
+                    "not a readable Parquet file: a column chunk has a negative offset or size",
+                ));
+            }
+        }
+    }
     let schema = reader.metadata().file_metadata().schema_descr();
     let names: Vec<&str> = schema.columns().iter().map(|c| c.name()).collect();
     check_header(path, &names)?;
