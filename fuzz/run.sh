@@ -8,7 +8,7 @@
 # then runs them one after another, each for SECONDS_PER_TARGET, on one core. Each target
 # starts from the kept corpus `fuzz/corpus/TARGET` (committed) plus `fuzz/corpus-full/TARGET`
 # (what earlier local runs found; not committed) and its dictionary in `fuzz/dict/`.
-# Exits non-zero if any target crashed, timed out (10 s per input) or ran out of memory;
+# Exits non-zero if any target crashed, timed out (30 s per input) or ran out of memory;
 # the input is saved under `fuzz/artifacts/TARGET/` (reproduce with
 # `cargo fuzz run -s none -O -a TARGET fuzz/artifacts/TARGET/crash-…` in fuzz/).
 # Needs: `cargo install cargo-fuzz` and a C++ compiler (libFuzzer is built from source).
@@ -46,7 +46,7 @@ for t in "${targets[@]}"; do
     echo "== $t: ${secs}s"
     # shellcheck disable=SC2086
     if cargo fuzz run "${flags[@]}" "$t" "corpus-full/$t" "corpus/$t" -- \
-        -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -dict="$dict" \
+        -max_total_time="$secs" -timeout=30 -rss_limit_mb=2048 -dict="$dict" \
         -print_final_stats=1 ${FUZZ_ARGS:-} >"logs/$t.log" 2>&1; then
         grep -E '^#[0-9]+.*DONE|stat::number_of_executed_units' "logs/$t.log" | tail -2
     else
