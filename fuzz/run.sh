@@ -55,6 +55,10 @@ for t in "${targets[@]}"; do
         grep -E "panicked at|^[^ ].*(error|Error)|SUMMARY|Test unit written|deadly signal|timeout|out-of-memory" \
             "logs/$t.log" | grep -v "^Output of" | cut -c1-300 | head -20
     fi
+    # Each fuzzer process keeps a scratch folder (fuzz/src/lib.rs); remove those of ended ones.
+    for d in /dev/shm/healthtwin-fuzz-* "${TMPDIR:-/tmp}"/healthtwin-fuzz-*; do
+        if [ -d "$d" ] && ! kill -0 "${d##*-}" 2>/dev/null; then rm -rf "$d"; fi
+    done
 done
 if [ "${#failed[@]}" -gt 0 ]; then
     echo "FAILED: ${failed[*]} (inputs in fuzz/artifacts/, logs in fuzz/logs/)" >&2
