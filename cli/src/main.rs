@@ -8,7 +8,6 @@ mod common;
 mod compare;
 mod import;
 mod memory;
-mod risk;
 mod run;
 mod trial;
 
@@ -17,6 +16,7 @@ use std::process::ExitCode;
 use args::{BenchCommand, BenchWorkload, Cli, CohortCommand, Command, TrialCommand};
 use clap::Parser;
 use common::{with_threads, InputError};
+use healthtwin::risk;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         Command::Trial(TrialCommand::Dpp(args)) => {
             with_threads(args.threads, || trial::dpp(&args)).and_then(|r| r)
         }
-        Command::Risk(args) => risk::risk(&args),
+        Command::Risk(args) => risk::risk(&args).map(|table| print!("{table}")),
         Command::Compare(args) => compare::compare(&args),
         Command::Metrics => {
             print!("{}", run::metrics_markdown());

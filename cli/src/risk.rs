@@ -17,7 +17,7 @@ use engine::{units, Sex};
 use models::cvd::equations::{Equation, Ethnicity, Field, RiskInput, SmokingCategory, Warning};
 use serde::Deserialize;
 
-use crate::common::input_error;
+use crate::input_error;
 
 #[derive(Args, Debug, Default)]
 pub struct RiskArgs {
@@ -456,13 +456,19 @@ pub fn read_patient_file(path: &Path) -> Result<PatientSpec> {
         std::io::ErrorKind::InvalidData => file_error(None, "not UTF-8 text"),
         kind => file_error(None, &format!("cannot read it: {kind}")),
     })?;
+    parse_patient(&text, path)
+}
+
+/// Parses patient-file text, TOML or JSON by `path`'s extension (the fuzz targets call this
+/// without a file). Errors as [`read_patient_file`]'s.
+pub fn parse_patient(text: &str, path: &Path) -> Result<PatientSpec> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match ext.as_deref() {
-        Some("toml") => parse_toml(&text),
-        Some("json") => parse_json(&text),
+        Some("toml") => parse_toml(text),
+        Some("json") => parse_json(text),
         _ => Err(file_error(None, "use a .toml or .json file")),
     }
 }
@@ -881,17 +887,26 @@ fn render(p: &Patient, rows: &[Row]) -> String {
     out
 }
 
-pub fn risk(args: &RiskArgs) -> Result<()> {
+/// `healthtwin risk`: the table to print.
+pub fn risk(args: &RiskArgs) -> Result<String> {
     let from_file = match &args.patient {
         Some(path) => read_patient_file(path)?,
         None => PatientSpec::default(),
     };
-    let spec = from_file.overridden_by(args.spec.to_spec());
-    let patient = to_risk_input(&spec)?;
-    let equations: Vec<Equation> = if args.equation.is_empty() {
+    assess(
+        &from_file.overridden_by(args.spec.to_spec()),
+        &args.equation,
+    )
+}
+
+/// Validates a person and evaluates the named equations (all of them if none is named) into
+/// the printed table.
+pub fn assess(spec: &PatientSpec, equation_names: &[String]) -> Result<String> {
+    let patient = to_risk_input(spec)?;
+    let equations: Vec<Equation> = if equation_names.is_empty() {
         Equation::ALL.to_vec()
     } else {
-        args.equation
+        equation_names
             .iter()
             .map(|name| {
                 Equation::parse(name).ok_or_else(|| {
@@ -906,7 +921,7 @@ pub fn risk(args: &RiskArgs) -> Result<()> {
     };
     let rows: Vec<Row> = equations.iter().map(|&eq| evaluate(eq, &patient)).collect();
     // A named equation that cannot be evaluated is an error, not a table line.
-    if !args.equation.is_empty() {
+    if !equation_names.is_empty() {
         if let Some((eq, reason)) = rows
             .iter()
             .find_map(|r| r.result.as_ref().err().map(|e| (r.equation, e)))
@@ -914,8 +929,7 @@ pub fn risk(args: &RiskArgs) -> Result<()> {
             return Err(input_error(format!("{}: {reason}", eq.name())));
         }
     }
-    print!("{}", render(&patient, &rows));
-    Ok(())
+    Ok(render(&patient, &rows))
 }
 
 #[cfg(test)]

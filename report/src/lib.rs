@@ -6,8 +6,8 @@
 //! Must never: write identifying data (only pseudonymous ids reach this crate), leave a
 //! partial file behind, or compute model quantities (it formats what the engine produced).
 
-pub mod html;
 pub mod disclosure;
+pub mod html;
 pub mod output_dir;
 pub mod outputs;
 pub mod plot;
