@@ -7,6 +7,7 @@
 //! order or thread count never matters.
 
 use engine::math::norm_inv;
+use engine::math::DetMath;
 use engine::{
     Baseline, Conditions, Covariates, Process, RunKey, Sex, Stream, StreamKey, Treatments,
 };
@@ -133,8 +134,9 @@ impl Generator {
         let lognormal = |m: &Marginal, zi: f64| {
             let mean = at_age(&m.mean[sex.index()], age);
             let sd = at_age(&m.sd[sex.index()], age);
-            let s2 = (1.0 + (sd / mean).powi(2)).ln();
-            (mean.ln() - 0.5 * s2 + s2.sqrt() * zi).exp()
+            let cv = sd / mean;
+            let s2 = (1.0 + cv * cv).ln_det();
+            (mean.ln_det() - 0.5 * s2 + s2.sqrt() * zi).exp_det()
         };
         let share = |t: &Share| at_age(&t.pct[sex.index()], age) / 100.0;
         let above = |zi: f64, p: f64| zi > norm_inv(1.0 - p);

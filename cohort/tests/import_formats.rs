@@ -1,6 +1,7 @@
 //! Fixtures with the same content in FHIR NDJSON, a FHIR Bundle, OMOP CSV and plain CSV
 //! (and Apple Health vs plain CSV) import into the same cohort and history; broken inputs
 //! are refused record by record, counted and reported.
+#![allow(clippy::disallowed_methods)] // the platform libm as a reference (clippy.toml)
 
 mod common;
 

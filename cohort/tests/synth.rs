@@ -1,5 +1,6 @@
 //! The synthetic Japanese cohort: people depend only on (seed, id), and the population
 //! reproduces its published tables (age-sex structure, marginals, correlations, ranges).
+#![allow(clippy::disallowed_methods)] // the platform libm as a reference (clippy.toml)
 
 use cohort::japan;
 use cohort::{Generator, SyntheticSpec};

@@ -2,6 +2,7 @@
 //! uptake, dropout), common random numbers (a programme that changes nothing changes no
 //! result), the cited effect sizes (statin LDL, exercise + nutrition frailty RR), and
 //! determinism across thread counts with a capacity-limited programme.
+#![allow(clippy::disallowed_methods)] // the platform libm as a reference (clippy.toml)
 
 use cohort::{Generator, SyntheticSpec};
 use engine::observe::{metric_defs, Aggregator, N_AGE_BANDS};

@@ -1,6 +1,7 @@
 //! The scenario file as written (serde, unknown keys refused) and its validation into a
 //! [`Scenario`](crate::Scenario). Semantic errors are located by key path ([`crate::Ctx::err`]).
 
+use engine::math::DetMath;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
@@ -693,7 +694,7 @@ fn distribution(ctx: &Ctx, key: &str, u: &RawUncertainty) -> R<Uncertainty> {
                             format!("[{lo}, {hi}] must satisfy 0 < lo < median ({median}) < hi"),
                         ));
                     }
-                    (hi.ln() - lo.ln()) / (2.0 * 1.959_963_984_540_054)
+                    (hi.ln_det() - lo.ln_det()) / (2.0 * 1.959_963_984_540_054)
                 }
                 (None, None) => {
                     return Err(ctx.err(key, "dist = \"lognormal\" needs `sigma` or `ci95`"))
