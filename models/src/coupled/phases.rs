@@ -65,9 +65,10 @@ impl Model for HealthModel {
             let base = p.baseline.covariates.bmi_kg_m2;
             p.now.bmi_kg_m2 *= (base + p.state.cvd.bmi_drift) / base;
         }
-        if programmes {
+        if programmes || p.state.ix.carries() {
             // Programme weight and activity, from the person's own trajectory (replaces
-            // the trial arm's clock-from-run-start weight for programme metformin).
+            // the trial arm's clock-from-run-start weight for programme metformin), and what
+            // programmes the person left still carry, fading.
             self.programmes.after_risk_factors(ctx, p);
         }
     }
