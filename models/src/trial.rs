@@ -24,7 +24,7 @@ use crate::diabetes::{Diabetes, HasDm, FPG_DIABETES, HBA1C_DIABETES};
 use crate::filter::{CovariateFilter, Range};
 use crate::frailty::kcl::Phenotype;
 use crate::frailty::HasFrailty;
-use crate::interventions::FrailtyState;
+use crate::interventions::{FrailtyState, Intervention};
 
 const ASCERTAIN: Process = Process::named("trial.ascertainment");
 
@@ -397,4 +397,105 @@ impl Ascertainment {
             }
         }
     }
+}
+
+/// An event a trial outcome may count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// Diabetes by the trial's ascertainment.
+    T2d,
+    /// True onset (the model's, whether tested or not).
+    T2dOnset,
+    Mi,
+    IschaemicStroke,
+    HaemorrhagicStroke,
+    /// Either stroke type.
+    Stroke,
+    HeartFailure,
+    CardiovascularDeath,
+    Death,
+    FrailtyImproved,
+    FrailtyWorse,
+    CareCertification,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 12] = [
+        EventKind::T2d,
+        EventKind::T2dOnset,
+        EventKind::Mi,
+        EventKind::IschaemicStroke,
+        EventKind::HaemorrhagicStroke,
+        EventKind::Stroke,
+        EventKind::HeartFailure,
+        EventKind::CardiovascularDeath,
+        EventKind::Death,
+        EventKind::FrailtyImproved,
+        EventKind::FrailtyWorse,
+        EventKind::CareCertification,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::T2d => "t2d",
+            EventKind::T2dOnset => "t2d_onset",
+            EventKind::Mi => "mi",
+            EventKind::IschaemicStroke => "ischaemic_stroke",
+            EventKind::HaemorrhagicStroke => "haemorrhagic_stroke",
+            EventKind::Stroke => "stroke",
+            EventKind::HeartFailure => "heart_failure",
+            EventKind::CardiovascularDeath => "cardiovascular_death",
+            EventKind::Death => "death",
+            EventKind::FrailtyImproved => "frailty_improved",
+            EventKind::FrailtyWorse => "frailty_worse",
+            EventKind::CareCertification => "care_certification",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+    /// Whether death from this cause is the event itself (else death censors).
+    pub fn is_death(self) -> bool {
+        matches!(self, EventKind::CardiovascularDeath | EventKind::Death)
+    }
+}
+
+/// One outcome: the first of its events (a composite when several).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutcomeDef {
+    pub name: String,
+    pub events: Vec<EventKind>,
+}
+
+/// Follow-up: every person is followed `months` from entry, or, with staggered entry, a
+/// time drawn uniformly in [`min_months`, `months`] per person (the trial's closing date
+/// cuts later entrants short; the draw is the person's, the same in every arm and
+/// replicate).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FollowUp {
+    pub months: u32,
+    pub min_months: Option<u32>,
+}
+
+/// Recruitment: of the eligible, a share consents (a keyed draw per person); of those, at
+/// most `target` are enrolled (in id order, which is random in the synthetic cohort).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Recruitment {
+    pub target: Option<usize>,
+    pub consent: f64,
+}
+
+impl Default for Recruitment {
+    fn default() -> Self {
+        Recruitment {
+            target: None,
+            consent: 1.0,
+        }
+    }
+}
+
+/// One arm: its name and its programmes (the scenario programme schema).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrialArm {
+    pub name: String,
+    pub programmes: Vec<Intervention>,
 }

@@ -42,14 +42,14 @@ pub(crate) struct RawScenario {
 
 #[derive(Deserialize, Debug, Default, Clone, Copy)]
 #[serde(deny_unknown_fields)]
-struct RawRange {
-    min: Option<f64>,
-    max: Option<f64>,
+pub(crate) struct RawRange {
+    pub(crate) min: Option<f64>,
+    pub(crate) max: Option<f64>,
 }
 
 #[derive(Deserialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-struct RawPopulation {
+pub(crate) struct RawPopulation {
     source: Option<String>,
     n: Option<i64>,
     seed: Option<u64>,
@@ -82,7 +82,7 @@ struct RawFilter {
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
-struct RawIntervention {
+pub(crate) struct RawIntervention {
     name: String,
     #[serde(rename = "type")]
     kind: String,
@@ -292,7 +292,14 @@ struct RawUncertainty {
 
 const DISTS: [&str; 3] = ["normal", "lognormal", "uniform"];
 
-fn int_in(ctx: &Ctx, key: &str, v: Option<i64>, default: i64, lo: i64, hi: i64) -> R<i64> {
+pub(crate) fn int_in(
+    ctx: &Ctx,
+    key: &str,
+    v: Option<i64>,
+    default: i64,
+    lo: i64,
+    hi: i64,
+) -> R<i64> {
     let v = v.unwrap_or(default);
     if v < lo || v > hi {
         return Err(ctx.err(key, format!("{v} is outside [{lo}, {hi}]")));
@@ -300,7 +307,14 @@ fn int_in(ctx: &Ctx, key: &str, v: Option<i64>, default: i64, lo: i64, hi: i64) 
     Ok(v)
 }
 
-fn num_in(ctx: &Ctx, key: &str, v: Option<f64>, default: f64, lo: f64, hi: f64) -> R<f64> {
+pub(crate) fn num_in(
+    ctx: &Ctx,
+    key: &str,
+    v: Option<f64>,
+    default: f64,
+    lo: f64,
+    hi: f64,
+) -> R<f64> {
     let v = v.unwrap_or(default);
     if !(v >= lo && v <= hi) {
         return Err(ctx.err(key, format!("{v} is outside [{lo}, {hi}]")));
@@ -310,17 +324,17 @@ fn num_in(ctx: &Ctx, key: &str, v: Option<f64>, default: f64, lo: f64, hi: f64) 
 
 /// A population filter's or a programme eligibility's covariate conditions as written, in
 /// [`CovariateFilter`] terms (ranges in [`models::filter::BOUNDS`] order).
-struct RawCovariates<'a> {
-    ranges: [Option<RawRange>; 7],
-    sex: Option<&'a str>,
-    smoker: Option<bool>,
-    with: &'a [String],
-    without: &'a [String],
+pub(crate) struct RawCovariates<'a> {
+    pub(crate) ranges: [Option<RawRange>; 7],
+    pub(crate) sex: Option<&'a str>,
+    pub(crate) smoker: Option<bool>,
+    pub(crate) with: &'a [String],
+    pub(crate) without: &'a [String],
 }
 
 /// The covariate filter under key `prefix`, checked against the plausible bounds
 /// ([`CovariateFilter::check_plausible`]); errors name the key.
-fn covariate_filter(ctx: &Ctx, prefix: &str, raw: RawCovariates) -> R<CovariateFilter> {
+pub(crate) fn covariate_filter(ctx: &Ctx, prefix: &str, raw: RawCovariates) -> R<CovariateFilter> {
     let k = |s: &str| format!("{prefix}.{s}");
     let mut f = CovariateFilter::default();
     for (range, r) in f.ranges_mut().into_iter().zip(raw.ranges) {
@@ -484,7 +498,7 @@ impl RawScenario {
     }
 }
 
-fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
+pub(crate) fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
     let source = p.source.as_deref().unwrap_or("synthetic");
     let source = match source {
         "synthetic" => {
@@ -600,7 +614,12 @@ fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
     })
 }
 
-fn programme(ctx: &Ctx, key: &str, r: RawIntervention, years: u32) -> R<ScenarioProgramme> {
+pub(crate) fn programme(
+    ctx: &Ctx,
+    key: &str,
+    r: RawIntervention,
+    years: u32,
+) -> R<ScenarioProgramme> {
     let k = |s: &str| format!("{key}.{s}");
     let name = r.name.trim().to_string();
     if name.is_empty()
