@@ -8,6 +8,7 @@ mod common;
 mod compare;
 mod import;
 mod risk;
+mod risk_om2;
 mod run;
 mod trial;
 
