@@ -87,10 +87,10 @@ pub enum CohortCommand {
 #[derive(Args, Clone, Debug)]
 pub struct PopulationArgs {
     /// Youngest age (whole years) of the synthetic cohort.
-    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(40..=89))]
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(20..=89))]
     pub age_min: u32,
     /// Oldest age (whole years) of the synthetic cohort.
-    #[arg(long, default_value_t = 89, value_parser = clap::value_parser!(u32).range(40..=89))]
+    #[arg(long, default_value_t = 89, value_parser = clap::value_parser!(u32).range(20..=89))]
     pub age_max: u32,
 }
 

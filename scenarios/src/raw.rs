@@ -508,8 +508,8 @@ pub(crate) fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Populati
                     "a file is read only with source = \"cohort\"",
                 ));
             }
-            let age_min = int_in(ctx, "population.age_min", p.age_min, 40, 40, 89)? as u32;
-            let age_max = int_in(ctx, "population.age_max", p.age_max, 89, 40, 89)? as u32;
+            let age_min = int_in(ctx, "population.age_min", p.age_min, 40, 20, 89)? as u32;
+            let age_max = int_in(ctx, "population.age_max", p.age_max, 89, 20, 89)? as u32;
             if age_min > age_max {
                 return Err(ctx.err(
                     "population.age_max",
