@@ -290,7 +290,9 @@ pub struct ArmOutcome {
     pub km_hi_pct: f64,
     /// Against the reference arm (NaN for the reference): Cox hazard ratio with its 95%
     /// Wald interval, rate ratio, relative risk reduction (1 − rate ratio, %), absolute risk
-    /// reduction (KM, percentage points) and number needed to treat (1 / ARR; NaN if ARR ≤ 0).
+    /// reduction (KM at the end of follow-up, percentage points: > 0 means fewer events in
+    /// this arm) and the number needed to treat for one event more or fewer (1 / |ARR|; for
+    /// a harm or for a good outcome such as improvement, read the sign of the ARR).
     pub hr: f64,
     pub hr_lo: f64,
     pub hr_hi: f64,
