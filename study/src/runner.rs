@@ -267,7 +267,7 @@ impl<M: StudyModel> Study<M> {
             return Err(StudyError::Empty);
         }
         if let Allocation::Randomised { weights } = &self.allocation {
-            if weights.len() != self.arms.len() || weights.iter().any(|&w| w == 0) {
+            if weights.len() != self.arms.len() || weights.contains(&0) {
                 return Err(StudyError::Weights {
                     arms: self.arms.len(),
                     weights: weights.clone(),

@@ -314,10 +314,13 @@ pub struct TrialResults {
     pub runs: Vec<Vec<ArmRun>>,
     /// `[outcome][arm]`: cumulative incidence (%) on a monthly grid, mean over replicates
     /// and its 2.5/97.5 percentiles.
-    pub curves: Vec<Vec<Vec<(f64, f64, f64, f64)>>>,
+    pub curves: Vec<Vec<Curve>>,
     pub follow_up_years: f64,
     pub simulated_seconds: f64,
 }
+
+/// A mean Kaplan–Meier curve: (years, mean %, 2.5th percentile, 97.5th percentile) per month.
+pub type Curve = Vec<(f64, f64, f64, f64)>;
 
 /// Runs the trial on the screening's enrolled people.
 pub fn run(
@@ -564,13 +567,7 @@ fn analyse(rep: &[ArmRun], o: usize, n_out: usize, end_years: f64) -> Vec<ArmOut
 
 /// Mean Kaplan–Meier cumulative incidence (%) over replicates on a monthly grid, with the
 /// 2.5/97.5 percentiles over replicates.
-fn mean_curve(
-    runs: &[Vec<ArmRun>],
-    a: usize,
-    o: usize,
-    n_out: usize,
-    months: u32,
-) -> Vec<(f64, f64, f64, f64)> {
+fn mean_curve(runs: &[Vec<ArmRun>], a: usize, o: usize, n_out: usize, months: u32) -> Curve {
     let kms: Vec<Vec<survival::KmStep>> = runs
         .iter()
         .map(|rep| survival::kaplan_meier(&observations(&rep[a], o, n_out)))

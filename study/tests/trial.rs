@@ -131,15 +131,17 @@ fn randomised_allocation_splits_one_pool_afresh_per_replicate() {
 
 #[test]
 fn eligibility_selects_on_the_two_hour_glucose_and_lifestyle_prevents_trial_diabetes() {
-    let mut e = Eligibility::default();
-    e.has_diabetes = Some(false);
-    e.ranges.push((
-        Quantity::Glucose2h,
-        Range {
-            lo: Some(140.0),
-            hi: Some(199.0),
-        },
-    ));
+    let e = Eligibility {
+        has_diabetes: Some(false),
+        ranges: vec![(
+            Quantity::Glucose2h,
+            Range {
+                lo: Some(140.0),
+                hi: Some(199.0),
+            },
+        )],
+        ..Eligibility::default()
+    };
     let d = design(
         vec![arm("control", vec![]), arm("lifestyle", vec![lifestyle()])],
         Allocation::Paired,
