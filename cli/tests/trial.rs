@@ -98,3 +98,38 @@ fn a_bad_trial_file_names_the_file_line_and_key() {
         "{err}"
     );
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |threads: &str| {
+        let out = dir.path().join(threads);
+        let o = healthtwin(&[
+            "trial",
+            "dpp",
+            "--screened",
+            "8000",
+            "-r",
+            "2",
+            "-q",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let (a, b) = (run("1"), run("2"));
+    for f in [
+        "trial_events.csv",
+        "trial_replicates.csv",
+        "trial_baseline.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}

@@ -26,7 +26,7 @@ use engine::RunKey;
 use crate::cvd::params::CvdParams;
 use crate::cvd::{self, Cvd};
 use crate::diabetes::params::DiabetesParams;
-use crate::diabetes::{self, dpp, Diabetes};
+use crate::diabetes::{self, Diabetes};
 use crate::economics::{self, EconParams, Economics};
 use crate::frailty::params::FrailtyParams;
 use crate::frailty::{self, Frailty};
@@ -250,13 +250,5 @@ impl HealthModel {
             self.life_table.canonical(),
             self.programmes.canonical()
         )
-    }
-}
-
-/// The DPP virtual trial runs in the coupled model: its state at entry, its mortality, its
-/// diabetes physiology.
-impl dpp::TrialHost for HealthModel {
-    fn diabetes(&self) -> &Diabetes {
-        &self.diabetes
     }
 }
