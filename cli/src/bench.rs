@@ -54,6 +54,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
                 ..Settings::default()
             },
             draws: Vec::new(),
+            allocation: study::Allocation::Paired,
         };
         let out = study::run_aggregates(&study, &())?;
         let arm = &out.arms[0];

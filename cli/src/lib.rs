@@ -6,6 +6,7 @@
 //! Must never: print; the binary decides what reaches the terminal.
 
 pub mod risk;
+pub mod risk_om2;
 
 /// Errors caused by what the user supplied (exit code 2), as opposed to failures while running.
 #[derive(Debug)]

@@ -13,7 +13,7 @@ mod trial;
 
 use std::process::ExitCode;
 
-use args::{BenchCommand, BenchWorkload, Cli, CohortCommand, Command, TrialCommand};
+use args::{BenchCommand, BenchWorkload, Cli, CohortCommand, Command};
 use clap::Parser;
 use common::{with_threads, InputError};
 use healthtwin::risk;
@@ -33,9 +33,7 @@ fn main() -> ExitCode {
             ..
         }) => bench::topp(&args),
         Command::Bench(args) => bench::bench(&args.population),
-        Command::Trial(TrialCommand::Dpp(args)) => {
-            with_threads(args.threads, || trial::dpp(&args)).and_then(|r| r)
-        }
+        Command::Trial(args) => with_threads(args.threads, || trial::trial(&args)).and_then(|r| r),
         Command::Risk(args) => risk::risk(&args).map(|table| print!("{table}")),
         Command::Compare(args) => compare::compare(&args),
         Command::Metrics => {

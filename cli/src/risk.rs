@@ -28,7 +28,9 @@ pub struct RiskArgs {
     pub patient: Option<PathBuf>,
     /// Equation to evaluate (repeatable): hisayama, suita, jals, epoch-japan, pce,
     /// framingham, prevent, score2-low, score2-moderate, score2-high, score2-very-high,
-    /// qrisk3, ukpds-chd, ukpds-stroke.
+    /// qrisk3, ukpds-chd, ukpds-stroke; and the simulator's own UKPDS Outcomes Model 2
+    /// equations (1-year risk, people with diabetes): ukpds-om2-chf, -ihd, -mi, -stroke,
+    /// -blindness, -ulcer, -amputation, -renal-failure, -death.
     #[arg(long, value_name = "NAME", conflicts_with = "all")]
     pub equation: Vec<String>,
     /// Every equation side by side; ones the inputs do not support are listed with the
@@ -37,6 +39,8 @@ pub struct RiskArgs {
     pub all: bool,
     #[command(flatten)]
     pub spec: PatientFlags,
+    #[command(flatten)]
+    pub om2: crate::risk_om2::Om2Flags,
 }
 
 /// The person, as flags. Every value is optional here; what an equation needs is checked
@@ -893,10 +897,23 @@ pub fn risk(args: &RiskArgs) -> Result<String> {
         Some(path) => read_patient_file(path)?,
         None => PatientSpec::default(),
     };
-    assess(
-        &from_file.overridden_by(args.spec.to_spec()),
-        &args.equation,
-    )
+    let spec = from_file.overridden_by(args.spec.to_spec());
+    let (om2, others): (Vec<String>, Vec<String>) = args
+        .equation
+        .iter()
+        .cloned()
+        .partition(|n| crate::risk_om2::is_om2(n));
+    let mut out = String::new();
+    if !om2.is_empty() {
+        let patient = to_risk_input(&spec)?;
+        let c = crate::risk_om2::covariates(&patient, &args.om2)?;
+        out += &crate::risk_om2::render(&om2, &c)?;
+        if others.is_empty() {
+            return Ok(out);
+        }
+    }
+    out += &assess(&spec, &others)?;
+    Ok(out)
 }
 
 /// Validates a person and evaluates the named equations (all of them if none is named) into
