@@ -4,6 +4,7 @@
 
 mod args;
 mod bench;
+mod calibrate;
 mod common;
 mod compare;
 mod import;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         }
         Command::Risk(args) => risk::risk(&args),
         Command::Compare(args) => compare::compare(&args),
+        Command::Calibrate(args) => calibrate::calibrate(&args),
         Command::Metrics => {
             print!("{}", run::metrics_markdown());
             Ok(())

@@ -18,7 +18,7 @@ use study::headline::Headline;
 use study::{Arm, Settings, Streams, Study};
 
 use crate::args::{PopulationArgs, RunArgs, SynthArgs};
-use crate::common::{ensure_dir, input_error, model_with, with_threads, StudyBar};
+use crate::common::{ensure_dir, input_error, with_threads, StudyBar};
 
 /// Rows per Parquet row group of patients.parquet: bounds memory for any cohort size.
 const PATIENT_ROW_GROUP: usize = 65_536;
@@ -128,7 +128,7 @@ pub fn synth(args: &SynthArgs) -> anyhow::Result<()> {
 
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let model = model_with(&args.set)?;
+    let model = crate::calibrate::model_with_file(args.params.as_deref(), &args.set)?;
     // Everything the user supplied is checked before anything is written.
     let (cohort, population, pseudo_prefix) = match &args.cohort {
         Some(path) => {
