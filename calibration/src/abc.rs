@@ -5,10 +5,11 @@
 //!
 //! Generation 0 samples the prior and accepts every particle (the prior predictive). Each
 //! later generation proposes from the weighted previous particles moved by a Gaussian kernel
-//! with twice their weighted covariance (Beaumont's optimal-for-a-Gaussian choice), in the
-//! unit cube of prior quantiles, and accepts a proposal whose distance to the targets is at
-//! most the tolerance; weights are prior / kernel mixture (the prior is uniform in the
-//! cube). Candidates are numbered; candidate k of generation g draws its random numbers from
+//! with twice their weighted covariance (Beaumont's optimal-for-a-Gaussian choice), and
+//! accepts a proposal whose distance to the targets is at most the tolerance; weights are
+//! prior / kernel mixture. The sampler works in probit space: z = Φ⁻¹(prior quantile), where
+//! every prior is a standard normal and no proposal falls outside the support (in the unit
+//! cube itself most proposals of a 10-parameter kernel would leave it and be wasted). Candidates are numbered; candidate k of generation g draws its random numbers from
 //! the keyed stream (seed, g, k), batches of candidates are simulated in parallel and
 //! accepted in candidate order, and batch sizes depend only on earlier results: the same
 //! seed gives the same posterior for any thread count.
@@ -51,11 +52,12 @@ impl Default for AbcOptions {
     }
 }
 
-/// One particle: its parameter values, their prior quantiles, its simulated targets.
+/// One particle: its parameter values, their probit prior quantiles, its simulated targets.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Particle {
     pub theta: Vec<f64>,
-    pub u: Vec<f64>,
+    /// Φ⁻¹ of each parameter's prior quantile (standard normal under the prior).
+    pub z: Vec<f64>,
     pub stats: Vec<f64>,
     pub distance: f64,
     /// Normalised within its generation.
@@ -69,6 +71,7 @@ pub struct Generation {
     pub tolerance: f64,
     pub simulated: usize,
     pub accepted: usize,
+    /// Accepted / simulated.
     pub acceptance: f64,
     /// Effective sample size of the weights.
     pub ess: f64,
@@ -127,18 +130,18 @@ struct Kernel {
 
 impl Kernel {
     fn new(particles: &[Particle]) -> Kernel {
-        let d = particles[0].u.len();
+        let d = particles[0].z.len();
         let mut mean = vec![0.0; d];
         for p in particles {
-            for (m, u) in mean.iter_mut().zip(&p.u) {
-                *m += p.weight * u;
+            for (m, z) in mean.iter_mut().zip(&p.z) {
+                *m += p.weight * z;
             }
         }
         let mut cov = vec![0.0; d * d];
         for p in particles {
             for i in 0..d {
                 for j in 0..d {
-                    cov[i * d + j] += p.weight * (p.u[i] - mean[i]) * (p.u[j] - mean[j]);
+                    cov[i * d + j] += p.weight * (p.z[i] - mean[i]) * (p.z[j] - mean[j]);
                 }
             }
         }
@@ -221,13 +224,15 @@ pub fn run(
 ) -> Result<AbcResult, CalibrationError> {
     let n = opts.particles.max(2);
     let d = sim.parameters.len();
-    let to_theta = |u: &[f64]| -> Vec<f64> {
+    let to_theta = |z: &[f64]| -> Vec<f64> {
         sim.parameters
             .iter()
-            .zip(u)
-            .map(|(p, &x)| p.quantile(x))
+            .zip(z)
+            .map(|(p, &x)| p.quantile(crate::priors::norm_cdf(x)))
             .collect()
     };
+    // The prior density in probit space (standard normal), up to its constant.
+    let prior_density = |z: &[f64]| (-0.5 * z.iter().map(|x| x * x).sum::<f64>()).exp();
     let stream = |g: usize, k: usize| {
         Stream::new(
             StreamKey::new(
@@ -244,23 +249,23 @@ pub fn run(
 
     // Generation 0: the prior.
     let t0 = std::time::Instant::now();
-    let us: Vec<Vec<f64>> = (0..n)
+    let zs: Vec<Vec<f64>> = (0..n)
         .map(|k| {
             let mut s = stream(0, k);
-            (0..d).map(|_| s.uniform()).collect()
+            (0..d).map(|_| s.std_normal()).collect()
         })
         .collect();
-    let thetas: Vec<Vec<f64>> = us.iter().map(|u| to_theta(u)).collect();
+    let thetas: Vec<Vec<f64>> = zs.iter().map(|z| to_theta(z)).collect();
     let stats = sim.evaluate_all(&thetas)?;
     progress.simulated(n);
-    let prior: Vec<Particle> = us
+    let prior: Vec<Particle> = zs
         .into_iter()
         .zip(thetas)
         .zip(stats)
-        .map(|((u, theta), stats)| Particle {
+        .map(|((z, theta), stats)| Particle {
             distance: distance.of(&stats),
             theta,
-            u,
+            z,
             stats,
             weight: 1.0 / n as f64,
         })
@@ -292,7 +297,10 @@ pub fn run(
                 "no particle of the prior gives a finite distance (every simulation left a target empty)".into(),
             ));
         }
-        let last_tol = generations.last().map(|x| x.tolerance).unwrap_or(f64::INFINITY);
+        let last_tol = generations
+            .last()
+            .map(|x| x.tolerance)
+            .unwrap_or(f64::INFINITY);
         let mut tol = quantile(&mut finite, opts.quantile).max(opts.final_tolerance);
         if tol >= last_tol {
             // The quantile did not move (many equal distances): shrink a little anyway.
@@ -316,8 +324,7 @@ pub fn run(
             let batch = ((need as f64 / accept_estimate.max(opts.min_acceptance)).ceil() as usize)
                 .clamp(need.max(8), 4 * n)
                 .min(max_candidates - next);
-            // Proposals (prior support: the unit cube; outside it, rejected unsimulated).
-            let proposals: Vec<Option<Vec<f64>>> = (next..next + batch)
+            let proposals: Vec<Vec<f64>> = (next..next + batch)
                 .map(|k| {
                     let mut s = stream(g, k);
                     let pick = s.uniform();
@@ -325,27 +332,22 @@ pub fn run(
                         .iter()
                         .position(|&c| pick < c)
                         .unwrap_or(current.len() - 1);
-                    let z: Vec<f64> = (0..d).map(|_| s.std_normal()).collect();
-                    let u = kernel.perturb(&current[j].u, &z);
-                    u.iter().all(|x| (0.0..=1.0).contains(x)).then_some(u)
+                    let e: Vec<f64> = (0..d).map(|_| s.std_normal()).collect();
+                    kernel.perturb(&current[j].z, &e)
                 })
                 .collect();
-            let inside: Vec<&Vec<f64>> = proposals.iter().flatten().collect();
-            let thetas: Vec<Vec<f64>> = inside.iter().map(|u| to_theta(u)).collect();
+            let thetas: Vec<Vec<f64>> = proposals.iter().map(|z| to_theta(z)).collect();
             let results = sim.evaluate_all(&thetas)?;
             simulated += thetas.len();
             progress.simulated(thetas.len());
-            let mut results = results.into_iter();
             let mut batch_accepted = 0usize;
-            for u in proposals.into_iter().flatten() {
-                let stats = results.next().expect("one result per proposal inside");
+            for ((z, theta), stats) in proposals.into_iter().zip(thetas).zip(results) {
                 let dist = distance.of(&stats);
                 if dist <= tol && accepted.len() < n {
                     batch_accepted += 1;
-                    let theta = to_theta(&u);
                     accepted.push(Particle {
                         theta,
-                        u,
+                        z,
                         stats,
                         distance: dist,
                         weight: 0.0,
@@ -374,16 +376,20 @@ pub fn run(
             });
             break;
         }
-        // Importance weights: prior (uniform in the cube) over the kernel mixture.
+        // Importance weights: prior over the kernel mixture.
         for p in &mut accepted {
             let mix: f64 = current
                 .iter()
                 .map(|q| {
-                    let x: Vec<f64> = p.u.iter().zip(&q.u).map(|(a, b)| a - b).collect();
+                    let x: Vec<f64> = p.z.iter().zip(&q.z).map(|(a, b)| a - b).collect();
                     q.weight * kernel.density(&x)
                 })
                 .sum();
-            p.weight = if mix > 0.0 { 1.0 / mix } else { 0.0 };
+            p.weight = if mix > 0.0 {
+                prior_density(&p.z) / mix
+            } else {
+                0.0
+            };
         }
         let total: f64 = accepted.iter().map(|p| p.weight).sum();
         for p in &mut accepted {
@@ -403,7 +409,10 @@ pub fn run(
         current = accepted;
         if tol <= opts.final_tolerance {
             reached = true;
-            stopped = format!("final tolerance {} reached at generation {g}", opts.final_tolerance);
+            stopped = format!(
+                "final tolerance {} reached at generation {g}",
+                opts.final_tolerance
+            );
             break;
         }
         if acceptance < opts.min_acceptance {

@@ -255,7 +255,10 @@ pub fn read_cohort(dir: &Path) -> Result<Cohort, CalibrationError> {
             .and_then(|i| history.get_mut(i))
             .ok_or_else(|| CalibrationError::Input {
                 file: history_path.display().to_string(),
-                message: format!("row {}: column patient_id names no person of cohort.parquet", row + 1),
+                message: format!(
+                    "row {}: column patient_id names no person of cohort.parquet",
+                    row + 1
+                ),
             })?;
         slot.push((m, d, v));
     }
@@ -310,8 +313,7 @@ pub fn summarise(cohort: &Cohort, plan: &CellPlan) -> Summary {
             };
             let last = history
                 .iter()
-                .filter(|(m, d, _)| m == covariate && *d > 0 && (*d as f64) <= end)
-                .next_back();
+                .rfind(|(m, d, _)| m == covariate && *d > 0 && (*d as f64) <= end);
             let Some(&(_, day, v)) = last else { continue };
             let years = day as f64 / DAYS_PER_YEAR;
             if years < plan.min_followup_years {
@@ -507,7 +509,10 @@ pub fn simulated_emr(
                 if y >= years {
                     p.alive().then_some(&p.now)
                 } else {
-                    traced.iter().find(|r| r.year == y).map(|r| &r.patient_state.now)
+                    traced
+                        .iter()
+                        .find(|r| r.year == y)
+                        .map(|r| &r.patient_state.now)
                 }
             };
             let mut seen: Vec<bool> = flags
@@ -550,7 +555,10 @@ pub fn simulated_emr(
     let pseudo = |id: u64| format!("sim-{seed}-{id}");
     let mut cohort = ::report::outputs::cohort_table(people, &pseudo);
     let n = people.len();
-    cohort.push("index_date", Values::Text(vec![Some("2024-04-01".into()); n]));
+    cohort.push(
+        "index_date",
+        Values::Text(vec![Some("2024-04-01".into()); n]),
+    );
     cohort.push("first_record_days", Values::Int(vec![0; n]));
     cohort.push("last_record_days", Values::Int(last_days));
     let mut counts = vec![0i64; n];
@@ -563,7 +571,10 @@ pub fn simulated_emr(
         cohort.push(format!("imputed_{name}"), Values::Bool(vec![false; n]));
     }
     let mut h = Table::new("history");
-    h.push("patient_id", Values::Int(rows.iter().map(|r| r.0).collect()));
+    h.push(
+        "patient_id",
+        Values::Int(rows.iter().map(|r| r.0).collect()),
+    );
     h.push(
         "pseudo_id",
         Values::Text(rows.iter().map(|r| Some(pseudo(r.0 as u64))).collect()),
@@ -572,14 +583,23 @@ pub fn simulated_emr(
         "measure",
         Values::Text(rows.iter().map(|r| Some(r.1.to_string())).collect()),
     );
-    h.push("value", Values::Float(rows.iter().map(|r| Some(r.2)).collect()));
+    h.push(
+        "value",
+        Values::Float(rows.iter().map(|r| Some(r.2)).collect()),
+    );
     h.push(
         "unit",
         Values::Text(rows.iter().map(|r| Some(r.3.to_string())).collect()),
     );
-    h.push("days_from_index", Values::Int(rows.iter().map(|r| r.4).collect()));
+    h.push(
+        "days_from_index",
+        Values::Int(rows.iter().map(|r| r.4).collect()),
+    );
     h.push("minute_of_day", Values::Int(vec![0; rows.len()]));
-    h.push("age_years", Values::Float(rows.iter().map(|r| Some(r.5)).collect()));
+    h.push(
+        "age_years",
+        Values::Float(rows.iter().map(|r| Some(r.5)).collect()),
+    );
     h.push(
         "source",
         Values::Text(vec![Some("simulated".into()); rows.len()]),

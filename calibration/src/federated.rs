@@ -84,7 +84,9 @@ impl SiteSummary {
                     format!("{:?}", *band_lo as f64 / 100.0),
                     format!("{:?}", *band_hi as f64 / 100.0),
                 ),
-                CellStat::Event { flag } => ("event_rate", flag.as_str(), String::new(), String::new()),
+                CellStat::Event { flag } => {
+                    ("event_rate", flag.as_str(), String::new(), String::new())
+                }
             };
             let sex = if k.sex == 0 { "male" } else { "female" };
             s.push_str(&format!(
@@ -155,7 +157,10 @@ pub fn read(path: &Path) -> Result<SiteSummary, CalibrationError> {
             },
             suppressed: 0,
         });
-        if row.site != s.site || row.threshold != s.threshold || row.horizon_years != s.summary.horizon_years {
+        if row.site != s.site
+            || row.threshold != s.threshold
+            || row.horizon_years != s.summary.horizon_years
+        {
             return Err(bad(format!(
                 "record {rec}: site, threshold and horizon_years must be the same on every row"
             )));
@@ -168,7 +173,9 @@ pub fn read(path: &Path) -> Result<SiteSummary, CalibrationError> {
             person_years: row.person_years,
         };
         if row.threshold < 2 {
-            return Err(bad(format!("record {rec}, field threshold: must be at least 2")));
+            return Err(bad(format!(
+                "record {rec}, field threshold: must be at least 2"
+            )));
         }
         if !disclosable(&sums, row.threshold) {
             return Err(bad(format!(
@@ -177,11 +184,15 @@ pub fn read(path: &Path) -> Result<SiteSummary, CalibrationError> {
                 row.threshold
             )));
         }
-        if ![row.sum, row.sumsq, row.person_years].iter().all(|v| v.is_finite())
+        if ![row.sum, row.sumsq, row.person_years]
+            .iter()
+            .all(|v| v.is_finite())
             || row.person_years < 0.0
             || row.sumsq < 0.0
         {
-            return Err(bad(format!("record {rec}: sum, sumsq and person_years must be finite (≥ 0 for the last two)")));
+            return Err(bad(format!(
+                "record {rec}: sum, sumsq and person_years must be finite (≥ 0 for the last two)"
+            )));
         }
         let sex = match row.sex.as_str() {
             "male" => 0,
@@ -191,10 +202,14 @@ pub fn read(path: &Path) -> Result<SiteSummary, CalibrationError> {
         let stat = match row.statistic.as_str() {
             "change_per_year" => {
                 if engine::observe::builtin::covariate(&row.measure).is_none() {
-                    return Err(bad(format!("record {rec}, field measure: not a continuous covariate")));
+                    return Err(bad(format!(
+                        "record {rec}, field measure: not a continuous covariate"
+                    )));
                 }
                 let (Some(lo), Some(hi)) = (row.band_lo, row.band_hi) else {
-                    return Err(bad(format!("record {rec}: band_lo and band_hi are needed for a change")));
+                    return Err(bad(format!(
+                        "record {rec}: band_lo and band_hi are needed for a change"
+                    )));
                 };
                 CellStat::Change {
                     covariate: row.measure,
@@ -204,11 +219,17 @@ pub fn read(path: &Path) -> Result<SiteSummary, CalibrationError> {
             }
             "event_rate" => {
                 if crate::empirical::Flag::parse(&row.measure).is_none() {
-                    return Err(bad(format!("record {rec}, field measure: not an event flag")));
+                    return Err(bad(format!(
+                        "record {rec}, field measure: not an event flag"
+                    )));
                 }
                 CellStat::Event { flag: row.measure }
             }
-            _ => return Err(bad(format!("record {rec}, field statistic: change_per_year or event_rate"))),
+            _ => {
+                return Err(bad(format!(
+                    "record {rec}, field statistic: change_per_year or event_rate"
+                )))
+            }
         };
         let key = CellKey {
             stat,

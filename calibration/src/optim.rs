@@ -48,11 +48,14 @@ pub struct PointFit {
     pub trace: Vec<f64>,
 }
 
+/// The best point so far: (cost, parameter values, simulated targets).
+type Best = Option<(f64, Vec<f64>, Vec<f64>)>;
+
 struct Objective<'a> {
     sim: &'a Simulator,
     distance: &'a Distance,
     trace: &'a Mutex<Vec<f64>>,
-    best: &'a Mutex<Option<(f64, Vec<f64>, Vec<f64>)>>,
+    best: &'a Mutex<Best>,
 }
 
 impl Objective<'_> {

@@ -12,9 +12,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use ::report::{write_atomic, write_csv, write_parquet, Table, Values};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
-use ::report::{write_atomic, write_csv, write_parquet, Table, Values};
 use study::posterior::Posterior;
 
 use crate::CalibrationError;
@@ -76,7 +76,10 @@ pub fn posterior_table(
         "particle",
         Values::Int((0..particles.len() as i64).collect()),
     );
-    t.push("weight", Values::Float(weights.iter().map(|&w| Some(w)).collect()));
+    t.push(
+        "weight",
+        Values::Float(weights.iter().map(|&w| Some(w)).collect()),
+    );
     t.push(
         "distance",
         Values::Float(distances.iter().map(|&d| Some(d)).collect()),

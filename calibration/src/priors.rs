@@ -32,11 +32,25 @@ use crate::CalibrationError;
 /// A prior distribution (before truncation to the accepted range).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Prior {
-    Uniform { lo: f64, hi: f64 },
-    LogNormal { median: f64, sigma: f64 },
+    Uniform {
+        lo: f64,
+        hi: f64,
+    },
+    LogNormal {
+        median: f64,
+        sigma: f64,
+    },
     /// Beta(a, b) scaled to [lo, hi].
-    Beta { a: f64, b: f64, lo: f64, hi: f64 },
-    Normal { mean: f64, sd: f64 },
+    Beta {
+        a: f64,
+        b: f64,
+        lo: f64,
+        hi: f64,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
 }
 
 /// A parameter to calibrate.
@@ -149,8 +163,8 @@ fn beta_cdf(x: f64, a: f64, b: f64) -> f64 {
     if x >= 1.0 {
         return 1.0;
     }
-    let front = (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln())
-        .exp();
+    let front =
+        (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
     let cf = |x: f64, a: f64, b: f64| {
         let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
         let tiny = 1e-300;
@@ -255,7 +269,10 @@ impl Prior {
 
 impl Parameter {
     fn cdf_bounds(&self) -> (f64, f64) {
-        (self.prior.raw_cdf(self.range.0), self.prior.raw_cdf(self.range.1))
+        (
+            self.prior.raw_cdf(self.range.0),
+            self.prior.raw_cdf(self.range.1),
+        )
     }
 
     /// The prior CDF truncated to the accepted range, in [0, 1].
@@ -331,7 +348,9 @@ impl RawParameter {
             .find(|p| p.name == name)
             .ok_or_else(|| format!("parameter `{name}`: unknown (see `healthtwin params`)"))?;
         if self.source.trim().is_empty() {
-            return Err(format!("parameter `{name}`: `source` is empty (say where the prior comes from)"));
+            return Err(format!(
+                "parameter `{name}`: `source` is empty (say where the prior comes from)"
+            ));
         }
         let range = p.range;
         let lo = self.lo.unwrap_or(range.0);
@@ -398,7 +417,7 @@ impl RawParameter {
             site_offset_sd: self.site_offset_sd,
         };
         let (a, b) = out.cdf_bounds();
-        if !(b - a > 1e-9) {
+        if b - a <= 1e-9 || (b - a).is_nan() {
             return Err(format!(
                 "parameter `{name}`: the prior puts no mass inside the accepted range [{}, {}]",
                 range.0, range.1
@@ -460,8 +479,22 @@ mod tests {
     fn quantile_inverts_the_truncated_cdf() {
         for (prior, range) in [
             (Prior::Uniform { lo: 1.0, hi: 3.0 }, (0.0, 10.0)),
-            (Prior::LogNormal { median: 0.5, sigma: 0.4 }, (0.0, 1.0)),
-            (Prior::Beta { a: 2.0, b: 5.0, lo: 0.0, hi: 2.0 }, (0.0, 2.0)),
+            (
+                Prior::LogNormal {
+                    median: 0.5,
+                    sigma: 0.4,
+                },
+                (0.0, 1.0),
+            ),
+            (
+                Prior::Beta {
+                    a: 2.0,
+                    b: 5.0,
+                    lo: 0.0,
+                    hi: 2.0,
+                },
+                (0.0, 2.0),
+            ),
             (Prior::Normal { mean: 0.0, sd: 1.0 }, (-1.0, 5.0)),
         ] {
             let p = param(prior, range);

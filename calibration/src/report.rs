@@ -106,7 +106,10 @@ pub fn predictive(stats: &[Vec<f64>], weights: &[f64], label: &str) -> Simulated
             }
         }
         point.push(if den > 0.0 { num / den } else { f64::NAN });
-        band.push((wquantile(&col, weights, 0.025), wquantile(&col, weights, 0.975)));
+        band.push((
+            wquantile(&col, weights, 0.025),
+            wquantile(&col, weights, 0.975),
+        ));
     }
     Simulated {
         label: label.to_string(),
@@ -339,8 +342,14 @@ fn svg_pairs(params: &[Parameter], particles: &[Vec<f64>], weights: &[f64]) -> S
 /// Tolerance (log scale) and acceptance by generation.
 fn svg_generations(g: &[Generation]) -> String {
     let (w, h, pad) = (640.0, 240.0, 45.0);
-    let tols: Vec<f64> = g.iter().map(|x| x.tolerance).filter(|t| t.is_finite()).collect();
-    let (tmin, tmax) = tols.iter().fold((f64::INFINITY, 0.0f64), |a, &t| (a.0.min(t), a.1.max(t)));
+    let tols: Vec<f64> = g
+        .iter()
+        .map(|x| x.tolerance)
+        .filter(|t| t.is_finite())
+        .collect();
+    let (tmin, tmax) = tols
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |a, &t| (a.0.min(t), a.1.max(t)));
     let (lmin, lmax) = (tmin.max(1e-6).ln(), tmax.max(1e-6).ln() + 1e-9);
     let n = g.len().max(2) as f64 - 1.0;
     let x = |i: usize| pad + i as f64 / n * (w - 2.0 * pad);
@@ -390,14 +399,14 @@ fn svg_generations(g: &[Generation]) -> String {
 /// The report's HTML.
 pub fn html(input: &ReportInput) -> String {
     let mut s = String::new();
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}table{{border-collapse:collapse;font-size:13px}}td,th{{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}.miss{{color:#b00}}.grid{{display:flex;flex-wrap:wrap;gap:8px}}code{{font-size:12px}}</style></head><body>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}}table{{border-collapse:collapse;font-size:13px}}td,th{{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}.miss{{color:#b00}}.grid{{display:flex;flex-wrap:wrap;gap:8px}}code{{font-size:12px}}</style></head><body>",
         esc(&input.title)
     );
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<h1>{}</h1>\n<p><code>{}</code></p>\n<p>Distance (weighted RMS z-score over {} targets): before {}, after {}.</p>\n",
+        "<h1>{}</h1>\n<p><code>{}</code></p>\n<p>Distance (weighted RMS z-score over {} targets): before {}, after {}.</p>",
         esc(&input.title),
         esc(&input.command),
         input.targets.len(),
@@ -413,9 +422,9 @@ pub fn html(input: &ReportInput) -> String {
     }
     s.push_str("<h2>Targets before and after</h2>\n");
     s.push_str(&svg_targets(input));
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "\n<table><tr><th>target</th><th>published</th><th>95% interval</th><th>{} </th><th>{}</th><th>z before</th><th>z after</th><th>source</th></tr>\n",
+        "\n<table><tr><th>target</th><th>published</th><th>95% interval</th><th>{} </th><th>{}</th><th>z before</th><th>z after</th><th>source</th></tr>",
         esc(&input.before.label),
         esc(&input.after.label)
     );
@@ -427,10 +436,14 @@ pub fn html(input: &ReportInput) -> String {
         let zb = (input.before.point[i] - t.value) / t.se;
         let za = (input.after.point[i] - t.value) / t.se;
         let inside = |v: f64| v >= t.interval.0 && v <= t.interval.1;
-        let class = if inside(input.after.point[i]) { "" } else { " class=\"miss\"" };
-        let _ = write!(
+        let class = if inside(input.after.point[i]) {
+            ""
+        } else {
+            " class=\"miss\""
+        };
+        let _ = writeln!(
             s,
-            "<tr{class}><td>{}</td><td>{}</td><td>{}–{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td style=\"text-align:left;font-size:11px\">{}</td></tr>\n",
+            "<tr{class}><td>{}</td><td>{}</td><td>{}–{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td style=\"text-align:left;font-size:11px\">{}</td></tr>",
             esc(&t.name),
             fmt(t.value),
             fmt(t.interval.0),
@@ -442,21 +455,23 @@ pub fn html(input: &ReportInput) -> String {
             esc(&t.source)
         );
     }
-    s.push_str("</table>\n<p>Red rows: the calibrated value is outside the published 95% interval.</p>\n");
+    s.push_str(
+        "</table>\n<p>Red rows: the calibrated value is outside the published 95% interval.</p>\n",
+    );
     s.push_str("<h2>Parameters</h2>\n<table><tr><th>parameter</th><th>prior</th><th>default</th><th>point estimate</th><th>posterior mean</th><th>posterior 95%</th><th>source of the prior</th></tr>\n");
     for (j, p) in input.parameters.iter().enumerate() {
         let (mean, lo, hi) = match input.posterior {
             Some((parts, w)) => {
                 let col: Vec<f64> = parts.iter().map(|x| x[j]).collect();
-                let m: f64 = col.iter().zip(w).map(|(a, b)| a * b).sum::<f64>()
-                    / w.iter().sum::<f64>();
+                let m: f64 =
+                    col.iter().zip(w).map(|(a, b)| a * b).sum::<f64>() / w.iter().sum::<f64>();
                 (m, wquantile(&col, w, 0.025), wquantile(&col, w, 0.975))
             }
             None => (f64::NAN, f64::NAN, f64::NAN),
         };
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}–{}</td><td style=\"text-align:left;font-size:11px\">{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}–{}</td><td style=\"text-align:left;font-size:11px\">{}</td></tr>",
             esc(&p.name),
             esc(&p.describe()),
             fmt(p.default),
@@ -488,9 +503,9 @@ pub fn html(input: &ReportInput) -> String {
         s.push_str(&svg_generations(input.generations));
         s.push_str("\n<table><tr><th>generation</th><th>tolerance</th><th>simulated</th><th>accepted</th><th>acceptance</th><th>ESS</th><th>seconds</th></tr>\n");
         for g in input.generations {
-            let _ = write!(
+            let _ = writeln!(
                 s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 g.index,
                 fmt(g.tolerance),
                 g.simulated,
@@ -503,9 +518,9 @@ pub fn html(input: &ReportInput) -> String {
         s.push_str("</table>\n");
     }
     if let Some(trace) = input.nm_trace {
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "<h2>Nelder–Mead</h2><p>{} evaluations; best distance {} → {}.</p>\n",
+            "<h2>Nelder–Mead</h2><p>{} evaluations; best distance {} → {}.</p>",
             trace.len(),
             fmt(trace.first().copied().unwrap_or(f64::NAN)),
             fmt(trace.last().copied().unwrap_or(f64::NAN))
@@ -542,7 +557,11 @@ pub fn charts(dir: &Path, input: &ReportInput) -> Result<Vec<String>, Calibratio
     write_chart(&dir.join("targets_z"), &chart)?;
     files.extend(["targets_z.png".to_string(), "targets_z.svg".to_string()]);
     if input.generations.len() > 1 {
-        let mut g = Chart::lines("ABC-SMC by generation", "generation", "tolerance / acceptance");
+        let mut g = Chart::lines(
+            "ABC-SMC by generation",
+            "generation",
+            "tolerance / acceptance",
+        );
         g.series.push(Series {
             name: "tolerance (RMS z)".into(),
             points: input

@@ -85,7 +85,9 @@ impl Simulator {
         sim: SimSettings,
     ) -> Result<Simulator, CalibrationError> {
         if population.is_empty() {
-            return Err(CalibrationError::Setup("the simulated population is empty".into()));
+            return Err(CalibrationError::Setup(
+                "the simulated population is empty".into(),
+            ));
         }
         if !models::STEP_MONTHS.contains(&sim.step_months) {
             return Err(CalibrationError::Setup(format!(
@@ -262,7 +264,12 @@ impl Simulator {
                         .collect::<Vec<_>>(),
                 )
             })?;
-            for (t, v) in results.arms.into_iter().flat_map(|a| a.replicates).flatten() {
+            for (t, v) in results
+                .arms
+                .into_iter()
+                .flat_map(|a| a.replicates)
+                .flatten()
+            {
                 out[t] = v;
             }
             self.runs.fetch_add(1, Ordering::Relaxed);

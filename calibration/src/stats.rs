@@ -241,11 +241,12 @@ impl RunView<'_> {
                 for p in self.patients {
                     let b = &p.baseline;
                     let v0 = b.covariates.continuous()[idx];
-                    if !p.alive()
-                        || !sex.covers(b.sex)
-                        || !in_ages(b.age_years, *ages)
-                        || !(v0 >= band[0] && v0 < band[1])
-                    {
+                    let counted = p.alive()
+                        && sex.covers(b.sex)
+                        && in_ages(b.age_years, *ages)
+                        && v0 >= band[0]
+                        && v0 < band[1];
+                    if !counted {
                         continue;
                     }
                     sum += (p.now.continuous()[idx] - v0) / years;
@@ -431,4 +432,3 @@ pub fn slope(points: &[(f64, f64)]) -> f64 {
     let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
     sxy / sxx
 }
-

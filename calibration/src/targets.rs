@@ -294,7 +294,9 @@ impl Target {
 fn bands_of(name: &str, field: &str, ages: [u32; 2]) -> Result<[usize; 2], String> {
     let [lo, hi] = ages;
     if lo > hi {
-        return Err(format!("target `{name}`: {field} = [{lo}, {hi}] is reversed"));
+        return Err(format!(
+            "target `{name}`: {field} = [{lo}, {hi}] is reversed"
+        ));
     }
     if lo % 5 != 0 || (hi < 100 && (hi + 1) % 5 != 0) {
         return Err(format!(
@@ -324,7 +326,9 @@ impl RawTarget {
             return Err("a target has an empty name".into());
         }
         if self.source.trim().is_empty() {
-            return Err(format!("target `{name}`: `source` is empty (every target cites one)"));
+            return Err(format!(
+                "target `{name}`: `source` is empty (every target cites one)"
+            ));
         }
         if !self.value.is_finite() {
             return Err(format!("target `{name}`: `value` is not a number"));
@@ -356,9 +360,12 @@ impl RawTarget {
             }
         };
         let need_metric = || {
-            self.metric
-                .clone()
-                .ok_or_else(|| format!("target `{name}`: statistic `{}` needs `metric`", self.statistic))
+            self.metric.clone().ok_or_else(|| {
+                format!(
+                    "target `{name}`: statistic `{}` needs `metric`",
+                    self.statistic
+                )
+            })
         };
         let ages = self.ages.unwrap_or([40, 200]);
         let years = self.years.unwrap_or([0.0, 0.0]);
@@ -425,7 +432,7 @@ impl RawTarget {
                     return Err(format!("target `{name}`: `to` cannot be `any`"));
                 }
                 let [start, end] = years;
-                if start.fract() != 0.0 || start < 0.0 || !(end > start) || end > 200.0 {
+                if start.fract() != 0.0 || start < 0.0 || end <= start || end.is_nan() || end > 200.0 {
                     return Err(format!(
                         "target `{name}`: years = [start, end] needs a whole start and end > start"
                     ));

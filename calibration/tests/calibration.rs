@@ -36,7 +36,15 @@ fn param(text: &str) -> Vec<Parameter> {
     priors::parse(text, model().params()).unwrap()
 }
 
-fn target(name: &str, statistic: &str, metric: &str, ages: [u32; 2], years: [f64; 2], value: f64, se: f64) -> Target {
+fn target(
+    name: &str,
+    statistic: &str,
+    metric: &str,
+    ages: [u32; 2],
+    years: [f64; 2],
+    value: f64,
+    se: f64,
+) -> Target {
     RawTarget {
         name: name.into(),
         statistic: statistic.into(),
@@ -69,8 +77,24 @@ fn target(name: &str, statistic: &str, metric: &str, ages: [u32; 2], years: [f64
 /// ratio of 1.4 (another seed than the calibration's): the truth to recover.
 fn death_targets(pop: &[Baseline], hr: f64) -> Vec<Target> {
     let shape = vec![
-        target("deaths_70_79", "incidence", "deaths", [70, 79], [0.0, 2.0], 0.0, 1.0),
-        target("deaths_80_89", "incidence", "deaths", [80, 89], [0.0, 2.0], 0.0, 1.0),
+        target(
+            "deaths_70_79",
+            "incidence",
+            "deaths",
+            [70, 79],
+            [0.0, 2.0],
+            0.0,
+            1.0,
+        ),
+        target(
+            "deaths_80_89",
+            "incidence",
+            "deaths",
+            [80, 89],
+            [0.0, 2.0],
+            0.0,
+            1.0,
+        ),
     ];
     let params = param(
         "[[parameter]]\nname = \"mortality.background.hazard_ratio\"\nprior = \"uniform\"\nlo = 0.5\nhi = 2.5\nsource = \"test\"\n",
@@ -144,7 +168,10 @@ fn abc_recovers_a_known_hazard_ratio_and_is_the_same_for_any_thread_count() {
     };
     let one = run(1);
     let two = run(2);
-    assert_eq!(one.particles, two.particles, "the posterior depends on the thread count");
+    assert_eq!(
+        one.particles, two.particles,
+        "the posterior depends on the thread count"
+    );
     assert_eq!(one.generations.len(), two.generations.len());
     let (mean, sd) = weighted_mean_sd(&one, 0);
     assert!(
@@ -240,7 +267,9 @@ fn cohort_abc(targets: &[Target], pop: Vec<Baseline>) -> AbcResult {
 fn federated_calibration_from_three_sites_reaches_the_pooled_posterior() {
     // The truth: blood-pressure treatment starts after a check-up at 0.3 (default 0.1).
     let mut truth = model();
-    truth.set_param("cvd.care.start_bp_after_checkup", 0.3).unwrap();
+    truth
+        .set_param("cvd.care.start_bp_after_checkup", 0.3)
+        .unwrap();
     let pop = people(3000, 21, 40);
     let pooled = simulated_cohort(&pop, &truth, 3, 77);
     let plan = CellPlan {
@@ -252,16 +281,25 @@ fn federated_calibration_from_three_sites_reaches_the_pooled_posterior() {
     let threshold = 10;
 
     // Pooled: the cohort's own targets and people.
-    let pooled_summary = federated::suppress("pooled", &empirical::summarise(&pooled, &plan), threshold);
+    let pooled_summary =
+        federated::suppress("pooled", &empirical::summarise(&pooled, &plan), threshold);
     let pooled_targets = pooled_summary.summary.targets(threshold, "pooled");
-    assert!(pooled_targets.len() >= 4, "{} pooled targets", pooled_targets.len());
+    assert!(
+        pooled_targets.len() >= 4,
+        "{} pooled targets",
+        pooled_targets.len()
+    );
 
     // Three sites: each summarises its own people; only the files travel.
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for s in 0..3 {
         let site = subset(&pooled, |i| i % 3 == s);
-        let summary = federated::suppress(&format!("site{s}"), &empirical::summarise(&site, &plan), threshold);
+        let summary = federated::suppress(
+            &format!("site{s}"),
+            &empirical::summarise(&site, &plan),
+            threshold,
+        );
         let path = dir.path().join(format!("site{s}.csv"));
         std::fs::write(&path, summary.to_csv()).unwrap();
         files.push(path);
@@ -279,7 +317,10 @@ fn federated_calibration_from_three_sites_reaches_the_pooled_posterior() {
     // The coordinator has no rows: it simulates synthetic people of the same ages.
     let coordinator_people = people(3000, 5, 40);
 
-    let a = cohort_abc(&pooled_targets, pooled.people.iter().map(|p| p.baseline).collect());
+    let a = cohort_abc(
+        &pooled_targets,
+        pooled.people.iter().map(|p| p.baseline).collect(),
+    );
     let b = cohort_abc(&federated_targets, coordinator_people);
     let (ma, sa) = weighted_mean_sd(&a, 0);
     let (mb, sb) = weighted_mean_sd(&b, 0);
@@ -288,7 +329,10 @@ fn federated_calibration_from_three_sites_reaches_the_pooled_posterior() {
         "pooled {ma} ± {sa}, federated {mb} ± {sb}"
     );
     for (m, s) in [(ma, sa), (mb, sb)] {
-        assert!((m - 0.3).abs() < 3.0 * s.max(0.03), "posterior {m} ± {s} misses the truth 0.3");
+        assert!(
+            (m - 0.3).abs() < 3.0 * s.max(0.03),
+            "posterior {m} ± {s} misses the truth 0.3"
+        );
     }
 }
 
@@ -314,7 +358,9 @@ fn validation_tells_a_calibrated_prediction_from_a_miscalibrated_one() {
     // Observed: one independent run of the same model.
     let observed = validation::simulated_risk(&m, &pop, flag, 3, 1, 1234).unwrap();
     let mut wrong = model();
-    wrong.set_param("cvd.care.start_bp_after_checkup", 0.4).unwrap();
+    wrong
+        .set_param("cvd.care.start_bp_after_checkup", 0.4)
+        .unwrap();
     let metrics_of = |model: &HealthModel| {
         let risk = validation::simulated_risk(model, &pop, flag, 3, 10, 1).unwrap();
         let preds: Vec<Prediction> = pop
@@ -335,8 +381,16 @@ fn validation_tells_a_calibrated_prediction_from_a_miscalibrated_one() {
     };
     let good = metrics_of(&m);
     let bad = metrics_of(&wrong);
-    assert!((good[0].oe - 1.0).abs() < 0.2, "O/E of the true model {}", good[0].oe);
-    assert!(bad[0].oe < 0.75, "O/E of an over-predicting model {}", bad[0].oe);
+    assert!(
+        (good[0].oe - 1.0).abs() < 0.2,
+        "O/E of the true model {}",
+        good[0].oe
+    );
+    assert!(
+        bad[0].oe < 0.75,
+        "O/E of an over-predicting model {}",
+        bad[0].oe
+    );
     assert!(good[0].c_statistic > 0.6, "C {}", good[0].c_statistic);
     assert!(good[0].brier < bad[0].brier);
     assert_eq!(good.len(), 1 + 2 + validation::AGE_BANDS.len());

@@ -305,7 +305,10 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
         }
         for (i, s) in sites.iter().enumerate() {
             if sites[..i].iter().any(|q| q.site == s.site) {
-                return Err(input_error(format!("--sites: two summaries of site `{}`", s.site)));
+                return Err(input_error(format!(
+                    "--sites: two summaries of site `{}`",
+                    s.site
+                )));
             }
         }
         let merged = federated::merge(&sites).map_err(cal_err)?;
@@ -330,7 +333,11 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
         notes.push(format!(
             "targets from {} site summaries ({}); cells suppressed at the sites are absent",
             sites.len(),
-            sites.iter().map(|s| s.site.as_str()).collect::<Vec<_>>().join(", ")
+            sites
+                .iter()
+                .map(|s| s.site.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     let mut population: Option<Vec<Baseline>> = None;
@@ -343,7 +350,10 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
         let summary = empirical::summarise(&cohort, &plan);
         let kept = federated::suppress("cohort", &summary, args.threshold);
         horizon = Some(plan.horizon_years);
-        all_targets.extend(kept.summary.targets(args.threshold, &format!("cohort {}", dir.display())));
+        all_targets.extend(
+            kept.summary
+                .targets(args.threshold, &format!("cohort {}", dir.display())),
+        );
         notes.push(format!(
             "targets from the cohort's history ({} cells, {} under the threshold {} left out); its {} people are the simulated population",
             kept.summary.cells.len(),
@@ -364,10 +374,9 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
             "published targets and cohort targets need runs of different lengths: calibrate them separately",
         ));
     }
-    let params_path = args
-        .params
-        .as_ref()
-        .ok_or_else(|| input_error("--params FILE: the parameters to calibrate and their priors"))?;
+    let params_path = args.params.as_ref().ok_or_else(|| {
+        input_error("--params FILE: the parameters to calibrate and their priors")
+    })?;
     let parameters = priors::read(params_path, base.params()).map_err(cal_err)?;
     if args.site_offsets && args.sites.is_empty() {
         return Err(input_error("--site-offsets needs --sites"));
@@ -480,9 +489,17 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
             let w: Vec<f64> = r.particles.iter().map(|p| p.weight).collect();
             let prior_stats: Vec<Vec<f64>> = r.prior.iter().map(|p| p.stats.clone()).collect();
             let prior_w: Vec<f64> = r.prior.iter().map(|p| p.weight).collect();
-            let mut before = cal_report::predictive(&prior_stats, &prior_w, "before: defaults (prior predictive 95%)");
+            let mut before = cal_report::predictive(
+                &prior_stats,
+                &prior_w,
+                "before: defaults (prior predictive 95%)",
+            );
             before.point = before_stats.clone();
-            let mut after = cal_report::predictive(&stats, &w, "after: point estimate (posterior predictive 95%)");
+            let mut after = cal_report::predictive(
+                &stats,
+                &w,
+                "after: point estimate (posterior predictive 95%)",
+            );
             after.point = point.1.clone();
             (after, before)
         }
@@ -531,7 +548,10 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
         "calibrated.toml",
         output::point_scenario(
             "calibrated",
-            &format!("point estimate of healthtwin calibrate (distance {:.3})", point.2),
+            &format!(
+                "point estimate of healthtwin calibrate (distance {:.3})",
+                point.2
+            ),
             &shared_values,
         )
         .as_bytes(),
@@ -564,7 +584,10 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
         distance_after: point.2,
         posterior,
         point: &point.0,
-        generations: abc_result.as_ref().map(|r| r.generations.as_slice()).unwrap_or(&[]),
+        generations: abc_result
+            .as_ref()
+            .map(|r| r.generations.as_slice())
+            .unwrap_or(&[]),
         nm_trace: nm.as_ref().map(|r| r.trace.as_slice()),
         notes,
     };
@@ -584,7 +607,11 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
         people: sim.people(),
         years: sim.years(),
         step_months: args.step_months,
-        target_files: args.targets.iter().map(|p| p.display().to_string()).collect(),
+        target_files: args
+            .targets
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         site_files: args.sites.iter().map(|p| p.display().to_string()).collect(),
         parameters: names.clone(),
         targets: all_targets.len(),
@@ -612,42 +639,99 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
             sim.runs() as f64 / seconds,
             sim.patient_years() as f64 / seconds
         );
-        println!("Files in {}: {}, manifest.json", args.out.display(), out.files.join(", "));
+        println!(
+            "Files in {}: {}, manifest.json",
+            args.out.display(),
+            out.files.join(", ")
+        );
     }
     Ok(())
 }
 
 fn generations_table(g: &[Generation]) -> Table {
     let mut t = Table::new("generations");
-    t.push("generation", Values::Int(g.iter().map(|x| x.index as i64).collect()));
+    t.push(
+        "generation",
+        Values::Int(g.iter().map(|x| x.index as i64).collect()),
+    );
     let f = |v: f64| v.is_finite().then_some(v);
-    t.push("tolerance", Values::Float(g.iter().map(|x| f(x.tolerance)).collect()));
-    t.push("simulated", Values::Int(g.iter().map(|x| x.simulated as i64).collect()));
-    t.push("accepted", Values::Int(g.iter().map(|x| x.accepted as i64).collect()));
-    t.push("acceptance", Values::Float(g.iter().map(|x| f(x.acceptance)).collect()));
+    t.push(
+        "tolerance",
+        Values::Float(g.iter().map(|x| f(x.tolerance)).collect()),
+    );
+    t.push(
+        "simulated",
+        Values::Int(g.iter().map(|x| x.simulated as i64).collect()),
+    );
+    t.push(
+        "accepted",
+        Values::Int(g.iter().map(|x| x.accepted as i64).collect()),
+    );
+    t.push(
+        "acceptance",
+        Values::Float(g.iter().map(|x| f(x.acceptance)).collect()),
+    );
     t.push("ess", Values::Float(g.iter().map(|x| f(x.ess)).collect()));
-    t.push("seconds", Values::Float(g.iter().map(|x| f(x.seconds)).collect()));
+    t.push(
+        "seconds",
+        Values::Float(g.iter().map(|x| f(x.seconds)).collect()),
+    );
     t
 }
 
 fn targets_table(targets: &[Target], before: &Simulated, after: &Simulated) -> Table {
     let f = |v: f64| v.is_finite().then_some(v);
     let mut t = Table::new("targets");
-    t.push("target", Values::Text(targets.iter().map(|x| Some(x.name.clone())).collect()));
+    t.push(
+        "target",
+        Values::Text(targets.iter().map(|x| Some(x.name.clone())).collect()),
+    );
     t.push(
         "kind",
-        Values::Text(targets.iter().map(|x| Some(format!("{:?}", x.kind).to_lowercase())).collect()),
+        Values::Text(
+            targets
+                .iter()
+                .map(|x| Some(format!("{:?}", x.kind).to_lowercase()))
+                .collect(),
+        ),
     );
-    t.push("published", Values::Float(targets.iter().map(|x| f(x.value)).collect()));
-    t.push("lo95", Values::Float(targets.iter().map(|x| f(x.interval.0)).collect()));
-    t.push("hi95", Values::Float(targets.iter().map(|x| f(x.interval.1)).collect()));
-    t.push("se", Values::Float(targets.iter().map(|x| f(x.se)).collect()));
-    t.push("weight", Values::Float(targets.iter().map(|x| f(x.weight)).collect()));
+    t.push(
+        "published",
+        Values::Float(targets.iter().map(|x| f(x.value)).collect()),
+    );
+    t.push(
+        "lo95",
+        Values::Float(targets.iter().map(|x| f(x.interval.0)).collect()),
+    );
+    t.push(
+        "hi95",
+        Values::Float(targets.iter().map(|x| f(x.interval.1)).collect()),
+    );
+    t.push(
+        "se",
+        Values::Float(targets.iter().map(|x| f(x.se)).collect()),
+    );
+    t.push(
+        "weight",
+        Values::Float(targets.iter().map(|x| f(x.weight)).collect()),
+    );
     for (sim, prefix) in [(before, "before"), (after, "after")] {
-        t.push(prefix, Values::Float(sim.point.iter().map(|&v| f(v)).collect()));
-        let band = sim.band.clone().unwrap_or_else(|| vec![(f64::NAN, f64::NAN); sim.point.len()]);
-        t.push(format!("{prefix}_lo95"), Values::Float(band.iter().map(|b| f(b.0)).collect()));
-        t.push(format!("{prefix}_hi95"), Values::Float(band.iter().map(|b| f(b.1)).collect()));
+        t.push(
+            prefix,
+            Values::Float(sim.point.iter().map(|&v| f(v)).collect()),
+        );
+        let band = sim
+            .band
+            .clone()
+            .unwrap_or_else(|| vec![(f64::NAN, f64::NAN); sim.point.len()]);
+        t.push(
+            format!("{prefix}_lo95"),
+            Values::Float(band.iter().map(|b| f(b.0)).collect()),
+        );
+        t.push(
+            format!("{prefix}_hi95"),
+            Values::Float(band.iter().map(|b| f(b.1)).collect()),
+        );
     }
     t.push(
         "inside_after",
@@ -659,7 +743,10 @@ fn targets_table(targets: &[Target], before: &Simulated, after: &Simulated) -> T
                 .collect(),
         ),
     );
-    t.push("source", Values::Text(targets.iter().map(|x| Some(x.source.clone())).collect()));
+    t.push(
+        "source",
+        Values::Text(targets.iter().map(|x| Some(x.source.clone())).collect()),
+    );
     t
 }
 
@@ -696,7 +783,10 @@ fn summarize(args: &SummarizeArgs) -> anyhow::Result<()> {
 }
 
 fn tempfile_path(dest: &Path) -> PathBuf {
-    let mut name = dest.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = dest
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(".check.tmp");
     dest.with_file_name(name)
 }
@@ -710,39 +800,51 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
         ))
     })?;
     let model = model_with_file(args.params.as_deref(), &args.set)?;
-    let (people, observed, source): (Vec<Baseline>, Vec<Option<bool>>, String) = match &args.cohort_dir {
-        Some(dir) => {
-            let cohort = empirical::read_cohort(dir).map_err(cal_err)?;
-            let obs = validation::observed_events(&cohort, flag, args.years);
-            let people = cohort.people.iter().map(|p| p.baseline).collect();
-            (people, obs, format!("cohort {}", dir.display()))
-        }
-        None => {
-            let people = crate::run::generator(
-                args.patients,
-                args.seed,
-                &PopulationArgs {
-                    age_min: 40,
-                    age_max: 89,
-                },
-            )?
-            .generate();
-            // The "observed" cohort: one model run with another seed (an independent draw).
-            let truth = validation::simulated_risk(
-                &model,
-                &people,
-                flag,
-                args.years,
-                1,
-                args.seed.wrapping_add(0x5EED),
-            )
-            .map_err(cal_err)?;
-            let obs = truth.into_iter().map(|r| r.map(|v| v > 0.5)).collect();
-            (people, obs, format!("simulated cohort of {} people", args.patients))
-        }
-    };
-    let risks = validation::simulated_risk(&model, &people, flag, args.years, args.replicates, args.seed)
-        .map_err(cal_err)?;
+    let (people, observed, source): (Vec<Baseline>, Vec<Option<bool>>, String) =
+        match &args.cohort_dir {
+            Some(dir) => {
+                let cohort = empirical::read_cohort(dir).map_err(cal_err)?;
+                let obs = validation::observed_events(&cohort, flag, args.years);
+                let people = cohort.people.iter().map(|p| p.baseline).collect();
+                (people, obs, format!("cohort {}", dir.display()))
+            }
+            None => {
+                let people = crate::run::generator(
+                    args.patients,
+                    args.seed,
+                    &PopulationArgs {
+                        age_min: 40,
+                        age_max: 89,
+                    },
+                )?
+                .generate();
+                // The "observed" cohort: one model run with another seed (an independent draw).
+                let truth = validation::simulated_risk(
+                    &model,
+                    &people,
+                    flag,
+                    args.years,
+                    1,
+                    args.seed.wrapping_add(0x5EED),
+                )
+                .map_err(cal_err)?;
+                let obs = truth.into_iter().map(|r| r.map(|v| v > 0.5)).collect();
+                (
+                    people,
+                    obs,
+                    format!("simulated cohort of {} people", args.patients),
+                )
+            }
+        };
+    let risks = validation::simulated_risk(
+        &model,
+        &people,
+        flag,
+        args.years,
+        args.replicates,
+        args.seed,
+    )
+    .map_err(cal_err)?;
     let preds: Vec<Prediction> = people
         .iter()
         .zip(&risks)
@@ -758,29 +860,67 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
         })
         .collect();
     if preds.is_empty() {
-        return Err(input_error("no person at risk with complete follow-up for this outcome and horizon"));
+        return Err(input_error(
+            "no person at risk with complete follow-up for this outcome and horizon",
+        ));
     }
     let groups = validation::report(&preds);
     let mut out = OutputDir::create(&args.out).map_err(cal_err)?;
     let f = |v: f64| v.is_finite().then_some(v);
     let mut t = Table::new("validation");
-    t.push("group", Values::Text(groups.iter().map(|g| Some(g.group.clone())).collect()));
-    t.push("n", Values::Int(groups.iter().map(|g| g.n as i64).collect()));
-    t.push("observed", Values::Int(groups.iter().map(|g| g.observed as i64).collect()));
-    t.push("expected", Values::Float(groups.iter().map(|g| f(g.expected)).collect()));
-    t.push("oe_ratio", Values::Float(groups.iter().map(|g| f(g.oe)).collect()));
-    t.push("c_statistic", Values::Float(groups.iter().map(|g| f(g.c_statistic)).collect()));
-    t.push("brier", Values::Float(groups.iter().map(|g| f(g.brier)).collect()));
+    t.push(
+        "group",
+        Values::Text(groups.iter().map(|g| Some(g.group.clone())).collect()),
+    );
+    t.push(
+        "n",
+        Values::Int(groups.iter().map(|g| g.n as i64).collect()),
+    );
+    t.push(
+        "observed",
+        Values::Int(groups.iter().map(|g| g.observed as i64).collect()),
+    );
+    t.push(
+        "expected",
+        Values::Float(groups.iter().map(|g| f(g.expected)).collect()),
+    );
+    t.push(
+        "oe_ratio",
+        Values::Float(groups.iter().map(|g| f(g.oe)).collect()),
+    );
+    t.push(
+        "c_statistic",
+        Values::Float(groups.iter().map(|g| f(g.c_statistic)).collect()),
+    );
+    t.push(
+        "brier",
+        Values::Float(groups.iter().map(|g| f(g.brier)).collect()),
+    );
     out.table("validation", &t).map_err(cal_err)?;
     let all = &groups[0];
     let mut d = Table::new("deciles");
-    d.push("decile", Values::Int(all.deciles.iter().map(|x| x.decile as i64).collect()));
-    d.push("n", Values::Int(all.deciles.iter().map(|x| x.n as i64).collect()));
-    d.push("mean_predicted", Values::Float(all.deciles.iter().map(|x| f(x.mean_predicted)).collect()));
-    d.push("observed_rate", Values::Float(all.deciles.iter().map(|x| f(x.observed_rate)).collect()));
+    d.push(
+        "decile",
+        Values::Int(all.deciles.iter().map(|x| x.decile as i64).collect()),
+    );
+    d.push(
+        "n",
+        Values::Int(all.deciles.iter().map(|x| x.n as i64).collect()),
+    );
+    d.push(
+        "mean_predicted",
+        Values::Float(all.deciles.iter().map(|x| f(x.mean_predicted)).collect()),
+    );
+    d.push(
+        "observed_rate",
+        Values::Float(all.deciles.iter().map(|x| f(x.observed_rate)).collect()),
+    );
     out.table("deciles", &d).map_err(cal_err)?;
     let mut chart = report::plot::Chart::lines(
-        format!("Calibration by decile: {} within {} years ({source})", args.outcome, args.years),
+        format!(
+            "Calibration by decile: {} within {} years ({source})",
+            args.outcome, args.years
+        ),
         "mean predicted risk",
         "observed share",
     );
@@ -797,7 +937,11 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
     });
     chart.series.push(report::plot::Series {
         name: "deciles".into(),
-        points: all.deciles.iter().map(|x| (x.mean_predicted, x.observed_rate)).collect(),
+        points: all
+            .deciles
+            .iter()
+            .map(|x| (x.mean_predicted, x.observed_rate))
+            .collect(),
         band: Vec::new(),
     });
     report::plot::write_chart(&out.dir.join("calibration_plot"), &chart)?;
@@ -805,7 +949,10 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
         "{} within {} years, {source}: {} people at risk with follow-up, predicted by {} simulations each",
         args.outcome, args.years, preds.len(), args.replicates
     );
-    println!("{:<14}{:>8}{:>10}{:>10}{:>8}{:>8}{:>9}", "group", "n", "observed", "expected", "O/E", "C", "Brier");
+    println!(
+        "{:<14}{:>8}{:>10}{:>10}{:>8}{:>8}{:>9}",
+        "group", "n", "observed", "expected", "O/E", "C", "Brier"
+    );
     for g in &groups {
         println!(
             "{:<14}{:>8}{:>10}{:>10.1}{:>8.3}{:>8.3}{:>9.4}",

@@ -115,9 +115,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         scenarios.push(scenarios::load(p).map_err(|e| input_error(e.to_string()))?);
     }
     let posterior = match &args.posterior {
-        Some(p) => Some(
-            calibration::output::read_posterior(p).map_err(|e| input_error(e.to_string()))?,
-        ),
+        Some(p) => {
+            Some(calibration::output::read_posterior(p).map_err(|e| input_error(e.to_string()))?)
+        }
         None => None,
     };
     let opts = CompareOptions {

@@ -12,8 +12,8 @@ use models::params::ParamDraw;
 use models::HealthModel;
 use scenarios::{Scenario, ScenarioError};
 
-use crate::posterior::Posterior;
 use crate::outcomes::{extract, onset_delay, Delay, OnsetAges, Outcomes, Sources, LIFE_YEARS};
+use crate::posterior::Posterior;
 use crate::runner::{self, Arm, Progress, Settings, Streams, Study, StudyError};
 
 /// What the caller may override of the shared scenario (every field optional).

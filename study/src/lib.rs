@@ -28,6 +28,6 @@ pub mod trial;
 
 pub use compare::{CompareError, CompareOptions, Comparison, ScenarioResults};
 pub use runner::{
-    run, run_aggregates, run_drawn, Arm, ArmResults, Progress, RunContext, Settings, Streams, Study,
-    StudyError, StudyModel, StudyResults,
+    run, run_aggregates, run_drawn, Arm, ArmResults, Progress, RunContext, Settings, Streams,
+    Study, StudyError, StudyModel, StudyResults,
 };

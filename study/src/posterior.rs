@@ -199,10 +199,18 @@ mod tests {
         }
         assert_eq!(counts[1], 0, "a particle of weight 0 is never drawn");
         let share = counts[2] as f64 / 4000.0;
-        assert!((share - 0.75).abs() < 0.03, "share of the heavy particle {share}");
+        assert!(
+            (share - 0.75).abs() < 0.03,
+            "share of the heavy particle {share}"
+        );
         // Another seed gives other draws.
         let other: Vec<usize> = (0..50)
-            .map(|r| p.draw(RunKey { seed: 6, replicate: r }))
+            .map(|r| {
+                p.draw(RunKey {
+                    seed: 6,
+                    replicate: r,
+                })
+            })
             .collect();
         let same: Vec<usize> = (0..50).map(|r| p.draw(key(r))).collect();
         assert_ne!(other, same);
@@ -228,7 +236,11 @@ mod tests {
             Err(PosteriorError::Value { .. })
         ));
         assert!(matches!(
-            Posterior::new(vec!["x".into(), "x".into()], vec![vec![1.0, 2.0]], vec![1.0]),
+            Posterior::new(
+                vec!["x".into(), "x".into()],
+                vec![vec![1.0, 2.0]],
+                vec![1.0]
+            ),
             Err(PosteriorError::Duplicate { .. })
         ));
         assert!(matches!(
@@ -239,13 +251,12 @@ mod tests {
 
     #[test]
     fn the_drawn_particle_reaches_the_model() {
-        let names = vec!["cvd.hf.factor".to_string(), "dm.capacity.headroom".to_string()];
-        let p = Posterior::new(
-            names,
-            vec![vec![0.3, 3.0], vec![0.5, 5.0]],
-            vec![1.0, 1.0],
-        )
-        .unwrap();
+        let names = vec![
+            "cvd.hf.factor".to_string(),
+            "dm.capacity.headroom".to_string(),
+        ];
+        let p =
+            Posterior::new(names, vec![vec![0.3, 3.0], vec![0.5, 5.0]], vec![1.0, 1.0]).unwrap();
         let base = HealthModel::new(models::mortality::LifeTable::mhlw_2024());
         for r in 0..8 {
             let key = RunKey {
@@ -254,7 +265,10 @@ mod tests {
             };
             let m = p.apply(&base, key).unwrap();
             let i = p.draw(key);
-            assert_eq!(m.params().get("cvd.hf.factor").unwrap(), p.particles()[i][0]);
+            assert_eq!(
+                m.params().get("cvd.hf.factor").unwrap(),
+                p.particles()[i][0]
+            );
             assert_eq!(
                 m.params().get("dm.capacity.headroom").unwrap(),
                 p.particles()[i][1]

@@ -58,8 +58,14 @@ fn setting_parameters_at_once_equals_setting_them_one_by_one() {
     assert_eq!(at_once.params(), one_by_one.params());
     assert_eq!(at_once.canonical(), one_by_one.canonical());
     assert_eq!(at_once.background_hr, 1.2);
-    assert_eq!(format!("{:?}", at_once.frailty), format!("{:?}", one_by_one.frailty));
-    assert_eq!(format!("{:?}", at_once.diabetes), format!("{:?}", one_by_one.diabetes));
+    assert_eq!(
+        format!("{:?}", at_once.frailty),
+        format!("{:?}", one_by_one.frailty)
+    );
+    assert_eq!(
+        format!("{:?}", at_once.diabetes),
+        format!("{:?}", one_by_one.diabetes)
+    );
     // A refused value leaves the model as it was.
     let before = at_once.params().clone();
     assert!(at_once
