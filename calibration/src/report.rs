@@ -153,8 +153,8 @@ fn svg_targets(input: &ReportInput) -> String {
         x(1.96) - x(-1.96),
         row_h * rows as f64
     );
-    let mut tick = lo;
     let step = ((hi - lo) / 10.0).ceil().max(1.0);
+    let mut tick = (lo / step).ceil() * step;
     while tick <= hi {
         let _ = write!(
             s,
@@ -406,9 +406,10 @@ pub fn html(input: &ReportInput) -> String {
     );
     let _ = writeln!(
         s,
-        "<h1>{}</h1>\n<p><code>{}</code></p>\n<p>Distance (weighted RMS z-score over {} targets): before {}, after {}.</p>",
+        "<h1>{}</h1>\n<p><code>{}</code></p>\n<p>Distance (weighted RMS z-score over the {} targets with weight &gt; 0, of {}): before {}, after {}.</p>",
         esc(&input.title),
         esc(&input.command),
+        input.targets.iter().filter(|t| t.weight > 0.0).count(),
         input.targets.len(),
         fmt(input.distance_before),
         fmt(input.distance_after)
