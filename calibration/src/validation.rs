@@ -202,7 +202,8 @@ pub fn simulated_risk(
 /// people without the flag at baseline who were followed for the whole horizon or had the
 /// event before their follow-up ended; `None` for the rest (censored or not at risk).
 pub fn observed_events(cohort: &Cohort, flag: Flag, years: u32) -> Vec<Option<bool>> {
-    let horizon = f64::from(years) * 365.25;
+    // Whole days: a follow-up recorded to the last day of the horizon is complete.
+    let horizon = (f64::from(years) * 365.25).floor();
     cohort
         .people
         .iter()
@@ -259,6 +260,47 @@ mod tests {
         // 2 positives × 2 negatives: pairs (0.8>0.2, 0.8>0.6, 0.4>0.2, 0.4<0.6) = 3/4.
         let v = [p(0.2, false), p(0.6, false), p(0.4, true), p(0.8, true)];
         assert!((c_statistic(&v) - 0.75).abs() < 1e-12);
+    }
+
+    #[test]
+    fn observed_events_count_complete_follow_up_and_events_before_censoring() {
+        use crate::empirical::{Cohort, CohortPerson};
+        let b = cohort::Generator::new(cohort::SyntheticSpec {
+            n: 1,
+            seed: 1,
+            age_min: 50,
+            age_max: 50,
+        })
+        .unwrap()
+        .generate()[0];
+        let person = |last| CohortPerson {
+            baseline: engine::Baseline {
+                covariates: engine::Covariates {
+                    treatments: engine::Treatments::default(),
+                    ..b.covariates
+                },
+                ..b
+            },
+            last_record_days: last,
+            imputed: [false; 11],
+        };
+        let event = vec![("rx_antihypertensive".to_string(), 400i64, 1.0)];
+        let cohort = Cohort {
+            people: vec![person(1095), person(700), person(700), person(3000)],
+            history: vec![
+                vec![],
+                vec![],
+                event.clone(),
+                vec![("rx_antihypertensive".to_string(), 1200, 1.0)],
+            ],
+        };
+        let flag = Flag::parse("rx_antihypertensive").unwrap();
+        // Followed to the last whole day of 3 years: complete; censored at 700 days: unknown;
+        // an event at day 400: observed; an event after the horizon: none within it.
+        assert_eq!(
+            observed_events(&cohort, flag, 3),
+            vec![Some(false), None, Some(true), Some(false)]
+        );
     }
 
     #[test]
