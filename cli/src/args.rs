@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{compare, import, risk};
+use crate::{calibrate, compare, import, risk};
 
 #[derive(Parser)]
 #[command(name = "healthtwin", version, about = "Digital-twin disease progression simulator for Japan's ageing population", long_about = None)]
@@ -39,6 +39,10 @@ pub enum Command {
     /// random numbers: paired differences with 95% intervals, costs, QALYs, ICER, NNT,
     /// charts; `--psa K` for probabilistic sensitivity analysis.
     Compare(Box<compare::CompareArgs>),
+    /// Calibrate parameters to targets (ABC-SMC posterior, Nelder–Mead point fit) from
+    /// target files, an imported cohort's history or sites' aggregate summaries
+    /// (docs/calibration.md); `summarize`, `validate` and `synth-cohort` as subcommands.
+    Calibrate(Box<calibrate::CalibrateCommand>),
     /// List every metric of `summary.csv` (name, kind, meaning) as a Markdown table.
     Metrics,
     /// List every model parameter (name, default, unit, accepted range, source) as a
@@ -139,6 +143,10 @@ pub struct RunArgs {
     /// `healthtwin params` lists every name with its unit, range and source (docs/parameters.md).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// A parameter file: a scenario file's `[parameters]` (e.g. the `calibrated.toml` of
+    /// `healthtwin calibrate`), applied before `--set`.
+    #[arg(long)]
+    pub params: Option<PathBuf>,
     #[command(flatten)]
     pub disclosure: DisclosureArgs,
 }

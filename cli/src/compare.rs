@@ -42,6 +42,11 @@ pub struct CompareArgs {
     /// `[uncertainty]` table; replicate k uses draw k in every scenario (K replicates).
     #[arg(long, value_parser = clap::value_parser!(u32).range(2..=10_000))]
     pub psa: Option<u32>,
+    /// With --psa K: replicate k takes the parameters of one particle of this posterior
+    /// (`posterior.parquet` of `healthtwin calibrate`), drawn by weight and keyed by
+    /// (seed, k), in every scenario.
+    #[arg(long)]
+    pub posterior: Option<PathBuf>,
     /// Master seed (default: the shared scenario's `seed`).
     #[arg(long, short = 's')]
     pub seed: Option<u64>,
@@ -80,6 +85,7 @@ struct CompareManifest<'a> {
     common_random_numbers: bool,
     psa_draws: Option<u32>,
     psa_parameters: Vec<String>,
+    psa_posterior: Option<String>,
     discount_rate: f64,
     represents: Option<f64>,
     threads: usize,
@@ -117,7 +123,14 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     for p in &args.scenarios {
         scenarios.push(scenarios::load(p).map_err(|e| input_error(e.to_string()))?);
     }
+    let posterior = match &args.posterior {
+        Some(p) => {
+            Some(calibration::output::read_posterior(p).map_err(|e| input_error(e.to_string()))?)
+        }
+        None => None,
+    };
     let opts = CompareOptions {
+        posterior,
         patients: args.patients,
         years: args.years,
         replicates: args.replicates,
@@ -217,7 +230,14 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             .draws
             .iter()
             .map(|d| d.name.clone())
+            .chain(
+                comparison
+                    .posterior
+                    .iter()
+                    .flat_map(|p| p.names().iter().cloned()),
+            )
             .collect(),
+        psa_posterior: args.posterior.as_ref().map(|p| p.display().to_string()),
         discount_rate: comparison.discount_rate,
         represents: comparison.represents,
         threads,

@@ -4,6 +4,7 @@
 
 mod args;
 mod bench;
+mod calibrate;
 mod common;
 mod compare;
 mod import;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         Command::Trial(args) => with_threads(args.threads, || trial::trial(&args)).and_then(|r| r),
         Command::Risk(args) => risk::risk(&args).map(|table| print!("{table}")),
         Command::Compare(args) => compare::compare(&args),
+        Command::Calibrate(args) => calibrate::calibrate(&args),
         Command::Metrics => {
             print!("{}", run::metrics_markdown());
             Ok(())

@@ -23,8 +23,7 @@ use study::{Arm, Settings, Streams, Study};
 
 use crate::args::{PopulationArgs, RunArgs, SynthArgs};
 use crate::common::{
-    input_error, model_with, output_dir, output_file, with_threads, DisclosureManifest, Provenance,
-    StudyBar,
+    input_error, output_dir, output_file, with_threads, DisclosureManifest, Provenance, StudyBar,
 };
 use crate::memory::{self, Footprint};
 
@@ -161,7 +160,7 @@ pub const RUN_FILES: [&str; 5] = [
 
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let model = model_with(&args.set)?;
+    let model = crate::calibrate::model_with_file(args.params.as_deref(), &args.set)?;
     let metrics = metric_defs(model.causes_of_death(), &model.metrics()).len();
     let footprint = |size_flag, people| Footprint {
         size_flag,

@@ -13,6 +13,7 @@ use models::HealthModel;
 use scenarios::{Scenario, ScenarioError};
 
 use crate::outcomes::{extract, onset_delay, Delay, OnsetAges, Outcomes, Sources, LIFE_YEARS};
+use crate::posterior::Posterior;
 use crate::runner::{self, Arm, Progress, Settings, Streams, Study, StudyError};
 
 /// What the caller may override of the shared scenario (every field optional).
@@ -23,8 +24,12 @@ pub struct CompareOptions {
     pub replicates: Option<u32>,
     pub seed: Option<u64>,
     /// Probabilistic sensitivity analysis: K parameter draws from the reference's
-    /// `[uncertainty]` table, one per replicate.
+    /// `[uncertainty]` table (or from `posterior`), one per replicate.
     pub psa: Option<u32>,
+    /// With `psa`: replicate k takes the parameters of one particle of this posterior
+    /// sample (drawn by weight, keyed by seed and replicate), in every scenario. The
+    /// reference's `[uncertainty]` table then draws only the parameters the posterior lacks.
+    pub posterior: Option<Posterior>,
     pub streams: Streams,
     /// Which scenario (0-based) supplies the shared population, horizon, step, seed,
     /// replicates, start year and discount rate.
@@ -44,8 +49,12 @@ pub enum CompareError {
     },
     #[error("--population-from {position}: only {given} scenario file(s) given")]
     PopulationFrom { position: usize, given: usize },
-    #[error("--psa: {file} has no [uncertainty] table (docs/scenarios.md)")]
+    #[error("--psa: {file} has no [uncertainty] table (docs/scenarios.md) and no posterior file was given")]
     NoUncertainty { file: String },
+    #[error("--posterior needs --psa K (the number of draws)")]
+    PosteriorWithoutPsa,
+    #[error("--psa: `{name}` is in both the posterior and the [uncertainty] table of {file}; remove one")]
+    DrawnTwice { name: String, file: String },
     #[error(
         "--psa: {file} has an [uncertainty] table different from the reference's; every \
          scenario must use the same draws (remove it or make it equal)"
@@ -71,6 +80,8 @@ pub struct Comparison {
     pub represents: Option<f64>,
     /// What the user should know about how the scenarios were combined.
     pub notes: Vec<String>,
+    /// Replicate k draws one particle of this sample (PSA from a calibration's posterior).
+    pub posterior: Option<Posterior>,
 }
 
 /// Everything kept of one scenario over replicates.
@@ -117,9 +128,20 @@ impl Comparison {
                 ));
             }
         }
+        if opts.posterior.is_some() && opts.psa.is_none() {
+            return Err(CompareError::PosteriorWithoutPsa);
+        }
         let draws: Vec<ParamDraw> = if opts.psa.is_some() {
             let d = scenarios[0].draws();
-            if d.is_empty() {
+            if let Some(p) = &opts.posterior {
+                if let Some(d) = d.iter().find(|d| p.names().contains(&d.name)) {
+                    return Err(CompareError::DrawnTwice {
+                        name: d.name.clone(),
+                        file: scenarios[0].file.display().to_string(),
+                    });
+                }
+            }
+            if d.is_empty() && opts.posterior.is_none() {
                 return Err(CompareError::NoUncertainty {
                     file: scenarios[0].file.display().to_string(),
                 });
@@ -178,6 +200,7 @@ impl Comparison {
             },
             scenarios,
             notes,
+            posterior: opts.posterior.clone(),
         })
     }
 
@@ -203,7 +226,16 @@ impl Comparison {
         let paired = self.study.settings.streams == Streams::Common;
         let mut reference_onsets: OnsetAges = Vec::new();
         let rate = self.discount_rate;
-        let results = runner::run(self.study_ref(), progress, |ctx, out| {
+        let study = self.study_ref();
+        let model_of = |model: &HealthModel, replicate: u32| {
+            let key = study.settings.draw_key(replicate);
+            let drawn = model.for_replicate(key, &study.draws)?;
+            match &self.posterior {
+                Some(p) => p.apply(&drawn, key),
+                None => Ok(drawn),
+            }
+        };
+        let results = runner::run_drawn(study, progress, model_of, |ctx, out| {
             let outcome = extract(&out.aggregate, &sources[ctx.arm], rate);
             let onsets: OnsetAges = ctx
                 .patients

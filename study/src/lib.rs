@@ -11,7 +11,9 @@
 //! - [`outcomes`]: the comparison arithmetic (events, QALYs, discounted costs, paired
 //!   intervals, ICER, acceptability, NNT, onset delay);
 //! - [`report`]: a comparison's tables, charts and terminal text;
-//! - [`trial`]: virtual trials on the runner (the DPP).
+//! - [`trial`]: virtual trials on the runner (the DPP);
+//! - [`posterior`]: a calibration's weighted particles and keyed joint draws from them (PSA
+//!   from a posterior).
 //!
 //! Must never: read flags (no clap), print, or decide exit codes; results never depend on the
 //! thread count.
@@ -19,6 +21,7 @@
 pub mod compare;
 pub mod headline;
 pub mod outcomes;
+pub mod posterior;
 pub mod report;
 pub mod runner;
 pub mod survival;
@@ -26,6 +29,6 @@ pub mod trial;
 
 pub use compare::{CompareError, CompareOptions, Comparison, ScenarioResults};
 pub use runner::{
-    run, run_aggregates, Allocation, Arm, ArmResults, Progress, RunContext, Settings, Streams,
-    Study, StudyError, StudyModel, StudyResults,
+    run, run_aggregates, run_drawn, Allocation, Arm, ArmResults, Progress, RunContext, Settings,
+    Streams, Study, StudyError, StudyModel, StudyResults,
 };

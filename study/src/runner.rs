@@ -294,6 +294,30 @@ impl<M: StudyModel> Study<M> {
 pub fn run<M, R, E>(
     study: &Study<M>,
     progress: &dyn Progress,
+    reduce: impl FnMut(&RunContext<'_, M>, ReplicateOutput<M::State>) -> Result<R, E>,
+) -> Result<StudyResults<R>, E>
+where
+    M: StudyModel,
+    E: From<StudyError>,
+{
+    let key = |replicate| study.settings.draw_key(replicate);
+    run_drawn(
+        study,
+        progress,
+        |arm: &M, replicate| arm.for_replicate(key(replicate), &study.draws),
+        reduce,
+    )
+}
+
+/// [`run`] with the model of each (arm, replicate) made by `model_of` from the arm's model
+/// instead of by [`Study::draws`]: a posterior sample's joint draw per replicate
+/// (`compare --psa` with a posterior file, [`crate::posterior`]). `model_of` must depend
+/// only on the arm's model and the replicate (never on call order), so results stay a
+/// function of the seed.
+pub fn run_drawn<M, R, E>(
+    study: &Study<M>,
+    progress: &dyn Progress,
+    model_of: impl Fn(&M, u32) -> Result<M, ParamError>,
     mut reduce: impl FnMut(&RunContext<'_, M>, ReplicateOutput<M::State>) -> Result<R, E>,
 ) -> Result<StudyResults<R>, E>
 where
@@ -320,9 +344,7 @@ where
         for (a, arm) in study.arms.iter().enumerate() {
             progress.run_started(&arm.name, replicate, s.replicates);
             let key = s.run_key(a, replicate);
-            let model = arm
-                .model
-                .for_replicate(s.draw_key(replicate), &study.draws)
+            let model = model_of(&arm.model, replicate)
                 .map_err(|source| StudyError::Draw { replicate, source })?;
             let t0 = Instant::now();
             let members;

@@ -40,6 +40,40 @@ fn a_replicate_model_carries_its_drawn_parameters() {
     );
 }
 
+#[test]
+fn setting_parameters_at_once_equals_setting_them_one_by_one() {
+    let values = [
+        ("dm.capacity.headroom", 3.5),
+        ("fr.deficits.acquisition_per_year", 0.6),
+        ("fr.ltc.level_spread", 1.1),
+        ("cvd.hf.factor", 0.4),
+        ("mortality.background.hazard_ratio", 1.2),
+    ];
+    let mut one_by_one = HealthModel::new(LifeTable::mhlw_2024());
+    for (n, v) in values {
+        one_by_one.set_param(n, v).unwrap();
+    }
+    let mut at_once = HealthModel::new(LifeTable::mhlw_2024());
+    at_once.set_params(&values).unwrap();
+    assert_eq!(at_once.params(), one_by_one.params());
+    assert_eq!(at_once.canonical(), one_by_one.canonical());
+    assert_eq!(at_once.background_hr, 1.2);
+    assert_eq!(
+        format!("{:?}", at_once.frailty),
+        format!("{:?}", one_by_one.frailty)
+    );
+    assert_eq!(
+        format!("{:?}", at_once.diabetes),
+        format!("{:?}", one_by_one.diabetes)
+    );
+    // A refused value leaves the model as it was.
+    let before = at_once.params().clone();
+    assert!(at_once
+        .set_params(&[("cvd.hf.factor", 0.5), ("dm.capacity.headroom", -1.0)])
+        .is_err());
+    assert_eq!(at_once.params(), &before);
+}
+
 fn programme(name: &str, kind: Kind, priority: Priority, capacity: Option<u64>) -> Intervention {
     Intervention {
         name: name.into(),

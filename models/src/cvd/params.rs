@@ -276,7 +276,7 @@ pub fn slope_per_year(table: &[f64; 5], age: f64) -> f64 {
 /// sex and 10-year band 40-49 … 90-99 (interpolated linearly between the midpoints 45 … 95,
 /// flat outside) [C]: from the reference run `healthtwin run --patients 200000 --years 10
 /// --replicates 3` on the synthetic cohort (years 0-9 and replicates pooled), printed by
-/// `calibration/cvd_death_table.py`. The background hazard leaves this rate out, so the
+/// `calibration/scripts/cvd_death_table.py`. The background hazard leaves this rate out, so the
 /// reference population's all-cause mortality stays the life table's (docs/model.md).
 /// Regenerate it after changing event, case-fatality or post-event parameters.
 pub const MODEL_CVD_DEATH_SHARE: [[f64; 6]; 2] = [

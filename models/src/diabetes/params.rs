@@ -51,7 +51,7 @@ param_block! {
             "[C] 0. Szoke 2008 Diabetes Care 31:539 measured the disposition index falling \
              ~0.7%/y with age in normal glucose tolerance [V abstract]; applied to ε here, \
              0.001-0.003/y already lifts the 10-year incidence at 40-74 to 11-14 per 1,000 PY, \
-             outside the target's CI (calibration/diabetes_grid.py): the age effect is carried \
+             outside the target's CI (calibration/scripts/diabetes_grid.py): the age effect is carried \
              by the insulin-sensitivity and capacity terms instead";
         decline_at_onset: "dm.beta.decline_at_baseline" = 0.04, "1/y", (0.0, 0.5),
             "UKPDS 16 (Diabetes 1995;44:1249): beta-cell function falls ~4%/y after diagnosis [M]; \

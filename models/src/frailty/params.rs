@@ -5,7 +5,7 @@
 //! end, or a page found with the search tool and named here); [D] derived here by arithmetic
 //! from [V] values (method stated); [A] an assumption (no published value found; the range is
 //! for sensitivity analysis); [C] calibrated by healthtwin to the targets named (docs/validation.md,
-//! `calibration/frailty_targets.py`).
+//! `calibration/scripts/frailty_targets.py`).
 
 use crate::params::param_block;
 use engine::math::interpolate;

@@ -5,7 +5,7 @@ models/src/cvd/params.rs, which the background hazard leaves out (docs/model.md)
 
 Reference run (regenerate the table after changing event, fatality or post-event parameters):
   healthtwin run --patients 200000 --years 10 --replicates 3 --out /tmp/cvdref
-  python3 calibration/cvd_death_table.py /tmp/cvdref
+  python3 calibration/scripts/cvd_death_table.py /tmp/cvdref
 Each 10-year band pools the 5-year cells of years 0-9 (replicate means): share = sum(PY x simulated CVD death
 rate) / sum(PY x life-table hazard), the cell's life-table hazard being the mean of
 -ln(1 - qx) over its five single years. The model interpolates the shares linearly between

@@ -8,7 +8,7 @@ only: J-CHS frail prevalence by age (Kojima 2017), robust-state transitions and 
 improved/worsened shares over 3.9 years (Kojima 2019), LTC certification by age (MHLW), and
 the mean FI by age of the cohort input (docs/cohort.md: the FI the model must hold).
 
-Usage: python3 calibration/frailty_fit.py name=value,name=value ...   (one score per set)
+Usage: python3 calibration/scripts/frailty_fit.py name=value,name=value ...   (one score per set)
 The score is a sum of squared standardised errors; the scale of each term is stated below.
 """
 import os

@@ -1,0 +1,453 @@
+//! Approximate Bayesian computation by sequential Monte Carlo (ABC-SMC; Toni et al. 2009,
+//! J R Soc Interface 6:187; Beaumont et al. 2009, Biometrika 96:983) with adaptive
+//! tolerances (each generation's tolerance is a quantile of the previous generation's
+//! distances, Del Moral et al. 2012, Stat Comput 22:1009) and a population of particles.
+//!
+//! Generation 0 samples the prior and accepts every particle (the prior predictive). Each
+//! later generation proposes from the weighted previous particles moved by a Gaussian kernel
+//! with twice their weighted covariance (Beaumont's optimal-for-a-Gaussian choice), and
+//! accepts a proposal whose distance to the targets is at most the tolerance; weights are
+//! prior / kernel mixture. The sampler works in probit space: z = Φ⁻¹(prior quantile), where
+//! every prior is a standard normal and no proposal falls outside the support (in the unit
+//! cube itself most proposals of a 10-parameter kernel would leave it and be wasted). Candidates are numbered; candidate k of generation g draws its random numbers from
+//! the keyed stream (seed, g, k), batches of candidates are simulated in parallel and
+//! accepted in candidate order, and batch sizes depend only on earlier results: the same
+//! seed gives the same posterior for any thread count.
+//!
+//! Must never: draw from a stateful generator, or let results depend on timing.
+
+use engine::math::DetMath;
+use engine::{Process, RunKey, Stream, StreamKey};
+
+use crate::distance::Distance;
+use crate::simulate::Simulator;
+use crate::CalibrationError;
+
+const PROPOSAL: Process = Process::named("calibration.abc.proposal");
+
+/// Settings of an ABC-SMC run.
+#[derive(Clone, Copy, Debug)]
+pub struct AbcOptions {
+    pub particles: usize,
+    pub max_generations: usize,
+    /// The quantile of the previous generation's distances used as the next tolerance.
+    pub quantile: f64,
+    /// Stop once a generation is accepted at this tolerance (distance = RMS z-score).
+    pub final_tolerance: f64,
+    /// Stop when a generation's acceptance rate falls below this (the tolerance cannot be
+    /// lowered further at a reasonable cost).
+    pub min_acceptance: f64,
+    pub seed: u64,
+}
+
+impl Default for AbcOptions {
+    fn default() -> Self {
+        AbcOptions {
+            particles: 200,
+            max_generations: 12,
+            quantile: 0.5,
+            final_tolerance: 1.0,
+            min_acceptance: 0.02,
+            seed: 1,
+        }
+    }
+}
+
+/// One particle: its parameter values, their probit prior quantiles, its simulated targets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Particle {
+    pub theta: Vec<f64>,
+    /// Φ⁻¹ of each parameter's prior quantile (standard normal under the prior).
+    pub z: Vec<f64>,
+    pub stats: Vec<f64>,
+    pub distance: f64,
+    /// Normalised within its generation.
+    pub weight: f64,
+}
+
+/// One generation's summary (the report's tolerance and acceptance table).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Generation {
+    pub index: usize,
+    pub tolerance: f64,
+    pub simulated: usize,
+    pub accepted: usize,
+    /// Accepted / simulated.
+    pub acceptance: f64,
+    /// Effective sample size of the weights.
+    pub ess: f64,
+    pub seconds: f64,
+}
+
+/// What an ABC-SMC run returns.
+#[derive(Clone, Debug)]
+pub struct AbcResult {
+    /// The last complete generation's particles (the posterior sample).
+    pub particles: Vec<Particle>,
+    /// Generation 0's particles (the prior predictive).
+    pub prior: Vec<Particle>,
+    pub generations: Vec<Generation>,
+    /// Why the run stopped.
+    pub stopped: String,
+    pub reached_final_tolerance: bool,
+}
+
+/// What an ABC run reports as it goes.
+pub trait AbcProgress: Sync {
+    fn generation_done(&self, _g: &Generation) {}
+    fn simulated(&self, _n: usize) {}
+}
+impl AbcProgress for () {}
+
+/// Lower Cholesky factor of a symmetric positive-definite matrix (row-major d×d).
+pub fn cholesky(a: &[f64], d: usize) -> Option<Vec<f64>> {
+    let mut l = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..=i {
+            let mut s = a[i * d + j];
+            for k in 0..j {
+                s -= l[i * d + k] * l[j * d + k];
+            }
+            if i == j {
+                if s <= 0.0 {
+                    return None;
+                }
+                l[i * d + i] = s.sqrt();
+            } else {
+                l[i * d + j] = s / l[j * d + j];
+            }
+        }
+    }
+    Some(l)
+}
+
+/// The perturbation kernel: N(0, Σ) with Σ = 2 × the particles' weighted covariance.
+struct Kernel {
+    d: usize,
+    chol: Vec<f64>,
+    /// Inverse of Σ (for the density), row-major.
+    inv: Vec<f64>,
+}
+
+impl Kernel {
+    fn new(particles: &[Particle]) -> Kernel {
+        let d = particles[0].z.len();
+        let mut mean = vec![0.0; d];
+        for p in particles {
+            for (m, z) in mean.iter_mut().zip(&p.z) {
+                *m += p.weight * z;
+            }
+        }
+        let mut cov = vec![0.0; d * d];
+        for p in particles {
+            for i in 0..d {
+                for j in 0..d {
+                    cov[i * d + j] += p.weight * (p.z[i] - mean[i]) * (p.z[j] - mean[j]);
+                }
+            }
+        }
+        for v in &mut cov {
+            *v *= 2.0;
+        }
+        // A floor on the variances keeps the kernel proper when the particles collapse.
+        for i in 0..d {
+            cov[i * d + i] += 1e-8;
+        }
+        let chol = cholesky(&cov, d).unwrap_or_else(|| {
+            // Not positive definite (rounding): use the diagonal.
+            let mut l = vec![0.0; d * d];
+            for i in 0..d {
+                l[i * d + i] = cov[i * d + i].max(1e-8).sqrt();
+            }
+            l
+        });
+        let inv = invert_from_cholesky(&chol, d);
+        Kernel { d, chol, inv }
+    }
+
+    /// The kernel density of a move `x` (up to the constant, which cancels in the weights).
+    fn density(&self, x: &[f64]) -> f64 {
+        let d = self.d;
+        let mut q = 0.0;
+        for i in 0..d {
+            for j in 0..d {
+                q += x[i] * self.inv[i * d + j] * x[j];
+            }
+        }
+        (-0.5 * q).exp_det()
+    }
+
+    fn perturb(&self, center: &[f64], z: &[f64]) -> Vec<f64> {
+        let d = self.d;
+        (0..d)
+            .map(|i| center[i] + (0..=i).map(|k| self.chol[i * d + k] * z[k]).sum::<f64>())
+            .collect()
+    }
+}
+
+/// Σ⁻¹ from its lower Cholesky factor L (Σ = L Lᵀ).
+fn invert_from_cholesky(l: &[f64], d: usize) -> Vec<f64> {
+    // L⁻¹ by forward substitution, then Σ⁻¹ = L⁻ᵀ L⁻¹.
+    let mut li = vec![0.0; d * d];
+    for c in 0..d {
+        for i in 0..d {
+            let mut s = if i == c { 1.0 } else { 0.0 };
+            for k in 0..i {
+                s -= l[i * d + k] * li[k * d + c];
+            }
+            li[i * d + c] = s / l[i * d + i];
+        }
+    }
+    let mut inv = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..d {
+            inv[i * d + j] = (0..d).map(|k| li[k * d + i] * li[k * d + j]).sum();
+        }
+    }
+    inv
+}
+
+fn ess(particles: &[Particle]) -> f64 {
+    1.0 / particles.iter().map(|p| p.weight * p.weight).sum::<f64>()
+}
+
+fn quantile(values: &mut [f64], q: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    engine::summary::quantile_sorted(values, q)
+}
+
+/// Runs ABC-SMC of `sim`'s parameters against `distance`'s targets.
+pub fn run(
+    sim: &Simulator,
+    distance: &Distance,
+    opts: &AbcOptions,
+    progress: &dyn AbcProgress,
+) -> Result<AbcResult, CalibrationError> {
+    let n = opts.particles.max(2);
+    let d = sim.parameters.len();
+    let to_theta = |z: &[f64]| -> Vec<f64> {
+        sim.parameters
+            .iter()
+            .zip(z)
+            .map(|(p, &x)| p.quantile(crate::priors::norm_cdf(x)))
+            .collect()
+    };
+    // The prior density in probit space (standard normal), up to its constant.
+    let prior_density = |z: &[f64]| (-0.5 * z.iter().map(|x| x * x).sum::<f64>()).exp_det();
+    let stream = |g: usize, k: usize| {
+        Stream::new(
+            StreamKey::new(
+                RunKey {
+                    seed: opts.seed,
+                    replicate: g as u32,
+                },
+                PROPOSAL,
+            ),
+            k as u64,
+            0,
+        )
+    };
+
+    // Generation 0: the prior.
+    let t0 = std::time::Instant::now();
+    let zs: Vec<Vec<f64>> = (0..n)
+        .map(|k| {
+            let mut s = stream(0, k);
+            (0..d).map(|_| s.std_normal()).collect()
+        })
+        .collect();
+    let thetas: Vec<Vec<f64>> = zs.iter().map(|z| to_theta(z)).collect();
+    let stats = sim.evaluate_all(&thetas)?;
+    progress.simulated(n);
+    let prior: Vec<Particle> = zs
+        .into_iter()
+        .zip(thetas)
+        .zip(stats)
+        .map(|((z, theta), stats)| Particle {
+            distance: distance.of(&stats),
+            theta,
+            z,
+            stats,
+            weight: 1.0 / n as f64,
+        })
+        .collect();
+    let g0 = Generation {
+        index: 0,
+        tolerance: f64::INFINITY,
+        simulated: n,
+        accepted: n,
+        acceptance: 1.0,
+        ess: n as f64,
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    progress.generation_done(&g0);
+    let mut generations = vec![g0];
+    let mut current = prior.clone();
+    let mut accept_estimate: f64 = 0.5;
+    let mut stopped = format!("{} generations (the most allowed)", opts.max_generations);
+    let mut reached = false;
+
+    for g in 1..opts.max_generations.max(1) {
+        let mut finite: Vec<f64> = current
+            .iter()
+            .map(|p| p.distance)
+            .filter(|x| x.is_finite())
+            .collect();
+        if finite.is_empty() {
+            return Err(CalibrationError::Setup(
+                "no particle of the prior gives a finite distance (every simulation left a target empty)".into(),
+            ));
+        }
+        let last_tol = generations
+            .last()
+            .map(|x| x.tolerance)
+            .unwrap_or(f64::INFINITY);
+        let mut tol = quantile(&mut finite, opts.quantile).max(opts.final_tolerance);
+        if tol >= last_tol {
+            // The quantile did not move (many equal distances): shrink a little anyway.
+            tol = (0.95 * last_tol).max(opts.final_tolerance);
+        }
+        let kernel = Kernel::new(&current);
+        let cumulative: Vec<f64> = current
+            .iter()
+            .scan(0.0, |acc, p| {
+                *acc += p.weight;
+                Some(*acc)
+            })
+            .collect();
+        let t0 = std::time::Instant::now();
+        let mut accepted: Vec<Particle> = Vec::with_capacity(n);
+        let mut next = 0usize;
+        let mut simulated = 0usize;
+        let max_candidates = ((n as f64 / opts.min_acceptance.max(1e-3)).ceil() as usize).max(n);
+        while accepted.len() < n && next < max_candidates {
+            let need = n - accepted.len();
+            let batch = ((need as f64 / accept_estimate.max(opts.min_acceptance)).ceil() as usize)
+                .clamp(need.max(8), 4 * n)
+                .min(max_candidates - next);
+            let proposals: Vec<Vec<f64>> = (next..next + batch)
+                .map(|k| {
+                    let mut s = stream(g, k);
+                    let pick = s.uniform();
+                    let j = cumulative
+                        .iter()
+                        .position(|&c| pick < c)
+                        .unwrap_or(current.len() - 1);
+                    let e: Vec<f64> = (0..d).map(|_| s.std_normal()).collect();
+                    kernel.perturb(&current[j].z, &e)
+                })
+                .collect();
+            let thetas: Vec<Vec<f64>> = proposals.iter().map(|z| to_theta(z)).collect();
+            let results = sim.evaluate_all(&thetas)?;
+            simulated += thetas.len();
+            progress.simulated(thetas.len());
+            let mut batch_accepted = 0usize;
+            for ((z, theta), stats) in proposals.into_iter().zip(thetas).zip(results) {
+                let dist = distance.of(&stats);
+                if dist <= tol && accepted.len() < n {
+                    batch_accepted += 1;
+                    accepted.push(Particle {
+                        theta,
+                        z,
+                        stats,
+                        distance: dist,
+                        weight: 0.0,
+                    });
+                }
+            }
+            accept_estimate = (batch_accepted as f64 / batch as f64).max(0.01);
+            next += batch;
+        }
+        let acceptance = accepted.len() as f64 / next.max(1) as f64;
+        if accepted.len() < n {
+            stopped = format!(
+                "generation {g}: the acceptance rate fell below {} at tolerance {tol:.3} ({} of {} candidates accepted); the previous generation is the posterior",
+                opts.min_acceptance,
+                accepted.len(),
+                next
+            );
+            generations.push(Generation {
+                index: g,
+                tolerance: tol,
+                simulated,
+                accepted: accepted.len(),
+                acceptance,
+                ess: f64::NAN,
+                seconds: t0.elapsed().as_secs_f64(),
+            });
+            break;
+        }
+        // Importance weights: prior over the kernel mixture.
+        for p in &mut accepted {
+            let mix: f64 = current
+                .iter()
+                .map(|q| {
+                    let x: Vec<f64> = p.z.iter().zip(&q.z).map(|(a, b)| a - b).collect();
+                    q.weight * kernel.density(&x)
+                })
+                .sum();
+            p.weight = if mix > 0.0 {
+                prior_density(&p.z) / mix
+            } else {
+                0.0
+            };
+        }
+        let total: f64 = accepted.iter().map(|p| p.weight).sum();
+        for p in &mut accepted {
+            p.weight /= total;
+        }
+        let gen = Generation {
+            index: g,
+            tolerance: tol,
+            simulated,
+            accepted: n,
+            acceptance,
+            ess: ess(&accepted),
+            seconds: t0.elapsed().as_secs_f64(),
+        };
+        progress.generation_done(&gen);
+        generations.push(gen);
+        current = accepted;
+        if tol <= opts.final_tolerance {
+            reached = true;
+            stopped = format!(
+                "final tolerance {} reached at generation {g}",
+                opts.final_tolerance
+            );
+            break;
+        }
+        if acceptance < opts.min_acceptance {
+            stopped = format!(
+                "generation {g}: acceptance {acceptance:.3} below {}",
+                opts.min_acceptance
+            );
+            break;
+        }
+    }
+    Ok(AbcResult {
+        particles: current,
+        prior,
+        generations,
+        stopped,
+        reached_final_tolerance: reached,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cholesky_and_inverse_agree() {
+        let a = [4.0, 2.0, 0.6, 2.0, 3.0, 0.4, 0.6, 0.4, 2.0];
+        let l = cholesky(&a, 3).unwrap();
+        let inv = invert_from_cholesky(&l, 3);
+        for i in 0..3 {
+            for j in 0..3 {
+                let v: f64 = (0..3).map(|k| a[i * 3 + k] * inv[k * 3 + j]).sum();
+                assert!((v - f64::from(u8::from(i == j))).abs() < 1e-12);
+            }
+        }
+        assert!(cholesky(&[1.0, 2.0, 2.0, 1.0], 2).is_none());
+    }
+}
