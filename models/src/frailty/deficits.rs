@@ -112,8 +112,9 @@ impl Frailty {
             (prm.cert_log_rate
                 + prm.cert_per_year * (age - 80.0)
                 + prm.cert_per_deficit * -8.0
-                + if social { prm.cert_social_hr.ln() } else { 0.0 })
-            .exp_det()
+                + if social { prm.cert_social_hr.ln() } else { 0.0 }
+                + prm.local_cert_log_odds)
+                .exp_det()
         } else {
             0.0
         };
