@@ -7,6 +7,7 @@
 pub mod html;
 pub mod outputs;
 pub mod plot;
+pub mod pyramid;
 pub mod table;
 
 pub use table::{write_atomic, write_csv, write_parquet, ParquetSink, ReportError, Table, Values};
