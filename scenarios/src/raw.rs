@@ -82,7 +82,7 @@ struct RawFilter {
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
-struct RawIntervention {
+pub(crate) struct RawIntervention {
     name: String,
     #[serde(rename = "type")]
     kind: String,
@@ -93,7 +93,7 @@ struct RawIntervention {
     start_year: Option<i64>,
     stop_year: Option<i64>,
     duration_years: Option<f64>,
-    capacity_per_year: Option<i64>,
+    pub(crate) capacity_per_year: Option<i64>,
     cost_per_participant_year_yen: Option<f64>,
     cost_source: Option<String>,
     effect_scale: Option<f64>,
@@ -130,7 +130,7 @@ struct RawEligibility {
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
-struct RawUncertainty {
+pub(crate) struct RawUncertainty {
     dist: String,
     mean: Option<f64>,
     sd: Option<f64>,
@@ -139,12 +139,19 @@ struct RawUncertainty {
     ci95: Option<[f64; 2]>,
     lo: Option<f64>,
     hi: Option<f64>,
-    source: String,
+    pub(crate) source: String,
 }
 
 const DISTS: [&str; 3] = ["normal", "lognormal", "uniform"];
 
-fn int_in(ctx: &Ctx, key: &str, v: Option<i64>, default: i64, lo: i64, hi: i64) -> R<i64> {
+pub(crate) fn int_in(
+    ctx: &Ctx,
+    key: &str,
+    v: Option<i64>,
+    default: i64,
+    lo: i64,
+    hi: i64,
+) -> R<i64> {
     let v = v.unwrap_or(default);
     if v < lo || v > hi {
         return Err(ctx.err(key, format!("{v} is outside [{lo}, {hi}]")));
@@ -152,7 +159,14 @@ fn int_in(ctx: &Ctx, key: &str, v: Option<i64>, default: i64, lo: i64, hi: i64) 
     Ok(v)
 }
 
-fn num_in(ctx: &Ctx, key: &str, v: Option<f64>, default: f64, lo: f64, hi: f64) -> R<f64> {
+pub(crate) fn num_in(
+    ctx: &Ctx,
+    key: &str,
+    v: Option<f64>,
+    default: f64,
+    lo: f64,
+    hi: f64,
+) -> R<f64> {
     let v = v.unwrap_or(default);
     if !(v >= lo && v <= hi) {
         return Err(ctx.err(key, format!("{v} is outside [{lo}, {hi}]")));
@@ -293,30 +307,7 @@ impl RawScenario {
             ctx.err(&format!("intervention[{i}].{}", e.field), e.message)
         })?;
 
-        let mut uncertainty = Vec::new();
-        for (name, u) in self.uncertainty {
-            let key = format!("uncertainty.{name}");
-            let d = distribution(ctx, &key, &u)?;
-            // The parameter must exist and accept the distribution out to 3.5 SD either
-            // side (a draw beyond its valid range stops the run with the parameter named).
-            model
-                .params()
-                .get(&name)
-                .map_err(|e| ctx.err(&key, e.to_string()))?;
-            let mut probe = model.params().clone();
-            for (z, u) in [(-3.5, 0.0), (0.0, 0.5), (3.5, 1.0)] {
-                probe
-                    .set(&name, d.at(z, u))
-                    .map_err(|e| ctx.err(&key, format!("{e} (checked at 3.5 SD)")))?;
-            }
-            uncertainty.push(Distribution {
-                draw: ParamDraw {
-                    name,
-                    uncertainty: d,
-                },
-                source: u.source,
-            });
-        }
+        let uncertainty = uncertainty(ctx, &model, self.uncertainty)?;
 
         Ok(Scenario {
             file: path.to_path_buf(),
@@ -334,6 +325,39 @@ impl RawScenario {
             uncertainty,
         })
     }
+}
+
+/// The `[uncertainty]` tables, each checked against `model`'s parameter of that name.
+pub(crate) fn uncertainty(
+    ctx: &Ctx,
+    model: &HealthModel,
+    tables: BTreeMap<String, RawUncertainty>,
+) -> R<Vec<Distribution>> {
+    let mut out = Vec::new();
+    for (name, u) in tables {
+        let key = format!("uncertainty.{name}");
+        let d = distribution(ctx, &key, &u)?;
+        // The parameter must exist and accept the distribution out to 3.5 SD either
+        // side (a draw beyond its valid range stops the run with the parameter named).
+        model
+            .params()
+            .get(&name)
+            .map_err(|e| ctx.err(&key, e.to_string()))?;
+        let mut probe = model.params().clone();
+        for (z, u) in [(-3.5, 0.0), (0.0, 0.5), (3.5, 1.0)] {
+            probe
+                .set(&name, d.at(z, u))
+                .map_err(|e| ctx.err(&key, format!("{e} (checked at 3.5 SD)")))?;
+        }
+        out.push(Distribution {
+            draw: ParamDraw {
+                name,
+                uncertainty: d,
+            },
+            source: u.source,
+        });
+    }
+    Ok(out)
 }
 
 fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
@@ -452,7 +476,12 @@ fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
     })
 }
 
-fn programme(ctx: &Ctx, key: &str, r: RawIntervention, years: u32) -> R<ScenarioProgramme> {
+pub(crate) fn programme(
+    ctx: &Ctx,
+    key: &str,
+    r: RawIntervention,
+    years: u32,
+) -> R<ScenarioProgramme> {
     let k = |s: &str| format!("{key}.{s}");
     let name = r.name.trim().to_string();
     if name.is_empty()
@@ -620,7 +649,7 @@ fn programme(ctx: &Ctx, key: &str, r: RawIntervention, years: u32) -> R<Scenario
     })
 }
 
-fn distribution(ctx: &Ctx, key: &str, u: &RawUncertainty) -> R<Uncertainty> {
+pub(crate) fn distribution(ctx: &Ctx, key: &str, u: &RawUncertainty) -> R<Uncertainty> {
     let k = |s: &str| format!("{key}.{s}");
     if u.source.trim().is_empty() {
         return Err(ctx.err(&k("source"), "a distribution needs its source"));
