@@ -1,12 +1,12 @@
 //! The command line's flags and subcommands (clap). The commands' own flags live beside
-//! them (`compare::CompareArgs`, `risk::RiskArgs`, `import::ImportArgs`); this module holds
+//! them (`compare::CompareArgs`, `plan::PlanArgs`, `risk::RiskArgs`, `import::ImportArgs`); this module holds
 //! the rest and the tree that joins them.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{compare, import, risk};
+use crate::{compare, import, plan, risk};
 
 #[derive(Parser)]
 #[command(name = "healthtwin", version, about = "Digital-twin disease progression simulator for Japan's ageing population", long_about = None)]
@@ -38,6 +38,11 @@ pub enum Command {
     /// random numbers: paired differences with 95% intervals, costs, QALYs, ICER, NNT,
     /// charts; `--psa K` for probabilistic sensitivity analysis.
     Compare(Box<compare::CompareArgs>),
+    /// A town's frailty-prevention plan (docs/planning.md): its residents (register counts
+    /// or a scaled structure), programme options and a capacity sweep on the same people,
+    /// per fiscal year on the town's scale: care demand by level, frailty, budget, what each
+    /// option averts and costs; a one-page HTML report (Japanese, or --lang en).
+    Plan(Box<plan::PlanArgs>),
     /// List every metric of `summary.csv` (name, kind, meaning) as a Markdown table.
     Metrics,
     /// List every model parameter (name, default, unit, accepted range, source) as a

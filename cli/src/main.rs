@@ -7,6 +7,7 @@ mod bench;
 mod common;
 mod compare;
 mod import;
+mod plan;
 mod risk;
 mod run;
 mod trial;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         }
         Command::Risk(args) => risk::risk(&args),
         Command::Compare(args) => compare::compare(&args),
+        Command::Plan(args) => plan::plan(&args),
         Command::Metrics => {
             print!("{}", run::metrics_markdown());
             Ok(())
