@@ -222,7 +222,7 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
                 seconds: *s,
             })
             .collect(),
-        notes: plan.notes.clone(),
+        notes: plan.notes.iter().map(|n| n.en.clone()).collect(),
         language: args.lang.code(),
         threads,
         patient_years: results.person_years,
@@ -234,7 +234,11 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
     if !args.quiet {
-        print!("{}", report.text(threads));
+        // The terminal speaks English, whatever the report's language.
+        print!(
+            "{}",
+            PlanReport::new(&plan, &results, Lang::En).text(threads)
+        );
         println!("Report: {}", args.out.join("plan_report.html").display());
     }
     Ok(())

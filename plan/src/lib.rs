@@ -132,7 +132,14 @@ pub struct Plan {
     pub programme_names: Vec<String>,
     pub threshold: u64,
     /// What the user should know about how the town was simulated.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
+}
+
+/// A note in both languages of the report (the terminal and the manifest use English).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Note {
+    pub ja: String,
+    pub en: String,
 }
 
 /// Everything kept of a plan's runs.
@@ -186,34 +193,49 @@ impl Plan {
         if town.fill_below(first) {
             let men: f64 = town.filled.iter().map(|&b| town.counts[0][b]).sum();
             let women: f64 = town.filled.iter().map(|&b| town.counts[1][b]).sum();
-            notes.push(format!(
-                "the residents start at {}: the people who turn 65 within the plan (ages {}-{} \
-                 today) are taken from the national structure scaled to the town's {} band \
-                 ({men:.0} men, {women:.0} women); give 40+ counts to use your own",
-                age_band_label(given_first),
-                first * 5,
-                given_first * 5 - 1,
-                age_band_label(given_first),
-            ));
+            let (from, to, band) = (first * 5, given_first * 5 - 1, age_band_label(given_first));
+            notes.push(Note {
+                ja: format!(
+                    "入力の人口は{band}歳から始まるため、計画期間中に65歳になる人（現在{from}〜{to}歳）は、全国の年齢構成を町の{band}歳の人数に合わせて補っています（男性{men:.0}人、女性{women:.0}人）。40歳以上の人数を入力すると町の値を使います。"
+                ),
+                en: format!(
+                    "the residents start at {band}: the people who turn 65 within the plan (ages \
+                     {from}-{to} today) are taken from the national structure scaled to the \
+                     town's {band} band ({men:.0} men, {women:.0} women); give 40+ counts to use \
+                     your own"
+                ),
+            });
         }
         if given_first < first {
-            notes.push(format!(
-                "residents under {} are not simulated: they do not reach 65 within the \
-                 {}-year plan",
-                first * 5,
-                file.years
-            ));
+            notes.push(Note {
+                ja: format!(
+                    "{}歳未満の住民は計画期間中に65歳にならないため、シミュレーションしていません。",
+                    first * 5
+                ),
+                en: format!(
+                    "residents under {} are not simulated: they do not reach 65 within the \
+                     {}-year plan",
+                    first * 5,
+                    file.years
+                ),
+            });
         }
         let strata = strata(&town, first, file.sample);
         let simulated: u64 = strata.iter().map(|s| s.n).sum();
         let residents: f64 = strata.iter().map(|s| s.residents).sum();
         let weight = residents / simulated as f64;
         if weight > 1.0 + 1e-9 {
-            notes.push(format!(
-                "{simulated} people are simulated for {residents:.0} residents aged {}+ (each \
-                 stands for {weight:.3}; raise town.sample or --sample to simulate more)",
-                first * 5
-            ));
+            let age = first * 5;
+            notes.push(Note {
+                ja: format!(
+                    "{age}歳以上の住民{residents:.0}人を{simulated}人の標本で表しています（1人あたり{weight:.3}人）。town.sample または --sample で増やせます。"
+                ),
+                en: format!(
+                    "{simulated} people are simulated for {residents:.0} residents aged {age}+ \
+                     (each stands for {weight:.3}; raise town.sample or --sample to simulate \
+                     more)"
+                ),
+            });
         }
 
         // The base model: the plan's parameters, then the local adjustments.

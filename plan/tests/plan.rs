@@ -176,7 +176,9 @@ fn a_registers_numbers_are_on_the_towns_scale_also_when_sampled() {
         scenarios::plan::Structure::Residents(csv)
     );
     assert!(
-        full.notes.iter().any(|n| n.contains("national structure")),
+        full.notes
+            .iter()
+            .any(|n| n.en.contains("national structure")),
         "{:?}",
         full.notes
     );

@@ -57,9 +57,9 @@ pub struct Chart {
     pub y_range: Option<(f64, f64)>,
     /// The x axis is calendar years: ticks labelled as whole years, never `2024.0`.
     pub x_years: bool,
-    /// The y axis counts whole things (people, places): ticks labelled as whole numbers
-    /// with thousands separators (`1,950`, never `1950.0`).
-    pub y_integer: bool,
+    /// The axes count whole things (people, places): ticks labelled as whole numbers with
+    /// thousands separators (`1,950`, never `1950.0`); the x axis too unless it is years.
+    pub whole_numbers: bool,
 }
 
 impl Chart {
@@ -80,7 +80,7 @@ impl Chart {
             zero: ZeroLines::None,
             y_range: None,
             x_years: false,
-            y_integer: false,
+            whole_numbers: false,
         }
     }
 }
@@ -204,8 +204,11 @@ where
             String::new()
         }
     };
-    if chart.y_integer {
+    if chart.whole_numbers {
         mesh.y_label_formatter(&integer_label);
+        if !chart.x_years {
+            mesh.x_label_formatter(&integer_label);
+        }
     }
     mesh.draw().map_err(|e| e.to_string())?;
     if chart.zero != ZeroLines::None {

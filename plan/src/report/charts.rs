@@ -119,7 +119,7 @@ impl PlanReport<'_> {
             people.clone(),
         );
         care_demand.x_years = true;
-        care_demand.y_integer = true;
+        care_demand.whole_numbers = true;
         let levels = if lang == Lang::Ja {
             ms::LEVELS_JA
         } else {
@@ -153,7 +153,7 @@ impl PlanReport<'_> {
             people.clone(),
         );
         frailty.x_years = true;
-        frailty.y_integer = true;
+        frailty.whole_numbers = true;
         for (m, ja, en) in [
             (ms::ROBUST, "健常", "robust"),
             (ms::PREFRAIL, "プレフレイル", "prefrail"),
@@ -188,7 +188,7 @@ impl PlanReport<'_> {
             people.clone(),
         );
         certified_by_option.x_years = true;
-        certified_by_option.y_integer = true;
+        certified_by_option.whole_numbers = true;
         certified_by_option.series.push(series(
             self,
             l("現状のまま", "baseline"),
@@ -206,7 +206,7 @@ impl PlanReport<'_> {
             people.clone(),
         );
         averted_by_option.x_years = true;
-        averted_by_option.y_integer = true;
+        averted_by_option.whole_numbers = true;
         averted_by_option.zero = ZeroLines::Horizontal;
         for o in &self.options {
             let label = &self.plan.file.options[o.option];
@@ -242,7 +242,7 @@ impl PlanReport<'_> {
                 l("新規認定の抑制数（人）", "certifications averted"),
             );
             c.zero = ZeroLines::Horizontal;
-            c.y_integer = true;
+            c.whole_numbers = true;
             let mut programmes: Vec<usize> = self.points.iter().map(|p| p.programme).collect();
             programmes.dedup();
             for k in programmes {

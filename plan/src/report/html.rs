@@ -18,6 +18,16 @@ use crate::town::Origin;
 use crate::Plan;
 
 impl PlanReport<'_> {
+    /// A ratio over a count of people (cost per certification averted, averted per yen): `*`
+    /// when the count is hidden (it could be recovered from the ratio), `—` without a value.
+    fn ratio_cell(&self, count: Interval, ratio: Option<f64>, f: impl Fn(f64) -> String) -> Cell {
+        match (self.hidden_alone(count), ratio) {
+            (true, _) => Cell::Suppressed,
+            (false, Some(r)) => Cell::Text(f(r)),
+            (false, None) => Cell::Text("—".into()),
+        }
+    }
+
     fn t<'s>(&self, ja: &'s str, en: &'s str) -> &'s str {
         self.lang.pick(ja, en)
     }
@@ -130,8 +140,8 @@ impl PlanReport<'_> {
         page.chart(
             &charts.averted_by_option,
             self.t(
-                "図5 新規認定の抑制数の累計（各年度末まで、帯は95%区間）",
-                "Figure 5. New certifications averted, cumulative to the end of each fiscal year (bands: 95% intervals)",
+                "図5 新規認定の抑制数の累計（各年度末まで、帯は95%区間、10人未満の点は非表示）",
+                "Figure 5. New certifications averted, cumulative to the end of each fiscal year (bands: 95% intervals; points under 10 people hidden)",
             ),
         )?;
         page.subheading(self.t("経済評価（割引あり）", "Economic summary (discounted)"));
@@ -246,13 +256,17 @@ impl PlanReport<'_> {
             ),
         });
         for o in &self.options {
-            let cost = match o.cost_per_certification {
-                Some(c) => format!(
+            let cost = match (
+                o.cost_per_certification,
+                self.hidden_alone(o.certifications_averted),
+            ) {
+                (_, true) => "*".to_string(),
+                (Some(c), false) => format!(
                     "{}{}",
                     self.million_yen(c),
                     self.t("百万円", " million yen")
                 ),
-                None => self.t("—（抑制なし）", "— (none averted)").to_string(),
+                (None, false) => self.t("—（抑制なし）", "— (none averted)").to_string(),
             };
             page.paragraph(match self.lang {
                 Lang::Ja => format!(
@@ -518,10 +532,11 @@ impl PlanReport<'_> {
             .into(),
         )];
         for o in &self.options {
-            row.push(Cell::Text(
-                o.cost_per_certification
-                    .map_or("—".into(), |c| self.million_yen(c)),
-            ));
+            row.push(
+                self.ratio_cell(o.certifications_averted, o.cost_per_certification, |c| {
+                    self.million_yen(c)
+                }),
+            );
         }
         rows.push(row);
         HtmlTable {
@@ -667,14 +682,14 @@ impl PlanReport<'_> {
                         true,
                     ),
                     Cell::Text(self.million_yen(p.marginal_spending_per_year)),
-                    Cell::Text(
-                        p.marginal_averted_per_million_yen
-                            .map_or("—".into(), |c| self.lang.number(c, 2)),
+                    self.ratio_cell(
+                        p.marginal_averted,
+                        p.marginal_averted_per_million_yen,
+                        |c| self.lang.number(c, 2),
                     ),
-                    Cell::Text(
-                        p.marginal_cost_per_averted
-                            .map_or("—".into(), |c| self.million_yen(c)),
-                    ),
+                    self.ratio_cell(p.marginal_averted, p.marginal_cost_per_averted, |c| {
+                        self.million_yen(c)
+                    }),
                 ]
             })
             .collect();
@@ -724,14 +739,14 @@ impl PlanReport<'_> {
                     Cell::Text(format!("{}", i + 1)),
                     Cell::Text(self.programme_label(p.programme)),
                     Cell::Text(self.lang.number(p.places as f64, 0)),
-                    Cell::Text(
-                        p.marginal_averted_per_million_yen
-                            .map_or("—".into(), |c| self.lang.number(c, 2)),
+                    self.ratio_cell(
+                        p.marginal_averted,
+                        p.marginal_averted_per_million_yen,
+                        |c| self.lang.number(c, 2),
                     ),
-                    Cell::Text(
-                        p.marginal_cost_per_averted
-                            .map_or("—".into(), |c| self.million_yen(c)),
-                    ),
+                    self.ratio_cell(p.marginal_averted, p.marginal_cost_per_averted, |c| {
+                        self.million_yen(c)
+                    }),
                     Cell::Text(self.million_yen(s.cumulative_spending_per_year)),
                     self.people_cell(cum, self.hidden_alone(cum), false),
                 ]
@@ -887,6 +902,10 @@ impl PlanReport<'_> {
         if let Structure::Residents(_) = &f.structure {
             v.push(self.t("住民数は入力ファイルの値です（ファイル名・個人情報は表示しません）。", "Resident counts are the input file's (no file name or personal data is shown).").into());
         }
+        v.push(self.t(
+            "既知の限界（docs/validation.md）: モデルのフレイルの悪化は公表値より速く（3.9年間で悪化39%、公表29%）、開始時のフレイルは75歳以上で公表値より少ないため、現状のままのフレイル人数の増加は過大になりがちです。要介護度の構成は年とともに要介護3〜4に寄ります。選択肢どうしの差は同じ住民・同じ乱数で比べているため、この影響を受けにくくなります。",
+            "Known limitations (docs/validation.md): the model's frailty worsens faster than published (39% worsened over 3.9 years against 29%) and starts below the published prevalence at 75+, so the baseline's rise in frail residents tends to be too steep; the care-level mix drifts towards care levels 3-4 over the years. Differences between options are paired (the same residents and random numbers) and less affected.",
+        ).into());
         v.push(if ja {
             format!("区間: 95%区間は{}回の反復（同じ住民、異なる乱数）の2.5〜97.5パーセンタイルで、シミュレーションのばらつきを表します（--psa でパラメータの不確実性も含めます）。選択肢は同じ乱数で比較しています（共通乱数法）。", p.study.settings.replicates)
         } else {
@@ -917,7 +936,11 @@ impl PlanReport<'_> {
             self.t("表とグラフのデータ: plan_by_year.csv / plan_by_age.csv / plan_options.csv / plan_sweep.csv / plan_residents.csv（同名の .parquet も）。", "Data of every table and chart: plan_by_year.csv, plan_by_age.csv, plan_options.csv, plan_sweep.csv, plan_residents.csv (and .parquet).").into(),
         ];
         for n in &p.notes {
-            v.push(format!("{}: {n}", self.t("注", "note")));
+            v.push(format!(
+                "{}: {}",
+                self.t("注", "note"),
+                self.lang.pick(&n.ja, &n.en)
+            ));
         }
         v
     }

@@ -288,7 +288,9 @@ impl<'a> PlanReport<'a> {
             return "*".into();
         }
         let n = |x: f64| {
-            if disclosure::below(x, self.k) {
+            if disclosure::below(x, self.k) && x < 0.0 {
+                format!(">−{}", self.k)
+            } else if disclosure::below(x, self.k) {
                 format!("<{}", self.k)
             } else {
                 self.lang.number(x, 0)

@@ -296,10 +296,16 @@ fn options(r: &PlanReport) -> Table {
             false,
         );
         row("net_cost_yen", "yen (undiscounted)", o.net_cost, false);
+        // A ratio over a hidden count is hidden with it (the count could be recovered).
+        let averted_hidden = r.hidden_alone(o.certifications_averted);
         row(
             "net_cost_per_certification_averted_yen",
             "yen (undiscounted)",
-            exact(o.cost_per_certification.unwrap_or(f64::NAN)),
+            exact(if averted_hidden {
+                f64::NAN
+            } else {
+                o.cost_per_certification.unwrap_or(f64::NAN)
+            }),
             false,
         );
         row(
@@ -378,8 +384,14 @@ fn sweep(r: &PlanReport) -> Table {
             (!hide_m).then(|| people(p.marginal_averted.hi)).flatten(),
             fin(p.marginal_net_cost.mean),
             fin(p.marginal_spending_per_year),
-            p.marginal_cost_per_averted.and_then(fin),
-            p.marginal_averted_per_million_yen.and_then(fin),
+            (!hide_m)
+                .then_some(p.marginal_cost_per_averted)
+                .flatten()
+                .and_then(fin),
+            (!hide_m)
+                .then_some(p.marginal_averted_per_million_yen)
+                .flatten()
+                .and_then(fin),
             step.map(|s| s as f64 + 1.0),
             step.map(|s| r.order[s].cumulative_spending_per_year),
             step.and_then(|s| people(r.order[s].cumulative_averted)),

@@ -43,7 +43,7 @@ impl PlanReport<'_> {
             p.weight
         );
         for n in &p.notes {
-            let _ = writeln!(o, "note: {n}");
+            let _ = writeln!(o, "note: {}", n.en);
         }
         for m in &p.local.matched {
             let _ = writeln!(
@@ -143,8 +143,12 @@ impl PlanReport<'_> {
                 self.million_yen_iv(s.ltc_change),
                 self.million_yen(s.medical_change.mean),
                 self.million_yen_iv(s.net_cost),
-                s.cost_per_certification
-                    .map_or("-".into(), |c| self.million_yen(c))
+                if self.hidden_alone(s.certifications_averted) {
+                    "*".into()
+                } else {
+                    s.cost_per_certification
+                        .map_or("-".into(), |c| self.million_yen(c))
+                }
             );
             let _ = writeln!(
                 o,
@@ -162,16 +166,17 @@ impl PlanReport<'_> {
             );
             for (i, s) in self.order.iter().enumerate() {
                 let pt = &self.points[s.point];
+                let hidden = self.hidden_alone(pt.marginal_averted);
                 let _ = writeln!(
                     o,
                     "  {:>2}. {} to {} places: {} averted per million yen, net cost {} million yen per certification averted; programme spending {} million yen a year in all",
                     i + 1,
                     f.programmes[pt.programme].spec.name,
                     en.number(pt.places as f64, 0),
-                    pt.marginal_averted_per_million_yen
-                        .map_or("-".into(), |c| en.number(c, 2)),
-                    pt.marginal_cost_per_averted
-                        .map_or("-".into(), |c| self.million_yen(c)),
+                    if hidden { "*".into() } else { pt.marginal_averted_per_million_yen
+                        .map_or("-".into(), |c| en.number(c, 2)) },
+                    if hidden { "*".into() } else { pt.marginal_cost_per_averted
+                        .map_or("-".into(), |c| self.million_yen(c)) },
                     self.million_yen(s.cumulative_spending_per_year)
                 );
             }
