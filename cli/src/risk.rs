@@ -277,23 +277,193 @@ impl PatientSpec {
     }
 }
 
-/// Reads a patient file; errors name the file and, from the parser, the line and key.
+/// The keys of a patient file with what each holds, for errors (the fields of
+/// [`PatientSpec`]; `patient_keys_are_the_spec_fields` keeps them in step).
+const PATIENT_KEYS: [(&str, &str); 33] = [
+    ("sex", TEXT),
+    ("age", NUMBER),
+    ("sbp", NUMBER),
+    ("dbp", NUMBER),
+    ("tc", QUANTITY),
+    ("hdl", QUANTITY),
+    ("ldl", QUANTITY),
+    ("units", TEXT),
+    ("bmi", NUMBER),
+    ("egfr", NUMBER),
+    ("hba1c", QUANTITY),
+    ("diabetes", BOOL),
+    ("years_since_dm_dx", NUMBER),
+    ("smoker", BOOL),
+    ("smoking", TEXT),
+    ("bp_treated", BOOL),
+    ("statin", BOOL),
+    ("proteinuria", BOOL),
+    ("regular_exercise", BOOL),
+    ("af", BOOL),
+    ("ethnicity", TEXT),
+    ("townsend", NUMBER),
+    ("sbp_sd", NUMBER),
+    ("type1_diabetes", BOOL),
+    ("family_history_chd", BOOL),
+    ("ckd", BOOL),
+    ("migraine", BOOL),
+    ("rheumatoid_arthritis", BOOL),
+    ("sle", BOOL),
+    ("severe_mental_illness", BOOL),
+    ("atypical_antipsychotic", BOOL),
+    ("corticosteroids", BOOL),
+    ("erectile_dysfunction", BOOL),
+];
+const TEXT: &str = "text in quotes";
+const NUMBER: &str = "a number";
+const QUANTITY: &str = "a number, or a number and its unit in quotes (\"5.5 mmol/L\")";
+const BOOL: &str = "true or false";
+
+/// A patient-file error: the line and the key, never a value (a file may hold a name or a
+/// patient number where a number was expected, and parsers quote what they could not read).
+fn file_error(line: Option<usize>, what: &str) -> anyhow::Error {
+    match line {
+        Some(l) => input_error(format!("--patient file, line {l}: {what}")),
+        None => input_error(format!("--patient file: {what}")),
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// How a key is named in an error: ours by name, an unknown one only if it has the shape of
+/// a key (a name typed as a key is not repeated).
+fn key_problem(key: &str) -> String {
+    match PATIENT_KEYS.iter().find(|k| k.0 == key) {
+        Some((k, holds)) => format!("`{k}` must be {holds}"),
+        None => {
+            let shown = key.len() <= 40
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            let names: Vec<&str> = PATIENT_KEYS.iter().map(|k| k.0).collect();
+            format!(
+                "unknown key{} (the keys are the flags' names with underscores: {})",
+                if shown {
+                    format!(" `{key}`")
+                } else {
+                    String::new()
+                },
+                names.join(", ")
+            )
+        }
+    }
+}
+
+/// The first key (in file order) whose value does not fit, from a parse that failed.
+/// `keys`: (key, line, does the key alone parse).
+fn first_bad_key(mut keys: Vec<(String, usize, bool)>) -> Option<(String, usize)> {
+    keys.sort_by_key(|k| k.1);
+    keys.into_iter().find(|k| !k.2).map(|k| (k.0, k.1))
+}
+
+fn parse_toml(text: &str) -> Result<PatientSpec> {
+    let typed_error = match toml::from_str::<PatientSpec>(text) {
+        Ok(spec) => return Ok(spec),
+        Err(e) => e,
+    };
+    let doc = match toml::de::DeTable::parse(text) {
+        Ok(d) => d,
+        Err(e) => {
+            return Err(file_error(
+                e.span().map(|s| line_of(text, s.start)),
+                "not valid TOML (text values need quotes: sex = \"male\")",
+            ))
+        }
+    };
+    let table: toml::Table = toml::from_str(text).unwrap_or_default();
+    let keys = doc
+        .get_ref()
+        .iter()
+        .map(|(k, _)| {
+            let name = k.get_ref().to_string();
+            let line = line_of(text, k.span().start);
+            let mut one = toml::Table::new();
+            if let Some(v) = table.get(&name) {
+                one.insert(name.clone(), v.clone());
+            }
+            let ok = PATIENT_KEYS.iter().any(|p| p.0 == name)
+                && toml::Value::Table(one).try_into::<PatientSpec>().is_ok();
+            (name, line, ok)
+        })
+        .collect();
+    Err(match first_bad_key(keys) {
+        Some((key, line)) => file_error(Some(line), &key_problem(&key)),
+        None => file_error(
+            typed_error.span().map(|s| line_of(text, s.start)),
+            "not a patient file (the keys are the flags' names)",
+        ),
+    })
+}
+
+fn parse_json(text: &str) -> Result<PatientSpec> {
+    use serde_json::error::Category;
+    let typed_error = match serde_json::from_str::<PatientSpec>(text) {
+        Ok(spec) => return Ok(spec),
+        Err(e) => e,
+    };
+    if matches!(typed_error.classify(), Category::Syntax | Category::Eof) {
+        return Err(file_error(
+            Some(typed_error.line()),
+            &format!("not valid JSON (column {})", typed_error.column()),
+        ));
+    }
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Err(file_error(
+            Some(typed_error.line()),
+            "the file must hold one JSON object of keys",
+        ));
+    };
+    let keys = map
+        .iter()
+        .map(|(k, v)| {
+            // JSON values carry no position: the key's first quoted occurrence gives the line.
+            let line = text
+                .find(&format!("\"{k}\""))
+                .map_or(typed_error.line(), |at| line_of(text, at));
+            let mut one = serde_json::Map::new();
+            one.insert(k.clone(), v.clone());
+            let ok = PATIENT_KEYS.iter().any(|p| p.0 == k)
+                && serde_json::from_value::<PatientSpec>(serde_json::Value::Object(one)).is_ok();
+            (k.clone(), line, ok)
+        })
+        .collect();
+    Err(match first_bad_key(keys) {
+        Some((key, line)) => file_error(Some(line), &key_problem(&key)),
+        None => file_error(
+            Some(typed_error.line()),
+            "not a patient file (the keys are the flags' names)",
+        ),
+    })
+}
+
+/// Reads a patient file. Errors name the file (as `--patient file`: its name can be the
+/// person's), the line and the key, never a value.
 pub fn read_patient_file(path: &Path) -> Result<PatientSpec> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| input_error(format!("cannot read patient file {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => file_error(None, "not UTF-8 text"),
+        kind => file_error(None, &format!("cannot read it: {kind}")),
+    })?;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match ext.as_deref() {
-        Some("toml") => toml::from_str(&text)
-            .map_err(|e| input_error(format!("patient file {}: {e}", path.display()))),
-        Some("json") => serde_json::from_str(&text)
-            .map_err(|e| input_error(format!("patient file {}: {e}", path.display()))),
-        _ => Err(input_error(format!(
-            "patient file {}: use a .toml or .json file",
-            path.display()
-        ))),
+        Some("toml") => parse_toml(&text),
+        Some("json") => parse_json(&text),
+        _ => Err(file_error(None, "use a .toml or .json file")),
     }
 }
 
@@ -345,7 +515,7 @@ fn cholesterol_mg_dl(key: &str, q: &Quantity, default_unit: CholesterolUnit) -> 
         Quantity::Text(t) => {
             let (v, u) = split_quantity(t).ok_or_else(|| {
                 input_error(format!(
-                    "{}: `{t}` is not a number with an optional unit",
+                    "{} is not a number with an optional unit",
                     origin(key)
                 ))
             })?;
@@ -354,7 +524,7 @@ fn cholesterol_mg_dl(key: &str, q: &Quantity, default_unit: CholesterolUnit) -> 
             } else {
                 parse_cholesterol_unit(u).ok_or_else(|| {
                     input_error(format!(
-                        "{}: unknown unit `{u}` (use mg/dL or mmol/L)",
+                        "{}: unknown unit (use mg/dL or mmol/L)",
                         origin(key)
                     ))
                 })?
@@ -378,7 +548,7 @@ fn hba1c_pct(q: &Quantity) -> Result<f64> {
         Quantity::Text(t) => {
             let (v, u) = split_quantity(t).ok_or_else(|| {
                 input_error(format!(
-                    "{}: `{t}` is not a number with an optional unit",
+                    "{} is not a number with an optional unit",
                     origin(key)
                 ))
             })?;
@@ -387,7 +557,7 @@ fn hba1c_pct(q: &Quantity) -> Result<f64> {
                 "" | "%" => Ok(v),
                 "mmol/mol" => Ok(units::hba1c_ifcc_to_ngsp(v)),
                 _ => Err(input_error(format!(
-                    "{}: unknown unit `{u}` (use % or mmol/mol)",
+                    "{}: unknown unit (use % or mmol/mol)",
                     origin(key)
                 ))),
             }
@@ -421,12 +591,8 @@ pub fn to_risk_input(spec: &PatientSpec) -> Result<Patient> {
             "the person's sex is required (--sex male|female, or `sex` in the patient file)",
         )
     })?;
-    let sex = Sex::parse(sex_text).ok_or_else(|| {
-        input_error(format!(
-            "{}: `{sex_text}` is not male or female",
-            origin("sex")
-        ))
-    })?;
+    let sex = Sex::parse(sex_text)
+        .ok_or_else(|| input_error(format!("{} is not male or female", origin("sex"))))?;
     let age = spec.age.ok_or_else(|| {
         input_error("the person's age is required (--age, or `age` in the patient file)")
     })?;
@@ -434,7 +600,7 @@ pub fn to_risk_input(spec: &PatientSpec) -> Result<Patient> {
     let unit = match spec.units.as_deref() {
         None => CholesterolUnit::MgDl,
         Some(u) => parse_cholesterol_unit(u)
-            .ok_or_else(|| input_error(format!("{}: `{u}` is not mg or mmol", origin("units"))))?,
+            .ok_or_else(|| input_error(format!("{} is not mg or mmol", origin("units"))))?,
     };
     let number = |key: &str, v: Option<f64>| -> Result<f64> {
         match v {
@@ -470,7 +636,7 @@ pub fn to_risk_input(spec: &PatientSpec) -> Result<Patient> {
         x.ethnicity = Ethnicity::parse(e).ok_or_else(|| {
             let names: Vec<_> = Ethnicity::ALL.iter().map(|e| e.name()).collect();
             input_error(format!(
-                "{}: `{e}` is not one of {}",
+                "{} is not one of {}",
                 origin("ethnicity"),
                 names.join(", ")
             ))
@@ -479,7 +645,7 @@ pub fn to_risk_input(spec: &PatientSpec) -> Result<Patient> {
     let smoking = match &spec.smoking {
         Some(s) => Some(parse_smoking(s).ok_or_else(|| {
             input_error(format!(
-                "{}: `{s}` is not non, ex, light, moderate or heavy",
+                "{} is not non, ex, light, moderate or heavy",
                 origin("smoking")
             ))
         })?),
@@ -538,14 +704,14 @@ pub fn to_risk_input(spec: &PatientSpec) -> Result<Patient> {
         if !v.is_nan() && !(lo..=hi).contains(&v) {
             let unit_hint = match field {
                 Field::Tc | Field::Hdl | Field::Ldl => {
-                    format!(
-                        " ({v:.1} mg/dL; for mmol/L write e.g. `5.5mmol/L` or use --units mmol)"
-                    )
+                    " (read as mg/dL; for mmol/L write e.g. `5.5mmol/L` or use --units mmol)"
+                        .to_string()
                 }
                 _ => String::new(),
             };
+            // The value is not repeated (errors never echo what the user's file holds).
             return Err(input_error(format!(
-                "{} = {v} is implausible (accepted {lo}–{hi}){unit_hint}",
+                "{} is implausible (accepted {lo}–{hi}){unit_hint}",
                 origin(key)
             )));
         }
@@ -754,6 +920,66 @@ pub fn risk(args: &RiskArgs) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn patient_keys_are_the_spec_fields() {
+        // serde's unknown-field error lists every field of the spec.
+        let e = toml::from_str::<PatientSpec>("not_a_key = 1").unwrap_err();
+        let msg = e.message().to_string();
+        let listed: Vec<&str> = msg.split('`').skip(3).step_by(2).collect();
+        let ours: Vec<&str> = PATIENT_KEYS.iter().map(|k| k.0).collect();
+        assert_eq!(listed, ours, "{msg}");
+    }
+
+    #[test]
+    fn patient_file_errors_name_line_and_key_never_the_value() {
+        let check = |text: &str, json: bool, expect: &str| {
+            let e = if json {
+                parse_json(text)
+            } else {
+                parse_toml(text)
+            }
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains(expect), "{e}");
+            for secret in ["山田", "MRN-12345", "73519001", "TARO"] {
+                assert!(!e.contains(secret), "{secret} in {e}");
+            }
+        };
+        check(
+            "sex = \"male\"\nname = 山田太郎 MRN-12345\n",
+            false,
+            "line 2: not valid TOML",
+        );
+        check(
+            "sex = \"male\"\nsbp = \"73519001\"\n",
+            false,
+            "line 2: `sbp` must be a number",
+        );
+        check(
+            "sex = \"male\"\nname = \"山田太郎\"\n",
+            false,
+            "line 2: unknown key `name`",
+        );
+        check("\"山田太郎\" = 1\n", false, "line 1: unknown key (");
+        check(
+            "sex = \"male\"\n[MRN-12345]\nx = 1\n",
+            false,
+            "line 2: unknown key (",
+        );
+        check(
+            "{\"sex\": \"male\",\n \"age\": \"山田太郎 MRN-12345\"}",
+            true,
+            "line 2: `age` must be a number",
+        );
+        check(
+            "{\"sex\": \"male\",\n \"age\": 山田}",
+            true,
+            "line 2: not valid JSON",
+        );
+        check("[\"73519001\"]", true, "one JSON object");
+        check("{\"name\": \"TARO\"}", true, "line 1: unknown key `name`");
+    }
+
     use super::*;
 
     #[test]

@@ -251,7 +251,7 @@ fn out_of_range_ages_are_flagged_and_bad_input_refused() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("typo.toml") && err.contains("systolic") && err.contains("line 3"),
+        err.contains("--patient file, line 3") && err.contains("systolic"),
         "{err}"
     );
 }

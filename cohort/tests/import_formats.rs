@@ -6,6 +6,7 @@ mod common;
 
 use std::fs;
 
+use cohort::import::apple::ApplePerson;
 use cohort::import::{apple, fhir, omop, plain, HistoryRow, ImportError, ImportResult, Importer};
 use common::{assert_accounted, fixtures, import, import_with};
 use engine::{Conditions, Sex, Treatments};
@@ -16,12 +17,11 @@ fn read_fhir_dir(imp: &mut Importer, dir: &str) -> Result<(), ImportError> {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    for f in files {
-        let label = f.file_name().unwrap().to_string_lossy().into_owned();
-        if label.ends_with(".json") {
-            fhir::read_bundle(imp, &f, &label)?;
+    for (f, position) in files.iter().zip(1..) {
+        if f.extension().is_some_and(|e| e == "json") {
+            fhir::read_bundle(imp, f, position)?;
         } else {
-            fhir::read_ndjson(imp, &f, &label)?;
+            fhir::read_ndjson(imp, f, position)?;
         }
     }
     Ok(())
@@ -86,8 +86,8 @@ fn person<'a>(r: &'a ImportResult, raw: &str) -> &'a cohort::import::ImportedPer
 fn same_content_gives_the_same_cohort_in_every_format() {
     let ndjson = import(|imp| read_fhir_dir(imp, "fhir_ndjson"));
     let bundle = import(|imp| read_fhir_dir(imp, "fhir_bundle"));
-    let omop = import(|imp| omop::read_dir(imp, &fixtures().join("omop")));
-    let csv = import(|imp| plain::read_dir(imp, &fixtures().join("csv")));
+    let omop = import(|imp| omop::read_dir(imp, &fixtures().join("omop"), 1));
+    let csv = import(|imp| plain::read_dir(imp, &fixtures().join("csv"), 1));
     for r in [&*ndjson, &*bundle, &*omop, &*csv] {
         assert_accounted(r);
         assert_eq!(r.people.len(), 3, "{:?}", r.quality.persons);
@@ -170,11 +170,11 @@ fn apple_health_export_matches_its_plain_csv_equivalent() {
         apple::read_file(
             imp,
             &fixtures().join("apple/export.xml"),
-            "export.xml",
-            "73519006",
+            1,
+            ApplePerson::Id("73519006"),
         )
     });
-    let csv = import(|imp| plain::read_dir(imp, &fixtures().join("csv_apple")));
+    let csv = import(|imp| plain::read_dir(imp, &fixtures().join("csv_apple"), 1));
     assert_accounted(&apple);
     assert_eq!(
         apple.quality.errors.total, 0,
@@ -233,10 +233,17 @@ fn broken_fhir_lines_are_refused_one_by_one_and_counted() {
     }
     let msgs = q.errors.first.join("\n");
     assert!(
-        msgs.contains("Observation.ndjson, line 3: `-`: truncated JSON"),
+        msgs.contains("fhir input #1, line 3: `-`: truncated JSON"),
         "{msgs}"
     );
-    assert!(msgs.contains("line 6: `value`: sbp_mmhg: 1200"), "{msgs}");
+    assert!(
+        msgs.contains("line 6: `value`: sbp_mmhg: outside the plausible range"),
+        "{msgs}"
+    );
+    assert!(
+        !msgs.contains("1200"),
+        "the refused value is not repeated: {msgs}"
+    );
     assert!(msgs.contains("line 7"), "{msgs}");
     for secret in ["伊藤", "73519007", "73519008", "Müller", "MRN-4471"] {
         assert!(!msgs.contains(secret), "{secret} in {msgs}");
@@ -247,8 +254,12 @@ fn broken_fhir_lines_are_refused_one_by_one_and_counted() {
         .iter()
         .map(|c| (c.system.clone(), c.code.clone()))
         .collect();
-    assert!(unmapped.contains(&("loinc".into(), "1742-6".into())));
-    assert!(unmapped.contains(&("loinc".into(), "<not a code: withheld>".into())));
+    assert_eq!(unmapped, [("loinc".to_string(), "1742-6".to_string())]);
+    // A name in a LOINC code field is counted, never shown.
+    assert_eq!(q.unmapped_codes_not_shown.len(), 1);
+    assert_eq!(q.unmapped_codes_not_shown[0].system, "loinc");
+    assert_eq!(q.unmapped_codes_not_shown[0].count, 1);
+    assert_eq!(q.unmapped_codes_distinct, 2);
     assert_eq!(q.unit_corrections.len(), 1);
     assert_eq!(q.unit_corrections[0].measure, "fpg_mg_dl");
     assert_eq!(q.unit_corrections[0].assumed, "mmol/l");
@@ -279,7 +290,7 @@ fn strict_mode_stops_at_the_first_refused_record() {
     // The clean fixtures pass in strict mode.
     let (r, _dir) = import_with(
         |o| o.strict = true,
-        |imp| plain::read_dir(imp, &fixtures().join("csv")),
+        |imp| plain::read_dir(imp, &fixtures().join("csv"), 1),
     );
     assert!(r.is_ok());
 }
@@ -290,13 +301,13 @@ fn truncated_xml_keeps_what_was_read_and_reports_the_rest() {
         apple::read_file(
             imp,
             &fixtures().join("broken/export_truncated.xml"),
-            "export_truncated.xml",
-            "73519006",
+            1,
+            ApplePerson::Id("73519006"),
         )
     });
     assert_accounted(&r);
     assert_eq!(r.quality.errors.by_kind.get("xml_error"), Some(&1));
-    assert!(r.quality.errors.first[0].contains("export_truncated.xml, line 2"));
+    assert!(r.quality.errors.first[0].contains("apple input #1, line 2"));
     assert_eq!(r.people.len(), 1);
     // The steps before the cut are kept (the BMI record after it is not).
     assert_eq!(r.people[0].baseline.covariates.steps_per_day, 5550.0);
@@ -305,7 +316,7 @@ fn truncated_xml_keeps_what_was_read_and_reports_the_rest() {
 
 #[test]
 fn broken_plain_csv_rows_are_refused_one_by_one() {
-    let r = import(|imp| plain::read_dir(imp, &fixtures().join("broken/csvdir")));
+    let r = import(|imp| plain::read_dir(imp, &fixtures().join("broken/csvdir"), 1));
     assert_accounted(&r);
     let k = &r.quality.errors.by_kind;
     assert_eq!(k.get("bad_date"), Some(&2), "{k:?}"); // birth 1951-31-31, record date
@@ -313,7 +324,9 @@ fn broken_plain_csv_rows_are_refused_one_by_one() {
     assert_eq!(k.get("missing_subject"), Some(&1), "{k:?}");
     assert_eq!(k.get("wrong_encoding"), Some(&1), "{k:?}");
     assert_eq!(k.get("bad_flag"), Some(&1), "{k:?}");
-    assert_eq!(r.quality.unmapped_codes[0].code, "alt_u_l");
+    // A plain-CSV item has no code syntax: counted, not shown.
+    assert!(r.quality.unmapped_codes.is_empty());
+    assert_eq!(r.quality.unmapped_codes_not_shown[0].system, "csv_item");
     assert_eq!(
         r.quality
             .persons
@@ -341,7 +354,7 @@ fn small_sort_runs_give_the_same_history() {
 fn imputation_off_excludes_people_with_gaps() {
     let (r, _d) = import_with(
         |o| o.impute = cohort::import::Impute::None,
-        |imp| plain::read_dir(imp, &fixtures().join("csv")),
+        |imp| plain::read_dir(imp, &fixtures().join("csv"), 1),
     );
     let r = r.unwrap();
     assert_accounted(&r);

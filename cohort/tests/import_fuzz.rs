@@ -7,7 +7,9 @@ mod common;
 
 use std::io::Cursor;
 
-use cohort::import::{apple, csvutil::CsvTable, fhir, omop, plain, Format, ImportResult};
+use cohort::import::{
+    apple, csvutil::CsvTable, fhir, omop, plain, Format, ImportResult, InputName,
+};
 use common::{assert_accounted, fixtures, import_with};
 use proptest::prelude::*;
 
@@ -78,8 +80,8 @@ proptest! {
     #[test]
     fn fhir_ndjson_never_panics(bytes in input(read("fhir_ndjson/Observation.ndjson"))) {
         let (r, _d) = import_with(|_| {}, |imp| {
-            let i = imp.add_input(Format::Fhir, "fuzz.ndjson", bytes.len() as u64);
-            fhir::read_ndjson_from(imp, Cursor::new(&bytes), i, "fuzz.ndjson")
+            let i = imp.add_input(InputName::new(Format::Fhir, 1), bytes.len() as u64);
+            fhir::read_ndjson_from(imp, Cursor::new(&bytes), i)
         });
         check(r);
     }
@@ -87,8 +89,8 @@ proptest! {
     #[test]
     fn fhir_bundle_never_panics(bytes in input(read("fhir_bundle/bundle.json"))) {
         let (r, _d) = import_with(|_| {}, |imp| {
-            let i = imp.add_input(Format::Fhir, "fuzz.json", bytes.len() as u64);
-            fhir::read_bundle_bytes(imp, &bytes, i, "fuzz.json")
+            let i = imp.add_input(InputName::new(Format::Fhir, 1), bytes.len() as u64);
+            fhir::read_bundle_bytes(imp, &bytes, i)
         });
         check(r);
     }
@@ -97,9 +99,9 @@ proptest! {
     fn omop_tables_never_panic(bytes in input(read("omop/measurement.csv")), table in 0usize..6) {
         let name = omop::TABLES[table];
         let (r, _d) = import_with(|_| {}, |imp| {
-            let i = imp.add_input(Format::Omop, "fuzz.csv", bytes.len() as u64);
+            let i = imp.add_input(InputName::new(Format::Omop, 1), bytes.len() as u64);
             let t = CsvTable::from_reader(Cursor::new(&bytes), "fuzz.csv")?;
-            omop::read_table(imp, name, t, i, "fuzz.csv")
+            omop::read_table(imp, name, t, i)
         });
         check(r);
     }
@@ -108,9 +110,9 @@ proptest! {
     fn plain_csv_never_panics(bytes in input(read("csv/records.csv")), persons in any::<bool>()) {
         let which = if persons { "persons" } else { "records" };
         let (r, _d) = import_with(|_| {}, |imp| {
-            let i = imp.add_input(Format::Csv, "fuzz.csv", bytes.len() as u64);
+            let i = imp.add_input(InputName::new(Format::Csv, 1), bytes.len() as u64);
             let t = CsvTable::from_reader(Cursor::new(&bytes), "fuzz.csv")?;
-            plain::read_table(imp, which, t, i, "fuzz.csv")
+            plain::read_table(imp, which, t, i)
         });
         check(r);
     }
@@ -118,8 +120,8 @@ proptest! {
     #[test]
     fn apple_xml_never_panics(bytes in input(read("apple/export.xml"))) {
         let (r, _d) = import_with(|_| {}, |imp| {
-            let i = imp.add_input(Format::Apple, "fuzz.xml", bytes.len() as u64);
-            apple::read_from(imp, Cursor::new(&bytes), i, "fuzz.xml", "fuzz-person")
+            let i = imp.add_input(InputName::new(Format::Apple, 1), bytes.len() as u64);
+            apple::read_from(imp, Cursor::new(&bytes), i, "fuzz-person")
         });
         check(r);
     }

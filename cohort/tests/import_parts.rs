@@ -3,7 +3,7 @@
 //! `import_fuzz.rs`.)
 
 mod codes {
-    use cohort::import::codes::{safe_code, CodeMap, System, Target};
+    use cohort::import::codes::{shown_code, CodeMap, System, Target};
     use cohort::import::measure::{ClinicalMeasure, Flag};
 
     #[test]
@@ -55,14 +55,39 @@ mod codes {
             .extend_from_str("\nloinc,exact,1-1,not_a_target\n", "extra.csv")
             .unwrap_err();
         assert_eq!(e.line, 2);
-        assert!(e.to_string().contains("not_a_target"));
+        assert!(e.to_string().contains("column `target`"), "{e}");
+        // A patient list given by mistake: the line and column, never the field.
+        let e = map
+            .extend_from_str(
+                "person_id,name,x,y
+73519001,山田太郎,a,b
+",
+                "--codes #1",
+            )
+            .unwrap_err();
+        assert_eq!(e.line, 1);
+        let text = e.to_string();
+        assert!(
+            text.contains("--codes #1, line 1: column `system`"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("person_id") && !text.contains("73519001"),
+            "{text}"
+        );
     }
 
     #[test]
-    fn safe_code_withholds_free_text() {
-        assert_eq!(safe_code("4548-4"), "4548-4");
-        assert_eq!(safe_code("山田 太郎"), "<not a code: withheld>");
-        assert_eq!(safe_code(&"9".repeat(41)), "<not a code: withheld>");
+    fn only_codes_with_their_systems_syntax_are_shown() {
+        assert_eq!(shown_code("loinc", "4548-4").as_deref(), Some("4548-4"));
+        assert_eq!(shown_code("loinc", "山田 太郎"), None);
+        assert_eq!(shown_code("loinc", "YAMADA-TARO"), None);
+        assert_eq!(shown_code("loinc", &"9".repeat(41)), None);
+        assert_eq!(
+            shown_code("snomed", "77176002").as_deref(),
+            Some("77176002")
+        );
+        assert_eq!(shown_code("snomed", "77176003"), None);
     }
 }
 

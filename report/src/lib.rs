@@ -10,4 +10,7 @@ pub mod plot;
 pub mod pyramid;
 pub mod table;
 
-pub use table::{write_atomic, write_csv, write_parquet, ParquetSink, ReportError, Table, Values};
+pub use table::{
+    write_atomic, write_csv, write_parquet, write_parquet_with_metadata, ParquetSink, ReportError,
+    Table, Values,
+};

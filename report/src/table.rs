@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use parquet::basic::{Compression, LogicalType, Repetition, Type as PhysicalType};
 use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int64Type};
+use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::Type;
@@ -210,6 +211,16 @@ fn pq(dest: &Path, e: impl std::fmt::Display) -> ReportError {
 
 impl ParquetSink {
     pub fn create(dest: &Path, first: &Table) -> Result<ParquetSink, ReportError> {
+        ParquetSink::create_with_metadata(dest, first, &[])
+    }
+
+    /// A sink whose file carries `metadata` as key-value pairs in its footer (readers see
+    /// them without reading the data; `healthtwin.origin = imported`).
+    pub fn create_with_metadata(
+        dest: &Path,
+        first: &Table,
+        metadata: &[(&str, &str)],
+    ) -> Result<ParquetSink, ReportError> {
         let mut fields = Vec::new();
         for (name, v) in &first.columns {
             let (physical, logical, rep) = match v {
@@ -233,8 +244,15 @@ impl ParquetSink {
             .with_fields(fields)
             .build()
             .map_err(|e| pq(dest, e))?;
+        let key_values = (!metadata.is_empty()).then(|| {
+            metadata
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.to_string(), v.to_string()))
+                .collect()
+        });
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
+            .set_key_value_metadata(key_values)
             .build();
         let (guard, file) = AtomicFile::create(dest)?;
         let writer = SerializedFileWriter::new(file, Arc::new(schema), Arc::new(props))
@@ -317,7 +335,16 @@ impl ParquetSink {
 
 /// Writes one table as a Parquet file.
 pub fn write_parquet(table: &Table, dest: &Path) -> Result<(), ReportError> {
-    let mut sink = ParquetSink::create(dest, table)?;
+    write_parquet_with_metadata(table, dest, &[])
+}
+
+/// Writes one table as a Parquet file with key-value metadata in its footer.
+pub fn write_parquet_with_metadata(
+    table: &Table,
+    dest: &Path,
+    metadata: &[(&str, &str)],
+) -> Result<(), ReportError> {
+    let mut sink = ParquetSink::create_with_metadata(dest, table, metadata)?;
     sink.write(table)?;
     sink.finish()
 }

@@ -16,20 +16,23 @@
 //!   is kept once.
 //!
 //! Other record types are counted and ignored. Source names and device strings (which often
-//! hold the owner's name) are used only to tell sources apart in memory and never written.
+//! hold the owner's name) are never kept or written: sources are told apart by a 64-bit hash
+//! of the name. Without `--apple-id` the person is a keyed hash of the file's content
+//! ([`ApplePerson::Content`]), never the file name.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use engine::Sex;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+use sha2::{Digest, Sha256};
 
 use super::date::{self, Stamp};
 use super::measure::ClinicalMeasure;
-use super::{io_err, At, Format, ImportError, Importer};
+use super::{io_err, At, Format, ImportError, Importer, InputName};
 
 /// Counts newlines in what the XML parser has consumed, for line numbers in errors.
 struct LineCounter<R> {
@@ -58,29 +61,68 @@ impl<R: BufRead> BufRead for LineCounter<R> {
     }
 }
 
-/// Reads one export. `raw_id` links the person with other inputs (`--apple-id`, else the
-/// file stem).
+/// Whose export a file is.
+#[derive(Clone, Copy, Debug)]
+pub enum ApplePerson<'a> {
+    /// `--apple-id`: the person's raw id, linking the export with their records in other
+    /// inputs.
+    Id(&'a str),
+    /// No id given: the person is named by a keyed hash of the file's content, so distinct
+    /// files are distinct people (two `export.xml` are not merged), a byte-identical copy is
+    /// the same person, and the same file gets the same pseudonym in every import with the
+    /// same key. Never the file name: it is often the person's name or patient number.
+    Content,
+}
+
+/// The raw id of an export without `--apple-id`: SHA-256 of its bytes (the pseudonym is then
+/// HMAC(key, this), a keyed hash of the content). Costs one extra streaming read of the file.
+pub fn content_id(r: impl Read) -> std::io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut r = r;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+    }
+    let digest = hasher.finalize();
+    let mut s = String::from("apple-export-sha256:");
+    for b in digest {
+        s.push_str(&format!("{b:02x}"));
+    }
+    Ok(s)
+}
+
+/// Reads one export; `position` names it (`apple input #position`).
 pub fn read_file(
     imp: &mut Importer,
     path: &Path,
-    label: &str,
-    raw_id: &str,
+    position: u32,
+    who: ApplePerson,
 ) -> Result<(), ImportError> {
-    let f = File::open(path).map_err(|e| io_err(path, &e))?;
-    let input = imp.add_input(Format::Apple, label, super::file_len(path));
-    read_from(
-        imp,
-        BufReader::with_capacity(1 << 20, f),
-        input,
-        label,
-        raw_id,
-    )
+    let name = InputName::new(Format::Apple, position);
+    let raw_id = match who {
+        ApplePerson::Id(id) => id.to_string(),
+        ApplePerson::Content => File::open(path)
+            .and_then(content_id)
+            .map_err(|e| io_err(name, &e))?,
+    };
+    let f = File::open(path).map_err(|e| io_err(name, &e))?;
+    let input = imp.add_input(name, super::file_len(path));
+    imp.apple_person_from(input, matches!(who, ApplePerson::Content), &raw_id);
+    read_from(imp, BufReader::with_capacity(1 << 20, f), input, &raw_id)
 }
 
 #[derive(Default)]
 struct Daily {
-    steps: HashMap<(u16, i32, u8), f64>,
-    sources: HashMap<Vec<u8>, u16>,
+    /// Steps per (source, day, hour); a source is a 64-bit hash of its name (names are not
+    /// kept, and no count of sources can wrap: a 16-bit index once merged source 65,537
+    /// with source 1).
+    steps: HashMap<(u64, i32, u8), f64>,
     heart: HashMap<i32, (f64, u32)>,
     speed: HashMap<i32, (f64, u32)>,
     bp_seen: HashSet<(bool, i32, u16, u64)>,
@@ -99,7 +141,6 @@ pub fn read_from(
     imp: &mut Importer,
     r: impl BufRead,
     input: usize,
-    label: &str,
     raw_id: &str,
 ) -> Result<(), ImportError> {
     let person = imp.person(raw_id);
@@ -113,7 +154,6 @@ pub fn read_from(
         let line = reader.get_ref().lines + 1;
         let at = At {
             input,
-            file: label,
             what: "line",
             line,
         };
@@ -145,7 +185,7 @@ pub fn read_from(
         }
     }
     let last_line = reader.get_ref().lines + 1;
-    emit_daily(imp, input, label, last_line, person, daily)
+    emit_daily(imp, input, last_line, person, daily)
 }
 
 fn attr(e: &BytesStart, key: &[u8]) -> Option<String> {
@@ -180,7 +220,7 @@ fn me(imp: &mut Importer, at: At, person: u32, e: &BytesStart) -> Result<(), Imp
         },
         None => None,
     };
-    imp.demographics(person, Format::Apple, sex, birth_day, None);
+    imp.demographics(at, person, Format::Apple, sex, birth_day, None)?;
     imp.mark_mapped();
     imp.end(at);
     Ok(())
@@ -233,15 +273,57 @@ fn element(
     let kind = std::str::from_utf8(&rec.kind)
         .unwrap_or("(not UTF-8)")
         .to_string();
-    let kind_label = if kind.len() <= 80 {
-        kind.as_str()
-    } else {
-        "(long type)"
-    };
-    imp.read(at, kind_label);
+    imp.read(at, kind_name(&kind));
     let out = record(imp, at, person, &kind, rec, daily);
     imp.end(at);
     out
+}
+
+/// Record types the report names (those read, and common ones that are not); any other
+/// `type` text is counted as one kind, as it could be anything.
+const KNOWN_TYPES: &[&str] = &[
+    "HKQuantityTypeIdentifierStepCount",
+    "HKQuantityTypeIdentifierBodyMass",
+    "HKQuantityTypeIdentifierBodyMassIndex",
+    "HKQuantityTypeIdentifierHeight",
+    "HKQuantityTypeIdentifierHeartRate",
+    "HKQuantityTypeIdentifierWalkingSpeed",
+    "HKQuantityTypeIdentifierBloodPressureSystolic",
+    "HKQuantityTypeIdentifierBloodPressureDiastolic",
+    "HKQuantityTypeIdentifierActiveEnergyBurned",
+    "HKQuantityTypeIdentifierBasalEnergyBurned",
+    "HKQuantityTypeIdentifierDistanceWalkingRunning",
+    "HKQuantityTypeIdentifierDistanceCycling",
+    "HKQuantityTypeIdentifierFlightsClimbed",
+    "HKQuantityTypeIdentifierAppleExerciseTime",
+    "HKQuantityTypeIdentifierAppleStandTime",
+    "HKQuantityTypeIdentifierRestingHeartRate",
+    "HKQuantityTypeIdentifierWalkingHeartRateAverage",
+    "HKQuantityTypeIdentifierHeartRateVariabilitySDNN",
+    "HKQuantityTypeIdentifierOxygenSaturation",
+    "HKQuantityTypeIdentifierRespiratoryRate",
+    "HKQuantityTypeIdentifierBodyFatPercentage",
+    "HKQuantityTypeIdentifierLeanBodyMass",
+    "HKQuantityTypeIdentifierBloodGlucose",
+    "HKQuantityTypeIdentifierBodyTemperature",
+    "HKQuantityTypeIdentifierVO2Max",
+    "HKQuantityTypeIdentifierWalkingStepLength",
+    "HKQuantityTypeIdentifierWalkingDoubleSupportPercentage",
+    "HKQuantityTypeIdentifierWalkingAsymmetryPercentage",
+    "HKQuantityTypeIdentifierHeadphoneAudioExposure",
+    "HKQuantityTypeIdentifierEnvironmentalAudioExposure",
+    "HKQuantityTypeIdentifierDietaryEnergyConsumed",
+    "HKCategoryTypeIdentifierSleepAnalysis",
+    "HKCategoryTypeIdentifierAppleStandHour",
+    "HKCategoryTypeIdentifierMindfulSession",
+];
+
+fn kind_name(kind: &str) -> &str {
+    KNOWN_TYPES
+        .iter()
+        .copied()
+        .find(|k| *k == kind)
+        .unwrap_or("(other record type)")
 }
 
 fn record(
@@ -276,6 +358,9 @@ fn record(
             Some(person),
         );
     };
+    if !imp.check_date(at, "startDate", when.day, Some(person))? {
+        return Ok(());
+    }
     let Some(value) = rec
         .value
         .as_deref()
@@ -300,8 +385,7 @@ fn record(
                     Some(person),
                 );
             }
-            let n = daily.sources.len() as u16;
-            let src = *daily.sources.entry(rec.source).or_insert(n);
+            let src = source_key(&rec.source);
             *daily
                 .steps
                 .entry((src, when.day, (when.minute / 60) as u8))
@@ -352,17 +436,23 @@ fn record(
     }
 }
 
+/// A source name's key: SipHash (fixed keys, so the same on every run) of its bytes.
+fn source_key(name: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    name.hash(&mut h);
+    h.finish()
+}
+
 fn emit_daily(
     imp: &mut Importer,
     input: usize,
-    label: &str,
     line: u64,
     person: u32,
     daily: Daily,
 ) -> Result<(), ImportError> {
     let at = At {
         input,
-        file: label,
         what: "line",
         line,
     };

@@ -2,8 +2,8 @@
 //! (`cohort/data/code_map.csv`, embedded), optionally extended at run time with rows in the
 //! same layout (`--codes FILE`), so adding a local lab code or a HOT9 product needs no Rust.
 //!
-//! Must never: guess a mapping that is not in the map, or report a code longer or stranger
-//! than a code (see [`safe_code`]) so a free-text field in a code slot cannot leak.
+//! Must never: guess a mapping that is not in the map, or report a code that does not have
+//! its code system's syntax (see [`shown_code`]), so free text in a code slot cannot leak.
 
 use std::collections::HashMap;
 
@@ -117,7 +117,7 @@ pub struct CodeMap {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("code map {source_name}, line {line}: {message}")]
+#[error("{source_name}, line {line}: {message}")]
 pub struct CodeMapError {
     pub source_name: String,
     pub line: usize,
@@ -150,26 +150,34 @@ impl CodeMap {
             let cols: Vec<&str> = line.splitn(7, ',').map(str::trim).collect();
             if cols.len() < 4 {
                 return Err(err(
-                    "expected system,match,code,target[,answer,status,source]".into(),
+                    "expected the columns system,match,code,target[,answer,status,source]".into(),
                 ));
             }
-            let system = System::parse(cols[0])
-                .ok_or_else(|| err(format!("unknown system `{}`", cols[0])))?;
+            // Errors name the column, never its content: a file given by mistake (a patient
+            // list) would otherwise have its first field printed.
+            let system = System::parse(cols[0]).ok_or_else(|| {
+                err(
+                    "column `system`: not a code system of the map (jlac10, loinc, icd10, yj, \
+                     hot9, atc, omop_measurement, omop_condition, snomed)"
+                        .into(),
+                )
+            })?;
             let exact = match cols[1] {
                 "exact" => true,
                 "prefix" => false,
-                other => return Err(err(format!("match must be exact or prefix, not `{other}`"))),
+                _ => return Err(err("column `match`: must be exact or prefix".into())),
             };
             let code = normalise_code(system, cols[2]);
             if code.is_empty() {
-                return Err(err("empty code".into()));
+                return Err(err("column `code`: empty".into()));
             }
-            let target = parse_target(cols[3])
-                .ok_or_else(|| err(format!("unknown target `{}`", cols[3])))?;
+            let target = parse_target(cols[3]).ok_or_else(|| {
+                err("column `target`: not a measure or flag name (docs/data.md)".into())
+            })?;
             let answer = match cols.get(4).copied().unwrap_or("") {
                 "" => None,
                 "jp_yes_no" => Some(Answer::JpYesNo),
-                other => return Err(err(format!("unknown answer kind `{other}`"))),
+                _ => return Err(err("column `answer`: must be empty or jp_yes_no".into())),
             };
             let mapping = Mapping { target, answer };
             if exact {
@@ -284,18 +292,215 @@ fn normalise_into<'a>(system: System, code: &str, buf: &'a mut [u8; 64]) -> Opti
     std::str::from_utf8(&buf[..n]).ok()
 }
 
-/// A code as it may appear in the quality report: at most 40 characters from a conservative
-/// alphabet. Anything else (a name typed into a code field, free text) is replaced.
-pub fn safe_code(code: &str) -> String {
+/// An unmapped code as the quality report and errors may show it: normalised, and only if
+/// it has the syntax of its code system — with the check digit where the system has one — so
+/// a name or free text typed into a code field (`YAMADA-TARO`) can never be shown, however
+/// short. `None`: the code is only counted. Systems without a syntax (plain-CSV items, OMOP
+/// drug source values, systems not in the map) are never shown.
+///
+/// | system | shown when |
+/// |---|---|
+/// | `loinc` | 1–7 digits, `-`, the LOINC (Luhn mod 10) check digit |
+/// | `jlac10` | 17 characters: digit, letter, 15 digits (analyte 5 + identification 4 + material 3 + method 3 + result 2) |
+/// | `icd10` | letter, digit, digit or letter, up to 4 more digits or letters of which at most 2 letters (dots ignored) |
+/// | `yj` | 7 digits, a letter or digit, 4 digits |
+/// | `hot9` | 9 digits |
+/// | `atc` | a valid ATC level 1–5 code (`C10AA05`) |
+/// | `snomed` | 6–18 digits with a valid partition and Verhoeff check digit |
+/// | `omop_*` | a concept id: 1–10 digits |
+pub fn shown_code(system: &str, code: &str) -> Option<String> {
     let code = code.trim();
-    let ok = !code.is_empty()
-        && code.len() <= 40
-        && code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '/' | '|'));
-    if ok {
-        code.to_string()
-    } else {
-        "<not a code: withheld>".to_string()
+    if code.is_empty() {
+        return Some("(no code)".to_string());
+    }
+    let norm = match System::parse(system) {
+        Some(s) => normalise_code(s, code),
+        None => code.to_string(),
+    };
+    let ok = match system {
+        "loinc" => is_loinc(&norm),
+        "jlac10" => is_jlac10(&norm),
+        "icd10" => is_icd10(&norm),
+        "yj" => is_yj(&norm),
+        "hot9" => norm.len() == 9 && all_digits(&norm),
+        "atc" => is_atc(&norm),
+        "snomed" => is_snomed(&norm),
+        "omop_measurement" | "omop_condition" | "omop_drug" => {
+            (1..=10).contains(&norm.len()) && all_digits(&norm)
+        }
+        _ => false,
+    };
+    ok.then_some(norm)
+}
+
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Luhn (mod 10) check digit of a digit string, as LOINC uses it.
+fn luhn_check_digit(digits: &str) -> u32 {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let x = 2 * d;
+                x / 10 + x % 10
+            } else {
+                d
+            }
+        })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
+fn is_loinc(s: &str) -> bool {
+    let Some((num, check)) = s.split_once('-') else {
+        return false;
+    };
+    (1..=7).contains(&num.len())
+        && all_digits(num)
+        && check.len() == 1
+        && all_digits(check)
+        && luhn_check_digit(num) == u32::from(check.as_bytes()[0] - b'0')
+}
+
+fn is_jlac10(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 17
+        && b[0].is_ascii_digit()
+        && b[1].is_ascii_uppercase()
+        && b[2..].iter().all(u8::is_ascii_digit)
+}
+
+fn is_icd10(s: &str) -> bool {
+    let b = s.as_bytes();
+    (3..=7).contains(&b.len())
+        && b[0].is_ascii_uppercase()
+        && b[1].is_ascii_digit()
+        && (b[2].is_ascii_digit() || b[2].is_ascii_uppercase())
+        && b[3..]
+            .iter()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        && b[3..].iter().filter(|c| c.is_ascii_uppercase()).count() <= 2
+}
+
+fn is_yj(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 12
+        && b[..7].iter().all(u8::is_ascii_digit)
+        && (b[7].is_ascii_digit() || b[7].is_ascii_uppercase())
+        && b[8..].iter().all(u8::is_ascii_digit)
+}
+
+fn is_atc(s: &str) -> bool {
+    // A10 / A10B / A10BA / A10BA02: letter, 2 digits, letter, letter, 2 digits.
+    let b = s.as_bytes();
+    let shape: [fn(&u8) -> bool; 7] = [
+        u8::is_ascii_uppercase,
+        u8::is_ascii_digit,
+        u8::is_ascii_digit,
+        u8::is_ascii_uppercase,
+        u8::is_ascii_uppercase,
+        u8::is_ascii_digit,
+        u8::is_ascii_digit,
+    ];
+    matches!(b.len(), 1 | 3 | 4 | 5 | 7) && b.iter().zip(shape).all(|(c, f)| f(c))
+}
+
+fn is_snomed(s: &str) -> bool {
+    if !(6..=18).contains(&s.len()) || !all_digits(s) || s.starts_with('0') {
+        return false;
+    }
+    // The two digits before the check digit are the partition identifier.
+    let partition = &s[s.len() - 3..s.len() - 1];
+    matches!(partition, "00" | "01" | "02" | "10" | "11" | "12") && verhoeff_valid(s)
+}
+
+/// Verhoeff check (SNOMED CT identifiers end in a Verhoeff check digit).
+fn verhoeff_valid(digits: &str) -> bool {
+    const D: [[u8; 10]; 10] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
+        [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+        [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
+        [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
+        [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+        [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
+        [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
+        [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+        [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
+    ];
+    const P: [[u8; 10]; 8] = [
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+        [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+        [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+        [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+        [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+        [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+        [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+    ];
+    let mut c = 0u8;
+    for (i, b) in digits.bytes().rev().enumerate() {
+        c = D[usize::from(c)][usize::from(P[i % 8][usize::from(b - b'0')])];
+    }
+    c == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_of_the_embedded_map_has_its_systems_syntax() {
+        for line in DEFAULT_MAP.lines() {
+            let cols: Vec<&str> = line.splitn(4, ',').collect();
+            if line.starts_with('#') || line.starts_with("system,") || cols.len() < 4 {
+                continue;
+            }
+            // Prefix rows are partial codes; only exact rows must pass in full.
+            if cols[1] == "exact" {
+                assert!(shown_code(cols[0], cols[2]).is_some(), "{line}");
+            }
+        }
+        for (system, code) in [
+            ("jlac10", "3D046000001906202"),
+            ("jlac10", "3C015161002399949"),
+            ("icd10", "E11.9"),
+            ("icd10", "I25.2"),
+            ("icd10", "S72.001A"),
+            ("yj", "3962002F1029"),
+            ("atc", "C10AA05"),
+            ("atc", "A10"),
+            ("hot9", "123456701"),
+        ] {
+            assert!(shown_code(system, code).is_some(), "{system} {code}");
+        }
+    }
+
+    #[test]
+    fn free_text_in_a_code_field_is_never_shown() {
+        for (system, code) in [
+            ("loinc", "YAMADA-TARO"),
+            ("loinc", "4548-5"), // wrong check digit
+            ("loinc", "山田太郎"),
+            ("jlac10", "YAMADATAROXXXXXXX"),
+            ("jlac10", "ABE00000000000000"),
+            ("icd10", "TARO"),
+            ("icd10", "E11TARO"),
+            ("snomed", "73519001"),
+            ("atc", "TARO"),
+            ("yj", "YAMADA-TARO1"),
+            ("csv_item", "alt_u_l"),
+            ("csv_item", "yamada_taro"),
+            ("drug_source_value", "アムロジピン 山田"),
+            ("(other system)", "4548-4"),
+        ] {
+            assert_eq!(shown_code(system, code), None, "{system} {code}");
+        }
+        assert_eq!(shown_code("icd10", "e11.9").as_deref(), Some("E119"));
     }
 }

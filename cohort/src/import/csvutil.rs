@@ -14,9 +14,10 @@ pub struct CsvTable<R: Read> {
 }
 
 impl CsvTable<File> {
-    pub fn open(path: &Path) -> Result<CsvTable<File>, ImportError> {
-        let f = File::open(path).map_err(|e| io_err(path, &e))?;
-        CsvTable::from_reader(f, &path.display().to_string())
+    /// Opens a table; `name` names it in errors (never the path).
+    pub fn open(path: &Path, name: &str) -> Result<CsvTable<File>, ImportError> {
+        let f = File::open(path).map_err(|e| io_err(name, &e))?;
+        CsvTable::from_reader(f, name)
     }
 }
 
@@ -28,7 +29,6 @@ impl<R: Read> CsvTable<R> {
         &mut self,
         imp: &mut Importer,
         input: usize,
-        label: &str,
         kind: &str,
         mut row: impl FnMut(&mut Importer, At, &csv::StringRecord) -> Result<(), ImportError>,
     ) -> Result<(), ImportError> {
@@ -40,7 +40,6 @@ impl<R: Read> CsvTable<R> {
             let line = brec.position().map_or(record_no, |p| p.line());
             let at = At {
                 input,
-                file: label,
                 what: "line",
                 line,
             };
@@ -78,6 +77,7 @@ impl<R: Read> CsvTable<R> {
         Ok(())
     }
 
+    /// A table from any reader; `label` names it in errors (an input's name, never a path).
     pub fn from_reader(r: R, label: &str) -> Result<CsvTable<R>, ImportError> {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)

@@ -142,3 +142,11 @@ pub fn birth_day(s: &str) -> Option<i32> {
         }
     })
 }
+
+/// Today's date (UTC) as a day number, from the system clock.
+pub fn today() -> i32 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    (secs / 86_400) as i32
+}

@@ -1,14 +1,14 @@
-//! Import errors: one refused record ([`RecordError`]: file, line, field, pseudonym, never
+//! Import errors: one refused record ([`RecordError`]: input, line, field, pseudonym, never
 //! a raw value), and what stops an import ([`ImportError`]).
 
 use std::io;
-use std::path::Path;
 
-/// One refused record. Names the file, line (or record number) and field; identifies the
-/// person by pseudonym only.
+/// One refused record. Names the input (format and position, never its path), the line (or
+/// Bundle entry) and the field; identifies the person by pseudonym only.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordError {
-    pub file: String,
+    /// `fhir input #2` (see [`super::InputName`]).
+    pub input: String,
     /// `line` (NDJSON, CSV, XML), `entry` (FHIR Bundle) or `record`.
     pub what: &'static str,
     pub line: u64,
@@ -23,7 +23,7 @@ impl std::fmt::Display for RecordError {
         write!(
             f,
             "{}, {} {}: `{}`: {}",
-            self.file, self.what, self.line, self.field, self.message
+            self.input, self.what, self.line, self.field, self.message
         )?;
         if let Some(p) = &self.pseudonym {
             write!(f, " (person {p})")?;
@@ -37,15 +37,19 @@ pub enum ImportError {
     /// `--strict`: the first refused record.
     #[error("{0} [--strict stops at the first refused record]")]
     Strict(Box<RecordError>),
-    #[error("{path}: {message}")]
-    Io { path: String, message: String },
+    /// Reading an input or writing a temporary file failed. `what` is an input's name
+    /// (`fhir input #2`) or a description, never a path.
+    #[error("{what}: {message}")]
+    Io { what: String, message: String },
     #[error("{0}")]
     Input(String),
 }
 
-pub(crate) fn io_err(path: &Path, e: &io::Error) -> ImportError {
+/// An I/O error on `what` (an [`super::InputName`] or a description): the error's kind only,
+/// as the OS message can repeat the path.
+pub(crate) fn io_err(what: impl std::fmt::Display, e: &io::Error) -> ImportError {
     ImportError::Io {
-        path: path.display().to_string(),
+        what: what.to_string(),
         message: e.kind().to_string(),
     }
 }

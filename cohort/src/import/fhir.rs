@@ -24,7 +24,7 @@ use serde_json::value::RawValue;
 use super::codes::{Mapping, System, Target};
 use super::date::{self, Stamp};
 use super::measure::ClinicalMeasure;
-use super::{io_err, At, Format, ImportError, Importer, Val};
+use super::{io_err, At, Format, ImportError, Importer, InputName, Val};
 
 type S<'a> = Cow<'a, str>;
 
@@ -164,33 +164,113 @@ struct BundleEntry<'a> {
 /// Per-file reference aliases (Bundle `fullUrl` of a Patient → its id).
 type Aliases = HashMap<String, String>;
 
-/// Reads one NDJSON file line by line.
-pub fn read_ndjson(imp: &mut Importer, path: &Path, label: &str) -> Result<(), ImportError> {
-    let file = File::open(path).map_err(|e| io_err(path, &e))?;
-    let input = imp.add_input(Format::Fhir, label, super::file_len(path));
-    read_ndjson_from(imp, BufReader::with_capacity(1 << 20, file), input, label)
+/// Reads a FHIR file: a Bundle if its name ends in `.json` (or `.json.gz`), else NDJSON.
+/// Gzip (Bulk Data exports usually arrive as `.ndjson.gz`) is recognised by its magic bytes
+/// and decompressed as a stream. `position` names it (`fhir input #position`).
+pub fn read_file(imp: &mut Importer, path: &Path, position: u32) -> Result<(), ImportError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    if name.ends_with(".json") {
+        read_bundle(imp, path, position)
+    } else {
+        read_ndjson(imp, path, position)
+    }
 }
 
-/// NDJSON from any reader (tests, fuzzing, benchmarks).
+/// Opens a file, transparently decompressing gzip (by magic bytes; multi-member streams, as
+/// concatenated `.gz` files are, read whole). Returns the reader and whether it was gzip.
+fn open_maybe_gzip(path: &Path) -> std::io::Result<(Box<dyn BufRead>, bool)> {
+    let mut f = BufReader::with_capacity(1 << 20, File::open(path)?);
+    let gzip = f.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gzip {
+        let d = flate2::bufread::MultiGzDecoder::new(f);
+        (Box::new(BufReader::with_capacity(1 << 20, d)), true)
+    } else {
+        (Box::new(f), false)
+    })
+}
+
+/// Reads one NDJSON file (plain or gzip) line by line; `position` names it.
+pub fn read_ndjson(imp: &mut Importer, path: &Path, position: u32) -> Result<(), ImportError> {
+    let name = InputName::new(Format::Fhir, position);
+    let (r, gzip) = open_maybe_gzip(path).map_err(|e| io_err(name, &e))?;
+    let input = imp.add_input(name, super::file_len(path));
+    imp.set_compressed(input, gzip);
+    read_ndjson_from(imp, r, input)
+}
+
+/// A read error that is the data's fault (a corrupt or truncated gzip stream), not the
+/// system's: one refused record, and the rest of the input is skipped.
+fn is_data_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{InvalidData, InvalidInput, UnexpectedEof};
+    matches!(e.kind(), InvalidData | InvalidInput | UnexpectedEof)
+}
+
+/// NDJSON from any reader (tests, fuzzing, benchmarks). Lines longer than
+/// `ImportOptions::max_line_bytes` are refused and skipped without being held.
 pub fn read_ndjson_from(
     imp: &mut Importer,
     mut r: impl BufRead,
     input: usize,
-    label: &str,
 ) -> Result<(), ImportError> {
     let mut buf = Vec::with_capacity(4096);
     let mut line_no = 0u64;
     let mut mappings = Vec::new();
+    let max_line = imp.opts.max_line_bytes.max(1) as u64;
     loop {
         buf.clear();
-        let n = r.read_until(b'\n', &mut buf).map_err(|e| ImportError::Io {
-            path: label.to_string(),
-            message: e.kind().to_string(),
-        })?;
+        let read = (&mut r).take(max_line + 1).read_until(b'\n', &mut buf);
+        let at = At {
+            input,
+            what: "line",
+            line: line_no + 1,
+        };
+        let n = match read {
+            Ok(n) => n,
+            Err(e) if is_data_error(&e) => {
+                imp.read(at, "(unreadable)");
+                imp.error(
+                    at,
+                    "-",
+                    "bad_compression",
+                    "the compressed stream is corrupt or truncated; the rest of the input is \
+                     skipped",
+                    None,
+                )?;
+                imp.end(at);
+                break;
+            }
+            Err(e) => return Err(io_err(imp.input_name(input), &e)),
+        };
         if n == 0 {
             break;
         }
         line_no += 1;
+        if buf.len() as u64 > max_line && buf.last() != Some(&b'\n') {
+            // Too long to hold: skip to the end of the line, reading but not keeping it.
+            let skipped = skip_line(&mut r);
+            imp.read(at, "(unreadable)");
+            imp.error(
+                at,
+                "-",
+                "line_too_long",
+                format!(
+                    "the line is longer than {} MiB (after decompression); refused unread",
+                    max_line >> 20
+                ),
+                None,
+            )?;
+            imp.end(at);
+            match skipped {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(e) if is_data_error(&e) => break,
+                Err(e) => return Err(io_err(imp.input_name(input), &e)),
+            }
+        }
         let mut line: &[u8] = &buf;
         if line_no == 1 {
             if line.starts_with(&[0xEF, 0xBB, 0xBF]) {
@@ -198,7 +278,6 @@ pub fn read_ndjson_from(
             } else if line.starts_with(&[0xFF, 0xFE]) || line.starts_with(&[0xFE, 0xFF]) {
                 let at = At {
                     input,
-                    file: label,
                     what: "line",
                     line: 1,
                 };
@@ -226,7 +305,6 @@ pub fn read_ndjson_from(
         }
         let at = At {
             input,
-            file: label,
             what: "line",
             line: line_no,
         };
@@ -257,14 +335,73 @@ pub fn read_ndjson_from(
     Ok(())
 }
 
-/// Reads a Bundle (JSON) file.
-pub fn read_bundle(imp: &mut Importer, path: &Path, label: &str) -> Result<(), ImportError> {
+/// Consumes the rest of a line without keeping it; `Ok(false)` at the end of the input.
+fn skip_line(r: &mut impl BufRead) -> std::io::Result<bool> {
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                r.consume(i + 1);
+                return Ok(true);
+            }
+            None => {
+                let n = buf.len();
+                r.consume(n);
+            }
+        }
+    }
+}
+
+/// Reads a Bundle (JSON) file, plain or gzip; `position` names it (`fhir input #position`).
+/// A Bundle is parsed whole, so one larger than `ImportOptions::max_bundle_bytes` (after
+/// decompression) is refused.
+pub fn read_bundle(imp: &mut Importer, path: &Path, position: u32) -> Result<(), ImportError> {
+    let name = InputName::new(Format::Fhir, position);
+    let (r, gzip) = open_maybe_gzip(path).map_err(|e| io_err(name, &e))?;
+    let input = imp.add_input(name, super::file_len(path));
+    imp.set_compressed(input, gzip);
+    let limit = imp.opts.max_bundle_bytes as u64;
     let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|e| io_err(path, &e))?;
-    let input = imp.add_input(Format::Fhir, label, bytes.len() as u64);
-    read_bundle_bytes(imp, &bytes, input, label)
+    let whole = At {
+        input,
+        what: "entry",
+        line: 0,
+    };
+    match r.take(limit + 1).read_to_end(&mut bytes) {
+        Ok(_) if bytes.len() as u64 > limit => {
+            drop(bytes);
+            imp.read(whole, "(unreadable)");
+            imp.error(
+                whole,
+                "-",
+                "bundle_too_large",
+                format!(
+                    "the Bundle is larger than {} MiB (after decompression); split it or use NDJSON",
+                    limit >> 20
+                ),
+                None,
+            )?;
+            imp.end(whole);
+            Ok(())
+        }
+        Ok(_) => read_bundle_bytes(imp, &bytes, input),
+        Err(e) if is_data_error(&e) => {
+            imp.read(whole, "(unreadable)");
+            imp.error(
+                whole,
+                "-",
+                "bad_compression",
+                "the compressed stream is corrupt or truncated",
+                None,
+            )?;
+            imp.end(whole);
+            Ok(())
+        }
+        Err(e) => Err(io_err(name, &e)),
+    }
 }
 
 /// A Bundle from bytes (tests, fuzzing).
@@ -272,12 +409,10 @@ pub fn read_bundle_bytes(
     imp: &mut Importer,
     bytes: &[u8],
     input: usize,
-    label: &str,
 ) -> Result<(), ImportError> {
     let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     let whole = At {
         input,
-        file: label,
         what: "entry",
         line: 0,
     };
@@ -304,12 +439,11 @@ pub fn read_bundle_bytes(
     };
     let mut mappings = Vec::new();
     if res.resource_type.as_deref() == Some("Bundle") {
-        bundle(imp, input, label, &res, &mut mappings)
+        bundle(imp, input, &res, &mut mappings)
     } else {
         // A single resource in a .json file.
         let at = At {
             input,
-            file: label,
             what: "entry",
             line: 1,
         };
@@ -320,7 +454,6 @@ pub fn read_bundle_bytes(
 fn bundle(
     imp: &mut Importer,
     input: usize,
-    label: &str,
     res: &Resource,
     mappings: &mut Vec<Mapping>,
 ) -> Result<(), ImportError> {
@@ -347,7 +480,6 @@ fn bundle(
     for (i, e) in res.entry.iter().enumerate() {
         let at = At {
             input,
-            file: label,
             what: "entry",
             line: i as u64 + 1,
         };
@@ -447,9 +579,9 @@ fn resource(
         imp.read(at, "Bundle");
         imp.mark_ignored();
         imp.end(at);
-        return bundle(imp, at.input, at.file, r, mappings);
+        return bundle(imp, at.input, r, mappings);
     }
-    imp.read(at, rt);
+    imp.read(at, kind_name(rt));
     let out = match rt {
         "Patient" => patient(imp, at, r),
         "Observation" => observation(imp, at, r, aliases, mappings),
@@ -466,6 +598,173 @@ fn resource(
     };
     imp.end(at);
     out
+}
+
+/// The resource types of FHIR R4 (4.0.1), sorted: the only `resourceType` values the report
+/// shows (any other text is counted as one kind, as it could be anything).
+const R4_RESOURCE_TYPES: [&str; 146] = [
+    "Account",
+    "ActivityDefinition",
+    "AdverseEvent",
+    "AllergyIntolerance",
+    "Appointment",
+    "AppointmentResponse",
+    "AuditEvent",
+    "Basic",
+    "Binary",
+    "BiologicallyDerivedProduct",
+    "BodyStructure",
+    "Bundle",
+    "CapabilityStatement",
+    "CarePlan",
+    "CareTeam",
+    "CatalogEntry",
+    "ChargeItem",
+    "ChargeItemDefinition",
+    "Claim",
+    "ClaimResponse",
+    "ClinicalImpression",
+    "CodeSystem",
+    "Communication",
+    "CommunicationRequest",
+    "CompartmentDefinition",
+    "Composition",
+    "ConceptMap",
+    "Condition",
+    "Consent",
+    "Contract",
+    "Coverage",
+    "CoverageEligibilityRequest",
+    "CoverageEligibilityResponse",
+    "DetectedIssue",
+    "Device",
+    "DeviceDefinition",
+    "DeviceMetric",
+    "DeviceRequest",
+    "DeviceUseStatement",
+    "DiagnosticReport",
+    "DocumentManifest",
+    "DocumentReference",
+    "EffectEvidenceSynthesis",
+    "Encounter",
+    "Endpoint",
+    "EnrollmentRequest",
+    "EnrollmentResponse",
+    "EpisodeOfCare",
+    "EventDefinition",
+    "Evidence",
+    "EvidenceVariable",
+    "ExampleScenario",
+    "ExplanationOfBenefit",
+    "FamilyMemberHistory",
+    "Flag",
+    "Goal",
+    "GraphDefinition",
+    "Group",
+    "GuidanceResponse",
+    "HealthcareService",
+    "ImagingStudy",
+    "Immunization",
+    "ImmunizationEvaluation",
+    "ImmunizationRecommendation",
+    "ImplementationGuide",
+    "InsurancePlan",
+    "Invoice",
+    "Library",
+    "Linkage",
+    "List",
+    "Location",
+    "Measure",
+    "MeasureReport",
+    "Media",
+    "Medication",
+    "MedicationAdministration",
+    "MedicationDispense",
+    "MedicationKnowledge",
+    "MedicationRequest",
+    "MedicationStatement",
+    "MedicinalProduct",
+    "MedicinalProductAuthorization",
+    "MedicinalProductContraindication",
+    "MedicinalProductIndication",
+    "MedicinalProductIngredient",
+    "MedicinalProductInteraction",
+    "MedicinalProductManufactured",
+    "MedicinalProductPackaged",
+    "MedicinalProductPharmaceutical",
+    "MedicinalProductUndesirableEffect",
+    "MessageDefinition",
+    "MessageHeader",
+    "MolecularSequence",
+    "NamingSystem",
+    "NutritionOrder",
+    "Observation",
+    "ObservationDefinition",
+    "OperationDefinition",
+    "OperationOutcome",
+    "Organization",
+    "OrganizationAffiliation",
+    "Parameters",
+    "Patient",
+    "PaymentNotice",
+    "PaymentReconciliation",
+    "Person",
+    "PlanDefinition",
+    "Practitioner",
+    "PractitionerRole",
+    "Procedure",
+    "Provenance",
+    "Questionnaire",
+    "QuestionnaireResponse",
+    "RelatedPerson",
+    "RequestGroup",
+    "ResearchDefinition",
+    "ResearchElementDefinition",
+    "ResearchStudy",
+    "ResearchSubject",
+    "RiskAssessment",
+    "RiskEvidenceSynthesis",
+    "Schedule",
+    "SearchParameter",
+    "ServiceRequest",
+    "Slot",
+    "Specimen",
+    "SpecimenDefinition",
+    "StructureDefinition",
+    "StructureMap",
+    "Subscription",
+    "Substance",
+    "SubstanceNucleicAcid",
+    "SubstancePolymer",
+    "SubstanceProtein",
+    "SubstanceReferenceInformation",
+    "SubstanceSourceMaterial",
+    "SubstanceSpecification",
+    "SupplyDelivery",
+    "SupplyRequest",
+    "Task",
+    "TerminologyCapabilities",
+    "TestReport",
+    "TestScript",
+    "ValueSet",
+    "VerificationResult",
+    "VisionPrescription",
+];
+
+/// How a `resourceType` is counted in the report: an R4 type by name, anything else as one
+/// kind (the text could be anything).
+fn kind_name(rt: &str) -> &str {
+    // The types read come first: no search on the hot path.
+    if matches!(
+        rt,
+        "Observation" | "Patient" | "Condition" | "MedicationStatement" | "Encounter"
+    ) || rt == "(no resourceType)"
+        || R4_RESOURCE_TYPES.binary_search(&rt).is_ok()
+    {
+        rt
+    } else {
+        "(not an R4 resource type)"
+    }
 }
 
 fn patient(imp: &mut Importer, at: At, r: &Resource) -> Result<(), ImportError> {
@@ -497,7 +796,7 @@ fn patient(imp: &mut Importer, at: At, r: &Resource) -> Result<(), ImportError> 
         .deceased_date_time
         .as_deref()
         .and_then(|d| date::parse(d).map(|s| s.day));
-    imp.demographics(person, Format::Fhir, sex, birth, death);
+    imp.demographics(at, person, Format::Fhir, sex, birth, death)?;
     imp.mark_mapped();
     Ok(())
 }
@@ -552,16 +851,27 @@ fn map_codes(
             return Ok(true);
         }
     }
-    let first = &cc.coding[0];
-    let sys = first
-        .system
-        .as_deref()
-        .map(|s| {
-            System::from_fhir_uri(s)
-                .map_or_else(|| super::codes::safe_code(s), |x| x.name().to_string())
-        })
-        .unwrap_or_else(|| "(no system)".to_string());
-    imp.unmapped(at, &sys, first.code.as_deref().unwrap_or(""))?;
+    // Reported: the first coding of a known system, else the first coding. A system URI
+    // outside the map is not shown (a URI can carry anything).
+    let known = cc.coding.iter().find_map(|c| {
+        c.system
+            .as_deref()
+            .and_then(System::from_fhir_uri)
+            .map(|s| (s.name(), c))
+    });
+    let (sys, coding) = match known {
+        Some(k) => k,
+        None => {
+            let first = &cc.coding[0];
+            let sys = if first.system.is_some() {
+                "(other system)"
+            } else {
+                "(no system)"
+            };
+            (sys, first)
+        }
+    };
+    imp.unmapped(at, sys, coding.code.as_deref().unwrap_or(""))?;
     Ok(false)
 }
 
@@ -812,7 +1122,7 @@ fn encounter(
         return Ok(());
     };
     let p = r.period.as_ref();
-    let mut any = false;
+    let mut stamps = Vec::with_capacity(2);
     for s in [
         p.and_then(|p| p.start.as_ref()),
         p.and_then(|p| p.end.as_ref()),
@@ -821,14 +1131,19 @@ fn encounter(
     .flatten()
     {
         match date::parse(s) {
-            Some(st) => {
-                imp.contact(person, Format::Fhir, st);
-                any = true;
-            }
+            Some(st) => stamps.push(st),
             None => return bad_date(imp, at, "period", person),
         }
     }
-    if any {
+    for st in &stamps {
+        if !imp.check_date(at, "period", st.day, Some(person))? {
+            return Ok(());
+        }
+    }
+    for st in &stamps {
+        imp.contact(person, Format::Fhir, *st);
+    }
+    if !stamps.is_empty() {
         imp.mark_mapped();
         Ok(())
     } else {
@@ -863,4 +1178,16 @@ fn consent(imp: &mut Importer, at: At, r: &Resource, aliases: &Aliases) -> Resul
     }
     imp.mark_mapped();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_types_are_sorted_and_free_text_is_one_kind() {
+        assert!(R4_RESOURCE_TYPES.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(kind_name("Observation"), "Observation");
+        assert_eq!(kind_name("YamadaTaro"), "(not an R4 resource type)");
+    }
 }

@@ -36,14 +36,14 @@ impl ImportResult {
         let Some(path) = &self.history.path else {
             return Ok(());
         };
-        let file = File::open(path).map_err(|e| E::from(io_err(path, &e)))?;
+        let file = File::open(path).map_err(|e| E::from(io_err(super::spill::TEMP, &e)))?;
         let mut r = BufReader::with_capacity(1 << 20, file);
         let mut buf = [0u8; SpillRecord::BYTES];
         loop {
             match r.read_exact(&mut buf) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => break,
-                Err(e) => return Err(E::from(io_err(path, &e))),
+                Err(e) => return Err(E::from(io_err(super::spill::TEMP, &e))),
             }
             let rec = SpillRecord::decode(&buf);
             let (measure, unit) = code_name(rec.code);

@@ -10,9 +10,11 @@ use engine::Sex;
 use super::codes::{self, CodeMap, Mapping, System};
 use super::person::PersonAcc;
 use super::pseudo::{self, Pseudonymiser};
-use super::quality::{ErrorStats, InputStats, Quality, Tally, MAX_ERRORS_LISTED};
+use super::quality::{
+    DateStats, ErrorStats, InputStats, Quality, ShownCode, Tally, MAX_ERRORS_LISTED,
+};
 use super::spill::Spill;
-use super::{date, At, Format, ImportError, ImportOptions, Impute, RecordError};
+use super::{date, At, Format, ImportError, ImportOptions, Impute, InputName, RecordError};
 
 /// The importer: feed it records from any number of inputs, then [`Importer::finish`].
 pub struct Importer {
@@ -57,6 +59,10 @@ impl Importer {
                 Impute::None => "none (people missing a covariate are excluded)".into(),
             },
             pseudonym_key_demo: pseudo.is_demo(),
+            dates: DateStats {
+                import_date: date::format_day(opts.today_day),
+                ..DateStats::default()
+            },
             pseudonym_key_fingerprint: pseudo.fingerprint().to_string(),
             ..Quality::default()
         };
@@ -78,15 +84,51 @@ impl Importer {
         &self.codes
     }
 
-    /// Registers an input file; returns its index for [`At::input`].
-    pub fn add_input(&mut self, format: Format, file: &str, bytes: u64) -> usize {
+    /// Registers an input (a file, or one table of a folder); returns its index for
+    /// [`At::input`]. Errors and the report name it by `name` only (never by its path).
+    pub fn add_input(&mut self, name: InputName, bytes: u64) -> usize {
         self.q.inputs.push(InputStats {
-            format: format.name().to_string(),
-            file: file.to_string(),
+            input: name.to_string(),
+            format: name.format.name().to_string(),
+            position: name.position,
+            table: name.part.map(str::to_string),
             bytes,
             ..InputStats::default()
         });
         self.q.inputs.len() - 1
+    }
+
+    /// Records how an Apple export's person is identified (`--apple-id`, or a keyed hash of
+    /// its content) and counts an export identical to one already read (the same person).
+    pub fn apple_person_from(&mut self, input: usize, by_content: bool, raw_id: &str) {
+        if let Some(s) = self.q.inputs.get_mut(input) {
+            s.person_id_from = Some(
+                if by_content {
+                    "content hash"
+                } else {
+                    "--apple-id"
+                }
+                .into(),
+            );
+        }
+        if by_content && self.index.contains_key(&self.pseudo.pseudonym(raw_id)) {
+            self.q.persons.apple_identical_copies += 1;
+        }
+    }
+
+    /// Marks an input as gzip-compressed (for the report).
+    pub fn set_compressed(&mut self, input: usize, compressed: bool) {
+        if let Some(s) = self.q.inputs.get_mut(input) {
+            s.compressed = compressed;
+        }
+    }
+
+    /// The name of a registered input (`fhir input #2`), for errors that stop an import.
+    pub fn input_name(&self, input: usize) -> &str {
+        self.q
+            .inputs
+            .get(input)
+            .map_or("input", |i| i.input.as_str())
     }
 
     pub fn input_stats(&self, input: usize) -> &InputStats {
@@ -136,23 +178,38 @@ impl Importer {
         self.rec.ignored = true;
     }
 
-    /// A code with no row in the map. In `--strict` mode this refuses the record.
-    pub fn unmapped(&mut self, at: At, system: &str, code: &str) -> Result<(), ImportError> {
+    /// A code with no row in the map. In `--strict` mode this refuses the record. `system`
+    /// is a fixed name (`loinc`, `csv_item`, `(other system)`); the code is reported only if
+    /// it has the system's syntax ([`codes::shown_code`]), else only counted.
+    pub fn unmapped(
+        &mut self,
+        at: At,
+        system: &'static str,
+        code: &str,
+    ) -> Result<(), ImportError> {
+        let shown = codes::shown_code(system, code);
         if self.opts.strict {
-            return self.error(
-                at,
-                "code",
-                "unmapped_code",
-                format!(
-                    "{system} code `{}` is not in the code map",
-                    codes::safe_code(code)
+            let message = match &shown {
+                Some(c) => format!("{system} code `{c}` is not in the code map"),
+                None => format!(
+                    "a {system} code is not in the code map (not shown: it does not have the \
+                     code system's syntax)"
                 ),
-                None,
-            );
+            };
+            return self.error(at, "code", "unmapped_code", message, None);
         }
         self.rec.unmapped = true;
-        let key = (system.to_string(), codes::safe_code(code));
-        *self.tally.unmapped.entry(key).or_insert(0) += 1;
+        let key = match shown {
+            Some(c) => ShownCode::Code(c),
+            None => {
+                use std::hash::{Hash, Hasher};
+                // In memory only, to count distinct codes that are not shown.
+                let mut h = std::hash::DefaultHasher::new();
+                code.trim().hash(&mut h);
+                ShownCode::Hidden(h.finish())
+            }
+        };
+        *self.tally.unmapped.entry((system, key)).or_insert(0) += 1;
         Ok(())
     }
 
@@ -166,7 +223,7 @@ impl Importer {
         person: Option<u32>,
     ) -> Result<(), ImportError> {
         let e = RecordError {
-            file: at.file.to_string(),
+            input: self.input_name(at.input).to_string(),
             what: at.what,
             line: at.line,
             field: field.to_string(),
@@ -204,16 +261,50 @@ impl Importer {
         pseudo::pseudonym_text(&self.people[person as usize].pseudonym)
     }
 
+    /// Refuses a record dated in the future (more than a day after the import date: a typing
+    /// or export error, which would otherwise give ages of 140 in the history and push
+    /// `last_record_days` past today). Returns whether the date is usable.
+    pub fn check_date(
+        &mut self,
+        at: At,
+        field: &str,
+        day: i32,
+        person: Option<u32>,
+    ) -> Result<bool, ImportError> {
+        if day <= self.opts.latest_day() {
+            return Ok(true);
+        }
+        self.q.dates.refused_in_future += 1;
+        self.error(
+            at,
+            field,
+            "future_date",
+            "the date is after the import date",
+            person,
+        )?;
+        Ok(false)
+    }
+
     /// Sex, birth and death from a person record. A value differing from one already read
-    /// keeps the first and is counted as a conflict.
+    /// keeps the first and is counted as a conflict. A birth or death date in the future
+    /// refuses the record.
+    #[allow(clippy::too_many_arguments)]
     pub fn demographics(
         &mut self,
+        at: At,
         person: u32,
         format: Format,
         sex: Option<Sex>,
         birth_day: Option<i32>,
         death_day: Option<i32>,
-    ) {
+    ) -> Result<(), ImportError> {
+        for (field, day) in [("birth date", birth_day), ("death date", death_day)] {
+            if let Some(d) = day {
+                if !self.check_date(at, field, d, Some(person))? {
+                    return Ok(());
+                }
+            }
+        }
         let acc = &mut self.people[person as usize];
         acc.has_demographics = true;
         acc.sources |= 1 << format as u8;
@@ -239,6 +330,7 @@ impl Importer {
         if conflict {
             self.q.persons.demographic_conflicts += 1;
         }
+        Ok(())
     }
 
     /// A research opt-out (FHIR Consent deny, CSV flag).
@@ -254,7 +346,8 @@ impl Importer {
         acc.observed_at_index = Some(acc.observed_at_index.unwrap_or(false) || covers);
     }
 
-    /// A dated contact (encounter) with no value: extends the person's record span.
+    /// A dated contact (encounter) with no value: extends the person's record span. The
+    /// caller has checked the date ([`Importer::check_date`]).
     pub fn contact(&mut self, person: u32, format: Format, when: date::Stamp) {
         self.people[person as usize].sources |= 1 << format as u8;
         let m = self.minute(when);

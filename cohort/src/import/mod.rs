@@ -20,7 +20,8 @@
 //! spilled; the history is sorted in runs of `sort_run_records` records (24 bytes each in
 //! memory) and merged from disk.
 //!
-//! Must never: keep or print a raw identifier (only pseudonyms leave the [`Importer`]), drop
+//! Must never: keep or print a raw identifier (only pseudonyms leave the [`Importer`]), name
+//! an input by its path or file name (inputs are `fhir input #2`: [`InputName`]), drop
 //! a record without counting it, write a baseline value outside `file::PLAUSIBLE`, or panic
 //! on any input.
 
@@ -55,4 +56,5 @@ pub use options::{ImportOptions, Impute};
 pub use person::ImportedPerson;
 pub use record::Val;
 pub(crate) use source::file_len;
-pub use source::{At, Format};
+pub use source::{At, Format, InputName};
+pub use spill::TEMP_PREFIX;

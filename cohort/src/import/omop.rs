@@ -19,7 +19,7 @@ use engine::Sex;
 use super::codes::{Mapping, System};
 use super::csvutil::{field, number, CsvTable};
 use super::date;
-use super::{At, Format, ImportError, Importer, Val};
+use super::{At, Format, ImportError, Importer, InputName, Val};
 
 /// The tables read, in order (person first so every later row finds its person).
 pub const TABLES: [&str; 6] = [
@@ -43,20 +43,20 @@ fn find_table(dir: &Path, name: &str) -> Option<PathBuf> {
     None
 }
 
-/// Reads an OMOP folder.
-pub fn read_dir(imp: &mut Importer, dir: &Path) -> Result<(), ImportError> {
+/// Reads an OMOP folder; `position` names it (`omop input #position (table)`).
+pub fn read_dir(imp: &mut Importer, dir: &Path, position: u32) -> Result<(), ImportError> {
+    let folder = InputName::new(Format::Omop, position);
     if find_table(dir, "person").is_none() {
         return Err(ImportError::Input(format!(
-            "{}: no person.csv (an OMOP CDM folder needs at least the person table)",
-            dir.display()
+            "{folder}: no person.csv (an OMOP CDM folder needs at least the person table)"
         )));
     }
     for t in TABLES {
         if let Some(path) = find_table(dir, t) {
-            let label = path.display().to_string();
-            let input = imp.add_input(Format::Omop, &label, super::file_len(&path));
-            let table = CsvTable::open(&path)?;
-            read_table(imp, t, table, input, &label)?;
+            let name = folder.with_part(t);
+            let input = imp.add_input(name, super::file_len(&path));
+            let table = CsvTable::open(&path, &name.to_string())?;
+            read_table(imp, t, table, input)?;
         }
     }
     Ok(())
@@ -68,11 +68,11 @@ pub fn read_table<R: Read>(
     table_name: &str,
     mut t: CsvTable<R>,
     input: usize,
-    label: &str,
 ) -> Result<(), ImportError> {
-    let cols = Cols::new(&t, table_name, label)?;
+    let label = imp.input_name(input).to_string();
+    let cols = Cols::new(&t, table_name, &label)?;
     let mut mappings = Vec::new();
-    t.for_each_record(imp, input, label, table_name, |imp, at, rec| {
+    t.for_each_record(imp, input, table_name, |imp, at, rec| {
         row(imp, at, table_name, &cols, rec, &mut mappings)
     })
 }
@@ -227,7 +227,7 @@ fn row(
             if birth.is_none() {
                 return bad_date(imp, "year_of_birth");
             }
-            imp.demographics(person, Format::Omop, sex, birth, None);
+            imp.demographics(at, person, Format::Omop, sex, birth, None)?;
             imp.mark_mapped();
         }
         "death" => {
@@ -238,7 +238,7 @@ fn row(
             let Some(d) = d else {
                 return bad_date(imp, "death_date");
             };
-            imp.demographics(person, Format::Omop, None, None, Some(d.day));
+            imp.demographics(at, person, Format::Omop, None, None, Some(d.day))?;
             imp.mark_mapped();
         }
         "observation_period" => {
@@ -352,15 +352,14 @@ fn row(
                         cols.get(rec, "drug_concept_id").unwrap_or(""),
                     )
                 } else {
-                    imp.unmapped(
-                        at,
-                        if looks_yj(src) {
-                            "yj"
-                        } else {
-                            "drug_source_value"
-                        },
-                        src,
-                    )
+                    let system = if looks_yj(src) {
+                        "yj"
+                    } else if looks_atc(src) {
+                        "atc"
+                    } else {
+                        "drug_source_value"
+                    };
+                    imp.unmapped(at, system, src)
                 };
             }
             let Some(start) = cols

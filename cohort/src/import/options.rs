@@ -33,9 +33,22 @@ pub struct ImportOptions {
     pub spill_dir: PathBuf,
     /// Records per in-memory sort run of the history (24 bytes each).
     pub sort_run_records: usize,
+    /// Longest NDJSON line read (after decompression); a longer one is refused and skipped
+    /// without being held, so a gzip bomb or a file without newlines cannot exhaust memory.
+    pub max_line_bytes: usize,
+    /// Largest FHIR Bundle (`.json`, after decompression): a Bundle is parsed whole.
+    pub max_bundle_bytes: usize,
+    /// The import date (days since 1970-01-01, UTC): a record dated more than one day after
+    /// it (the allowance covers time zones) is refused as a future date.
+    pub today_day: i32,
 }
 
 impl ImportOptions {
+    /// The last day a record may carry: the import date plus one (time zones).
+    pub fn latest_day(&self) -> i32 {
+        self.today_day.saturating_add(1)
+    }
+
     pub fn new(index_day: i32, spill_dir: PathBuf) -> ImportOptions {
         ImportOptions {
             index_day,
@@ -48,6 +61,9 @@ impl ImportOptions {
             age_max: 120.0,
             spill_dir,
             sort_run_records: 4_000_000,
+            max_line_bytes: 64 << 20,
+            max_bundle_bytes: 1 << 30,
+            today_day: super::date::today(),
         }
     }
 }

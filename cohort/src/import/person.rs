@@ -110,6 +110,12 @@ impl PersonAcc {
             Some("sex not recorded as male or female")
         } else if self.birth_day.is_none() {
             Some("birth date missing")
+        } else if self
+            .death_day
+            .zip(self.birth_day)
+            .is_some_and(|(d, b)| d < b)
+        {
+            Some("death date before birth date")
         } else if self.death_day.is_some_and(|d| d <= index_day) {
             Some("died on or before the index date")
         } else if self.observed_at_index == Some(false) {

@@ -19,25 +19,26 @@ use super::codes::{Mapping, System, Target};
 use super::csvutil::{boolean, field, number, CsvTable};
 use super::date;
 use super::measure::{ClinicalMeasure, Flag};
-use super::{At, Format, ImportError, Importer, Val};
+use super::{At, Format, ImportError, Importer, InputName, Val};
 
-/// Reads a plain-CSV folder (`persons.csv` required, `records.csv` optional).
-pub fn read_dir(imp: &mut Importer, dir: &Path) -> Result<(), ImportError> {
+/// Reads a plain-CSV folder (`persons.csv` required, `records.csv` optional); `position`
+/// names it (`csv input #position (persons)`).
+pub fn read_dir(imp: &mut Importer, dir: &Path, position: u32) -> Result<(), ImportError> {
+    let folder = InputName::new(Format::Csv, position);
     let persons = dir.join("persons.csv");
     if !persons.is_file() {
         return Err(ImportError::Input(format!(
-            "{}: no persons.csv (see docs/data.md, plain CSV)",
-            dir.display()
+            "{folder}: no persons.csv (see docs/data.md, plain CSV)"
         )));
     }
-    for (name, path) in [("persons", persons), ("records", dir.join("records.csv"))] {
+    for (which, path) in [("persons", persons), ("records", dir.join("records.csv"))] {
         if !path.is_file() {
             continue;
         }
-        let label = path.display().to_string();
-        let input = imp.add_input(Format::Csv, &label, super::file_len(&path));
-        let t = CsvTable::open(&path)?;
-        read_table(imp, name, t, input, &label)?;
+        let name = folder.with_part(which);
+        let input = imp.add_input(name, super::file_len(&path));
+        let t = CsvTable::open(&path, &name.to_string())?;
+        read_table(imp, which, t, input)?;
     }
     Ok(())
 }
@@ -48,19 +49,19 @@ pub fn read_table<R: Read>(
     which: &str,
     mut t: CsvTable<R>,
     input: usize,
-    label: &str,
 ) -> Result<(), ImportError> {
+    let label = imp.input_name(input).to_string();
     let cols = if which == "persons" {
-        t.require(label, &["person_id", "sex", "birth_date"])?
+        t.require(&label, &["person_id", "sex", "birth_date"])?
     } else {
-        t.require(label, &["person_id", "date", "item", "value"])?
+        t.require(&label, &["person_id", "date", "item", "value"])?
     };
     let unit_col = t.col("unit");
     let end_col = t.col("end_date");
     let death_col = t.col("death_date");
     let opt_col = t.col("research_opt_out");
     let mut mappings: Vec<Mapping> = Vec::new();
-    t.for_each_record(imp, input, label, which, |imp, at, rec| {
+    t.for_each_record(imp, input, which, |imp, at, rec| {
         if which == "persons" {
             person_row(imp, at, rec, &cols, death_col, opt_col)
         } else {
@@ -127,7 +128,7 @@ fn person_row(
             }
         }
     }
-    imp.demographics(person, Format::Csv, sex, birth, death);
+    imp.demographics(at, person, Format::Csv, sex, birth, death)?;
     imp.mark_mapped();
     Ok(())
 }
@@ -160,12 +161,12 @@ fn record_row(
             answer: None,
         });
     } else if let Some((sys, code)) = item.split_once(['|', ':']) {
-        match System::parse(sys.trim().to_ascii_lowercase().as_str()) {
-            Some(s) => imp.lookup_into(s, code, mappings),
-            None => return imp.unmapped(at, &super::codes::safe_code(sys), code),
-        }
+        let Some(system) = System::parse(sys.trim().to_ascii_lowercase().as_str()) else {
+            return imp.unmapped(at, "(other system)", code);
+        };
+        imp.lookup_into(system, code, mappings);
         if mappings.is_empty() {
-            return imp.unmapped(at, sys.trim(), code);
+            return imp.unmapped(at, system.name(), code);
         }
     } else {
         return imp.unmapped(at, "csv_item", item);

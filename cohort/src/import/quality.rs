@@ -5,19 +5,28 @@
 //! resource type the cohort does not need), unmapped (no code in the map), error. The totals
 //! are checked in tests, so nothing is dropped without being counted here.
 //!
-//! Must never: hold an identifier, a name, free text or a raw value that could be one (codes
-//! pass through `codes::safe_code`; error messages carry pseudonyms and line numbers only).
+//! Must never: hold an identifier, a name, free text or a raw value that could be one: codes
+//! are shown only with their code system's syntax (`codes::shown_code`), units only if known
+//! (`units::shown_unit`), record types only from fixed lists, implausible values to two
+//! significant digits; inputs are named by position, errors carry pseudonyms and lines.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-/// Counts of one input file.
+/// Counts of one input (a file, or one table of an OMOP or plain-CSV folder).
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct InputStats {
+    /// `fhir input #2`, `omop input #1 (measurement.csv)`: the format and the position
+    /// among the inputs of that format, in the order given. Never a path or a file name.
+    pub input: String,
     pub format: String,
-    pub file: String,
+    pub position: u32,
+    /// The table of a folder input (from the format's fixed list of table names).
+    pub table: Option<String>,
+    /// Gzip-compressed (`bytes` is then the compressed size).
+    pub compressed: bool,
     pub bytes: u64,
     pub records_read: u64,
     pub mapped: u64,
@@ -26,6 +35,10 @@ pub struct InputStats {
     pub errors: u64,
     /// FHIR resource types, OMOP tables or Apple record types seen, with counts.
     pub kinds: BTreeMap<String, u64>,
+    /// Apple exports: how the person is identified, `--apple-id` or `content hash` (a keyed
+    /// hash of the file's content: distinct files are distinct people).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_id_from: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -33,6 +46,23 @@ pub struct CodeCount {
     pub system: String,
     pub code: String,
     pub count: u64,
+}
+
+/// Unmapped codes of one system that are not shown, because they do not have the code
+/// system's syntax (free text, a name, a local code): counted only.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct CodesNotShown {
+    pub system: String,
+    pub distinct: u64,
+    pub count: u64,
+}
+
+/// An unmapped code as tallied: shown (it has its system's syntax) or an in-memory hash
+/// (to count distinct codes without keeping them).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ShownCode {
+    Code(String),
+    Hidden(u64),
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -54,7 +84,7 @@ pub struct UnknownUnit {
 pub struct Implausible {
     pub measure: String,
     pub count: u64,
-    /// Smallest and largest refused value, in the canonical unit.
+    /// Smallest and largest refused value, in the canonical unit, to two significant digits.
     pub min: f64,
     pub max: f64,
 }
@@ -82,6 +112,8 @@ pub struct PersonStats {
     pub excluded: BTreeMap<String, u64>,
     /// Sex or birth date differing between sources (the first one read is kept).
     pub demographic_conflicts: u64,
+    /// Apple exports without `--apple-id` byte-identical to one read before: the same person.
+    pub apple_identical_copies: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -91,6 +123,18 @@ pub struct HistoryStats {
     /// Duplicates by measure.
     pub duplicates_by_measure: BTreeMap<String, u64>,
     pub rows_of_excluded_people: u64,
+}
+
+/// Dates: records in the future are refused everywhere; records after the index date are
+/// kept in the history but never used for the baseline.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct DateStats {
+    /// The import date (UTC). Records dated more than a day after it are refused.
+    pub import_date: String,
+    /// Records refused for a date after the import date (also `errors.by_kind.future_date`).
+    pub refused_in_future: u64,
+    /// Values and flags dated after the index date: in the history, not in the baseline.
+    pub after_index_date: u64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -116,8 +160,10 @@ pub struct Quality {
     pub persons: PersonStats,
     pub unmapped_codes_distinct: u64,
     pub unmapped_codes_total: u64,
-    /// The most frequent unmapped codes (up to 200).
+    /// The most frequent unmapped codes (up to 200) that have their code system's syntax.
     pub unmapped_codes: Vec<CodeCount>,
+    /// Per system, unmapped codes without the system's syntax: counted, never shown.
+    pub unmapped_codes_not_shown: Vec<CodesNotShown>,
     pub unit_corrections: Vec<UnitCorrection>,
     pub unknown_units: Vec<UnknownUnit>,
     /// Values without a unit taken in the canonical unit (plausible there).
@@ -126,6 +172,7 @@ pub struct Quality {
     pub hba1c_jds_converted: u64,
     pub derived: BTreeMap<String, u64>,
     pub missingness: Vec<FieldStats>,
+    pub dates: DateStats,
     pub history: HistoryStats,
     pub errors: ErrorStats,
 }
@@ -136,9 +183,9 @@ pub const MAX_CODES_LISTED: usize = 200;
 /// Accumulators that become the sorted lists of [`Quality`] at the end.
 #[derive(Debug, Default)]
 pub struct Tally {
-    pub unmapped: HashMap<(String, String), u64>,
-    pub corrected: HashMap<(&'static str, String, &'static str), u64>,
-    pub unknown_units: HashMap<(&'static str, String), u64>,
+    pub unmapped: HashMap<(&'static str, ShownCode), u64>,
+    pub corrected: HashMap<(&'static str, &'static str, &'static str), u64>,
+    pub unknown_units: HashMap<(&'static str, &'static str), u64>,
     pub implausible: HashMap<&'static str, (u64, f64, f64)>,
 }
 
@@ -157,17 +204,28 @@ impl Tally {
 
     /// Moves the tallies into the report, sorted (count descending, then name).
     pub fn finish(self, q: &mut Quality) {
-        let mut codes: Vec<CodeCount> = self
-            .unmapped
-            .into_iter()
-            .map(|((system, code), count)| CodeCount {
-                system,
-                code,
-                count,
-            })
-            .collect();
-        q.unmapped_codes_distinct = codes.len() as u64;
-        q.unmapped_codes_total = codes.iter().map(|c| c.count).sum();
+        q.unmapped_codes_distinct = self.unmapped.len() as u64;
+        q.unmapped_codes_total = self.unmapped.values().sum();
+        let mut codes: Vec<CodeCount> = Vec::new();
+        let mut hidden: BTreeMap<&str, CodesNotShown> = BTreeMap::new();
+        for ((system, code), count) in self.unmapped {
+            match code {
+                ShownCode::Code(code) => codes.push(CodeCount {
+                    system: system.to_string(),
+                    code,
+                    count,
+                }),
+                ShownCode::Hidden(_) => {
+                    let h = hidden.entry(system).or_insert_with(|| CodesNotShown {
+                        system: system.to_string(),
+                        ..CodesNotShown::default()
+                    });
+                    h.distinct += 1;
+                    h.count += count;
+                }
+            }
+        }
+        q.unmapped_codes_not_shown = hidden.into_values().collect();
         codes.sort_by(|a, b| {
             b.count
                 .cmp(&a.count)
@@ -180,7 +238,7 @@ impl Tally {
             .into_iter()
             .map(|((m, declared, assumed), count)| UnitCorrection {
                 measure: m.to_string(),
-                declared,
+                declared: declared.to_string(),
                 assumed: assumed.to_string(),
                 count,
             })
@@ -194,7 +252,7 @@ impl Tally {
             .into_iter()
             .map(|((m, unit), count)| UnknownUnit {
                 measure: m.to_string(),
-                unit,
+                unit: unit.to_string(),
                 count,
             })
             .collect();
@@ -206,8 +264,8 @@ impl Tally {
             .map(|(m, (count, min, max))| Implausible {
                 measure: m.to_string(),
                 count,
-                min: if min.is_finite() { min } else { f64::NAN },
-                max: if max.is_finite() { max } else { f64::NAN },
+                min: two_significant_digits(min),
+                max: two_significant_digits(max),
             })
             .collect();
         imp.sort_by(|a, b| a.measure.cmp(&b.measure));
@@ -251,15 +309,18 @@ impl Quality {
             self.pseudonym_key_fingerprint.clone(),
         );
         for i in &self.inputs {
-            let key = format!("{} {}", i.format, i.file);
-            push("input", &key, "bytes", i.bytes.to_string());
-            push("input", &key, "records_read", i.records_read.to_string());
-            push("input", &key, "mapped", i.mapped.to_string());
-            push("input", &key, "ignored", i.ignored.to_string());
-            push("input", &key, "unmapped", i.unmapped.to_string());
-            push("input", &key, "errors", i.errors.to_string());
+            let key = &i.input;
+            push("input", key, "bytes", i.bytes.to_string());
+            push("input", key, "records_read", i.records_read.to_string());
+            push("input", key, "mapped", i.mapped.to_string());
+            push("input", key, "ignored", i.ignored.to_string());
+            push("input", key, "unmapped", i.unmapped.to_string());
+            push("input", key, "errors", i.errors.to_string());
             for (k, n) in &i.kinds {
-                push("input_kind", &key, k, n.to_string());
+                push("input_kind", key, k, n.to_string());
+            }
+            if let Some(p) = &i.person_id_from {
+                push("input", key, "person_id_from", p.clone());
             }
         }
         push("persons", "seen", "", self.persons.seen.to_string());
@@ -269,6 +330,12 @@ impl Quality {
             "demographic_conflicts",
             "",
             self.persons.demographic_conflicts.to_string(),
+        );
+        push(
+            "persons",
+            "apple_identical_copies",
+            "",
+            self.persons.apple_identical_copies.to_string(),
         );
         for (k, n) in &self.persons.excluded {
             push("persons", "excluded", k, n.to_string());
@@ -287,6 +354,20 @@ impl Quality {
         );
         for c in &self.unmapped_codes {
             push("unmapped_code", &c.system, &c.code, c.count.to_string());
+        }
+        for c in &self.unmapped_codes_not_shown {
+            push(
+                "unmapped_codes_not_shown",
+                &c.system,
+                "distinct",
+                c.distinct.to_string(),
+            );
+            push(
+                "unmapped_codes_not_shown",
+                &c.system,
+                "count",
+                c.count.to_string(),
+            );
         }
         for c in &self.unit_corrections {
             push(
@@ -327,6 +408,19 @@ impl Quality {
                 fmt_num(f.missing_pct),
             );
         }
+        push("dates", "import_date", "", self.dates.import_date.clone());
+        push(
+            "dates",
+            "refused_in_future",
+            "",
+            self.dates.refused_in_future.to_string(),
+        );
+        push(
+            "dates",
+            "after_index_date",
+            "",
+            self.dates.after_index_date.to_string(),
+        );
         push(
             "history",
             "rows_written",
@@ -391,20 +485,44 @@ impl Quality {
         let _ = writeln!(s, "\n## Inputs\n");
         let _ = writeln!(
             s,
-            "| format | file | bytes | read | mapped | ignored | unmapped | errors |\n|---|---|---:|---:|---:|---:|---:|---:|"
+            "Inputs are named by format and position (the order given on the command line, a \
+             FHIR folder's files in name order), never by file name.\n"
+        );
+        let _ = writeln!(
+            s,
+            "| input | bytes | read | mapped | ignored | unmapped | errors |\n|---|---:|---:|---:|---:|---:|---:|"
         );
         for i in &self.inputs {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
-                i.format,
-                md(&i.file),
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                md(&i.input),
                 i.bytes,
                 i.records_read,
                 i.mapped,
                 i.ignored,
                 i.unmapped,
                 i.errors
+            );
+        }
+        let apple: Vec<&InputStats> = self
+            .inputs
+            .iter()
+            .filter(|i| i.person_id_from.is_some())
+            .collect();
+        if !apple.is_empty() {
+            let by_content = apple
+                .iter()
+                .filter(|i| i.person_id_from.as_deref() == Some("content hash"))
+                .count();
+            let _ = writeln!(
+                s,
+                "\nApple Health exports: one person per file; {} identified by --apple-id, {} by a \
+                 keyed hash of the file's content (distinct files are distinct people; a \
+                 byte-identical copy is the same person: {} such copies).",
+                apple.len() - by_content,
+                by_content,
+                self.persons.apple_identical_copies
             );
         }
         let _ = writeln!(s, "\n## People\n");
@@ -454,6 +572,17 @@ impl Quality {
                 let _ = writeln!(s, "| {} | {} | {} |", c.system, md(&c.code), c.count);
             }
         }
+        if !self.unmapped_codes_not_shown.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nNot shown: codes without their code system's syntax (free text, names, local \
+                 codes), or of a system without one (plain-CSV items, OMOP drug source values, \
+                 systems not in the map):\n\n| system | distinct | count |\n|---|---:|---:|"
+            );
+            for c in &self.unmapped_codes_not_shown {
+                let _ = writeln!(s, "| {} | {} | {} |", c.system, c.distinct, c.count);
+            }
+        }
         if !self.unit_corrections.is_empty() {
             let _ = writeln!(
                 s,
@@ -501,6 +630,13 @@ impl Quality {
                 );
             }
         }
+        let _ = writeln!(s, "\n## Dates\n");
+        let _ = writeln!(
+            s,
+            "Import date {}: {} records dated after it refused (future dates). {} values dated \
+             after the index date kept in the history, not used for the baseline.",
+            self.dates.import_date, self.dates.refused_in_future, self.dates.after_index_date
+        );
         let _ = writeln!(s, "\n## History\n");
         let _ = writeln!(
             s,
@@ -524,6 +660,26 @@ impl Quality {
             }
         }
         s
+    }
+}
+
+/// A refused value to two significant digits (NaN if not finite): shows the magnitude of a
+/// unit error without repeating a number that could be a patient number typed into a value
+/// field (73519001 → 74000000).
+fn two_significant_digits(v: f64) -> f64 {
+    if !v.is_finite() {
+        return f64::NAN;
+    }
+    if v == 0.0 {
+        return 0.0;
+    }
+    let e = v.abs().log10().floor() as i32 - 1;
+    if e >= 0 {
+        let scale = 10f64.powi(e);
+        (v / scale).round() * scale
+    } else {
+        let scale = 10f64.powi(-e);
+        (v * scale).round() / scale
     }
 }
 

@@ -4,7 +4,8 @@
 //! (the baseline slot, if in its window) and is appended to the spill.
 //!
 //! Must never: keep a value outside its measure's plausible range, or echo a raw value or
-//! free text in an error (codes and units pass through `codes::safe_code`).
+//! free text in an error (codes pass through `codes::shown_code`, units through
+//! `units::shown_unit`, values are never repeated).
 
 use super::codes::{self, Mapping, System, Target};
 use super::measure::{ClinicalMeasure, Flag};
@@ -39,6 +40,9 @@ impl Importer {
         unit: &str,
         when: date::Stamp,
     ) -> Result<bool, ImportError> {
+        if !self.check_date(at, "date", when.day, Some(person))? {
+            return Ok(false);
+        }
         let mut ubuf = std::mem::take(&mut self.unit_buf);
         units::normalise_unit(unit, &mut ubuf);
         let conv = units::convert(m, value, &ubuf);
@@ -56,9 +60,9 @@ impl Importer {
             }
             Converted::Corrected { value, assumed } => {
                 let declared = if ubuf.is_empty() {
-                    "(none)".to_string()
+                    "(none)"
                 } else {
-                    codes::safe_code(&ubuf)
+                    units::shown_unit(&ubuf).unwrap_or("(not shown)")
                 };
                 *self
                     .tally
@@ -68,34 +72,35 @@ impl Importer {
                 value
             }
             Converted::UnknownUnit => {
-                let u = codes::safe_code(&ubuf);
+                let u = units::shown_unit(&ubuf);
                 *self
                     .tally
                     .unknown_units
-                    .entry((m.name(), u.clone()))
+                    .entry((m.name(), u.unwrap_or("(not shown)")))
                     .or_insert(0) += 1;
                 self.unit_buf = ubuf;
-                self.error(
-                    at,
-                    "unit",
-                    "unknown_unit",
-                    format!("{}: unit `{u}` is not one this measure accepts", m.name()),
-                    Some(person),
-                )?;
+                let message = match u {
+                    Some(u) => format!("{}: unit `{u}` is not one this measure accepts", m.name()),
+                    None => format!(
+                        "{}: the unit is not one this measure accepts (not shown: not a known unit)",
+                        m.name()
+                    ),
+                };
+                self.error(at, "unit", "unknown_unit", message, Some(person))?;
                 return Ok(false);
             }
             Converted::Implausible { canonical } => {
                 self.tally.implausible(stored.name(), canonical);
                 self.unit_buf = ubuf;
                 let (lo, hi) = stored.plausible();
+                // The value is not repeated: a number field can hold a patient number.
                 self.error(
                     at,
                     "value",
                     "implausible_value",
                     format!(
-                        "{}: {} is outside the plausible range {lo}–{hi} in every accepted unit",
+                        "{}: outside the plausible range {lo}–{hi} in every accepted unit",
                         stored.name(),
-                        round3(canonical)
                     ),
                     Some(person),
                 )?;
@@ -114,6 +119,9 @@ impl Importer {
     /// A converted, plausible value.
     fn keep(&mut self, format: Format, person: u32, m: ClinicalMeasure, v: f64, when: date::Stamp) {
         let minute = self.minute(when);
+        if minute >= 1440 {
+            self.q.dates.after_index_date += 1;
+        }
         let index = 0i32;
         let lookback = -(self.opts.lookback_days as i32) * 1440;
         let steps_from = -(self.opts.steps_window_days as i32) * 1440;
@@ -212,6 +220,9 @@ impl Importer {
             }
         }
         if let Some(mi) = minute {
+            if mi >= day_end {
+                self.q.dates.after_index_date += 1;
+            }
             self.touch(person, mi);
             self.spill.push(SpillRecord {
                 person,
@@ -238,6 +249,11 @@ impl Importer {
         when: Option<date::Stamp>,
         end: Option<date::Stamp>,
     ) -> Result<(), ImportError> {
+        if let Some(w) = when {
+            if !self.check_date(at, "date", w.day, Some(person))? {
+                return Ok(());
+            }
+        }
         for m in mappings {
             match m.target {
                 Target::Ignore => self.rec.ignored = true,
@@ -365,8 +381,4 @@ impl Importer {
         }
         Ok(())
     }
-}
-
-fn round3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
 }

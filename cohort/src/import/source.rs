@@ -1,5 +1,11 @@
-//! Where a record came from: its format ([`Format`]) and its place in its file ([`At`]), for
+//! Where a record came from: its format ([`Format`]), its input ([`InputName`]: the format
+//! and the input's position, never a path) and its place in that input ([`At`]), for
 //! errors, the quality report and the `source` column of the history.
+//!
+//! Must never: name an input by its path or file name. File names are chosen by whoever
+//! exported the data and often hold a patient number or a name (`山田太郎_73519001.ndjson`,
+//! `73519001.xml`), so an input is `fhir input #2` and an OMOP table `omop input #1
+//! (measurement.csv)`, with the table name from a fixed list.
 
 use std::fs;
 use std::path::Path;
@@ -33,11 +39,49 @@ impl Format {
     }
 }
 
-/// Where a record sits in its file.
+/// How an input is named in errors and in the report: `fhir input #2`, `omop input #1
+/// (measurement.csv)`. The position is 1-based among the inputs of its format, in the order
+/// given (a FHIR folder's files in name order); `part` is a table of a folder input and is a
+/// `'static` name from the reader's fixed list, so no text from the data or the file system
+/// can reach it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputName {
+    pub format: Format,
+    pub position: u32,
+    pub part: Option<&'static str>,
+}
+
+impl InputName {
+    pub fn new(format: Format, position: u32) -> InputName {
+        InputName {
+            format,
+            position,
+            part: None,
+        }
+    }
+    pub fn with_part(self, part: &'static str) -> InputName {
+        InputName {
+            part: Some(part),
+            ..self
+        }
+    }
+}
+
+impl std::fmt::Display for InputName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} input #{}", self.format.name(), self.position)?;
+        if let Some(p) = self.part {
+            write!(f, " ({p})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a record sits in its input.
 #[derive(Clone, Copy, Debug)]
-pub struct At<'a> {
+pub struct At {
+    /// The index [`super::Importer::add_input`] returned.
     pub input: usize,
-    pub file: &'a str,
     /// `line`, `entry` or `record`.
     pub what: &'static str,
     pub line: u64,

@@ -71,6 +71,13 @@ fn order_bits(v: f64) -> u64 {
     }
 }
 
+/// How I/O errors name the spill, run and history files (never by path).
+pub(super) const TEMP: &str = "a temporary file of the import in the output folder";
+
+/// The prefix of every temporary file of an import: a later import into the same folder
+/// removes those a killed one left behind (see `temp_name`).
+pub const TEMP_PREFIX: &str = ".healthtwin-import-";
+
 /// Temporary files removed on drop.
 struct TempFiles(Vec<PathBuf>);
 
@@ -96,16 +103,16 @@ fn temp_name(dir: &Path, what: &str, n: usize) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let c = COUNTER.fetch_add(1, Ordering::Relaxed);
     dir.join(format!(
-        ".healthtwin-import-{}-{c}-{what}-{n}.tmp",
+        "{TEMP_PREFIX}{}-{c}-{what}-{n}.tmp",
         std::process::id()
     ))
 }
 
 impl Spill {
     pub(super) fn create(dir: &Path) -> Result<Spill, ImportError> {
-        fs::create_dir_all(dir).map_err(|e| io_err(dir, &e))?;
+        fs::create_dir_all(dir).map_err(|e| io_err(TEMP, &e))?;
         let path = temp_name(dir, "spill", 0);
-        let f = File::create(&path).map_err(|e| io_err(&path, &e))?;
+        let f = File::create(&path).map_err(|e| io_err(TEMP, &e))?;
         Ok(Spill {
             dir: dir.to_path_buf(),
             files: TempFiles(vec![path.clone()]),
@@ -132,10 +139,10 @@ impl Spill {
 
     pub(super) fn flush(&mut self) -> Result<(), ImportError> {
         if let Some(e) = self.io_error.take() {
-            return Err(io_err(&self.path, &e));
+            return Err(io_err(TEMP, &e));
         }
         if let Some(mut w) = self.w.take() {
-            w.flush().map_err(|e| io_err(&self.path, &e))?;
+            w.flush().map_err(|e| io_err(TEMP, &e))?;
         }
         Ok(())
     }
@@ -149,7 +156,7 @@ impl Spill {
         stats: &mut HistoryStats,
     ) -> Result<SortedHistory, ImportError> {
         let run = run.max(1);
-        let file = File::open(&self.path).map_err(|e| io_err(&self.path, &e))?;
+        let file = File::open(&self.path).map_err(|e| io_err(TEMP, &e))?;
         let mut r = BufReader::with_capacity(1 << 20, file);
         let mut runs: Vec<PathBuf> = Vec::new();
         let mut buf: Vec<SpillRecord> = Vec::with_capacity(run.min(1 << 20));
@@ -173,7 +180,7 @@ impl Spill {
                         eof = true;
                         break;
                     }
-                    Err(e) => return Err(io_err(&self.path, &e)),
+                    Err(e) => return Err(io_err(TEMP, &e)),
                 }
             }
             if buf.is_empty() {
@@ -182,23 +189,23 @@ impl Spill {
             buf.sort_unstable_by_key(SpillRecord::key);
             let p = temp_name(&self.dir, "run", runs.len());
             self.files.0.push(p.clone());
-            let f = File::create(&p).map_err(|e| io_err(&p, &e))?;
+            let f = File::create(&p).map_err(|e| io_err(TEMP, &e))?;
             let mut w = BufWriter::with_capacity(1 << 20, f);
             for rec in &buf {
                 rec.encode(&mut b);
-                w.write_all(&b).map_err(|e| io_err(&p, &e))?;
+                w.write_all(&b).map_err(|e| io_err(TEMP, &e))?;
             }
-            w.flush().map_err(|e| io_err(&p, &e))?;
+            w.flush().map_err(|e| io_err(TEMP, &e))?;
             runs.push(p);
         }
         drop(buf);
         // Merge.
         let out_path = temp_name(&self.dir, "history", 0);
-        let f = File::create(&out_path).map_err(|e| io_err(&out_path, &e))?;
+        let f = File::create(&out_path).map_err(|e| io_err(TEMP, &e))?;
         let mut w = BufWriter::with_capacity(1 << 20, f);
         let mut readers: Vec<BufReader<File>> = Vec::with_capacity(runs.len());
         for p in &runs {
-            let f = File::open(p).map_err(|e| io_err(p, &e))?;
+            let f = File::open(p).map_err(|e| io_err(TEMP, &e))?;
             readers.push(BufReader::with_capacity(1 << 16, f));
         }
         let mut heap = BinaryHeap::new();
@@ -209,7 +216,7 @@ impl Spill {
             match readers[i].read_exact(&mut b) {
                 Ok(()) => Ok(Some(SpillRecord::decode(&b))),
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
-                Err(e) => Err(io_err(&runs[i], &e)),
+                Err(e) => Err(io_err(TEMP, &e)),
             }
         };
         for i in 0..readers.len() {
@@ -232,7 +239,7 @@ impl Spill {
                 continue;
             }
             rec.encode(&mut b);
-            w.write_all(&b).map_err(|e| io_err(&out_path, &e))?;
+            w.write_all(&b).map_err(|e| io_err(TEMP, &e))?;
             stats.rows_written += 1;
             let p = rec.person as usize;
             if per_person.len() <= p {
@@ -241,7 +248,7 @@ impl Spill {
             per_person[p] += 1;
             last = Some(rec);
         }
-        w.flush().map_err(|e| io_err(&out_path, &e))?;
+        w.flush().map_err(|e| io_err(TEMP, &e))?;
         // Runs and the raw spill are no longer needed.
         for p in runs.iter().chain(std::iter::once(&self.path)) {
             let _ = fs::remove_file(p);

@@ -190,3 +190,24 @@ pub fn convert(m: ClinicalMeasure, value: f64, unit_norm: &str) -> Converted {
         },
     }
 }
+
+/// Other common units (normalised spellings), shown in the report when a measure does not
+/// accept them (`kpa` for a blood pressure).
+const OTHER_KNOWN_UNITS: &[&str] = &[
+    "kpa", "pa", "u/l", "iu/l", "mu/l", "g/dl", "g/l", "mg/l", "ug/l", "ng/ml", "ng/l", "pg/ml",
+    "ug/dl", "meq/l", "mol/l", "umol/l", "nmol/l", "pmol/l", "mmol/mol", "mmol/kg", "ml", "l",
+    "dl", "ml/min", "s", "min", "h", "d", "wk", "mo", "a", "10*3/ul", "10*6/ul", "10*9/l",
+    "10*12/l", "fl", "pg", "oz", "ft", "cel", "degc", "degf", "kcal", "cal", "j", "kj", "%", "1",
+    "ratio", "/h", "/s", "km", "mi", "cm/s", "m", "g", "mg", "ug",
+];
+
+/// A (normalised) unit as the report and errors may show it: only one accepted by some
+/// measure or in a fixed list of common units, so free text typed into a unit field is never
+/// shown. `None`: counted only.
+pub fn shown_unit(unit_norm: &str) -> Option<&'static str> {
+    ClinicalMeasure::ALL
+        .iter()
+        .flat_map(|m| units(*m).iter().map(|d| d.key))
+        .chain(OTHER_KNOWN_UNITS.iter().copied())
+        .find(|k| *k == unit_norm)
+}

@@ -67,10 +67,10 @@ pub fn assert_accounted(r: &ImportResult) {
             i.records_read,
             i.mapped + i.ignored + i.unmapped + i.errors,
             "{}: {:?}",
-            i.file,
+            i.input,
             i
         );
-        assert_eq!(i.records_read, i.kinds.values().sum::<u64>(), "{}", i.file);
+        assert_eq!(i.records_read, i.kinds.values().sum::<u64>(), "{}", i.input);
     }
     let q = &r.quality;
     assert_eq!(
