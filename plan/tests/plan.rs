@@ -383,3 +383,41 @@ fn the_report_is_written_on_the_towns_scale_with_small_cells_hidden_and_renders(
         }
     }
 }
+
+#[test]
+fn parameter_uncertainty_draws_one_set_per_replicate_and_needs_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!(
+        "name = \"u\"\nyears = 2\n[town]\nstructure = \"national\"\npopulation = 3000\n\
+         {PROGRAMMES}\n[[option]]\nname = \"s\"\nplaces = {{ salon = 100 }}\n"
+    );
+    let psa = PlanOptions {
+        psa: Some(3),
+        ..PlanOptions::default()
+    };
+    let path = dir.path().join("plan.toml");
+    std::fs::write(&path, &base).unwrap();
+    let file = scenarios::plan::load(&path).unwrap();
+    let e = Plan::new(file, &psa).err().expect("no [uncertainty] table");
+    assert!(
+        e.is_input() && e.to_string().contains("[uncertainty]"),
+        "{e}"
+    );
+    let plan = plan_with(
+        dir.path(),
+        &format!(
+            "{base}\n[uncertainty.\"fr.ltc.certification_per_deficit\"]\ndist = \"lognormal\"\n\
+             median = 0.25\nsigma = 0.3\nsource = \"[A] test\"\n"
+        ),
+        &psa,
+    );
+    assert_eq!(plan.study.settings.replicates, 3);
+    assert_eq!(plan.study.draws.len(), 1);
+    let r = run(&plan);
+    // Different draws, different certification at the end.
+    let last: Vec<f64> = r.runs[0]
+        .iter()
+        .map(|v| v.year(1, ms::NEW_CERTIFICATIONS))
+        .collect();
+    assert!(last.iter().any(|x| (x - last[0]).abs() > 1e-9), "{last:?}");
+}
