@@ -1,12 +1,12 @@
 //! The command line's flags and subcommands (clap). The commands' own flags live beside
-//! them (`compare::CompareArgs`, `risk::RiskArgs`, `import::ImportArgs`); this module holds
+//! them (`compare::CompareArgs`, `plan::PlanArgs`, `risk::RiskArgs`, `import::ImportArgs`); this module holds
 //! the rest and the tree that joins them.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{calibrate, compare, import, risk};
+use crate::{calibrate, compare, import, plan, risk};
 
 #[derive(Parser)]
 #[command(name = "healthtwin", version, about = "Digital-twin disease progression simulator for Japan's ageing population", long_about = None)]
@@ -43,6 +43,11 @@ pub enum Command {
     /// target files, an imported cohort's history or sites' aggregate summaries
     /// (docs/calibration.md); `summarize`, `validate` and `synth-cohort` as subcommands.
     Calibrate(Box<calibrate::CalibrateCommand>),
+    /// A town's frailty-prevention plan (docs/planning.md): its residents (register counts
+    /// or a scaled structure), programme options and a capacity sweep on the same people,
+    /// per fiscal year on the town's scale: care demand by level, frailty, budget, what each
+    /// option averts and costs; a one-page HTML report (Japanese, or --lang en).
+    Plan(Box<plan::PlanArgs>),
     /// List every metric of `summary.csv` (name, kind, meaning) as a Markdown table.
     Metrics,
     /// List every model parameter (name, default, unit, accepted range, source) as a

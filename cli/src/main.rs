@@ -9,6 +9,7 @@ mod common;
 mod compare;
 mod import;
 mod memory;
+mod plan;
 mod run;
 mod trial;
 
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         Command::Risk(args) => risk::risk(&args).map(|table| print!("{table}")),
         Command::Compare(args) => compare::compare(&args),
         Command::Calibrate(args) => calibrate::calibrate(&args),
+        Command::Plan(args) => plan::plan(&args),
         Command::Metrics => {
             print!("{}", run::metrics_markdown());
             Ok(())

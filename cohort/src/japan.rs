@@ -528,6 +528,25 @@ pub const HBA1C_FPG_CORRELATION: f64 = 0.55;
 /// Frailty index ceiling: "universal limit at FI ~0.7" (Rockwood & Mitnitski; frailty_japan.md §1.1).
 pub const FI_CEILING: f64 = 0.7;
 
+/// Growth per year of age of the frailty index's mean and SD above 85, for people drawn at a
+/// given age (`Generator::person_at`, a municipality's residents, ages up to 104): the
+/// cross-sectional growth of the mean FI, 3.5% per year (Mitnitski & Rockwood 2016
+/// Biogerontology 17:199 [V]), which the frailty model's reference population follows above
+/// 85 (`models::frailty::params::REFERENCE_GROWTH_ABOVE_85`), at a constant coefficient of
+/// variation [A]. `Generator::person` keeps [`FRAILTY_INDEX`] as it is (flat above its last
+/// band midpoint, 85), so the outputs of `healthtwin run` do not move.
+pub const FI_GROWTH_ABOVE_85: f64 = 0.035;
+
+/// The factor of the frailty index at `age` for [`FI_GROWTH_ABOVE_85`]: 1 up to 85,
+/// exp(0.035 × (age − 85)) above.
+pub fn fi_growth_above_85(age: f64) -> f64 {
+    if age > 85.0 {
+        engine::math::exp(FI_GROWTH_ABOVE_85 * (age - 85.0))
+    } else {
+        1.0
+    }
+}
+
 /// Canonical text of every input above, for the run manifest's parameter hash.
 pub fn canonical() -> String {
     let mut s = format!("{POPULATION_2022_THOUSANDS:?}\n");

@@ -114,7 +114,32 @@ impl Generator {
             .min(self.cells.len() - 1);
         let (sex, whole_age, _) = self.cells[i];
         let age = f64::from(whole_age) + s.uniform();
+        self.covariates_at(id, sex, age, s, 1.0)
+    }
 
+    /// Person `id` with a given sex and age (a stratified sample of a municipality's
+    /// residents): the covariates [`Self::person`] draws, at this age, for ages 40-104 (the
+    /// generator's own age range does not apply). Every marginal is flat beyond its last band
+    /// midpoint (85), as in [`Self::person`], except the frailty index: its mean and SD grow
+    /// by [`japan::FI_GROWTH_ABOVE_85`] per year above 85, as the frailty model's reference
+    /// population does (whose certification rates by age the model is calibrated to).
+    pub fn person_at(&self, id: u64, sex: Sex, age: f64) -> Baseline {
+        let mut s = Stream::new(self.key, id, 0);
+        // The two draws of sex and age in `person`: the covariate draws keep their places.
+        let _ = (s.uniform(), s.uniform());
+        self.covariates_at(id, sex, age, s, japan::fi_growth_above_85(age))
+    }
+
+    /// The covariates of person `id` of `sex` at `age`, from the rest of the person's stream;
+    /// the frailty index is multiplied by `fi_factor`.
+    fn covariates_at(
+        &self,
+        id: u64,
+        sex: Sex,
+        age: f64,
+        mut s: Stream,
+        fi_factor: f64,
+    ) -> Baseline {
         let mut e = [0.0; N_LATENT];
         for v in e.iter_mut() {
             *v = s.std_normal();
@@ -197,7 +222,8 @@ impl Generator {
                 ldl_mg_dl: ldl,
                 egfr_ml_min: normal(&japan::EGFR, z[7]).clamp(5.0, 150.0),
                 steps_per_day: lognormal(&japan::STEPS, z[8]).clamp(100.0, 40_000.0),
-                frailty_index: lognormal(&japan::FRAILTY_INDEX, z[9]).clamp(0.0, japan::FI_CEILING),
+                frailty_index: (lognormal(&japan::FRAILTY_INDEX, z[9]) * fi_factor)
+                    .clamp(0.0, japan::FI_CEILING),
                 smoker: above(z[10], share(&japan::SMOKING)),
                 conditions,
                 treatments,

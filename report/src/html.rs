@@ -5,13 +5,14 @@
 //! the caller's, chosen with [`Lang::pick`].
 //!
 //! Must never: reference anything outside the file, or insert caller text unescaped (every
-//! string goes through [`escape`]; only SVG produced by [`crate::plot`] is inserted as
-//! markup).
+//! string goes through [`escape`]; only SVG produced by [`crate::plot`] and
+//! [`crate::pyramid`] is inserted as markup).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::plot::{chart_svg, Chart};
+use crate::pyramid::{pyramid_svg, Pyramid};
 use crate::table::{write_atomic, ReportError};
 
 /// The language of a report.
@@ -228,6 +229,23 @@ impl Page {
         caption: impl Into<String>,
     ) -> Result<&mut Self, ReportError> {
         let svg = chart_svg(chart).map_err(|message| ReportError::Io {
+            path: "<inline chart>".into(),
+            message,
+        })?;
+        self.blocks.push(Block::Svg {
+            svg: strip_xml_declaration(&svg),
+            caption: caption.into(),
+        });
+        Ok(self)
+    }
+
+    /// A population pyramid drawn inline as SVG.
+    pub fn pyramid(
+        &mut self,
+        pyramid: &Pyramid,
+        caption: impl Into<String>,
+    ) -> Result<&mut Self, ReportError> {
+        let svg = pyramid_svg(pyramid).map_err(|message| ReportError::Io {
             path: "<inline chart>".into(),
             message,
         })?;

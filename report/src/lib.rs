@@ -12,6 +12,7 @@ pub mod output_dir;
 pub mod outputs;
 pub mod plot;
 pub mod provenance;
+pub mod pyramid;
 pub mod table;
 
 pub use output_dir::{OutputDir, OutputError};

@@ -57,6 +57,9 @@ pub struct Chart {
     pub y_range: Option<(f64, f64)>,
     /// The x axis is calendar years: ticks labelled as whole years, never `2024.0`.
     pub x_years: bool,
+    /// The axes count whole things (people, places): ticks labelled as whole numbers with
+    /// thousands separators (`1,950`, never `1950.0`); the x axis too unless it is years.
+    pub whole_numbers: bool,
 }
 
 impl Chart {
@@ -77,13 +80,14 @@ impl Chart {
             zero: ZeroLines::None,
             y_range: None,
             x_years: false,
+            whole_numbers: false,
         }
     }
 }
 
 static FONT: Once = Once::new();
 
-fn register_font() {
+pub(crate) fn register_font() {
     FONT.call_once(|| {
         // The embedded font parses (it ships with the `dejavu` crate); if it did not, text
         // would be left out of PNGs, never a crash.
@@ -193,6 +197,19 @@ where
     if chart.x_years {
         mesh.x_label_formatter(&year_label);
     }
+    let integer_label = |y: &f64| {
+        if (y - y.round()).abs() < 1e-6 {
+            group_thousands(y.round() as i64)
+        } else {
+            String::new()
+        }
+    };
+    if chart.whole_numbers {
+        mesh.y_label_formatter(&integer_label);
+        if !chart.x_years {
+            mesh.x_label_formatter(&integer_label);
+        }
+    }
     mesh.draw().map_err(|e| e.to_string())?;
     if chart.zero != ZeroLines::None {
         let grey = RGBColor(90, 90, 90);
@@ -272,6 +289,23 @@ where
         .map_err(|e| e.to_string())?;
     area.present().map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// `1234567` as `1,234,567`.
+fn group_thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
 }
 
 fn plot_err(path: &Path, message: String) -> ReportError {

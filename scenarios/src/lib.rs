@@ -7,6 +7,7 @@
 //! file, the key path and the line:column ([`ScenarioError`]).
 
 pub mod locate;
+pub mod plan;
 mod raw;
 pub mod trial;
 

@@ -94,7 +94,7 @@ pub(crate) struct RawIntervention {
     start_year: Option<i64>,
     stop_year: Option<i64>,
     duration_years: Option<f64>,
-    capacity_per_year: Option<i64>,
+    pub(crate) capacity_per_year: Option<i64>,
     cost_per_participant_year_yen: Option<f64>,
     cost_source: Option<String>,
     effect_scale: Option<f64>,
@@ -279,7 +279,7 @@ struct RawEligibility {
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
-struct RawUncertainty {
+pub(crate) struct RawUncertainty {
     dist: String,
     mean: Option<f64>,
     sd: Option<f64>,
@@ -288,7 +288,7 @@ struct RawUncertainty {
     ci95: Option<[f64; 2]>,
     lo: Option<f64>,
     hi: Option<f64>,
-    source: String,
+    pub(crate) source: String,
 }
 
 const DISTS: [&str; 3] = ["normal", "lognormal", "uniform"];
@@ -456,30 +456,7 @@ impl RawScenario {
             ctx.err(&format!("intervention[{i}].{}", e.field), e.message)
         })?;
 
-        let mut uncertainty = Vec::new();
-        for (name, u) in self.uncertainty {
-            let key = format!("uncertainty.{name}");
-            let d = distribution(ctx, &key, &u)?;
-            // The parameter must exist and accept the distribution out to 3.5 SD either
-            // side (a draw beyond its valid range stops the run with the parameter named).
-            model
-                .params()
-                .get(&name)
-                .map_err(|e| ctx.err(&key, e.to_string()))?;
-            let mut probe = model.params().clone();
-            for (z, u) in [(-3.5, 0.0), (0.0, 0.5), (3.5, 1.0)] {
-                probe
-                    .set(&name, d.at(z, u))
-                    .map_err(|e| ctx.err(&key, format!("{e} (checked at 3.5 SD)")))?;
-            }
-            uncertainty.push(Distribution {
-                draw: ParamDraw {
-                    name,
-                    uncertainty: d,
-                },
-                source: u.source,
-            });
-        }
+        let uncertainty = uncertainty(ctx, &model, self.uncertainty)?;
 
         Ok(Scenario {
             file: path.to_path_buf(),
@@ -497,6 +474,39 @@ impl RawScenario {
             uncertainty,
         })
     }
+}
+
+/// The `[uncertainty]` tables, each checked against `model`'s parameter of that name.
+pub(crate) fn uncertainty(
+    ctx: &Ctx,
+    model: &HealthModel,
+    tables: BTreeMap<String, RawUncertainty>,
+) -> R<Vec<Distribution>> {
+    let mut out = Vec::new();
+    for (name, u) in tables {
+        let key = format!("uncertainty.{name}");
+        let d = distribution(ctx, &key, &u)?;
+        // The parameter must exist and accept the distribution out to 3.5 SD either
+        // side (a draw beyond its valid range stops the run with the parameter named).
+        model
+            .params()
+            .get(&name)
+            .map_err(|e| ctx.err(&key, e.to_string()))?;
+        let mut probe = model.params().clone();
+        for (z, u) in [(-3.5, 0.0), (0.0, 0.5), (3.5, 1.0)] {
+            probe
+                .set(&name, d.at(z, u))
+                .map_err(|e| ctx.err(&key, format!("{e} (checked at 3.5 SD)")))?;
+        }
+        out.push(Distribution {
+            draw: ParamDraw {
+                name,
+                uncertainty: d,
+            },
+            source: u.source,
+        });
+    }
+    Ok(out)
 }
 
 pub(crate) fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
@@ -790,7 +800,7 @@ pub(crate) fn programme(
     })
 }
 
-fn distribution(ctx: &Ctx, key: &str, u: &RawUncertainty) -> R<Uncertainty> {
+pub(crate) fn distribution(ctx: &Ctx, key: &str, u: &RawUncertainty) -> R<Uncertainty> {
     let k = |s: &str| format!("{key}.{s}");
     if u.source.trim().is_empty() {
         return Err(ctx.err(&k("source"), "a distribution needs its source"));

@@ -796,6 +796,7 @@ impl<'a> Report<'a> {
                 zero: ZeroLines::Both,
                 y_range: None,
                 x_years: false,
+                whole_numbers: false,
             },
         )?;
         files.extend(["ce_plane.png".into(), "ce_plane.svg".into()]);
@@ -841,6 +842,7 @@ impl<'a> Report<'a> {
                     // A probability: the whole range, even when every value is 0 or 1.
                     y_range: Some((0.0, 1.0)),
                     x_years: false,
+                    whole_numbers: false,
                 },
             )?;
             let mut t = Table::new("ceac");

@@ -79,17 +79,20 @@ struct Layout {
     frailty: MetricBlock,
     cvd: MetricBlock,
     economics: MetricBlock,
+    /// The optional long-term-care detail metrics (`None`: not laid out, the default).
+    ltc_detail: Option<MetricBlock>,
     programmes: MetricBlock,
 }
 
 impl Layout {
-    fn new(programmes: &ProgrammeSet) -> Layout {
+    fn new(programmes: &ProgrammeSet, ltc_detail: bool) -> Layout {
         let mut list = MetricLayout::default();
         Layout {
             diabetes: list.add(diabetes::metric_defs()),
             frailty: list.add(frailty::metric_defs()),
             cvd: list.add(cvd::metric_defs()),
             economics: list.add(economics::metric_defs()),
+            ltc_detail: ltc_detail.then(|| list.add(frailty::detail_metric_defs())),
             programmes: list.add(programmes.metric_defs()),
             list,
         }
@@ -112,7 +115,7 @@ impl HealthModel {
         all.extend(IxParams::params());
         let params = ParamSet::new(all);
         let programmes = ProgrammeSet::default();
-        let layout = Layout::new(&programmes);
+        let layout = Layout::new(&programmes, false);
         let defaults = "defaults are complete";
         HealthModel {
             life_table,
@@ -157,7 +160,7 @@ impl HealthModel {
         let mut programmes = ProgrammeSet::new(plan, fx)?;
         // The programme metrics come last: the blocks of the other modules stay where their
         // modules record.
-        let layout = Layout::new(&programmes);
+        let layout = Layout::new(&programmes, self.layout.ltc_detail.is_some());
         debug_assert_eq!(
             (
                 layout.diabetes,
@@ -173,9 +176,24 @@ impl HealthModel {
             )
         );
         programmes.set_metrics(layout.programmes);
+        self.frailty.set_detail_metrics(layout.ltc_detail);
         self.programmes = programmes;
         self.layout = layout;
         Ok(())
+    }
+
+    /// Records the long-term-care detail metrics too (`frailty::detail`: new certifications
+    /// by level, certified person-time), which a municipal plan reports. They come after
+    /// the economics metrics, before the programmes'; without this call the metric list
+    /// (and every output) is as before.
+    pub fn record_ltc_detail(&mut self) {
+        if self.layout.ltc_detail.is_some() {
+            return;
+        }
+        let layout = Layout::new(&self.programmes, true);
+        self.programmes.set_metrics(layout.programmes);
+        self.frailty.set_detail_metrics(layout.ltc_detail);
+        self.layout = layout;
     }
 
     /// The scenario's intervention programmes, validated.
@@ -215,6 +233,7 @@ impl HealthModel {
             // The frailty tables take ~0.25 s to build: only when a frailty number moved.
             self.frailty =
                 Frailty::new(FrailtyParams::from_set(&self.params)?, self.layout.frailty);
+            self.frailty.set_detail_metrics(self.layout.ltc_detail);
         }
         Ok(())
     }

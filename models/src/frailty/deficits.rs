@@ -116,8 +116,9 @@ impl Frailty {
                     prm.cert_social_hr.ln_det()
                 } else {
                     0.0
-                })
-            .exp_det()
+                }
+                + prm.local_cert_log_odds)
+                .exp_det()
         } else {
             0.0
         };

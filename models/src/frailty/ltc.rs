@@ -8,7 +8,7 @@ use engine::math::ExpDet;
 use engine::observe::Recorder;
 use engine::{Patient, StepCtx};
 
-use super::{level, logistic, metric, FrState, Frailty, HasFrailty, LTC};
+use super::{detail, level, logistic, metric, FrState, Frailty, HasFrailty, LTC};
 
 impl Frailty {
     /// Care-need score: deficit count plus the person's persistent effect.
@@ -25,6 +25,15 @@ impl Frailty {
             .iter()
             .filter(|&&t| score >= t)
             .count() as u8
+    }
+
+    /// Log-odds of being certified at entry at `age` for a care-need score of 0 (the
+    /// national calibration plus the local shift `fr.ltc.local_log_odds`); a person's
+    /// probability is logistic(this + `fr.ltc.certification_per_deficit` × score). Municipal
+    /// plans read it to set the shift to a town's own rate.
+    pub fn init_certification_logit(&self, age: f64) -> f64 {
+        let a = (age.max(0.0).floor() as usize).min(self.init_cert_logit.len() - 1);
+        self.init_cert_logit[a]
     }
 
     pub fn level_thresholds(&self) -> &[f64; 6] {
@@ -55,6 +64,12 @@ impl Frailty {
                 // The need score only where it is used (not before 65 without care).
                 let score = self.need_score(st);
                 rec.at_risk(m.at(metric::LTC_CERTIFICATION), dt);
+                if let Some(d) = self.detail {
+                    let mut r = rec.at_risk_block::<7>(d.at(detail::NEW_LEVEL), dt);
+                    for k in 0..7 {
+                        r.add(k);
+                    }
+                }
                 // Turning 65 (entry into category-1 insurance): the certification already
                 // present at 65 (category-2 certification and need that predates it) is
                 // drawn as at baseline; afterwards, the hazard.
@@ -74,6 +89,9 @@ impl Frailty {
                 if certify {
                     st.ltc = self.level_for_score(score);
                     rec.event(m.at(metric::LTC_CERTIFICATION));
+                    if let Some(d) = self.detail {
+                        rec.event(d.at(detail::NEW_LEVEL + usize::from(st.ltc - 1)));
+                    }
                 }
             }
         } else {
@@ -89,5 +107,11 @@ impl Frailty {
             m.at(metric::LTC_COST),
             self.cost_kyen_per_year[st.ltc as usize],
         );
+        if let Some(d) = self.detail {
+            rec.value(
+                d.at(detail::CERTIFIED_TIME),
+                if st.certified() { 1.0 } else { 0.0 },
+            );
+        }
     }
 }

@@ -27,6 +27,20 @@ pub mod metric {
     pub const COUNT: usize = 18;
 }
 
+/// Indices of the optional long-term-care detail metrics within their own block: recorded
+/// only when the coupled model lays them out (`HealthModel::record_ltc_detail`, used by
+/// municipal plans), so the default metric list and its outputs do not change.
+pub mod detail {
+    /// Seven incidence metrics follow: new certifications at level support 1 … care 5 (the
+    /// level at certification), with the person-time at risk of
+    /// [`super::metric::LTC_CERTIFICATION`].
+    pub const NEW_LEVEL: usize = 0;
+    /// Certified (any level) over person-time: the mean of a 0/1 value over the person-months
+    /// lived, so value × person-years = certified person-years.
+    pub const CERTIFIED_TIME: usize = 7;
+    pub const COUNT: usize = 8;
+}
+
 /// Metric definitions in [`metric`] order.
 pub fn metric_defs() -> Vec<MetricDef> {
     use MetricKind::*;
@@ -83,6 +97,30 @@ pub fn metric_defs() -> Vec<MetricDef> {
         ),
     ]);
     debug_assert_eq!(v.len(), metric::COUNT);
+    v
+}
+
+/// Definitions of the optional detail metrics in [`detail`] order.
+pub fn detail_metric_defs() -> Vec<MetricDef> {
+    let mut v: Vec<MetricDef> = level::NAMES
+        .iter()
+        .map(|name| {
+            MetricDef::new(
+                format!("ltc_new_{name}"),
+                MetricKind::Incidence,
+                format!(
+                    "new certifications at level {name} per 1,000 person-years uncertified, ages 65+"
+                ),
+            )
+        })
+        .collect();
+    v.push(MetricDef::new(
+        "ltc_certified_time",
+        MetricKind::Mean,
+        "certified at any level, share of person-months (certified person-years = value x \
+         person_years)",
+    ));
+    debug_assert_eq!(v.len(), detail::COUNT);
     v
 }
 

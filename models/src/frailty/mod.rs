@@ -39,7 +39,7 @@ pub mod params;
 pub mod state;
 mod tables;
 
-pub use metrics::{metric, metric_defs};
+pub use metrics::{detail, detail_metric_defs, metric, metric_defs};
 pub use state::*;
 
 use engine::math::DetMath;
@@ -73,6 +73,8 @@ pub struct Frailty {
     pub p: FrailtyParams,
     /// Where the frailty metrics sit in the model's metric list.
     metrics: MetricBlock,
+    /// Where the optional detail metrics sit ([`detail`]); `None`: not recorded.
+    detail: Option<MetricBlock>,
     n_max: u32,
     ln_hr_per_deficit: f64,
     /// Expected FI hazard ratio of the reference population by single year of age 0–120.
@@ -106,6 +108,7 @@ impl Frailty {
         let mut f = Frailty {
             p,
             metrics,
+            detail: None,
             n_max,
             ln_hr_per_deficit,
             population_hr: Vec::new(),
@@ -134,5 +137,10 @@ impl Frailty {
         };
         f.load_tables();
         f
+    }
+
+    /// Records the detail metrics ([`detail`]) in `block` from now on.
+    pub fn set_detail_metrics(&mut self, block: Option<MetricBlock>) {
+        self.detail = block;
     }
 }

@@ -135,6 +135,17 @@ param_block! {
             "[C] facility share 39.9% [D] (347.3k / 869,867)";
         inst_care5: "fr.ltc.institution_rate_care5" = 0.06, "1/y", (0.0, 5.0),
             "[C] facility share 43.4% [D] (248.0k / 571,435)";
+        local_cert_log_odds: "fr.ltc.local_log_odds" = 0.0, "log OR", (-5.0, 5.0),
+            "[A] planning handle, not a published number: 0 = the national certification \
+             rates. A municipal plan (docs/planning.md) sets it so that its residents' simulated \
+             certification rate equals the town's own; added to the log-odds of certification \
+             at baseline and at 65 and to the log-hazard of new certification (the town \
+             certifies more or less readily at the same care need)";
+        local_level_shift: "fr.ltc.local_level_shift" = 0.0, "deficits", (-10.0, 10.0),
+            "[A] planning handle, not a published number: 0 = the national level mix (MHLW \
+             FY2022). Lowers every care-level threshold of the care-need score by this many \
+             deficits (positive: heavier levels); a municipal plan sets it to the town's share \
+             of care levels 1-5 among the certified (docs/planning.md)";
         // --- LTC cost per certified person-month (yen) -------------------------------------------
         cost_support1: "fr.ltc.cost_support1" = 7409.0, "yen/month", (0.0, 1.0e7),
             "[D] cost per preventive-service recipient (Apr 2023 ¥27,900 [V S58]) split over \

@@ -189,7 +189,12 @@ impl Frailty {
         }
         // The calibrated spread of the levels above support 1.
         for (t, r) in self.level_thresholds.iter_mut().zip(raw) {
-            *t = raw[0] + (r - raw[0]) * self.p.level_spread;
+            *t = raw[0] + (r - raw[0]) * self.p.level_spread - self.p.local_level_shift;
+        }
+        // A town's own certification rate (a plan's handle; 0 nationally) shifts the
+        // baseline log-odds after the thresholds were cut from the national certified mix.
+        for l in &mut self.init_cert_logit {
+            *l += self.p.local_cert_log_odds;
         }
     }
 
