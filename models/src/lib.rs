@@ -21,4 +21,4 @@ pub mod layout;
 pub mod mortality;
 pub mod params;
 
-pub use coupled::{HealthModel, PersonState, CAUSES, MODULES, STEP_MONTHS};
+pub use coupled::{HealthModel, PersonState, PersonalTraits, CAUSES, MODULES, STEP_MONTHS};

@@ -13,13 +13,17 @@
 //! Must never: hold model logic of its own beyond the couplings between modules (what one
 //! module passes to another), or let a module write another module's state.
 
+mod personal;
 mod phases;
 mod state;
 #[cfg(test)]
 mod tests;
 
+pub use personal::PersonalTraits;
 pub use phases::CAUSES;
 pub use state::PersonState;
+
+use std::sync::Arc;
 
 use engine::RunKey;
 
@@ -65,6 +69,9 @@ pub struct HealthModel {
     /// The scenario's intervention programmes (empty: none).
     programmes: ProgrammeSet,
     layout: Layout,
+    /// Per-person traits of personal twins, by person id (`None`: everyone from the
+    /// population draws, as in every population run).
+    personal: Option<Arc<[PersonalTraits]>>,
 }
 
 /// Where each module records: the model's metric list laid out from the metrics each
@@ -130,7 +137,20 @@ impl HealthModel {
             params,
             programmes,
             layout,
+            personal: None,
         }
+    }
+
+    /// Per-person traits for the people of a run, indexed by person id: a personal twin's
+    /// copies, each set from the posterior particle it was drawn from (`twin` crate). People
+    /// with an id past the end, or fields left NaN, get the population draws.
+    pub fn set_personal_traits(&mut self, traits: Arc<[PersonalTraits]>) {
+        self.personal = Some(traits);
+    }
+
+    /// The per-person traits set with [`Self::set_personal_traits`].
+    pub fn personal_traits(&self) -> Option<&[PersonalTraits]> {
+        self.personal.as_deref()
     }
 
     /// Sets the scenario's intervention programmes (replacing any set before), after
