@@ -10,6 +10,7 @@ mod import;
 mod risk;
 mod run;
 mod trial;
+mod twin;
 
 use std::process::ExitCode;
 
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         }
         Command::Risk(args) => risk::risk(&args),
         Command::Compare(args) => compare::compare(&args),
+        Command::Twin(cmd) => twin::twin(&cmd),
         Command::Metrics => {
             print!("{}", run::metrics_markdown());
             Ok(())

@@ -635,7 +635,8 @@ fn replay(
                 st.beta = y[0].max(0.0);
                 st.capacity = y[1].max(0.0);
                 hba1c = y[2];
-                st.efficiency *= (-(p.efficiency_loss + drift) * dt).exp();
+                let d = if st.onset_age.is_none() { drift } else { 0.0 };
+                st.efficiency *= (-(p.efficiency_loss + d) * dt).exp();
                 st.fpg_mg_dl = g;
                 t = t1;
                 if st.onset_age.is_none() && (hba1c >= HBA1C_DIABETES || g >= FPG_DIABETES) {
