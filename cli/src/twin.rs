@@ -22,7 +22,10 @@ use twin::output::{self, Builder, V};
 use twin::sources::CohortFolder;
 use twin::stratify::{self, StratifySettings, TrialFilter};
 use twin::validate::{self, Truth, ValidationSettings};
-use twin::{CounterfactualPlan, ForecastSettings, PersonRecord, PersonaliseSettings, TwinError, TwinSettings};
+use twin::{
+    CounterfactualPlan, ForecastSettings, PersonRecord, PersonaliseSettings, TwinError,
+    TwinSettings,
+};
 
 use crate::common::{ensure_dir, input_error, model_with, with_threads};
 
@@ -185,6 +188,11 @@ pub struct TwinBenchArgs {
     /// Repeats of the one-person benchmark (the median is reported).
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
+    /// Step length in months (1 or 3, as `run`).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=3))]
+    pub step_months: u32,
+    #[arg(long, default_value_t = 2000)]
+    pub particles: usize,
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
 }
@@ -205,7 +213,11 @@ fn parse_kinds(names: &[String]) -> anyhow::Result<Vec<Kind>> {
                 input_error(format!(
                     "--interventions: unknown intervention `{}` (one of {})",
                     n.trim(),
-                    Kind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+                    Kind::ALL
+                        .iter()
+                        .map(|k| k.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
             })
         })
@@ -217,7 +229,11 @@ fn parse_outcome_years(flag: &str, s: &str) -> anyhow::Result<(Outcome, u32, Vec
     let bad = || {
         input_error(format!(
             "{flag} {s}: expected OUTCOME:YEARS[:...] with OUTCOME one of {}",
-            Outcome::ALL.iter().map(|o| o.name()).collect::<Vec<_>>().join(", ")
+            Outcome::ALL
+                .iter()
+                .map(|o| o.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     };
     if parts.len() < 2 {
@@ -260,16 +276,23 @@ pub fn twin(cmd: &TwinCommand) -> anyhow::Result<()> {
 }
 
 fn run(a: &TwinArgs) -> anyhow::Result<()> {
-    let lang = Lang::parse(&a.lang).ok_or_else(|| input_error(format!("--lang {}: use ja or en", a.lang)))?;
-    let sources = usize::from(a.person.is_some()) + usize::from(a.cohort.is_some()) + usize::from(!a.fhir.is_empty());
+    let lang = Lang::parse(&a.lang)
+        .ok_or_else(|| input_error(format!("--lang {}: use ja or en", a.lang)))?;
+    let sources = usize::from(a.person.is_some())
+        + usize::from(a.cohort.is_some())
+        + usize::from(!a.fhir.is_empty());
     if sources != 1 {
-        return Err(input_error("give exactly one of --person FILE, --cohort DIR or --fhir PATH"));
+        return Err(input_error(
+            "give exactly one of --person FILE, --cohort DIR or --fhir PATH",
+        ));
     }
     if a.pseudonym.is_some() && a.cohort.is_none() {
         return Err(input_error("--pseudonym needs --cohort DIR"));
     }
-    if !(a.alert_p > 0.0 && a.alert_p < 1.0) || !(a.drift_tail > 0.0 && a.drift_tail < 0.5) {
-        return Err(input_error("--alert-p must be in (0, 1) and --drift-tail in (0, 0.5)"));
+    if !(a.alert_p > 0.0 && a.alert_p < 1.0 && a.drift_tail > 0.0 && a.drift_tail < 0.5) {
+        return Err(input_error(
+            "--alert-p must be in (0, 1) and --drift-tail in (0, 0.5)",
+        ));
     }
     let model = model_with(&a.set)?;
     let kinds = parse_kinds(&a.interventions)?;
@@ -281,9 +304,12 @@ fn run(a: &TwinArgs) -> anyhow::Result<()> {
     } else if let Some(dir) = &a.cohort {
         let folder = CohortFolder::open(dir).map_err(twin_err)?;
         let ps = a.pseudonym.as_deref().unwrap_or_default();
-        let row = folder
-            .find(ps)
-            .ok_or_else(|| input_error(format!("--pseudonym: no such pseudonym in {}/cohort.parquet", dir.display())))?;
+        let row = folder.find(ps).ok_or_else(|| {
+            input_error(format!(
+                "--pseudonym: no such pseudonym in {}/cohort.parquet",
+                dir.display()
+            ))
+        })?;
         let mut found = None;
         folder
             .for_each_batch(1, Some(row), |mut v| {
@@ -301,7 +327,8 @@ fn run(a: &TwinArgs) -> anyhow::Result<()> {
             .filter(|d| d.precision == date::Precision::Day)
             .ok_or_else(|| input_error(format!("--index-date {idx}: expected YYYY-MM-DD")))?
             .day;
-        let env_key = std::env::var_os(cohort::import::pseudo::KEY_ENV).map(|v| v.to_string_lossy().into_owned().into_bytes());
+        let env_key = std::env::var_os(cohort::import::pseudo::KEY_ENV)
+            .map(|v| v.to_string_lossy().into_owned().into_bytes());
         let pseudo = Pseudonymiser::from_sources(a.key_file.as_deref(), env_key.as_deref(), a.demo)
             .map_err(|e| input_error(e.to_string()))?;
         if pseudo.is_demo() {
@@ -328,7 +355,10 @@ fn run(a: &TwinArgs) -> anyhow::Result<()> {
         CounterfactualPlan::Singles(kinds)
     };
     let s = TwinSettings {
-        personalise: PersonaliseSettings { particles: a.particles as usize, seed: a.seed },
+        personalise: PersonaliseSettings {
+            particles: a.particles as usize,
+            seed: a.seed,
+        },
         forecast: ForecastSettings {
             futures: a.futures.unwrap_or(1000) as usize,
             years: a.years,
@@ -346,20 +376,37 @@ fn run(a: &TwinArgs) -> anyhow::Result<()> {
         drift_tail: a.drift_tail,
         since_years: a.alerts_since_years.map_or(f64::NEG_INFINITY, |y| -y),
     };
-    let found: Vec<Alert> = if a.alerts { alerts(&t.posterior.one_step, &rule) } else { Vec::new() };
+    let found: Vec<Alert> = if a.alerts {
+        alerts(&t.posterior.one_step, &rule)
+    } else {
+        Vec::new()
+    };
     let manifest = begin_output(&a.out)?;
     write_table(&output::risks_table(&t), &a.out, "risks")?;
     write_table(&output::trajectories_table(&t), &a.out, "trajectories")?;
-    write_table(&output::counterfactuals_table(&t), &a.out, "counterfactuals")?;
+    write_table(
+        &output::counterfactuals_table(&t),
+        &a.out,
+        "counterfactuals",
+    )?;
     write_table(&output::onsets_table(&t), &a.out, "onsets")?;
     write_table(&output::fit_table(&t), &a.out, "fit")?;
-    write_atomic(&a.out.join("twin.json"), serde_json::to_string_pretty(&output::summary_json(&t))?.as_bytes())?;
+    write_atomic(
+        &a.out.join("twin.json"),
+        serde_json::to_string_pretty(&output::summary_json(&t))?.as_bytes(),
+    )?;
     twin::report::write(&t, &found, lang, &a.out)?;
     let fhir_dir = a.out.join("fhir");
     ensure_dir(&fhir_dir)?;
     let resources = twin::fhir::resources(&t, &found);
-    write_atomic(&fhir_dir.join("resources.ndjson"), twin::fhir::ndjson(&resources).as_bytes())?;
-    write_atomic(&fhir_dir.join("bundle.json"), serde_json::to_string_pretty(&twin::fhir::bundle(&resources))?.as_bytes())?;
+    write_atomic(
+        &fhir_dir.join("resources.ndjson"),
+        twin::fhir::ndjson(&resources).as_bytes(),
+    )?;
+    write_atomic(
+        &fhir_dir.join("bundle.json"),
+        serde_json::to_string_pretty(&twin::fhir::bundle(&resources))?.as_bytes(),
+    )?;
     if a.alerts {
         let table = alerts_table(&t.person, &found);
         write_table(&table, &a.out, "alerts")?;
@@ -398,7 +445,14 @@ fn run(a: &TwinArgs) -> anyhow::Result<()> {
             t.forecast.arms.len(),
             started.elapsed().as_secs_f64()
         );
-        for o in [Outcome::T2d, Outcome::Mi, Outcome::IschaemicStroke, Outcome::HeartFailure, Outcome::Care, Outcome::Death] {
+        for o in [
+            Outcome::T2d,
+            Outcome::Mi,
+            Outcome::IschaemicStroke,
+            Outcome::HeartFailure,
+            Outcome::Care,
+            Outcome::Death,
+        ] {
             let r = |h| base.risk(o, h);
             eprintln!(
                 "  {:<30} 1 y {:>6}  5 y {:>6}  10 y {:>6}",
@@ -456,7 +510,11 @@ fn alerts_table(p: &PersonRecord, found: &[Alert]) -> Table {
         b.row(vec![
             V::T(p.label.clone()),
             p.index_day
-                .map(|d| V::T(date::format_day(d + (s.t_years * twin::person::DAYS_PER_YEAR).round() as i32)))
+                .map(|d| {
+                    V::T(date::format_day(
+                        d + (s.t_years * twin::person::DAYS_PER_YEAR).round() as i32,
+                    ))
+                })
                 .unwrap_or(V::F(f64::NAN)),
             V::F(s.t_years),
             V::T(s.quantity.name().into()),
@@ -490,30 +548,59 @@ fn alert_json(p: &PersonRecord, a: &Alert) -> serde_json::Value {
     })
 }
 
-fn stratify_cmd(a: &TwinArgs, dir: &Path, model: &models::HealthModel, kinds: Vec<Kind>) -> anyhow::Result<()> {
+fn stratify_cmd(
+    a: &TwinArgs,
+    dir: &Path,
+    model: &models::HealthModel,
+    kinds: Vec<Kind>,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let folder = CohortFolder::open(dir).map_err(twin_err)?;
     let (o, y, _) = parse_outcome_years("--rank-by", &a.rank_by)?;
     let trial = match &a.trial {
         Some(t) => {
             let (to, ty, r) = parse_outcome_years("--trial", t)?;
-            let min = *r.first().ok_or_else(|| input_error(format!("--trial {t}: give OUTCOME:YEARS:MIN[:MAX]")))?;
+            let min = *r
+                .first()
+                .ok_or_else(|| input_error(format!("--trial {t}: give OUTCOME:YEARS:MIN[:MAX]")))?;
             let max = r.get(1).copied().unwrap_or(1.0);
             if !(0.0..=1.0).contains(&min) || !(min..=1.0).contains(&max) {
-                return Err(input_error(format!("--trial {t}: MIN and MAX are risks in [0, 1], MIN ≤ MAX")));
+                return Err(input_error(format!(
+                    "--trial {t}: MIN and MAX are risks in [0, 1], MIN ≤ MAX"
+                )));
             }
-            Some(TrialFilter { outcome: to, horizon: ty, min, max })
+            Some(TrialFilter {
+                outcome: to,
+                horizon: ty,
+                min,
+                max,
+            })
         }
         None => None,
     };
     let interventions = if kinds.is_empty() {
-        vec![Kind::IntensiveLifestyle, Kind::Metformin, Kind::Statin, Kind::Antihypertensive, Kind::SmokingCessation, Kind::ExerciseNutrition]
+        vec![
+            Kind::IntensiveLifestyle,
+            Kind::Metformin,
+            Kind::Statin,
+            Kind::Antihypertensive,
+            Kind::SmokingCessation,
+            Kind::ExerciseNutrition,
+        ]
     } else {
         kinds
     };
     let s = StratifySettings {
-        personalise: PersonaliseSettings { particles: (a.particles as usize).min(400), seed: a.seed },
-        forecast: ForecastSettings { futures: a.futures.unwrap_or(32) as usize, years: y.max(10).min(a.years.max(y)), seed: a.seed, step_months: 1 },
+        personalise: PersonaliseSettings {
+            particles: (a.particles as usize).min(400),
+            seed: a.seed,
+        },
+        forecast: ForecastSettings {
+            futures: a.futures.unwrap_or(32) as usize,
+            years: y.max(10).min(a.years.max(y)),
+            seed: a.seed,
+            step_months: 1,
+        },
         interventions,
         batch: a.batch.max(1),
         rank_by: (o, y),
@@ -528,7 +615,10 @@ fn stratify_cmd(a: &TwinArgs, dir: &Path, model: &models::HealthModel, kinds: Ve
             let r = stratify::batch(model, &people, &s)?;
             done += people.len();
             if !a.quiet {
-                eprint!("\r{done}/{n} people ({:.0} s)", started.elapsed().as_secs_f64());
+                eprint!(
+                    "\r{done}/{n} people ({:.0} s)",
+                    started.elapsed().as_secs_f64()
+                );
             }
             rows.extend(r);
             Ok(())
@@ -542,7 +632,10 @@ fn stratify_cmd(a: &TwinArgs, dir: &Path, model: &models::HealthModel, kinds: Ve
     write_table(&table, &a.out, "ranked")?;
     if s.trial.is_some() {
         let eligible: Vec<_> = rows.iter().filter(|r| r.eligible).cloned().collect();
-        write_csv(&stratify::ranked_table(&eligible, &s), &a.out.join("eligible.csv"))?;
+        write_csv(
+            &stratify::ranked_table(&eligible, &s),
+            &a.out.join("eligible.csv"),
+        )?;
     }
     let (agg, suppressed) = stratify::aggregates_table(&rows, &s, a.disclosure_threshold);
     write_table(&agg, &a.out, "aggregates")?;
@@ -569,7 +662,11 @@ fn stratify_cmd(a: &TwinArgs, dir: &Path, model: &models::HealthModel, kinds: Ve
             a.rank_by,
             started.elapsed().as_secs_f64(),
             a.out.display(),
-            if s.trial.is_some() { ", eligible.csv" } else { "" }
+            if s.trial.is_some() {
+                ", eligible.csv"
+            } else {
+                ""
+            }
         );
     }
     Ok(())
@@ -594,34 +691,77 @@ fn validate_cmd(v: &ValidateArgs) -> anyhow::Result<()> {
     if let Some(dir) = &v.write_csv {
         let people = validate::synthetic_truth(&model, &s).map_err(twin_err)?;
         write_import_csv(dir, &people)?;
-        eprintln!("wrote {} synthetic people to {}/persons.csv and records.csv", people.len(), dir.display());
+        eprintln!(
+            "wrote {} synthetic people to {}/persons.csv and records.csv",
+            people.len(),
+            dir.display()
+        );
         return Ok(());
     }
     let (result, label) = if let Some(dir) = &v.cohort {
         let folder = CohortFolder::open(dir).map_err(twin_err)?;
         let mut all = Vec::new();
-        folder.for_each_batch(4096, None, |b| {
-            all.extend(b);
-            Ok(())
-        }).map_err(twin_err)?;
+        folder
+            .for_each_batch(4096, None, |b| {
+                all.extend(b);
+                Ok(())
+            })
+            .map_err(twin_err)?;
         let people = validate::cut_people(&all, v.cut_years);
-        (validate::validate_people(&model, &people, &s).map_err(twin_err)?, format!("cohort cut {} y before its index date", v.cut_years))
+        (
+            validate::validate_people(&model, &people, &s).map_err(twin_err)?,
+            format!("cohort cut {} y before its index date", v.cut_years),
+        )
     } else {
-        (validate::validate(&model, &s).map_err(twin_err)?, format!("synthetic, truth = {:?}", v.truth))
+        (
+            validate::validate(&model, &s).map_err(twin_err)?,
+            format!("synthetic, truth = {:?}", v.truth),
+        )
     };
     ensure_dir(&v.out)?;
     let mut b = Builder::new(
         "validation",
-        &[("method", 't'), ("quantity", 't'), ("readings", 'i'), ("coverage50", 'f'), ("coverage90", 'f'), ("crps", 'f')],
+        &[
+            ("method", 't'),
+            ("quantity", 't'),
+            ("readings", 'i'),
+            ("coverage50", 'f'),
+            ("coverage90", 'f'),
+            ("crps", 'f'),
+        ],
     );
     let mut json_rows = Vec::new();
-    for (name, sc) in [("personalised", &result.personalised), ("population_only", &result.population)] {
+    for (name, sc) in [
+        ("personalised", &result.personalised),
+        ("population_only", &result.population),
+    ] {
         for (q, x) in &sc.quantities {
-            b.row(vec![V::T(name.into()), V::T(q.name().into()), V::I(x.readings as i64), V::F(x.coverage50()), V::F(x.coverage90()), V::F(x.crps())]);
+            b.row(vec![
+                V::T(name.into()),
+                V::T(q.name().into()),
+                V::I(x.readings as i64),
+                V::F(x.coverage50()),
+                V::F(x.coverage90()),
+                V::F(x.crps()),
+            ]);
             json_rows.push(serde_json::json!({"method": name, "quantity": q.name(), "readings": x.readings, "coverage50": x.coverage50(), "coverage90": x.coverage90(), "crps": x.crps()}));
         }
-        b.row(vec![V::T(name.into()), V::T("t2d_5y_c_statistic".into()), V::I(sc.t2d_event.len() as i64), V::F(f64::NAN), V::F(f64::NAN), V::F(sc.c_statistic())]);
-        b.row(vec![V::T(name.into()), V::T("t2d_5y_brier".into()), V::I(sc.t2d_event.len() as i64), V::F(f64::NAN), V::F(f64::NAN), V::F(sc.brier())]);
+        b.row(vec![
+            V::T(name.into()),
+            V::T("t2d_5y_c_statistic".into()),
+            V::I(sc.t2d_event.len() as i64),
+            V::F(f64::NAN),
+            V::F(f64::NAN),
+            V::F(sc.c_statistic()),
+        ]);
+        b.row(vec![
+            V::T(name.into()),
+            V::T("t2d_5y_brier".into()),
+            V::I(sc.t2d_event.len() as i64),
+            V::F(f64::NAN),
+            V::F(f64::NAN),
+            V::F(sc.brier()),
+        ]);
     }
     write_csv(&b.build(), &v.out.join("validation.csv"))?;
     let summary = serde_json::json!({
@@ -641,12 +781,33 @@ fn validate_cmd(v: &ValidateArgs) -> anyhow::Result<()> {
         },
         "seconds": started.elapsed().as_secs_f64(),
     });
-    write_atomic(&v.out.join("validation.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
-    println!("forecast validation ({label}), {} people, {:.0} s", result.people, started.elapsed().as_secs_f64());
-    println!("{:<16} {:<15} {:>8} {:>7} {:>7} {:>9}", "method", "quantity", "readings", "cov50", "cov90", "CRPS");
-    for (name, sc) in [("personalised", &result.personalised), ("population_only", &result.population)] {
+    write_atomic(
+        &v.out.join("validation.json"),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
+    println!(
+        "forecast validation ({label}), {} people, {:.0} s",
+        result.people,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "{:<16} {:<15} {:>8} {:>7} {:>7} {:>9}",
+        "method", "quantity", "readings", "cov50", "cov90", "CRPS"
+    );
+    for (name, sc) in [
+        ("personalised", &result.personalised),
+        ("population_only", &result.population),
+    ] {
         for (q, x) in &sc.quantities {
-            println!("{:<16} {:<15} {:>8} {:>6.1}% {:>6.1}% {:>9.4}", name, q.name(), x.readings, 100.0 * x.coverage50(), 100.0 * x.coverage90(), x.crps());
+            println!(
+                "{:<16} {:<15} {:>8} {:>6.1}% {:>6.1}% {:>9.4}",
+                name,
+                q.name(),
+                x.readings,
+                100.0 * x.coverage50(),
+                100.0 * x.coverage90(),
+                x.crps()
+            );
         }
         println!(
             "{:<16} T2D 5 y: C {:.3}, Brier {:.4}, mean risk {:.3}, observed {:.3} ({} at risk)",
@@ -666,7 +827,7 @@ fn mean(v: &[f64]) -> f64 {
 }
 
 /// The synthetic people as a plain-CSV import input (docs/data.md): index date 2024-04-01.
-fn write_import_csv(dir: &Path, people: &[(PersonRecord, Vec<twin::person::Observation>, Option<bool>)]) -> anyhow::Result<()> {
+fn write_import_csv(dir: &Path, people: &[twin::validate::Case]) -> anyhow::Result<()> {
     use std::fmt::Write as _;
     ensure_dir(dir)?;
     let index = date::days_from_civil(2024, 4, 1);
@@ -678,7 +839,14 @@ fn write_import_csv(dir: &Path, people: &[(PersonRecord, Vec<twin::person::Obser
         let _ = writeln!(persons, "{id},{},{}", p.sex.name(), date::format_day(birth));
         for o in p.observations.iter().chain(future) {
             let day = index + (o.t_years * twin::person::DAYS_PER_YEAR).round() as i32;
-            let _ = writeln!(records, "{id},{},{},{:.4},{}", date::format_day(day), o.quantity.name(), o.value, o.quantity.unit());
+            let _ = writeln!(
+                records,
+                "{id},{},{},{:.4},{}",
+                date::format_day(day),
+                o.quantity.name(),
+                o.value,
+                o.quantity.unit()
+            );
         }
         let c = &p.index;
         let day = date::format_day(index);
@@ -718,13 +886,29 @@ fn bench_person() -> PersonRecord {
             (twin::Quantity::Ldl, 135.0),
             (twin::Quantity::Bmi, 25.0 + 0.1 * i as f64),
         ] {
-            obs.push(twin::person::Observation { t_years: t, quantity: q, value: v });
+            obs.push(twin::person::Observation {
+                t_years: t,
+                quantity: q,
+                value: v,
+            });
         }
     }
     let index = twin::person::index_covariates(
         engine::Sex::Male,
         55.0,
-        [Some(25.5), Some(108.0), Some(6.0), Some(133.0), None, None, None, Some(135.0), None, Some(6000.0), None],
+        [
+            Some(25.5),
+            Some(108.0),
+            Some(6.0),
+            Some(133.0),
+            None,
+            None,
+            None,
+            Some(135.0),
+            None,
+            Some(6000.0),
+            None,
+        ],
         true,
         engine::Conditions::default(),
         engine::Treatments::default(),
@@ -745,12 +929,26 @@ fn bench(b: &TwinBenchArgs) -> anyhow::Result<()> {
     let model = model_with(&[])?;
     let person = bench_person();
     // Six counterfactuals: five interventions alone and all five together.
-    let singles = [Kind::IntensiveLifestyle, Kind::Metformin, Kind::Statin, Kind::Antihypertensive, Kind::SmokingCessation];
+    let singles = [
+        Kind::IntensiveLifestyle,
+        Kind::Metformin,
+        Kind::Statin,
+        Kind::Antihypertensive,
+        Kind::SmokingCessation,
+    ];
     let mut arms: Vec<Vec<Kind>> = singles.iter().map(|k| vec![*k]).collect();
     arms.push(singles.to_vec());
     let s = TwinSettings {
-        personalise: PersonaliseSettings::default(),
-        forecast: ForecastSettings { futures: b.futures, years: b.years, seed: 1, step_months: 1 },
+        personalise: PersonaliseSettings {
+            particles: b.particles,
+            seed: 1,
+        },
+        forecast: ForecastSettings {
+            futures: b.futures,
+            years: b.years,
+            seed: 1,
+            step_months: b.step_months,
+        },
         counterfactuals: CounterfactualPlan::Exactly(arms),
         population_only: false,
     };

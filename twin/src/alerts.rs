@@ -9,8 +9,8 @@
 //!
 //! Must never: print; hold anything but pseudonyms and numbers.
 
-use crate::personalise::Scored;
 use crate::person::Quantity;
+use crate::personalise::Scored;
 
 /// When a reading raises an alert.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -188,7 +188,10 @@ mod tests {
             &rule,
         );
         assert_eq!(a.len(), 1, "{a:?}");
-        assert_eq!((a[0].kind, a[0].reading.t_years), (AlertKind::SustainedDrift, -1.0));
+        assert_eq!(
+            (a[0].kind, a[0].reading.t_years),
+            (AlertKind::SustainedDrift, -1.0)
+        );
         // Nothing unusual: no alert.
         assert!(alerts(&[s(-1.0, 0.4), s(0.0, 0.7)], &rule).is_empty());
     }

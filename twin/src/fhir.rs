@@ -24,7 +24,8 @@ pub const JP_PATIENT: &str = "http://jpfhir.jp/fhir/core/StructureDefinition/JP_
 /// Base of healthtwin's own code systems and extensions.
 pub const HEALTHTWIN: &str = "urn:healthtwin";
 /// The extension that names a counterfactual's interventions on a prediction.
-pub const EXT_INTERVENTION: &str = "urn:healthtwin:fhir:StructureDefinition:counterfactual-intervention";
+pub const EXT_INTERVENTION: &str =
+    "urn:healthtwin:fhir:StructureDefinition:counterfactual-intervention";
 /// R4 core extension: the record a Flag is about.
 pub const EXT_FLAG_DETAIL: &str = "http://hl7.org/fhir/StructureDefinition/flag-detail";
 
@@ -32,7 +33,13 @@ pub const EXT_FLAG_DETAIL: &str = "http://hl7.org/fhir/StructureDefinition/flag-
 pub fn fhir_id(s: &str) -> String {
     let mut id: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(64)
         .collect();
     if id.is_empty() {
@@ -67,12 +74,21 @@ pub fn resources(t: &Twin, alerts: &[Alert]) -> Vec<Value> {
     ];
     // The readings used (at most the latest 200), as Observations the assessments cite.
     let mut obs_refs: Vec<Value> = Vec::new();
-    let readings: Vec<_> = t.person.observations.iter().filter(|o| o.t_years <= 1e-9).collect();
+    let readings: Vec<_> = t
+        .person
+        .observations
+        .iter()
+        .filter(|o| o.t_years <= 1e-9)
+        .collect();
     let skip = readings.len().saturating_sub(200);
     for (i, o) in readings.iter().enumerate().skip(skip) {
         let id = format!("{pid}-obs-{}", i + 1);
         let (code, display) = o.quantity.loinc();
-        let system = if o.quantity == Quantity::Fi { HEALTHTWIN.to_string() } else { "http://loinc.org".to_string() };
+        let system = if o.quantity == Quantity::Fi {
+            HEALTHTWIN.to_string()
+        } else {
+            "http://loinc.org".to_string()
+        };
         let category = match o.quantity {
             Quantity::Sbp | Quantity::Bmi => "vital-signs",
             Quantity::Fi => "survey",
@@ -113,7 +129,11 @@ pub fn resources(t: &Twin, alerts: &[Alert]) -> Vec<Value> {
                 continue;
             }
             let (code, display) = o.snomed();
-            let system = if code.starts_with("virtual") { HEALTHTWIN } else { "http://snomed.info/sct" };
+            let system = if code.starts_with("virtual") {
+                HEALTHTWIN
+            } else {
+                "http://snomed.info/sct"
+            };
             let when_range = json!({
                 "low": {"value": 0, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"},
                 "high": {"value": h, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"},
@@ -130,7 +150,12 @@ pub fn resources(t: &Twin, alerts: &[Alert]) -> Vec<Value> {
                 if !r.is_finite() {
                     continue;
                 }
-                let names: Vec<&str> = arm.counterfactual.kinds.iter().map(|k| kind_label(*k, false)).collect();
+                let names: Vec<&str> = arm
+                    .counterfactual
+                    .kinds
+                    .iter()
+                    .map(|k| kind_label(*k, false))
+                    .collect();
                 let mut p = json!({
                     "extension": arm.counterfactual.kinds.iter().map(|k| json!({
                         "url": EXT_INTERVENTION,
@@ -194,7 +219,10 @@ pub fn resources(t: &Twin, alerts: &[Alert]) -> Vec<Value> {
             flag["period"] = json!({"start": day});
         }
         // The reading the flag is about, when it is one of the Observations written.
-        if let Some(pos) = readings.iter().position(|o| o.quantity == s.quantity && (o.t_years - s.t_years).abs() < 1e-9) {
+        if let Some(pos) = readings
+            .iter()
+            .position(|o| o.quantity == s.quantity && (o.t_years - s.t_years).abs() < 1e-9)
+        {
             if pos >= skip {
                 flag["extension"] = json!([{"url": EXT_FLAG_DETAIL, "valueReference": {"reference": format!("Observation/{pid}-obs-{}", pos + 1)}}]);
             }

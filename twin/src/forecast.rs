@@ -117,9 +117,10 @@ impl Outcome {
             Outcome::HaemorrhagicStroke => ("274100004", "Cerebral hemorrhage"),
             Outcome::HeartFailure => ("84114007", "Heart failure"),
             Outcome::Frailty => ("248279007", "Frailty"),
-            Outcome::Care | Outcome::CareSupport | Outcome::Care12 | Outcome::Care35 => {
-                ("virtual-care-certification", "Long-term care certification (kaigo nintei)")
-            }
+            Outcome::Care | Outcome::CareSupport | Outcome::Care12 | Outcome::Care35 => (
+                "virtual-care-certification",
+                "Long-term care certification (kaigo nintei)",
+            ),
             Outcome::Death => ("419620001", "Death"),
         }
     }
@@ -199,7 +200,8 @@ pub fn programme(k: Kind) -> Intervention {
 pub fn applicable(b: &Baseline) -> Vec<Kind> {
     use engine::{Conditions, Treatments};
     let c = &b.covariates;
-    let dm = c.conditions.contains(Conditions::DIABETES) || c.treatments.contains(Treatments::GLUCOSE_LOWERING);
+    let dm = c.conditions.contains(Conditions::DIABETES)
+        || c.treatments.contains(Treatments::GLUCOSE_LOWERING);
     let mut v = Vec::new();
     if !dm && c.bmi_kg_m2 >= 23.0 {
         v.push(Kind::IntensiveLifestyle);
@@ -252,6 +254,8 @@ pub struct CopyPath {
     pub event_years: [f64; 11],
     /// Per census year 0..=years: the quantities (NaN once dead), in [`Quantity::ALL`] order.
     pub values: Vec<[f32; 6]>,
+    /// Per census year: the treatments (`engine::Treatments` bits).
+    pub treatments: Vec<u16>,
     /// HbA1c at the first census after diagnosis (NaN if not diagnosed in the run).
     pub hba1c_at_diagnosis: f32,
     /// Highest care level reached (0 none, 1–7 support 1 … care 5).
@@ -273,7 +277,11 @@ impl ArmForecast {
     /// had it at the index date).
     pub fn risk(&self, o: Outcome, h: f64) -> f64 {
         let i = o as usize;
-        let at_risk = self.copies.iter().filter(|c| !c.event_years[i].is_nan()).count();
+        let at_risk = self
+            .copies
+            .iter()
+            .filter(|c| !c.event_years[i].is_nan())
+            .count();
         if at_risk == 0 {
             return f64::NAN;
         }
@@ -395,6 +403,7 @@ fn reduce(
         .map(|_| CopyPath {
             event_years: [f64::INFINITY; 11],
             values: vec![[f32::NAN; 6]; years + 1],
+            treatments: vec![0; years + 1],
             hba1c_at_diagnosis: f32::NAN,
             max_care_level: 0,
         })
@@ -415,6 +424,7 @@ fn reduce(
         }
         observe(path, p, y as f64, &mut seen_diag[i]);
         path.values[y] = values_of(p);
+        path.treatments[y] = p.now.treatments.0;
     }
     // The end of the run: survivors at the horizon, the dead at their death.
     for (i, p) in ctx.patients.iter().enumerate() {
@@ -427,6 +437,7 @@ fn reduce(
             None => {
                 observe(path, p, years as f64, &mut seen_diag[i]);
                 path.values[years] = values_of(p);
+                path.treatments[years] = p.now.treatments.0;
             }
         }
         // T2D onset is exact (the physiology's age at onset).

@@ -93,7 +93,11 @@ pub struct Twin {
 }
 
 /// Personalises `person` and forecasts their futures with counterfactuals.
-pub fn run_twin(model: &HealthModel, person: &PersonRecord, s: &TwinSettings) -> Result<Twin, TwinError> {
+pub fn run_twin(
+    model: &HealthModel,
+    person: &PersonRecord,
+    s: &TwinSettings,
+) -> Result<Twin, TwinError> {
     let t0 = std::time::Instant::now();
     let posterior = if s.population_only {
         Posterior::population_only()
@@ -110,7 +114,9 @@ pub fn run_twin(model: &HealthModel, person: &PersonRecord, s: &TwinSettings) ->
     };
     let mut arms = vec![Counterfactual::usual_care()];
     match &s.counterfactuals {
-        CounterfactualPlan::Exactly(sets) => arms.extend(sets.iter().map(|v| Counterfactual::of(v.clone()))),
+        CounterfactualPlan::Exactly(sets) => {
+            arms.extend(sets.iter().map(|v| Counterfactual::of(v.clone())))
+        }
         _ => arms.extend(singles.iter().map(|&k| Counterfactual::of(vec![k]))),
     }
     let mut fc = forecast::forecast(model, pop.clone(), traits.clone(), &arms, &s.forecast)?;

@@ -132,7 +132,8 @@ pub fn paired_difference(base: &ArmForecast, arm: &ArmForecast, o: Outcome, h: f
         .zip(&arm.copies)
         .filter(|(a, _)| !a.event_years[i].is_nan())
         .map(|(a, b)| {
-            f64::from(u8::from(a.event_years[i] <= h + 1e-9)) - f64::from(u8::from(b.event_years[i] <= h + 1e-9))
+            f64::from(u8::from(a.event_years[i] <= h + 1e-9))
+                - f64::from(u8::from(b.event_years[i] <= h + 1e-9))
         })
         .collect();
     if d.is_empty() {

@@ -106,7 +106,10 @@ impl Quantity {
             Quantity::Hba1c => ("4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"),
             Quantity::Fpg => ("1558-6", "Fasting glucose [Mass/volume] in Serum or Plasma"),
             Quantity::Sbp => ("8480-6", "Systolic blood pressure"),
-            Quantity::Ldl => ("13457-7", "Cholesterol in LDL [Mass/volume] in Serum or Plasma by calculation"),
+            Quantity::Ldl => (
+                "13457-7",
+                "Cholesterol in LDL [Mass/volume] in Serum or Plasma by calculation",
+            ),
             Quantity::Bmi => ("39156-5", "Body mass index (BMI) [Ratio]"),
             Quantity::Fi => ("frailty-index", "Frailty index (deficit count / 32)"),
         }
@@ -196,7 +199,10 @@ impl PersonRecord {
     /// [`RX_WINDOW_YEARS`], or, at or after the index date, the index-date treatment.
     pub fn treated_at(&self, drug: Drug, t: f64) -> bool {
         let recs = &self.treatment_records[drug as usize];
-        if recs.iter().any(|&r| r <= t + 1e-9 && t - r <= RX_WINDOW_YEARS) {
+        if recs
+            .iter()
+            .any(|&r| r <= t + 1e-9 && t - r <= RX_WINDOW_YEARS)
+        {
             return true;
         }
         let undated = recs.is_empty() && self.index.treatments.contains(drug.flag());
@@ -217,8 +223,12 @@ impl PersonRecord {
                 ..*o
             })
             .collect();
-        let treatment_records =
-            std::array::from_fn(|d| self.treatment_records[d].iter().map(|&x| shift(x)).collect());
+        let treatment_records = std::array::from_fn(|d| {
+            self.treatment_records[d]
+                .iter()
+                .map(|&x| shift(x))
+                .collect()
+        });
         let mut out = PersonRecord {
             label: self.label.clone(),
             sex: self.sex,

@@ -195,7 +195,10 @@ fn from_file(path: &Path, f: PersonFile) -> Result<PersonRecord, TwinError> {
     }
     let label = f.id.clone().unwrap_or_else(|| "person".to_string());
     if label.chars().count() > 64 || label.chars().any(char::is_control) {
-        return Err(bad(path, "`id`: a short label or pseudonym, at most 64 characters"));
+        return Err(bad(
+            path,
+            "`id`: a short label or pseudonym, at most 64 characters",
+        ));
     }
     let mut conditions = Conditions::default();
     for c in &f.conditions {
@@ -227,7 +230,10 @@ fn from_file(path: &Path, f: PersonFile) -> Result<PersonRecord, TwinError> {
                 f64::from(parse_day(path, &format!("visit {n} date"), d)? - idx) / DAYS_PER_YEAR
             }
             (Some(_), None, None) => {
-                return Err(bad(path, format!("visit {n}: a `date` needs the file's `index_date`")))
+                return Err(bad(
+                    path,
+                    format!("visit {n}: a `date` needs the file's `index_date`"),
+                ))
             }
             (None, Some(y), _) if y.is_finite() => y,
             _ => {
@@ -237,15 +243,21 @@ fn from_file(path: &Path, f: PersonFile) -> Result<PersonRecord, TwinError> {
                 ))
             }
         };
-        if t < -80.0 || t > 80.0 {
-            return Err(bad(path, format!("visit {n}: more than 80 years from the index date")));
+        if !(-80.0..=80.0).contains(&t) {
+            return Err(bad(
+                path,
+                format!("visit {n}: more than 80 years from the index date"),
+            ));
         }
         let fi = match (v.fi, v.kcl) {
             (Some(x), None) => Some(x),
             (None, Some(k)) if (0.0..=25.0).contains(&k) => Some(k / 32.0),
             (None, Some(_)) => return Err(bad(path, format!("visit {n}: `kcl` must be 0-25"))),
             (Some(_), Some(_)) => {
-                return Err(bad(path, format!("visit {n}: give `fi` or `kcl`, not both")))
+                return Err(bad(
+                    path,
+                    format!("visit {n}: give `fi` or `kcl`, not both"),
+                ))
             }
             (None, None) => None,
         };
@@ -271,7 +283,7 @@ fn from_file(path: &Path, f: PersonFile) -> Result<PersonRecord, TwinError> {
                     format!("visit {n}: `{}` is outside its plausible range", key_of(k)),
                 ));
             }
-            if t <= 1e-9 && t >= -1.0 && latest[k].is_none_or(|(tl, _)| t >= tl) {
+            if (-1.0..=1e-9).contains(&t) && latest[k].is_none_or(|(tl, _)| t >= tl) {
                 latest[k] = Some((t, x));
             }
             if let Some(q) = Quantity::parse(name) {
@@ -336,5 +348,17 @@ fn from_file(path: &Path, f: PersonFile) -> Result<PersonRecord, TwinError> {
 }
 
 fn key_of(k: usize) -> &'static str {
-    ["bmi", "fpg", "hba1c", "sbp", "dbp", "tc", "hdl", "ldl", "egfr", "steps_per_day", "fi"][k]
+    [
+        "bmi",
+        "fpg",
+        "hba1c",
+        "sbp",
+        "dbp",
+        "tc",
+        "hdl",
+        "ldl",
+        "egfr",
+        "steps_per_day",
+        "fi",
+    ][k]
 }

@@ -19,8 +19,8 @@
 //!   fluctuation + reading error, with a person slope added (prior SD [A], docs/twin.md);
 //!   linear-Gaussian, so the posterior of (level, slope, current fluctuation) is exact.
 //!   Treated readings are turned back into untreated ones with the model's drug effects.
-//! - **BMI**: level + person slope + reading error, linear-Gaussian (only the slope is
-//!   handed on: the model starts from the index BMI).
+//! - **BMI**: level + person slope + reading error, linear-Gaussian (each copy starts from
+//!   a draw of the usual BMI at the index date, not the index reading).
 //! - **frailty**: the deficit count's exposure (the model's gamma-Poisson prior, shape
 //!   `fr.deficits.heterogeneity_shape`) updated through the whole count history with a
 //!   thinning-plus-immigration kernel; posterior mean, as the model uses at entry.
@@ -202,7 +202,11 @@ struct Replay {
 }
 
 /// Infers the person's latent parameters (see the module documentation).
-pub fn personalise(model: &HealthModel, person: &PersonRecord, s: &PersonaliseSettings) -> Posterior {
+pub fn personalise(
+    model: &HealthModel,
+    person: &PersonRecord,
+    s: &PersonaliseSettings,
+) -> Posterior {
     let mut fit = Vec::new();
     let mut one_step = Vec::new();
     let glycaemia = glycaemic_block(model, person, s, &mut fit, &mut one_step);
@@ -215,7 +219,9 @@ pub fn personalise(model: &HealthModel, person: &PersonRecord, s: &PersonaliseSe
         Quantity::Sbp,
         GaussSpec {
             prior_mean: at_age(&cvdp::SBP_NATURAL[sex], age0),
-            drift: &|t| at_age(&cvdp::SBP_NATURAL[sex], age0 + t) - at_age(&cvdp::SBP_NATURAL[sex], age0),
+            drift: &|t| {
+                at_age(&cvdp::SBP_NATURAL[sex], age0 + t) - at_age(&cvdp::SBP_NATURAL[sex], age0)
+            },
             level_sd: (at_age(&cvdp::SBP_SD[sex], age0).powi(2) - cvd.p.sbp_fluct_sd.powi(2))
                 .max(25.0)
                 .sqrt(),
@@ -246,8 +252,12 @@ pub fn personalise(model: &HealthModel, person: &PersonRecord, s: &PersonaliseSe
         Quantity::Ldl,
         GaussSpec {
             prior_mean: at_age(&cvdp::LDL_NATURAL[sex], age0),
-            drift: &|t| at_age(&cvdp::LDL_NATURAL[sex], age0 + t) - at_age(&cvdp::LDL_NATURAL[sex], age0),
-            level_sd: (cvdp::LDL_SD.powi(2) - cvd.p.ldl_fluct_sd.powi(2)).max(25.0).sqrt(),
+            drift: &|t| {
+                at_age(&cvdp::LDL_NATURAL[sex], age0 + t) - at_age(&cvdp::LDL_NATURAL[sex], age0)
+            },
+            level_sd: (cvdp::LDL_SD.powi(2) - cvd.p.ldl_fluct_sd.powi(2))
+                .max(25.0)
+                .sqrt(),
             slope_sd: LDL_SLOPE_SD,
             fluct_sd: cvd.p.ldl_fluct_sd,
             autocorr: cvd.p.fluct_autocorr,
@@ -292,10 +302,18 @@ pub fn personalise(model: &HealthModel, person: &PersonRecord, s: &PersonaliseSe
         let dm = &model.diabetes().p;
         (
             if pdc >= 0.8 { 0.95 } else { dm.adherence_low },
-            if pdc >= 0.8 { 0.95 } else { cvd.p.adherence_low },
+            if pdc >= 0.8 {
+                0.95
+            } else {
+                cvd.p.adherence_low
+            },
         )
     });
-    fit.sort_by(|a, b| (a.quantity, a.t_years).partial_cmp(&(b.quantity, b.t_years)).unwrap_or(std::cmp::Ordering::Equal));
+    fit.sort_by(|a, b| {
+        (a.quantity, a.t_years)
+            .partial_cmp(&(b.quantity, b.t_years))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     one_step.sort_by(|a, b| a.t_years.total_cmp(&b.t_years));
     Posterior {
         glycaemia,
@@ -382,11 +400,13 @@ fn glycaemic_block(
     let at_index: Vec<GlycaemicParticle> = replay
         .at_index
         .iter()
-        .map(|p| p.unwrap_or(GlycaemicParticle {
-            traits: DmTraits::default(),
-            fpg_mg_dl: person.index.fpg_mg_dl,
-            hba1c_pct: person.index.hba1c_pct,
-        }))
+        .map(|p| {
+            p.unwrap_or(GlycaemicParticle {
+                traits: DmTraits::default(),
+                fpg_mg_dl: person.index.fpg_mg_dl,
+                hba1c_pct: person.index.hba1c_pct,
+            })
+        })
         .collect();
     Some(GlycaemicPosterior {
         ess: stats::ess(&weights),
@@ -479,8 +499,14 @@ fn replay(
     let a1c1 = near(Quantity::Hba1c);
     let (fpg1, a1c1) = match (fpg1, a1c1) {
         (Some(f), Some(a)) => (f, a),
-        (Some(f), None) => (f, models::diabetes::physiology::hba1c_from_eag(f + p.mean_minus_fasting)),
-        (None, Some(a)) => (models::diabetes::physiology::eag_from_hba1c(a) - p.mean_minus_fasting, a),
+        (Some(f), None) => (
+            f,
+            models::diabetes::physiology::hba1c_from_eag(f + p.mean_minus_fasting),
+        ),
+        (None, Some(a)) => (
+            models::diabetes::physiology::eag_from_hba1c(a) - p.mean_minus_fasting,
+            a,
+        ),
         (None, None) => (person.index.fpg_mg_dl, person.index.hba1c_pct),
     };
     // The first visit's readings set the entry state; every later reading is a datum.
@@ -496,7 +522,14 @@ fn replay(
         .filter(|&(t, q, _)| !used_for_entry(t, q))
         .collect();
     let t_end = readings.last().map_or(0.0, |r| r.0).max(0.0);
-    let bmi_at = |t: f64| bmi_path(person, t);
+    let bmi_points: Vec<(f64, f64)> = person
+        .observations
+        .iter()
+        .filter(|o| o.quantity == Quantity::Bmi)
+        .map(|o| (o.t_years, o.value))
+        .collect();
+    let bmi_at = |t: f64| bmi_path(&bmi_points, person.index.bmi_kg_m2, t);
+    let targets: Vec<f64> = readings.iter().map(|r| r.0).collect();
     let m = s.particles.max(16);
     let run = RunKey {
         seed: s.seed,
@@ -530,13 +563,15 @@ fn replay(
         let (mf, sf) = m(&cohort::japan::FPG_NON_DIABETIC);
         (ma, sa, mf, sf)
     };
-    let results: Vec<(Vec<(f64, f64)>, Option<GlycaemicParticle>, f64)> = (0..m)
+    type Replayed = (Vec<(f64, f64)>, Option<GlycaemicParticle>, f64);
+    let results: Vec<Replayed> = (0..m)
         .into_par_iter()
         .map(|i| {
             let mut z = Stream::new(noise_key, i as u64, 0);
             let fpg_true = fpg1 * (p.fpg_cv * z.std_normal()).exp();
             let a1c_true = a1c1 + p.hba1c_cv * a1c1 * z.std_normal();
-            let log_prior = log_normal_pdf(fpg_true, mu_f, sd_f) + log_normal_pdf(a1c_true, mu_a, sd_a);
+            let log_prior =
+                log_normal_pdf(fpg_true, mu_f, sd_f) + log_normal_pdf(a1c_true, mu_a, sd_a);
             let mut cov = person.index;
             cov.fpg_mg_dl = fpg_true.clamp(50.0, 400.0);
             cov.hba1c_pct = a1c_true.clamp(3.5, 15.0);
@@ -570,10 +605,12 @@ fn replay(
                 up.si *= p.si_fluctuation_sd.exp();
                 let g_up = dm.phys.fasting(&up, st.beta, st.fpg_mg_dl).0;
                 let dg = (g_up - st.fpg_mg_dl).abs();
-                ((1.0 + dg / st.fpg_mg_dl.max(1.0)).ln(), dg / models::diabetes::physiology::ADAG_SLOPE)
+                (
+                    (1.0 + dg / st.fpg_mg_dl.max(1.0)).ln(),
+                    dg / models::diabetes::physiology::ADAG_SLOPE,
+                )
             };
             let mut next = 0usize;
-            let targets: Vec<f64> = readings.iter().map(|r| r.0).collect();
             let step = 1.0 / 12.0;
             loop {
                 // Record what is due at the current time.
@@ -664,15 +701,9 @@ fn replay(
 
 /// BMI at time `t` (years from the index): linear between the readings, the nearest
 /// reading beyond them, the index BMI without any.
-fn bmi_path(person: &PersonRecord, t: f64) -> f64 {
-    let pts: Vec<(f64, f64)> = person
-        .observations
-        .iter()
-        .filter(|o| o.quantity == Quantity::Bmi)
-        .map(|o| (o.t_years, o.value))
-        .collect();
+fn bmi_path(pts: &[(f64, f64)], index_bmi: f64, t: f64) -> f64 {
     if pts.is_empty() {
-        return person.index.bmi_kg_m2;
+        return index_bmi;
     }
     if t <= pts[0].0 {
         return pts[0].1;
@@ -735,8 +766,10 @@ fn gauss_block(
                     t_years: t,
                     observed: raw,
                     mean: (spec.treated)(t, mu),
-                    lo90: (spec.treated)(t, mu - 1.645 * sd).min((spec.treated)(t, mu + 1.645 * sd)),
-                    hi90: (spec.treated)(t, mu + 1.645 * sd).max((spec.treated)(t, mu - 1.645 * sd)),
+                    lo90: (spec.treated)(t, mu - 1.645 * sd)
+                        .min((spec.treated)(t, mu + 1.645 * sd)),
+                    hi90: (spec.treated)(t, mu + 1.645 * sd)
+                        .max((spec.treated)(t, mu - 1.645 * sd)),
                     pit: norm_cdf((nat - mu) / sd),
                 });
                 let _ = shift;
@@ -795,7 +828,10 @@ fn factor(spec: &GaussSpec<'_>, pts: &[(f64, f64)]) -> Option<(Vec<f64>, Vec<f64
     if !cholesky(&mut c, n) {
         return None;
     }
-    let mut w: Vec<f64> = pts.iter().map(|&(t, y)| y - prior_mean_at(spec, t)).collect();
+    let mut w: Vec<f64> = pts
+        .iter()
+        .map(|&(t, y)| y - prior_mean_at(spec, t))
+        .collect();
     forward_solve(&c, n, &mut w);
     Some((c, w))
 }
@@ -843,13 +879,19 @@ fn posterior_of(spec: &GaussSpec<'_>, pts: &[(f64, f64)]) -> Option<GaussPosteri
     // Cross-covariances of each latent with the readings, whitened.
     let cross: [Vec<f64>; 3] = [
         pts.iter().map(|_| spec.level_sd.powi(2)).collect(),
-        pts.iter().map(|&(t, _)| spec.slope_sd.powi(2) * t).collect(),
+        pts.iter()
+            .map(|&(t, _)| spec.slope_sd.powi(2) * t)
+            .collect(),
         pts.iter().map(|&(t, _)| ar(t)).collect(),
     ];
     let prior_var = [
         spec.level_sd.powi(2),
         spec.slope_sd.powi(2),
-        if spec.fluct_sd > 0.0 { spec.fluct_sd.powi(2) } else { 0.0 },
+        if spec.fluct_sd > 0.0 {
+            spec.fluct_sd.powi(2)
+        } else {
+            0.0
+        },
     ];
     let prior_mean = [spec.prior_mean, 0.0, 0.0];
     let white: Vec<Vec<f64>> = cross
@@ -901,10 +943,13 @@ fn frailty_block(
         return None;
     }
     let k = fr.p.heterogeneity_shape;
-    let rho = JCHS_SHARE_OF_DEFICITS * fr.p.repair_jchs + (1.0 - JCHS_SHARE_OF_DEFICITS) * fr.p.repair_other;
+    let rho = JCHS_SHARE_OF_DEFICITS * fr.p.repair_jchs
+        + (1.0 - JCHS_SHARE_OF_DEFICITS) * fr.p.repair_other;
     let mean_at = |t: f64| fr.reference_mean_count_at(person.age_years + t).max(0.05);
     // Grid over the exposure with the Gamma(k, k) prior.
-    let grid: Vec<f64> = (0..240).map(|i| (-3.0 + 6.0 * f64::from(i) / 239.0).exp()).collect();
+    let grid: Vec<f64> = (0..240)
+        .map(|i| (-3.0 + 6.0 * f64::from(i) / 239.0).exp())
+        .collect();
     let mut logp: Vec<f64> = grid
         .iter()
         .map(|&e| (k - 1.0) * e.ln() - k * e + e.ln()) // × e for the log-spaced grid
@@ -937,7 +982,10 @@ fn frailty_block(
                     .zip(&w)
                     .map(|(&e, w)| {
                         let imm = (e * (mean_at(t) - beta * mean_at(t0))).max(0.01);
-                        (0..=m as u32).map(|x| thinning_logpmf(x, n0, beta, imm).exp()).sum::<f64>() * w
+                        (0..=m as u32)
+                            .map(|x| thinning_logpmf(x, n0, beta, imm).exp())
+                            .sum::<f64>()
+                            * w
                     })
                     .sum()
             };
@@ -951,7 +999,9 @@ fn frailty_block(
             let mean: f64 = grid
                 .iter()
                 .zip(&w)
-                .map(|(&e, w)| w * (beta * f64::from(n0) + (e * (mean_at(t) - beta * mean_at(t0))).max(0.01)))
+                .map(|(&e, w)| {
+                    w * (beta * f64::from(n0) + (e * (mean_at(t) - beta * mean_at(t0))).max(0.01))
+                })
                 .sum::<f64>()
                 / 32.0;
             one_step.push(Scored {
@@ -1065,7 +1115,9 @@ pub fn copies(
             any_cvd = true;
         }
         if let Some(bmi) = &post.bmi {
-            let [_, slope, _] = bmi.draw([z.std_normal(), z.std_normal(), z.std_normal()]);
+            // The usual BMI at the index date (the reading less its error) and the slope.
+            let [level, slope, _] = bmi.draw([z.std_normal(), z.std_normal(), z.std_normal()]);
+            b.covariates.bmi_kg_m2 = level.clamp(12.0, 70.0);
             cvd.bmi_slope = slope;
             any_cvd = true;
         }

@@ -58,7 +58,11 @@ fn bar(lang: Lang, x: f64) -> String {
 
 fn arm_label(a: &ArmForecast, ja: bool) -> String {
     if a.counterfactual.kinds.is_empty() {
-        return if ja { "通常診療（介入なし）".into() } else { "Usual care (no intervention)".into() };
+        return if ja {
+            "通常診療（介入なし）".into()
+        } else {
+            "Usual care (no intervention)".into()
+        };
     }
     a.counterfactual
         .kinds
@@ -104,16 +108,27 @@ fn quantity_chart(t: &Twin, q: Quantity, best: Option<&ArmForecast>, ja: bool) -
         .map(|o| (x_of(t, o.t_years), o.value))
         .collect();
     c.series.push(Series {
-        name: if ja { "記録".into() } else { "recorded".into() },
+        name: if ja {
+            "記録".into()
+        } else {
+            "recorded".into()
+        },
         points: obs,
         band: Vec::new(),
     });
     let fit: Vec<_> = t.posterior.fit.iter().filter(|s| s.quantity == q).collect();
     if !fit.is_empty() {
         c.series.push(Series {
-            name: if ja { "ツインの当てはめ (90%)".into() } else { "twin fit (90%)".into() },
+            name: if ja {
+                "ツインの当てはめ (90%)".into()
+            } else {
+                "twin fit (90%)".into()
+            },
             points: fit.iter().map(|s| (x_of(t, s.t_years), s.mean)).collect(),
-            band: fit.iter().map(|s| (x_of(t, s.t_years), s.lo90, s.hi90)).collect(),
+            band: fit
+                .iter()
+                .map(|s| (x_of(t, s.t_years), s.lo90, s.hi90))
+                .collect(),
         });
     }
     let mut arms = vec![&t.forecast.arms[0]];
@@ -129,7 +144,11 @@ fn quantity_chart(t: &Twin, q: Quantity, best: Option<&ArmForecast>, ja: bool) -
             }
         }
         let name = if a.counterfactual.kinds.is_empty() {
-            if ja { "予測：通常診療 (90%)".to_string() } else { "forecast: usual care (90%)".to_string() }
+            if ja {
+                "予測：通常診療 (90%)".to_string()
+            } else {
+                "forecast: usual care (90%)".to_string()
+            }
         } else if ja {
             format!("予測：{} (90%)", arm_label(a, true))
         } else {
@@ -143,13 +162,32 @@ fn quantity_chart(t: &Twin, q: Quantity, best: Option<&ArmForecast>, ja: bool) -
 /// Cumulative risk over time of the main outcomes under usual care.
 fn onset_chart(t: &Twin, ja: bool) -> Chart {
     let mut c = Chart::lines(
-        if ja { "発症までの時間（通常診療）" } else { "Time to onset (usual care)" },
-        if ja { "基準日からの年数" } else { "years from the index date" },
-        if ja { "累積リスク (%)" } else { "cumulative risk (%)" },
+        if ja {
+            "発症までの時間（通常診療）"
+        } else {
+            "Time to onset (usual care)"
+        },
+        if ja {
+            "基準日からの年数"
+        } else {
+            "years from the index date"
+        },
+        if ja {
+            "累積リスク (%)"
+        } else {
+            "cumulative risk (%)"
+        },
     );
     c.y_range = Some((0.0, 100.0));
     let a = &t.forecast.arms[0];
-    for o in [Outcome::T2d, Outcome::Mi, Outcome::IschaemicStroke, Outcome::HeartFailure, Outcome::Care, Outcome::Death] {
+    for o in [
+        Outcome::T2d,
+        Outcome::Mi,
+        Outcome::IschaemicStroke,
+        Outcome::HeartFailure,
+        Outcome::Care,
+        Outcome::Death,
+    ] {
         if !a.risk(o, 0.0).is_finite() {
             continue;
         }
@@ -180,7 +218,10 @@ fn shown_quantities(t: &Twin) -> Vec<Quantity> {
         .filter(|&q| {
             q != Quantity::Fi
                 || t.person.age_years >= 60.0
-                || t.person.observations.iter().any(|o| o.quantity == Quantity::Fi)
+                || t.person
+                    .observations
+                    .iter()
+                    .any(|o| o.quantity == Quantity::Fi)
         })
         .collect()
 }
@@ -193,7 +234,7 @@ pub fn page(t: &Twin, alerts: &[Alert], lang: Lang) -> Result<Page, ReportError>
     let base = &fc.arms[0];
     let date = p
         .index_day
-        .map(|d| cohort::import::date::format_day(d))
+        .map(cohort::import::date::format_day)
         .unwrap_or_else(|| lang.pick("未指定", "not given").to_string());
     let sex = match (p.sex, ja) {
         (engine::Sex::Male, true) => "男性",
@@ -202,20 +243,45 @@ pub fn page(t: &Twin, alerts: &[Alert], lang: Lang) -> Result<Page, ReportError>
     };
     let mut page = Page::new(
         lang,
-        lang.pick("個人デジタルツイン：リスクと介入効果の予測", "Personal digital twin: risks and what interventions change"),
+        lang.pick(
+            "個人デジタルツイン：リスクと介入効果の予測",
+            "Personal digital twin: risks and what interventions change",
+        ),
         if ja {
-            format!("仮名ID {}　{}　{}歳　基準日 {}　{}通りの将来を{}年間シミュレーション", p.label, sex, lang.number(p.age_years, 0), date, lang.number(fc.futures as f64, 0), fc.years)
+            format!(
+                "仮名ID {}　{}　{}歳　基準日 {}　{}通りの将来を{}年間シミュレーション",
+                p.label,
+                sex,
+                lang.number(p.age_years, 0),
+                date,
+                lang.number(fc.futures as f64, 0),
+                fc.years
+            )
         } else {
-            format!("Pseudonym {}, {}, {} years, index date {}; {} simulated futures over {} years", p.label, sex, lang.number(p.age_years, 0), date, lang.number(fc.futures as f64, 0), fc.years)
+            format!(
+                "Pseudonym {}, {}, {} years, index date {}; {} simulated futures over {} years",
+                p.label,
+                sex,
+                lang.number(p.age_years, 0),
+                date,
+                lang.number(fc.futures as f64, 0),
+                fc.years
+            )
         },
     );
     // Plain-language summary.
     let h10 = 10f64.min(f64::from(fc.years));
-    let mut top: Vec<(Outcome, f64)> = [Outcome::T2d, Outcome::Mi, Outcome::IschaemicStroke, Outcome::HeartFailure, Outcome::Care]
-        .into_iter()
-        .map(|o| (o, base.risk(o, h10)))
-        .filter(|x| x.1.is_finite())
-        .collect();
+    let mut top: Vec<(Outcome, f64)> = [
+        Outcome::T2d,
+        Outcome::Mi,
+        Outcome::IschaemicStroke,
+        Outcome::HeartFailure,
+        Outcome::Care,
+    ]
+    .into_iter()
+    .map(|o| (o, base.risk(o, h10)))
+    .filter(|x| x.1.is_finite())
+    .collect();
     top.sort_by(|a, b| b.1.total_cmp(&a.1));
     page.heading(lang.pick("まとめ", "Summary"));
     let risks_text: Vec<String> = top
@@ -224,9 +290,17 @@ pub fn page(t: &Twin, alerts: &[Alert], lang: Lang) -> Result<Page, ReportError>
         .map(|(o, r)| format!("{} {}", o.label(ja), pct(lang, *r)))
         .collect();
     let mut summary = if ja {
-        format!("今の治療のまま過ごした場合、{}年以内のリスクは {} と推計されます。", lang.number(h10, 0), risks_text.join("、"))
+        format!(
+            "今の治療のまま過ごした場合、{}年以内のリスクは {} と推計されます。",
+            lang.number(h10, 0),
+            risks_text.join("、")
+        )
     } else {
-        format!("If care continues as now, the estimated risks within {} years are: {}.", lang.number(h10, 0), risks_text.join(", "))
+        format!(
+            "If care continues as now, the estimated risks within {} years are: {}.",
+            lang.number(h10, 0),
+            risks_text.join(", ")
+        )
     };
     if let Some(b) = best_arm(t) {
         let (arr, _) = paired_difference(base, b, top.first().map_or(Outcome::Death, |x| x.0), h10);
@@ -251,43 +325,79 @@ pub fn page(t: &Twin, alerts: &[Alert], lang: Lang) -> Result<Page, ReportError>
     page.paragraph(summary);
     if !alerts.is_empty() {
         page.paragraph(if ja {
-            format!("記録の中に、ツインの予測から外れた値が {} 件あります（下の「アラート」）。", alerts.len())
+            format!(
+                "記録の中に、ツインの予測から外れた値が {} 件あります（下の「アラート」）。",
+                alerts.len()
+            )
         } else {
-            format!("{} readings departed from the twin's forecast (see Alerts below).", alerts.len())
+            format!(
+                "{} readings departed from the twin's forecast (see Alerts below).",
+                alerts.len()
+            )
         });
     }
     page.figures(
-        [Outcome::T2d, Outcome::Mi, Outcome::IschaemicStroke, Outcome::HeartFailure, Outcome::Care, Outcome::Death]
-            .into_iter()
-            .map(|o| {
-                (
-                    pct(lang, base.risk(o, h10)),
-                    if ja { format!("{}（{}年以内）", o.label(true), lang.number(h10, 0)) } else { format!("{} within {} y", o.label(false), lang.number(h10, 0)) },
-                )
-            })
-            .collect(),
+        [
+            Outcome::T2d,
+            Outcome::Mi,
+            Outcome::IschaemicStroke,
+            Outcome::HeartFailure,
+            Outcome::Care,
+            Outcome::Death,
+        ]
+        .into_iter()
+        .map(|o| {
+            (
+                pct(lang, base.risk(o, h10)),
+                if ja {
+                    format!("{}（{}年以内）", o.label(true), lang.number(h10, 0))
+                } else {
+                    format!("{} within {} y", o.label(false), lang.number(h10, 0))
+                },
+            )
+        })
+        .collect(),
     );
     // Risks with and without each intervention.
-    page.heading(lang.pick("介入の有無によるリスク", "Risks with and without each intervention"));
+    page.heading(lang.pick(
+        "介入の有無によるリスク",
+        "Risks with and without each intervention",
+    ));
     for h in [5f64, 10.0] {
         if h > f64::from(fc.years) {
             continue;
         }
         let mut header = vec![lang.pick("", "").to_string()];
-        header[0] = if ja { format!("{}年以内のリスク", h) } else { format!("Risk within {h} years") };
-        let outcomes: Vec<Outcome> = REPORTED.into_iter().filter(|o| base.risk(*o, h).is_finite()).take(6).collect();
+        header[0] = if ja {
+            format!("{}年以内のリスク", h)
+        } else {
+            format!("Risk within {h} years")
+        };
+        let outcomes: Vec<Outcome> = REPORTED
+            .into_iter()
+            .filter(|o| base.risk(*o, h).is_finite())
+            .take(6)
+            .collect();
         header.extend(outcomes.iter().map(|o| o.label(ja).to_string()));
         let rows = fc
             .arms
             .iter()
             .map(|a| {
                 let mut r: Vec<Cell> = vec![arm_label(a, ja).into()];
-                r.extend(outcomes.iter().map(|o| Cell::Text(bar(lang, a.risk(*o, h)))));
+                r.extend(
+                    outcomes
+                        .iter()
+                        .map(|o| Cell::Text(bar(lang, a.risk(*o, h)))),
+                );
                 r
             })
             .collect();
         page.table(HtmlTable {
-            caption: if ja { format!("{}年以内の絶対リスク（棒：20マス=100%）", h) } else { format!("Absolute risk within {h} years (bar: 20 blocks = 100%)") },
+            caption: if ja {
+                format!("{}年以内の絶対リスク（棒：20マス=100%）", h)
+            } else {
+                format!("Absolute risk within {h} years (bar: 20 blocks = 100%)")
+            },
             header,
             rows,
             numeric: false,
@@ -300,7 +410,13 @@ pub fn page(t: &Twin, alerts: &[Alert], lang: Lang) -> Result<Page, ReportError>
         let (arr_mi, _) = paired_difference(base, a, Outcome::Mi, h10);
         let (arr_is, _) = paired_difference(base, a, Outcome::IschaemicStroke, h10);
         let (arr_care, _) = paired_difference(base, a, Outcome::Care, h10);
-        let pts = |x: f64| if x.is_finite() { lang.number(100.0 * x, 1) } else { lang.pick("該当なし", "n/a").to_string() };
+        let pts = |x: f64| {
+            if x.is_finite() {
+                lang.number(100.0 * x, 1)
+            } else {
+                lang.pick("該当なし", "n/a").to_string()
+            }
+        };
         rows.push(vec![
             Cell::Text(arm_label(a, ja)),
             pts(arr_t2d).into(),
@@ -335,25 +451,70 @@ pub fn page(t: &Twin, alerts: &[Alert], lang: Lang) -> Result<Page, ReportError>
         page.chart(&chart, lang.pick("点線の帯は90%予測区間。記録はこの方の実測値、当てはめはツインが記録から推定した値。", "Bands are 90% predictive intervals. Recorded: this person's readings; fit: what the twin infers from them."))?;
     }
     page.heading(lang.pick("発症までの時間と重症度", "Time to onset and severity"));
-    page.chart(&onset_chart(t, ja), lang.pick("通常診療での累積リスク", "Cumulative risk under usual care"))?;
+    page.chart(
+        &onset_chart(t, ja),
+        lang.pick("通常診療での累積リスク", "Cumulative risk under usual care"),
+    )?;
     let (hba1c_dx, levels) = severity(base);
     let mut sev = Vec::new();
     if hba1c_dx.iter().all(|x| x.is_finite()) {
         sev.push(if ja {
-            format!("糖尿病と診断される時のHbA1c：中央値 {}%（四分位 {}–{}%）", lang.number(hba1c_dx[1], 1), lang.number(hba1c_dx[0], 1), lang.number(hba1c_dx[2], 1))
+            format!(
+                "糖尿病と診断される時のHbA1c：中央値 {}%（四分位 {}–{}%）",
+                lang.number(hba1c_dx[1], 1),
+                lang.number(hba1c_dx[0], 1),
+                lang.number(hba1c_dx[2], 1)
+            )
         } else {
-            format!("HbA1c at diabetes diagnosis: median {}% (IQR {}–{}%)", lang.number(hba1c_dx[1], 1), lang.number(hba1c_dx[0], 1), lang.number(hba1c_dx[2], 1))
+            format!(
+                "HbA1c at diabetes diagnosis: median {}% (IQR {}–{}%)",
+                lang.number(hba1c_dx[1], 1),
+                lang.number(hba1c_dx[0], 1),
+                lang.number(hba1c_dx[2], 1)
+            )
         });
     }
-    let names_ja = ["認定なし", "要支援1", "要支援2", "要介護1", "要介護2", "要介護3", "要介護4", "要介護5"];
-    let names_en = ["none", "support 1", "support 2", "care 1", "care 2", "care 3", "care 4", "care 5"];
+    let names_ja = [
+        "認定なし",
+        "要支援1",
+        "要支援2",
+        "要介護1",
+        "要介護2",
+        "要介護3",
+        "要介護4",
+        "要介護5",
+    ];
+    let names_en = [
+        "none",
+        "support 1",
+        "support 2",
+        "care 1",
+        "care 2",
+        "care 3",
+        "care 4",
+        "care 5",
+    ];
     let dist: Vec<String> = levels
         .iter()
         .enumerate()
         .filter(|(_, s)| **s > 0.0)
-        .map(|(i, s)| format!("{} {}", if ja { names_ja[i] } else { names_en[i] }, pct(lang, *s)))
+        .map(|(i, s)| {
+            format!(
+                "{} {}",
+                if ja { names_ja[i] } else { names_en[i] },
+                pct(lang, *s)
+            )
+        })
         .collect();
-    sev.push(if ja { format!("{}年間で最も重い要介護度：{}", fc.years, dist.join("、")) } else { format!("Highest care level reached in {} years: {}", fc.years, dist.join(", ")) });
+    sev.push(if ja {
+        format!("{}年間で最も重い要介護度：{}", fc.years, dist.join("、"))
+    } else {
+        format!(
+            "Highest care level reached in {} years: {}",
+            fc.years,
+            dist.join(", ")
+        )
+    });
     page.list(sev);
     if !alerts.is_empty() {
         page.heading(lang.pick("アラート", "Alerts"));
@@ -364,23 +525,48 @@ pub fn page(t: &Twin, alerts: &[Alert], lang: Lang) -> Result<Page, ReportError>
                 let d = s.quantity.decimals();
                 vec![
                     Cell::Text(match p.index_day {
-                        Some(day) => cohort::import::date::format_day(day + (s.t_years * DAYS_PER_YEAR).round() as i32),
+                        Some(day) => cohort::import::date::format_day(
+                            day + (s.t_years * DAYS_PER_YEAR).round() as i32,
+                        ),
                         None => format!("{:+.1}", s.t_years),
                     }),
                     Cell::Text(s.quantity.label(ja).into()),
                     Cell::Text(format!("{:.d$}", s.observed)),
                     Cell::Text(format!("{:.d$}–{:.d$}", s.lo90, s.hi90)),
                     Cell::Text(format!("{:.4}", s.p_two_sided())),
-                    Cell::Text(if ja { a.action_ja.into() } else { a.action_en.into() }),
+                    Cell::Text(if ja {
+                        a.action_ja.into()
+                    } else {
+                        a.action_en.into()
+                    }),
                 ]
             })
             .collect();
         page.table(HtmlTable {
-            caption: lang.pick("ツインの1ステップ先予測から外れた記録", "Readings outside the twin's one-step-ahead forecast").into(),
+            caption: lang
+                .pick(
+                    "ツインの1ステップ先予測から外れた記録",
+                    "Readings outside the twin's one-step-ahead forecast",
+                )
+                .into(),
             header: if ja {
-                vec!["日付".into(), "項目".into(), "実測値".into(), "予測90%区間".into(), "予測p値".into(), "推奨".into()]
+                vec![
+                    "日付".into(),
+                    "項目".into(),
+                    "実測値".into(),
+                    "予測90%区間".into(),
+                    "予測p値".into(),
+                    "推奨".into(),
+                ]
             } else {
-                vec!["Date".into(), "Quantity".into(), "Reading".into(), "Expected 90% band".into(), "Predictive p".into(), "Suggested action".into()]
+                vec![
+                    "Date".into(),
+                    "Quantity".into(),
+                    "Reading".into(),
+                    "Expected 90% band".into(),
+                    "Predictive p".into(),
+                    "Suggested action".into(),
+                ]
             },
             rows,
             numeric: false,
@@ -408,7 +594,10 @@ pub fn write(t: &Twin, alerts: &[Alert], lang: Lang, dir: &Path) -> Result<(), R
     page(t, alerts, lang)?.write(&dir.join("report.html"))?;
     let best = best_arm(t);
     for q in shown_quantities(t) {
-        write_chart(&dir.join(format!("chart_{}", q.name())), &quantity_chart(t, q, best, false))?;
+        write_chart(
+            &dir.join(format!("chart_{}", q.name())),
+            &quantity_chart(t, q, best, false),
+        )?;
     }
     write_chart(&dir.join("chart_onset"), &onset_chart(t, false))
 }

@@ -88,8 +88,8 @@ impl CohortFolder {
                 dir.display()
             )));
         }
-        let people = cohort::file::read(&cohort_path)
-            .map_err(|e| TwinError::Input(e.to_string()))?;
+        let people =
+            cohort::file::read(&cohort_path).map_err(|e| TwinError::Input(e.to_string()))?;
         let (pseudonyms, index_day) = read_ids(&cohort_path, people.len())?;
         let history = dir.join("history.parquet");
         Ok(CohortFolder {
@@ -121,34 +121,34 @@ impl CohortFolder {
         let mut hist: HashMap<usize, RawHistory> = HashMap::new();
         let mut pending: Vec<PersonRecord> = Vec::new();
         let mut next_row = 0usize;
-        let flush_until =
-            |row_limit: usize,
-             hist: &mut HashMap<usize, RawHistory>,
-             pending: &mut Vec<PersonRecord>,
-             next_row: &mut usize,
-             f: &mut dyn FnMut(Vec<PersonRecord>) -> Result<(), TwinError>|
-             -> Result<(), TwinError> {
-                while *next_row < row_limit.min(n) {
-                    let r = *next_row;
-                    *next_row += 1;
-                    if !wanted(r) {
-                        hist.remove(&r);
-                        continue;
-                    }
-                    let h = hist.remove(&r).unwrap_or_default();
-                    pending.push(h.into_person(
-                        self.pseudonyms[r].clone(),
-                        &self.people[r],
-                        self.index_day,
-                    ));
-                    if pending.len() == batch {
-                        f(std::mem::take(pending))?;
-                    }
+        let flush_until = |row_limit: usize,
+                           hist: &mut HashMap<usize, RawHistory>,
+                           pending: &mut Vec<PersonRecord>,
+                           next_row: &mut usize,
+                           f: &mut dyn FnMut(Vec<PersonRecord>) -> Result<(), TwinError>|
+         -> Result<(), TwinError> {
+            while *next_row < row_limit.min(n) {
+                let r = *next_row;
+                *next_row += 1;
+                if !wanted(r) {
+                    hist.remove(&r);
+                    continue;
                 }
-                Ok(())
-            };
+                let h = hist.remove(&r).unwrap_or_default();
+                pending.push(h.into_person(
+                    self.pseudonyms[r].clone(),
+                    &self.people[r],
+                    self.index_day,
+                ));
+                if pending.len() == batch {
+                    f(std::mem::take(pending))?;
+                }
+            }
+            Ok(())
+        };
         if let Some(path) = &self.history {
-            let file = File::open(path).map_err(|e| file_err(path, None, format!("cannot open: {}", e.kind())))?;
+            let file = File::open(path)
+                .map_err(|e| file_err(path, None, format!("cannot open: {}", e.kind())))?;
             let reader = SerializedFileReader::new(file)
                 .map_err(|_| file_err(path, None, "not a readable Parquet file"))?;
             let rows = reader
@@ -169,7 +169,8 @@ impl CohortFolder {
                         _ => {}
                     }
                 }
-                let (Some(pid), Some(measure), Some(value), Some(days)) = (pid, measure, value, days)
+                let (Some(pid), Some(measure), Some(value), Some(days)) =
+                    (pid, measure, value, days)
                 else {
                     return Err(file_err(
                         path,
@@ -180,9 +181,19 @@ impl CohortFolder {
                 let r = usize::try_from(pid)
                     .ok()
                     .filter(|&r| r < n)
-                    .ok_or_else(|| file_err(path, Some(i + 1), "patient_id is not a row of cohort.parquet"))?;
+                    .ok_or_else(|| {
+                        file_err(
+                            path,
+                            Some(i + 1),
+                            "patient_id is not a row of cohort.parquet",
+                        )
+                    })?;
                 if r < next_row {
-                    return Err(file_err(path, Some(i + 1), "rows are not sorted by patient_id"));
+                    return Err(file_err(
+                        path,
+                        Some(i + 1),
+                        "rows are not sorted by patient_id",
+                    ));
                 }
                 // Everyone before this patient is complete.
                 flush_until(r, &mut hist, &mut pending, &mut next_row, &mut f)?;
@@ -201,9 +212,10 @@ impl CohortFolder {
 
 /// Pseudonyms and the index date from `cohort.parquet` (optional columns).
 fn read_ids(path: &Path, n: usize) -> Result<(Vec<String>, Option<i32>), TwinError> {
-    let file = File::open(path).map_err(|e| file_err(path, None, format!("cannot open: {}", e.kind())))?;
-    let reader =
-        SerializedFileReader::new(file).map_err(|_| file_err(path, None, "not a readable Parquet file"))?;
+    let file =
+        File::open(path).map_err(|e| file_err(path, None, format!("cannot open: {}", e.kind())))?;
+    let reader = SerializedFileReader::new(file)
+        .map_err(|_| file_err(path, None, "not a readable Parquet file"))?;
     let rows = reader
         .get_row_iter(None)
         .map_err(|_| file_err(path, None, "cannot read rows"))?;
@@ -265,14 +277,15 @@ pub fn from_fhir(
             "the FHIR input holds nobody who could be included (a Patient with sex and birth date, alive at the index date)".into(),
         ));
     }
-    let mut hist: Vec<RawHistory> = (0..result.people.len()).map(|_| RawHistory::default()).collect();
-    result
-        .for_each_history::<TwinError>(|r| {
-            if let Some(h) = hist.get_mut(r.patient_id as usize) {
-                h.add(r.measure, r.value, i64::from(r.days_from_index()));
-            }
-            Ok(())
-        })?;
+    let mut hist: Vec<RawHistory> = (0..result.people.len())
+        .map(|_| RawHistory::default())
+        .collect();
+    result.for_each_history::<TwinError>(|r| {
+        if let Some(h) = hist.get_mut(r.patient_id as usize) {
+            h.add(r.measure, r.value, i64::from(r.days_from_index()));
+        }
+        Ok(())
+    })?;
     Ok(result
         .people
         .iter()

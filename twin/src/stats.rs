@@ -23,7 +23,8 @@ fn erfc(x: f64) -> f64 {
                         + t * (-0.186_288_06
                             + t * (0.278_868_07
                                 + t * (-1.135_203_98
-                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
             .exp();
     if x >= 0.0 {
         r
@@ -39,7 +40,9 @@ pub fn norm_pdf(x: f64) -> f64 {
 
 /// Quantile `q` of `values` with `weights` (sorted internally; weights need not sum to 1).
 pub fn weighted_quantile(values: &[f64], weights: &[f64], q: f64) -> f64 {
-    let mut idx: Vec<usize> = (0..values.len()).filter(|&i| values[i].is_finite()).collect();
+    let mut idx: Vec<usize> = (0..values.len())
+        .filter(|&i| values[i].is_finite())
+        .collect();
     if idx.is_empty() {
         return f64::NAN;
     }
@@ -228,8 +231,14 @@ mod tests {
 
     #[test]
     fn c_statistic_orders_and_ties() {
-        assert_eq!(c_statistic(&[0.1, 0.2, 0.3, 0.4], &[false, false, true, true]), 1.0);
-        assert_eq!(c_statistic(&[0.4, 0.3, 0.2, 0.1], &[false, false, true, true]), 0.0);
+        assert_eq!(
+            c_statistic(&[0.1, 0.2, 0.3, 0.4], &[false, false, true, true]),
+            1.0
+        );
+        assert_eq!(
+            c_statistic(&[0.4, 0.3, 0.2, 0.1], &[false, false, true, true]),
+            0.0
+        );
         assert_eq!(c_statistic(&[0.5; 4], &[false, true, false, true]), 0.5);
     }
 

@@ -13,7 +13,7 @@ use models::interventions::Kind;
 use models::HealthModel;
 use rayon::prelude::*;
 
-use crate::forecast::{run_copies, Counterfactual, CopyPath, ForecastSettings, Outcome};
+use crate::forecast::{run_copies, CopyPath, Counterfactual, ForecastSettings, Outcome};
 use crate::output::{Builder, V};
 use crate::person::PersonRecord;
 use crate::personalise::{copies, personalise, PersonaliseSettings};
@@ -57,7 +57,11 @@ impl Benefit {
             Benefit::T2d => (!e(Outcome::T2d).is_nan()).then(|| e(Outcome::T2d) <= h),
             Benefit::Care => (!e(Outcome::Care).is_nan()).then(|| e(Outcome::Care) <= h),
             Benefit::Cvd => {
-                let ts = [e(Outcome::Mi), e(Outcome::IschaemicStroke), e(Outcome::HaemorrhagicStroke)];
+                let ts = [
+                    e(Outcome::Mi),
+                    e(Outcome::IschaemicStroke),
+                    e(Outcome::HaemorrhagicStroke),
+                ];
                 Some(ts.iter().any(|t| *t <= h))
             }
         }
@@ -101,9 +105,16 @@ pub struct Ranked {
 }
 
 /// Forecasts one batch of people.
-pub fn batch(model: &HealthModel, people: &[PersonRecord], s: &StratifySettings) -> Result<Vec<Ranked>, TwinError> {
+pub fn batch(
+    model: &HealthModel,
+    people: &[PersonRecord],
+    s: &StratifySettings,
+) -> Result<Vec<Ranked>, TwinError> {
     let k = s.forecast.futures.max(1);
-    let posts: Vec<_> = people.par_iter().map(|p| personalise(model, p, &s.personalise)).collect();
+    let posts: Vec<_> = people
+        .par_iter()
+        .map(|p| personalise(model, p, &s.personalise))
+        .collect();
     let mut pop = Vec::with_capacity(people.len() * k);
     let mut traits = Vec::with_capacity(people.len() * k);
     for (i, (p, post)) in people.iter().zip(&posts).enumerate() {
@@ -112,7 +123,11 @@ pub fn batch(model: &HealthModel, people: &[PersonRecord], s: &StratifySettings)
         traits.extend(t);
     }
     let mut arms = vec![Counterfactual::usual_care()];
-    arms.extend(s.interventions.iter().map(|&kd| Counterfactual::of(vec![kd])));
+    arms.extend(
+        s.interventions
+            .iter()
+            .map(|&kd| Counterfactual::of(vec![kd])),
+    );
     let runs = run_copies(model, pop, traits, &arms, &s.forecast)?;
     let h_rank = f64::from(s.rank_by.1);
     let mut out = Vec::with_capacity(people.len());
@@ -120,11 +135,18 @@ pub fn batch(model: &HealthModel, people: &[PersonRecord], s: &StratifySettings)
         let slice = |a: usize| &runs[a].0[i * k..(i + 1) * k];
         let base = slice(0);
         let risk = |copies: &[CopyPath], o: Outcome, h: f64| {
-            let at = copies.iter().filter(|c| !c.event_years[o as usize].is_nan()).count();
+            let at = copies
+                .iter()
+                .filter(|c| !c.event_years[o as usize].is_nan())
+                .count();
             if at == 0 {
                 return f64::NAN;
             }
-            copies.iter().filter(|c| c.event_years[o as usize] <= h + 1e-9).count() as f64 / at as f64
+            copies
+                .iter()
+                .filter(|c| c.event_years[o as usize] <= h + 1e-9)
+                .count() as f64
+                / at as f64
         };
         let risks: Vec<[f64; 3]> = LISTED
             .iter()
@@ -169,8 +191,16 @@ pub fn batch(model: &HealthModel, people: &[PersonRecord], s: &StratifySettings)
 /// Sorts by the ranking risk (highest first; not at risk last), then pseudonym.
 pub fn rank(rows: &mut [Ranked]) {
     rows.sort_by(|a, b| {
-        let ka = if a.rank_risk.is_finite() { a.rank_risk } else { -1.0 };
-        let kb = if b.rank_risk.is_finite() { b.rank_risk } else { -1.0 };
+        let ka = if a.rank_risk.is_finite() {
+            a.rank_risk
+        } else {
+            -1.0
+        };
+        let kb = if b.rank_risk.is_finite() {
+            b.rank_risk
+        } else {
+            -1.0
+        };
         kb.total_cmp(&ka).then_with(|| a.label.cmp(&b.label))
     });
 }
@@ -182,7 +212,10 @@ pub fn ranked_table(rows: &[Ranked], s: &StratifySettings) -> report::Table {
         ("pseudo_id".into(), 't'),
         ("sex".into(), 't'),
         ("age_years".into(), 'f'),
-        (format!("rank_risk_{}_{}y", s.rank_by.0.name(), s.rank_by.1), 'f'),
+        (
+            format!("rank_risk_{}_{}y", s.rank_by.0.name(), s.rank_by.1),
+            'f',
+        ),
         ("trial_eligible".into(), 'i'),
     ];
     for o in LISTED {
@@ -192,7 +225,15 @@ pub fn ranked_table(rows: &[Ranked], s: &StratifySettings) -> report::Table {
     }
     for k in &s.interventions {
         for b in Benefit::ALL {
-            spec.push((format!("averted_per_1000_{}_{}_{}y", k.name(), b.name(), s.rank_by.1), 'f'));
+            spec.push((
+                format!(
+                    "averted_per_1000_{}_{}_{}y",
+                    k.name(),
+                    b.name(),
+                    s.rank_by.1
+                ),
+                'f',
+            ));
         }
     }
     let spec_ref: Vec<(&str, char)> = spec.iter().map(|(n, c)| (n.as_str(), *c)).collect();
@@ -224,21 +265,33 @@ pub const BANDS: [f64; 6] = [0.05, 0.10, 0.20, 0.30, 0.50, 1.0001];
 /// averted events per intervention; cells of fewer than `threshold` people suppressed
 /// (count and means left empty), and, where one cell of a row (sex × age group) is
 /// suppressed, the next smallest too (so no suppressed count follows from the row total).
-pub fn aggregates_table(rows: &[Ranked], s: &StratifySettings, threshold: usize) -> (report::Table, usize) {
+pub fn aggregates_table(
+    rows: &[Ranked],
+    s: &StratifySettings,
+    threshold: usize,
+) -> (report::Table, usize) {
     let age_group = |a: f64| ((a / 10.0).floor() as i64 * 10).clamp(10, 100);
     let band_of = |r: f64| BANDS.iter().position(|&b| r < b).unwrap_or(BANDS.len() - 1);
     use std::collections::BTreeMap;
     let mut cells: BTreeMap<(String, i64, usize), (usize, Vec<f64>)> = BTreeMap::new();
     let n_iv = s.interventions.len();
     for r in rows.iter().filter(|r| r.rank_risk.is_finite()) {
-        let key = (r.sex.name().to_string(), age_group(r.age_years), band_of(r.rank_risk));
+        let key = (
+            r.sex.name().to_string(),
+            age_group(r.age_years),
+            band_of(r.rank_risk),
+        );
         let e = cells.entry(key).or_insert_with(|| (0, vec![0.0; n_iv]));
         e.0 += 1;
         for (i, a) in r.averted_per_1000.iter().enumerate() {
             // The benefit in the ranking outcome's group (T2D for t2d, else CVD or care).
             let pick = match s.rank_by.0 {
                 Outcome::T2d => a[0],
-                Outcome::Care | Outcome::CareSupport | Outcome::Care12 | Outcome::Care35 | Outcome::Frailty => a[2],
+                Outcome::Care
+                | Outcome::CareSupport
+                | Outcome::Care12
+                | Outcome::Care35
+                | Outcome::Frailty => a[2],
                 _ => a[1],
             };
             if pick.is_finite() {
@@ -252,9 +305,11 @@ pub fn aggregates_table(rows: &[Ranked], s: &StratifySettings, threshold: usize)
         .filter(|(_, v)| v.0 < threshold)
         .map(|(k, _)| k.clone())
         .collect();
-    let rows_keys: std::collections::BTreeSet<(String, i64)> = cells.keys().map(|k| (k.0.clone(), k.1)).collect();
+    let rows_keys: std::collections::BTreeSet<(String, i64)> =
+        cells.keys().map(|k| (k.0.clone(), k.1)).collect();
     for (sex, age) in rows_keys {
-        let in_row: Vec<&(String, i64, usize)> = cells.keys().filter(|k| k.0 == sex && k.1 == age).collect();
+        let in_row: Vec<&(String, i64, usize)> =
+            cells.keys().filter(|k| k.0 == sex && k.1 == age).collect();
         let n_sup = in_row.iter().filter(|k| suppressed.contains(**k)).count();
         if n_sup == 1 {
             if let Some(next) = in_row
@@ -269,7 +324,10 @@ pub fn aggregates_table(rows: &[Ranked], s: &StratifySettings, threshold: usize)
     let mut spec: Vec<(String, char)> = vec![
         ("sex".into(), 't'),
         ("age_group".into(), 't'),
-        (format!("risk_band_{}_{}y", s.rank_by.0.name(), s.rank_by.1), 't'),
+        (
+            format!("risk_band_{}_{}y", s.rank_by.0.name(), s.rank_by.1),
+            't',
+        ),
         ("people".into(), 'f'),
     ];
     for k in &s.interventions {
@@ -285,10 +343,18 @@ pub fn aggregates_table(rows: &[Ranked], s: &StratifySettings, threshold: usize)
             V::T(key.0.clone()),
             V::T(format!("{}-{}", key.1, key.1 + 9)),
             V::T(format!("{:.0}-{:.0}%", 100.0 * lo, 100.0 * hi)),
-            if hide { V::F(f64::NAN) } else { V::F(*n as f64) },
+            if hide {
+                V::F(f64::NAN)
+            } else {
+                V::F(*n as f64)
+            },
         ];
         for s in sums {
-            row.push(if hide { V::F(f64::NAN) } else { V::F(s / *n as f64) });
+            row.push(if hide {
+                V::F(f64::NAN)
+            } else {
+                V::F(s / *n as f64)
+            });
         }
         b.row(row);
     }

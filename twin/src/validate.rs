@@ -24,11 +24,15 @@ use models::diabetes::DmTraits;
 use models::{HealthModel, PersonalTraits};
 use rayon::prelude::*;
 
-use crate::forecast::{run_copies, Counterfactual, CopyPath, ForecastSettings, Outcome};
+use crate::forecast::{run_copies, CopyPath, Counterfactual, ForecastSettings, Outcome};
 use crate::person::{Drug, Observation, PersonRecord, Quantity};
 use crate::personalise::{self, copies, personalise, PersonaliseSettings, Posterior};
 use crate::stats::{brier, c_statistic, crps_sorted};
 use crate::TwinError;
+
+/// A validation case: the person cut at the index date, the readings after it, and whether
+/// T2D began within 5 years (None: present at the index date).
+pub type Case = (PersonRecord, Vec<Observation>, Option<bool>);
 
 const TRUTH: Process = Process::named("twin.validation.truth");
 const NOISE: Process = Process::named("twin.validation.noise");
@@ -158,7 +162,7 @@ pub fn noisy(model: &HealthModel, q: Quantity, truth: f64, z: f64) -> f64 {
 pub fn synthetic_truth(
     model: &HealthModel,
     s: &ValidationSettings,
-) -> Result<Vec<(PersonRecord, Vec<Observation>, Option<bool>)>, TwinError> {
+) -> Result<Vec<Case>, TwinError> {
     let k = s.history_years;
     let years = k + s.horizon_years;
     // People at their first visit: 45–74 years old so they are 50–79 at the index date.
@@ -170,7 +174,10 @@ pub fn synthetic_truth(
     })
     .map_err(|e| TwinError::Input(e.to_string()))?;
     let pop = gen.generate();
-    let run = RunKey { seed: s.seed, replicate: 0 };
+    let run = RunKey {
+        seed: s.seed,
+        replicate: 0,
+    };
     let traits: Vec<PersonalTraits> = match s.truth {
         Truth::PopulationModel => vec![PersonalTraits::default(); pop.len()],
         Truth::TwinPrior => pop
@@ -178,9 +185,16 @@ pub fn synthetic_truth(
             .map(|b| {
                 let mut z = Stream::new(StreamKey::new(run, TRUTH), b.id, 0);
                 let (u, zd) = (z.uniform(), z.std_normal());
-                let drift = if u < personalise::GLYCAEMIC_DRIFT_SHARE { personalise::GLYCAEMIC_DRIFT_SD * zd } else { 0.0 };
+                let drift = if u < personalise::GLYCAEMIC_DRIFT_SHARE {
+                    personalise::GLYCAEMIC_DRIFT_SD * zd
+                } else {
+                    0.0
+                };
                 PersonalTraits {
-                    dm: Some(DmTraits { efficiency_drift: drift, ..DmTraits::default() }),
+                    dm: Some(DmTraits {
+                        efficiency_drift: drift,
+                        ..DmTraits::default()
+                    }),
                     cvd: Some(CvdTraits {
                         sbp_slope: personalise::SBP_SLOPE_SD * z.std_normal(),
                         ldl_slope: personalise::LDL_SLOPE_SD * z.std_normal(),
@@ -192,14 +206,29 @@ pub fn synthetic_truth(
             })
             .collect(),
     };
-    let fs = ForecastSettings { futures: 1, years, seed: s.seed ^ 0x5eed, step_months: 1 };
-    let runs = run_copies(model, pop.clone(), traits, &[Counterfactual::usual_care()], &fs)?;
+    let fs = ForecastSettings {
+        futures: 1,
+        years,
+        seed: s.seed ^ 0x5eed,
+        step_months: 1,
+    };
+    let runs = run_copies(
+        model,
+        pop.clone(),
+        traits,
+        &[Counterfactual::usual_care()],
+        &fs,
+    )?;
     let paths: &[CopyPath] = &runs[0].0;
     let mut out = Vec::new();
     let qi = |q: Quantity| Quantity::ALL.iter().position(|x| *x == q).unwrap_or(0);
     for (b, path) in pop.iter().zip(paths) {
         // Alive at the index date.
-        if !path.values.get(k as usize).is_some_and(|v| v[0].is_finite()) {
+        if !path
+            .values
+            .get(k as usize)
+            .is_some_and(|v| v[0].is_finite())
+        {
             continue;
         }
         let mut noise = Stream::new(StreamKey::new(run, NOISE), b.id, 0);
@@ -219,7 +248,11 @@ pub fn synthetic_truth(
                 if q == Quantity::Fi && b.age_years + (y as f64) < 60.0 {
                     continue;
                 }
-                let o = Observation { t_years: t, quantity: q, value: noisy(model, q, truth, z) };
+                let o = Observation {
+                    t_years: t,
+                    quantity: q,
+                    value: noisy(model, q, truth, z),
+                };
                 if t <= 0.0 {
                     if attended {
                         obs.push(o);
@@ -241,15 +274,19 @@ pub fn synthetic_truth(
         } else {
             Some(onset_at_index <= f64::from(k) + 5.0)
         };
-        // Diagnosed diabetes at the index: when the truth had diabetes then, the index
-        // flags say so only if it was diagnosed at entry; keep the baseline's flags.
-        index.conditions.set(Conditions::DIABETES, b.covariates.conditions.contains(Conditions::DIABETES));
-        index.treatments.set(Treatments::GLUCOSE_LOWERING, b.covariates.treatments.contains(Treatments::GLUCOSE_LOWERING));
+        // Prescriptions as the truth had them at each yearly census of the history.
         let mut treatment_records: [Vec<f64>; 3] = Default::default();
-        for d in Drug::ALL {
-            if b.covariates.treatments.contains(d.flag()) {
-                treatment_records[d as usize] = (0..=k).map(|y| f64::from(y) - f64::from(k)).collect();
+        for y in 0..=k as usize {
+            let on = Treatments(path.treatments[y]);
+            for d in Drug::ALL {
+                if on.contains(d.flag()) {
+                    treatment_records[d as usize].push(y as f64 - f64::from(k));
+                }
             }
+        }
+        index.treatments = Treatments(path.treatments[k as usize]);
+        if index.treatments.contains(Treatments::GLUCOSE_LOWERING) {
+            index.conditions.insert(Conditions::DIABETES);
         }
         let person = PersonRecord {
             label: format!("synthetic-{}", b.id),
@@ -270,7 +307,7 @@ pub fn synthetic_truth(
 /// readings after the index date, at whole years 1..=H.
 fn score(
     model: &HealthModel,
-    people: &[(PersonRecord, Vec<Observation>, Option<bool>)],
+    people: &[Case],
     posts: &[Posterior],
     s: &ValidationSettings,
 ) -> Result<Scores, TwinError> {
@@ -282,10 +319,18 @@ fn score(
         pop.extend(b);
         traits.extend(t);
     }
-    let fs = ForecastSettings { futures: k, years: s.horizon_years.max(5), seed: s.seed.wrapping_add(17), step_months: 1 };
+    let fs = ForecastSettings {
+        futures: k,
+        years: s.horizon_years.max(5),
+        seed: s.seed.wrapping_add(17),
+        step_months: 1,
+    };
     let runs = run_copies(model, pop, traits, &[Counterfactual::usual_care()], &fs)?;
     let paths = &runs[0].0;
-    let run = RunKey { seed: s.seed.wrapping_add(99), replicate: 0 };
+    let run = RunKey {
+        seed: s.seed.wrapping_add(99),
+        replicate: 0,
+    };
     let per: Vec<Scores> = people
         .par_iter()
         .enumerate()
@@ -297,38 +342,55 @@ fn score(
                 if y == 0 || y > s.horizon_years as usize {
                     continue;
                 }
-                let qi = Quantity::ALL.iter().position(|x| *x == o.quantity).unwrap_or(0);
-                let mut noise = Stream::new(StreamKey::new(run, NOISE), (i * 64 + qi * 8 + y) as u64, 0);
+                let qi = Quantity::ALL
+                    .iter()
+                    .position(|x| *x == o.quantity)
+                    .unwrap_or(0);
+                let mut noise =
+                    Stream::new(StreamKey::new(run, NOISE), (i * 64 + qi * 8 + y) as u64, 0);
+                // The frailty index is a count over 32: readings and forecasts are spread
+                // uniformly within their count (a randomised PIT), so ties at the interval
+                // ends do not inflate coverage.
+                let discrete = o.quantity == Quantity::Fi;
+                let jitter = |u: f64| if discrete { (u - 0.5) / 32.0 } else { 0.0 };
                 let mut ens: Vec<f64> = mine
                     .iter()
                     .filter_map(|c| c.values.get(y).map(|v| f64::from(v[qi])))
                     .filter(|v| v.is_finite())
-                    .map(|v| noisy(model, o.quantity, v, noise.std_normal()))
+                    .map(|v| {
+                        noisy(model, o.quantity, v, noise.std_normal()) + jitter(noise.uniform())
+                    })
                     .collect();
+                let observed = o.value + jitter(noise.uniform());
                 if ens.len() < 10 {
                     continue;
                 }
                 ens.sort_by(f64::total_cmp);
                 let q = |p: f64| crate::stats::quantile_sorted(&ens, p);
-                let inside = |lo: f64, hi: f64| o.value >= lo && o.value <= hi;
-                // Discrete FI: a reading on an interval end counts half.
+                let inside = |lo: f64, hi: f64| observed >= lo && observed <= hi;
                 sc.add(
                     o.quantity,
                     QuantityScore {
                         readings: 1,
                         in50: usize::from(inside(q(0.25), q(0.75))),
                         in90: usize::from(inside(q(0.05), q(0.95))),
-                        crps_sum: crps_sorted(&ens, o.value),
+                        crps_sum: crps_sorted(&ens, observed),
                     },
                 );
             }
             if let Some(event) = t2d5 {
-                let at: Vec<&CopyPath> = mine.iter().filter(|c| !c.event_years[Outcome::T2d as usize].is_nan()).collect();
-                if !at.is_empty() {
-                    let r = at.iter().filter(|c| c.event_years[Outcome::T2d as usize] <= 5.0).count() as f64 / at.len() as f64;
-                    sc.t2d_risk.push(r);
-                    sc.t2d_event.push(*event);
-                }
+                // Copies that already have diabetes at the index date (their readings put
+                // them over the threshold) predict it as present: counted as onsets.
+                let r = mine
+                    .iter()
+                    .filter(|c| {
+                        let e = c.event_years[Outcome::T2d as usize];
+                        e.is_nan() || e <= 5.0
+                    })
+                    .count() as f64
+                    / k as f64;
+                sc.t2d_risk.push(r);
+                sc.t2d_event.push(*event);
             }
             sc
         })
@@ -349,13 +411,22 @@ pub fn validate(model: &HealthModel, s: &ValidationSettings) -> Result<Validatio
 /// Scores personalised and population-only forecasts of prepared people.
 pub fn validate_people(
     model: &HealthModel,
-    people: &[(PersonRecord, Vec<Observation>, Option<bool>)],
+    people: &[Case],
     s: &ValidationSettings,
 ) -> Result<Validation, TwinError> {
-    let ps = PersonaliseSettings { particles: s.particles, seed: s.seed };
-    let mut v = Validation { people: people.len(), ..Validation::default() };
+    let ps = PersonaliseSettings {
+        particles: s.particles,
+        seed: s.seed,
+    };
+    let mut v = Validation {
+        people: people.len(),
+        ..Validation::default()
+    };
     for chunk in people.chunks(250) {
-        let posts: Vec<Posterior> = chunk.par_iter().map(|(p, _, _)| personalise(model, p, &ps)).collect();
+        let posts: Vec<Posterior> = chunk
+            .par_iter()
+            .map(|(p, _, _)| personalise(model, p, &ps))
+            .collect();
         v.personalised.merge(score(model, chunk, &posts, s)?);
         let none: Vec<Posterior> = chunk.iter().map(|_| Posterior::population_only()).collect();
         v.population.merge(score(model, chunk, &none, s)?);
@@ -367,12 +438,17 @@ pub fn validate_people(
 /// the cut, the readings after it (up to the index date) to score, and T2D by 5 years after
 /// the cut from the readings (HbA1c ≥ 6.5% or FPG ≥ 126 mg/dL) or a glucose-lowering
 /// prescription; people without a reading on both sides are left out.
-pub fn cut_people(people: &[PersonRecord], cut_years: f64) -> Vec<(PersonRecord, Vec<Observation>, Option<bool>)> {
+pub fn cut_people(people: &[PersonRecord], cut_years: f64) -> Vec<Case> {
     people
         .iter()
         .filter_map(|p| {
             let c = p.cut_at(-cut_years);
-            let future: Vec<Observation> = c.observations.iter().filter(|o| o.t_years > 1e-9).copied().collect();
+            let future: Vec<Observation> = c
+                .observations
+                .iter()
+                .filter(|o| o.t_years > 1e-9)
+                .copied()
+                .collect();
             let mut hist = c.clone();
             hist.observations.retain(|o| o.t_years <= 1e-9);
             for r in &mut hist.treatment_records {

@@ -10,7 +10,12 @@ fn person(dir: &std::path::Path, name: &str, hba1c: [f64; 6], fpg: [f64; 6]) -> 
 }
 
 /// A 55-year-old man with yearly readings ending at the index date (the last one).
-fn person_from(dir: &std::path::Path, name: &str, hba1c: &[f64], fpg: &[f64]) -> twin::PersonRecord {
+fn person_from(
+    dir: &std::path::Path,
+    name: &str,
+    hba1c: &[f64],
+    fpg: &[f64],
+) -> twin::PersonRecord {
     let mut text = String::from(
         "id = \"demo\"\nsex = \"male\"\nage = 55\nsmoker = false\nsteps_per_day = 6000\n",
     );
@@ -28,8 +33,16 @@ fn person_from(dir: &std::path::Path, name: &str, hba1c: &[f64], fpg: &[f64]) ->
 
 fn settings() -> TwinSettings {
     TwinSettings {
-        personalise: PersonaliseSettings { particles: 1500, seed: 7 },
-        forecast: ForecastSettings { futures: 600, years: 10, seed: 3, step_months: 1 },
+        personalise: PersonaliseSettings {
+            particles: 1500,
+            seed: 7,
+        },
+        forecast: ForecastSettings {
+            futures: 600,
+            years: 10,
+            seed: 3,
+            step_months: 1,
+        },
         counterfactuals: CounterfactualPlan::None,
         population_only: false,
     }
@@ -68,7 +81,10 @@ fn a_rising_hba1c_history_gives_a_higher_diabetes_risk_than_a_flat_one() {
         );
     }
     eprintln!("one visit: {:.3} / {:.3}", risk(&o, 5.0), risk(&o, 10.0));
-    assert!(risk(&r, 5.0) > risk(&f, 5.0) + 0.05, "rising history must raise the 5-year risk");
+    assert!(
+        risk(&r, 5.0) > risk(&f, 5.0) + 0.05,
+        "rising history must raise the 5-year risk"
+    );
     assert!(risk(&r, 10.0) > risk(&f, 10.0));
     // Five years of the same readings are reassuring next to one reading.
     assert!(risk(&f, 10.0) < risk(&o, 10.0));

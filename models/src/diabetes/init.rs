@@ -187,9 +187,11 @@ impl Diabetes {
             st.onset_age = Some(t.onset_age.min(b.age_years));
         }
         let c = &b.covariates;
-        (st.fpg_mg_dl, st.insulin_uu_ml) =
-            self.phys
-                .fasting(&self.inputs(st, b.age_years, c), st.beta, c.fpg_mg_dl.max(40.0));
+        (st.fpg_mg_dl, st.insulin_uu_ml) = self.phys.fasting(
+            &self.inputs(st, b.age_years, c),
+            st.beta,
+            c.fpg_mg_dl.max(40.0),
+        );
         st.stiff = self.is_stiff(&self.inputs(st, b.age_years, c), st);
     }
 }
