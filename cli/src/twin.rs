@@ -592,7 +592,7 @@ fn stratify_cmd(
     };
     let s = StratifySettings {
         personalise: PersonaliseSettings {
-            particles: (a.particles as usize).min(400),
+            particles: (a.particles as usize).min(250),
             seed: a.seed,
         },
         forecast: ForecastSettings {

@@ -442,15 +442,20 @@ pub fn cut_people(people: &[PersonRecord], cut_years: f64) -> Vec<Case> {
     people
         .iter()
         .filter_map(|p| {
+            // Readings within a day of the cut count as before it (dates round to days).
+            let day = 1.5 / crate::person::DAYS_PER_YEAR;
             let c = p.cut_at(-cut_years);
             let future: Vec<Observation> = c
                 .observations
                 .iter()
-                .filter(|o| o.t_years > 1e-9)
+                .filter(|o| o.t_years > day)
                 .copied()
                 .collect();
             let mut hist = c.clone();
-            hist.observations.retain(|o| o.t_years <= 1e-9);
+            hist.observations.retain(|o| o.t_years <= day);
+            for o in &mut hist.observations {
+                o.t_years = o.t_years.min(0.0);
+            }
             for r in &mut hist.treatment_records {
                 r.retain(|t| *t <= 1e-9);
             }
