@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{calibrate, compare, import, plan, risk};
+use crate::{calibrate, compare, import, plan, risk, twin};
 
 #[derive(Parser)]
 #[command(name = "healthtwin", version, about = "Digital-twin disease progression simulator for Japan's ageing population", long_about = None)]
@@ -48,6 +48,11 @@ pub enum Command {
     /// per fiscal year on the town's scale: care demand by level, frailty, budget, what each
     /// option averts and costs; a one-page HTML report (Japanese, or --lang en).
     Plan(Box<plan::PlanArgs>),
+    /// A person's digital twin: personalised to their own history (a person file, a
+    /// pseudonym of an imported cohort, or FHIR input), forecast with counterfactual
+    /// interventions, the clinician's report (HTML), FHIR RiskAssessments, alerts;
+    /// `--cohort DIR` alone: risk stratification; `twin validate`, `twin bench`.
+    Twin(Box<twin::TwinCommand>),
     /// List every metric of `summary.csv` (name, kind, meaning) as a Markdown table.
     Metrics,
     /// List every model parameter (name, default, unit, accepted range, source) as a

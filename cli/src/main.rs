@@ -12,6 +12,7 @@ mod memory;
 mod plan;
 mod run;
 mod trial;
+mod twin;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => compare::compare(&args),
         Command::Calibrate(args) => calibrate::calibrate(&args),
         Command::Plan(args) => plan::plan(&args),
+        Command::Twin(cmd) => twin::twin(&cmd),
         Command::Metrics => {
             print!("{}", run::metrics_markdown());
             Ok(())
