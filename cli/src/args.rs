@@ -38,11 +38,31 @@ pub enum Command {
     /// random numbers: paired differences with 95% intervals, costs, QALYs, ICER, NNT,
     /// charts; `--psa K` for probabilistic sensitivity analysis.
     Compare(Box<compare::CompareArgs>),
+    /// Merge the folders of every shard of one `run` or `compare` (`--shard i/n`) into the
+    /// outputs of the unsharded run, byte for byte (docs/shards.md). Checks first that the
+    /// folders are one complete set of one run; writes nothing otherwise.
+    Merge(MergeArgs),
     /// List every metric of `summary.csv` (name, kind, meaning) as a Markdown table.
     Metrics,
     /// List every model parameter (name, default, unit, accepted range, source) as a
     /// Markdown table: the names `--set`, scenario `[parameters]` and PSA address.
     Params,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The shard folders (any order).
+    #[arg(required = true, num_args = 1..)]
+    pub shards: Vec<PathBuf>,
+    /// Output folder of the merged run.
+    #[arg(long, short = 'o')]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// No summary on the terminal.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -140,6 +160,10 @@ pub struct RunArgs {
     pub set: Vec<String>,
     #[command(flatten)]
     pub disclosure: DisclosureArgs,
+    /// Run shard I of N (0-based; I in 0..N): the people of one contiguous range of the
+    /// cohort, written as a partial folder for `healthtwin merge` (docs/shards.md).
+    #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// Disclosure control of published aggregates (docs/outputs.md, "Disclosure control").

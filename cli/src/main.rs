@@ -10,6 +10,7 @@ mod import;
 mod memory;
 mod risk;
 mod run;
+mod shard;
 mod trial;
 
 use std::process::ExitCode;
@@ -17,6 +18,27 @@ use std::process::ExitCode;
 use args::{BenchCommand, BenchWorkload, Cli, CohortCommand, Command, TrialCommand};
 use clap::Parser;
 use common::{with_threads, InputError};
+
+/// `healthtwin merge`: checks the shard folders, then merges them with their command's writer.
+fn merge(args: &args::MergeArgs) -> anyhow::Result<()> {
+    let set = shard::check_set(&args.shards)?;
+    for d in &args.shards {
+        if d == &args.out {
+            return Err(common::input_error(format!(
+                "--out {}: is one of the shard folders; choose another",
+                args.out.display()
+            )));
+        }
+    }
+    match set.identity.get("command").and_then(|c| c.as_str()) {
+        Some("run") => run::merge(&set, &args.out, args.quiet),
+        Some("compare") => compare::merge(&set, &args.out, args.quiet),
+        _ => Err(common::input_error(format!(
+            "{}: a shard of an unknown command",
+            set.folders[0].display()
+        ))),
+    }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -38,6 +60,7 @@ fn main() -> ExitCode {
         }
         Command::Risk(args) => risk::risk(&args),
         Command::Compare(args) => compare::compare(&args),
+        Command::Merge(args) => with_threads(args.threads, || merge(&args)).and_then(|r| r),
         Command::Metrics => {
             print!("{}", run::metrics_markdown());
             Ok(())

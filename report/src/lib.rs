@@ -16,6 +16,6 @@ pub mod table;
 
 pub use output_dir::{OutputDir, OutputError};
 pub use table::{
-    write_atomic, write_csv, write_parquet, write_parquet_with_metadata, ParquetSink, ReportError,
+    write_atomic, write_csv, ParquetGroups, write_parquet, write_parquet_with_metadata, ParquetSink, ReportError,
     Table, Values,
 };

@@ -23,8 +23,8 @@ pub mod report;
 pub mod runner;
 pub mod trial;
 
-pub use compare::{CompareError, CompareOptions, Comparison, ScenarioResults};
+pub use compare::{CompareError, CompareOptions, Comparison, PartialRun, ScenarioResults};
 pub use runner::{
-    run, run_aggregates, Arm, ArmResults, Progress, RunContext, Settings, Streams, Study,
+    run, run_aggregates, run_replicates, Arm, ArmResults, Progress, RunContext, Settings, Streams, Study,
     StudyError, StudyModel, StudyResults,
 };
