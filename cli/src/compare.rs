@@ -334,17 +334,14 @@ fn compare_shard(
     bar.finish();
     let threads = with_threads(args.threads, rayon::current_num_threads)?;
     let mut w = shard::PartialWriter::create(&out.join(shard::PARTIALS))?;
-    let mut per_arm: Vec<_> = runs
-        .into_iter()
-        .map(|(reps, seconds)| (reps.into_iter(), seconds))
-        .collect();
-    for (k, r) in reps.clone().enumerate() {
-        for (a, (it, seconds)) in per_arm.iter_mut().enumerate() {
+    let simulation_seconds: Vec<f64> = runs.iter().map(|r| r.1).collect();
+    let mut per_arm: Vec<_> = runs.into_iter().map(|(reps, _)| reps.into_iter()).collect();
+    for r in reps.clone() {
+        for (a, it) in per_arm.iter_mut().enumerate() {
             let run = it.next().expect("one run per replicate");
             w.write(&shard::Entry {
                 arm: a as u32,
                 replicate: r,
-                seconds: if k == 0 { *seconds } else { 0.0 },
                 run,
             })?;
         }
@@ -365,6 +362,7 @@ fn compare_shard(
         identity,
         partials_sha256,
         files: vec![shard::PARTIALS.into()],
+        simulation_seconds,
         threads,
         wall_time_seconds: started.elapsed().as_secs_f64(),
     };
@@ -399,11 +397,15 @@ pub fn merge(set: &shard::ShardSet, out_path: &Path, quiet: bool) -> anyhow::Res
     let mut runs: Vec<(Vec<_>, f64)> = (0..arms)
         .map(|_| (Vec::with_capacity(replicates as usize), 0.0))
         .collect();
-    set.merge_partials(arms, replicates, |_, a, run, seconds| {
+    set.merge_partials(arms, replicates, |_, a, run| {
         runs[a].0.push(comparison.reduce_partial(a, run));
-        runs[a].1 += seconds;
         Ok(())
     })?;
+    for m in &set.manifests {
+        for (r, s) in runs.iter_mut().zip(&m.simulation_seconds) {
+            r.1 += s;
+        }
+    }
     let results = comparison.results_of(runs);
     let threads = rayon::current_num_threads();
     write_outputs(

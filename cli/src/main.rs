@@ -4,6 +4,7 @@
 
 mod args;
 mod bench;
+mod checkpoint;
 mod common;
 mod compare;
 mod import;

@@ -26,7 +26,7 @@ use crate::common::{
     StudyBar,
 };
 use crate::memory::{self, Footprint};
-use crate::shard;
+use crate::{checkpoint, shard};
 
 /// Rows per Parquet row group of patients.parquet: bounds memory for any cohort size.
 const PATIENT_ROW_GROUP: usize = 65_536;
@@ -338,9 +338,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let bar = StudyBar::new(study.total_patient_years(), args.quiet);
     let ages = provenance.ages();
     let sharded = args.shard.is_some();
-    let (aggregates, seconds) = with_threads(args.threads, || {
-        execute(args, &study, &bar, &pseudo_prefix, &out, ages, sharded)
-    })??;
+    let (aggregates, seconds) = if args.checkpoint || args.resume {
+        let key = serde_json::json!({ "run": &identity, "shard": args.shard });
+        with_threads(args.threads, || {
+            execute_checkpointed(args, &key, &study, &bar, &pseudo_prefix, &out, ages, sharded)
+        })??
+    } else {
+        with_threads(args.threads, || {
+            execute(args, &study, &bar, &pseudo_prefix, &out, ages, sharded)
+        })??
+    };
     bar.finish();
     let threads = with_threads(args.threads, rayon::current_num_threads)?;
     if let Some(s) = args.shard {
@@ -349,7 +356,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             w.write(&shard::Entry {
                 arm: 0,
                 replicate: r as u32,
-                seconds: seconds[r],
                 run: study::PartialRun {
                     aggregate,
                     delays: None,
@@ -377,6 +383,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             identity,
             partials_sha256,
             files,
+            simulation_seconds: vec![seconds.iter().sum()],
             threads,
             wall_time_seconds: started.elapsed().as_secs_f64(),
         };
@@ -525,6 +532,89 @@ fn execute(
     ))
 }
 
+/// [`execute`] with a checkpoint after each replicate (`--checkpoint`, `--resume`): the
+/// replicates the checkpoint holds are not run again; the files are assembled from it.
+#[allow(clippy::too_many_arguments)]
+fn execute_checkpointed(
+    args: &RunArgs,
+    identity: &serde_json::Value,
+    study: &Study<HealthModel>,
+    bar: &StudyBar,
+    pseudo_prefix: &str,
+    out: &OutputDir,
+    ages: AgePrecision,
+    sharded: bool,
+) -> anyhow::Result<(Vec<Aggregator>, Vec<f64>)> {
+    let (ck, done) = checkpoint::Checkpoint::open(out.path(), identity, args.resume)?;
+    let causes = study.arms[0].model.causes_of_death();
+    let pseudo = |id: u64| format!("{pseudo_prefix}-{id}");
+    let first = done.len() as u32;
+    let mut aggregates = Vec::with_capacity(args.replicates as usize);
+    let mut seconds = Vec::with_capacity(args.replicates as usize);
+    for d in done {
+        aggregates.push(d.aggregate);
+    }
+    if first > 0 && !args.quiet {
+        eprintln!(
+            "resuming: {first} of {} replicates done (checkpoint in {})",
+            args.replicates,
+            out.join(checkpoint::DIR).display()
+        );
+    }
+    if first < args.replicates {
+        let results = study::run_replicates(
+            study,
+            first..args.replicates,
+            bar,
+            |ctx, run| -> anyhow::Result<()> {
+                let tables: Vec<Table> = ctx
+                    .patients
+                    .chunks(PATIENT_ROW_GROUP)
+                    .map(|chunk| patients_table_with(ctx.replicate, chunk, causes, &pseudo, ages))
+                    .collect();
+                let trace = (args.trace > 0).then(|| {
+                    trace_table_with(ctx.replicate, args.start_year, &run.trace, ages)
+                });
+                aggregates.push(run.aggregate.clone());
+                seconds.push(ctx.seconds);
+                ck.save(
+                    ctx.replicate,
+                    &tables,
+                    trace.as_ref(),
+                    run.aggregate,
+                )
+            },
+        )?;
+        drop(results);
+    }
+    // The outputs, from the checkpoint (the same row groups as an uninterrupted run's).
+    let mut sink: Option<ParquetSink> = None;
+    for r in 0..args.replicates {
+        ck.each_patients_group(r, |t| {
+            match sink.as_mut() {
+                Some(s) => s.write(t)?,
+                None => {
+                    let mut s = ParquetSink::create(&out.join("patients.parquet"), t)?;
+                    s.write(t)?;
+                    sink = Some(s);
+                }
+            }
+            Ok(())
+        })?;
+    }
+    if let Some(s) = sink {
+        s.finish()?;
+    }
+    if args.trace > 0 {
+        let tables = (0..args.replicates)
+            .map(|r| ck.trace_table(r))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        write_trace(out, &tables, !sharded)?;
+    }
+    ck.remove()?;
+    Ok((aggregates, seconds))
+}
+
 /// trace.parquet (one row group per replicate) and, when `csv`, trace.csv (every replicate).
 fn write_trace(out: &OutputDir, per_replicate: &[Table], csv: bool) -> anyhow::Result<()> {
     let mut sink = ParquetSink::create(&out.join("trace.parquet"), &per_replicate[0])?;
@@ -553,7 +643,7 @@ pub fn merge(
         .map_err(|e| input_error(format!("merge: the shards' run is not readable: {e}")))?;
     let out = output_dir(out_path, &RUN_FILES)?;
     let mut aggregates = Vec::with_capacity(identity.replicates as usize);
-    set.merge_partials(1, identity.replicates, |_, _, run, _| {
+    set.merge_partials(1, identity.replicates, |_, _, run| {
         aggregates.push(run.aggregate);
         Ok(())
     })?;

@@ -99,6 +99,8 @@ pub struct ShardManifest {
     pub identity_sha256: String,
     pub partials_sha256: String,
     pub files: Vec<String>,
+    /// Simulation seconds per arm (for the merged run's throughput line).
+    pub simulation_seconds: Vec<f64>,
     pub threads: usize,
     pub wall_time_seconds: f64,
 }
@@ -140,13 +142,12 @@ impl Write for HashingFile {
 
 /// One entry of `partials.bin`: run (arm, replicate) of a shard.
 ///
-/// Layout (little-endian): `arm u32, replicate u32, years u32, metrics u32, seconds f64`,
+/// Layout (little-endian): `arm u32, replicate u32, years u32, metrics u32`,
 /// then `years × 2 × 21 × metrics` cells of `(num i64, den i64)`, then a byte `1` with
 /// `people u64, censored u64` and `people` delays (f64), or a byte `0` without delays.
 pub struct Entry {
     pub arm: u32,
     pub replicate: u32,
-    pub seconds: f64,
     pub run: PartialRun,
 }
 
@@ -175,7 +176,6 @@ impl PartialWriter {
         o.write_all(&e.replicate.to_le_bytes())?;
         o.write_all(&(agg.years() as u32).to_le_bytes())?;
         o.write_all(&(agg.metrics() as u32).to_le_bytes())?;
-        o.write_all(&e.seconds.to_le_bytes())?;
         let mut buf = Vec::with_capacity(agg.cells().len() * 16);
         for c in agg.cells() {
             buf.extend_from_slice(&c.num.to_le_bytes());
@@ -271,13 +271,12 @@ impl PartialReader {
     /// Reads the next entry.
     pub fn read(&mut self) -> anyhow::Result<Entry> {
         let (arm, replicate) = self.next.ok_or_else(|| self.truncated())?;
-        let mut head = [0u8; 16];
+        let mut head = [0u8; 8];
         self.input
             .read_exact(&mut head)
             .map_err(|_| self.truncated())?;
         let years = u32_at(&head, 0) as usize;
         let metrics = u32_at(&head, 4) as usize;
-        let seconds = f64::from_le_bytes(head[8..16].try_into().expect("8 bytes"));
         let n = years * 2 * engine::observe::N_AGE_BANDS * metrics;
         let mut buf = vec![0u8; n * 16];
         self.input
@@ -316,7 +315,6 @@ impl PartialReader {
         Ok(Entry {
             arm,
             replicate,
-            seconds,
             run: PartialRun { aggregate, delays },
         })
     }
@@ -465,14 +463,14 @@ fn differing_keys(a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
 }
 
 impl ShardSet {
-    /// The merged runs, per arm the replicates in order (and the arm's seconds), from the
+    /// The merged runs, per arm the replicates in order, from the
     /// shards' partials, read entry by entry: with people split, every shard holds every
     /// run; with draws split, each run is in exactly one shard.
     pub fn merge_partials(
         &self,
         arms: usize,
         replicates: u32,
-        mut each: impl FnMut(u32, usize, PartialRun, f64) -> anyhow::Result<()>,
+        mut each: impl FnMut(u32, usize, PartialRun) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let mut readers = self
             .folders
@@ -481,18 +479,15 @@ impl ShardSet {
             .collect::<anyhow::Result<Vec<_>>>()?;
         for r in 0..replicates {
             for a in 0..arms as u32 {
-                let mut merged: Option<(PartialRun, f64)> = None;
+                let mut merged: Option<PartialRun> = None;
                 let mut from = 0;
                 for reader in &mut readers {
                     if reader.peek() == Some((a, r)) {
                         let e = reader.read()?;
                         from += 1;
                         match &mut merged {
-                            None => merged = Some((e.run, e.seconds)),
-                            Some((m, s)) => {
-                                m.merge(e.run);
-                                *s += e.seconds;
-                            }
+                            None => merged = Some(e.run),
+                            Some(m) => m.merge(e.run),
                         }
                     }
                 }
@@ -500,12 +495,12 @@ impl ShardSet {
                     Split::People => readers.len(),
                     Split::Draws => 1,
                 };
-                let Some((run, seconds)) = merged.filter(|_| from == expected) else {
+                let Some(run) = merged.filter(|_| from == expected) else {
                     return Err(input_error(format!(
                         "merge: replicate {r} of arm {a} is in {from} shard(s), expected {expected}"
                     )));
                 };
-                each(r, a as usize, run, seconds)?;
+                each(r, a as usize, run)?;
             }
         }
         for (reader, d) in readers.iter().zip(&self.folders) {
