@@ -42,6 +42,10 @@ pub enum Command {
     /// outputs of the unsharded run, byte for byte (docs/shards.md). Checks first that the
     /// folders are one complete set of one run; writes nothing otherwise.
     Merge(MergeArgs),
+    /// Write Slurm job scripts that run `run …` or `compare …` as a job array over N shards
+    /// and merge them when all succeeded (afterok); resources from the memory model and a
+    /// measured throughput (docs/shards.md).
+    Slurm(Box<crate::slurm::SlurmArgs>),
     /// List every metric of `summary.csv` (name, kind, meaning) as a Markdown table.
     Metrics,
     /// List every model parameter (name, default, unit, accepted range, source) as a

@@ -12,6 +12,7 @@ mod memory;
 mod risk;
 mod run;
 mod shard;
+mod slurm;
 mod trial;
 
 use std::process::ExitCode;
@@ -62,6 +63,7 @@ fn main() -> ExitCode {
         Command::Risk(args) => risk::risk(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Merge(args) => with_threads(args.threads, || merge(&args)).and_then(|r| r),
+        Command::Slurm(args) => slurm::slurm(&args),
         Command::Metrics => {
             print!("{}", run::metrics_markdown());
             Ok(())
