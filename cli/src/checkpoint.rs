@@ -78,8 +78,7 @@ impl Checkpoint {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(anyhow::anyhow!("{}: {e}", dir.display())),
             }
-            fs::create_dir_all(&dir)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+            fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
             write_atomic(&dir.join(IDENTITY), text.as_bytes())?;
         }
         Ok((Checkpoint { dir }, done))
@@ -156,4 +155,3 @@ impl Checkpoint {
         fs::remove_dir_all(&self.dir).map_err(|e| anyhow::anyhow!("{}: {e}", self.dir.display()))
     }
 }
-

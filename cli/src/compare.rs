@@ -269,7 +269,14 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     bar.finish();
     let threads = with_threads(args.threads, rayon::current_num_threads)?;
     write_outputs(
-        &identity, &comparison, &results, &provenance, out, threads, started, args.quiet,
+        &identity,
+        &comparison,
+        &results,
+        &provenance,
+        out,
+        threads,
+        started,
+        args.quiet,
         &args.out,
     )
 }
@@ -307,8 +314,7 @@ fn compare_shard(
         }
         let n = comparison.study.population.len() as u64;
         let r = s.range(n);
-        let people: Vec<_> =
-            comparison.study.population[r.start as usize..r.end as usize].to_vec();
+        let people: Vec<_> = comparison.study.population[r.start as usize..r.end as usize].to_vec();
         comparison.study.population = people;
         (shard::Split::People, r, 0..replicates)
     };
@@ -388,8 +394,11 @@ fn compare_shard(
 /// `healthtwin merge` of `compare` shards: the comparison's files from its shards' partials.
 pub fn merge(set: &shard::ShardSet, out_path: &Path, quiet: bool) -> anyhow::Result<()> {
     let started = Instant::now();
-    let identity: CompareIdentity = serde_json::from_value(set.identity.clone())
-        .map_err(|e| input_error(format!("merge: the shards' comparison is not readable: {e}")))?;
+    let identity: CompareIdentity = serde_json::from_value(set.identity.clone()).map_err(|e| {
+        input_error(format!(
+            "merge: the shards' comparison is not readable: {e}"
+        ))
+    })?;
     let (comparison, provenance) = prepare(&identity, true, None, None)?;
     let arms = comparison.study.arms.len();
     let replicates = comparison.study.settings.replicates;

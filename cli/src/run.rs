@@ -14,7 +14,8 @@ use report::outputs::{
     cohort_table, patients_table_with, summary_table_disclosed, trace_table_with, AgePrecision,
 };
 use report::{
-    provenance, write_csv, ParquetGroups, Table, write_parquet, write_parquet_with_metadata, OutputDir, ParquetSink,
+    provenance, write_csv, write_parquet, write_parquet_with_metadata, OutputDir, ParquetGroups,
+    ParquetSink, Table,
 };
 use serde::{Deserialize, Serialize};
 use study::headline::Headline;
@@ -283,7 +284,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     if args.shard.is_some() && cohort.is_empty() {
         return Err(input_error(format!(
             "--shard {}: more shards than the {people} people",
-            args.shard.map(|s| format!("{}/{}", s.index, s.count)).unwrap_or_default()
+            args.shard
+                .map(|s| format!("{}/{}", s.index, s.count))
+                .unwrap_or_default()
         )));
     }
     let scenario = RunDescription {
@@ -341,7 +344,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let (aggregates, seconds) = if args.checkpoint || args.resume {
         let key = serde_json::json!({ "run": &identity, "shard": args.shard });
         with_threads(args.threads, || {
-            execute_checkpointed(args, &key, &study, &bar, &pseudo_prefix, &out, ages, sharded)
+            execute_checkpointed(
+                args,
+                &key,
+                &study,
+                &bar,
+                &pseudo_prefix,
+                &out,
+                ages,
+                sharded,
+            )
         })??
     } else {
         with_threads(args.threads, || {
@@ -402,7 +414,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    write_run_outputs(&identity, &aggregates, out, threads, started, args.quiet, &args.out)
+    write_run_outputs(
+        &identity,
+        &aggregates,
+        out,
+        threads,
+        started,
+        args.quiet,
+        &args.out,
+    )
 }
 
 /// The whole run's summary, manifest and headline from its aggregates (one per replicate);
@@ -423,8 +443,13 @@ fn write_run_outputs(
     let rows = summarize(aggregates, &defs);
     let policy = identity.policy()?;
     let disclosure = SummaryDisclosure::new(aggregates, &defs, policy);
-    let summary =
-        summary_table_disclosed(&scenario.name, identity.start_year, &rows, &defs, &disclosure);
+    let summary = summary_table_disclosed(
+        &scenario.name,
+        identity.start_year,
+        &rows,
+        &defs,
+        &disclosure,
+    );
     write_csv(&summary, &out.join("summary.csv"))?;
     write_parquet(&summary, &out.join("summary.parquet"))?;
     let mut files = vec!["summary.csv", "summary.parquet", "patients.parquet"];
@@ -572,17 +597,11 @@ fn execute_checkpointed(
                     .chunks(PATIENT_ROW_GROUP)
                     .map(|chunk| patients_table_with(ctx.replicate, chunk, causes, &pseudo, ages))
                     .collect();
-                let trace = (args.trace > 0).then(|| {
-                    trace_table_with(ctx.replicate, args.start_year, &run.trace, ages)
-                });
+                let trace = (args.trace > 0)
+                    .then(|| trace_table_with(ctx.replicate, args.start_year, &run.trace, ages));
                 aggregates.push(run.aggregate.clone());
                 seconds.push(ctx.seconds);
-                ck.save(
-                    ctx.replicate,
-                    &tables,
-                    trace.as_ref(),
-                    run.aggregate,
-                )
+                ck.save(ctx.replicate, &tables, trace.as_ref(), run.aggregate)
             },
         )?;
         drop(results);
@@ -633,11 +652,7 @@ fn write_trace(out: &OutputDir, per_replicate: &[Table], csv: bool) -> anyhow::R
 }
 
 /// `healthtwin merge` of `run` shards: the whole run's files from its shards' (checked).
-pub fn merge(
-    set: &shard::ShardSet,
-    out_path: &std::path::Path,
-    quiet: bool,
-) -> anyhow::Result<()> {
+pub fn merge(set: &shard::ShardSet, out_path: &std::path::Path, quiet: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let identity: RunIdentity = serde_json::from_value(set.identity.clone())
         .map_err(|e| input_error(format!("merge: the shards' run is not readable: {e}")))?;
@@ -717,7 +732,15 @@ pub fn merge(
         write_trace(&out, &per_replicate, true)?;
     }
     let threads = rayon::current_num_threads();
-    write_run_outputs(&identity, &aggregates, out, threads, started, quiet, out_path)
+    write_run_outputs(
+        &identity,
+        &aggregates,
+        out,
+        threads,
+        started,
+        quiet,
+        out_path,
+    )
 }
 
 /// Every metric of the coupled model's `summary.csv`, as a Markdown table (docs/outputs.md

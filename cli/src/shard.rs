@@ -289,18 +289,23 @@ impl PartialReader {
                 den: i64::from_le_bytes(c[8..].try_into().expect("8 bytes")),
             })
             .collect();
-        let aggregate = Aggregator::from_cells(years, metrics, cells).ok_or_else(|| self.truncated())?;
+        let aggregate =
+            Aggregator::from_cells(years, metrics, cells).ok_or_else(|| self.truncated())?;
         let mut flag = [0u8; 1];
         self.input
             .read_exact(&mut flag)
             .map_err(|_| self.truncated())?;
         let delays = if flag[0] == 1 {
             let mut h = [0u8; 16];
-            self.input.read_exact(&mut h).map_err(|_| self.truncated())?;
+            self.input
+                .read_exact(&mut h)
+                .map_err(|_| self.truncated())?;
             let people = u64::from_le_bytes(h[..8].try_into().expect("8 bytes")) as usize;
             let censored = u64::from_le_bytes(h[8..].try_into().expect("8 bytes")) as usize;
             let mut b = vec![0u8; people * 8];
-            self.input.read_exact(&mut b).map_err(|_| self.truncated())?;
+            self.input
+                .read_exact(&mut b)
+                .map_err(|_| self.truncated())?;
             Some(DelaySample {
                 delays: b
                     .chunks_exact(8)
@@ -389,7 +394,10 @@ pub fn check_set(dirs: &[PathBuf]) -> anyhow::Result<ShardSet> {
     for (k, (d, m)) in manifests.iter().enumerate() {
         let i = m.shard.index as usize;
         if i >= n {
-            return Err(input_error(format!("{}: shard index {i} of {n}", d.display())));
+            return Err(input_error(format!(
+                "{}: shard index {i} of {n}",
+                d.display()
+            )));
         }
         if let Some(j) = slots[i] {
             return Err(input_error(format!(
@@ -414,16 +422,16 @@ pub fn check_set(dirs: &[PathBuf]) -> anyhow::Result<ShardSet> {
     }
     let split = first.shard.split;
     let mut ordered: Vec<(PathBuf, ShardManifest)> = Vec::with_capacity(n);
-    let mut by_index: Vec<Option<(PathBuf, ShardManifest)>> = manifests.into_iter().map(Some).collect();
+    let mut by_index: Vec<Option<(PathBuf, ShardManifest)>> =
+        manifests.into_iter().map(Some).collect();
     for slot in slots {
         let k = slot.expect("every slot checked");
         ordered.push(by_index[k].take().expect("each folder once"));
     }
     // Unchanged partials (a truncated or replaced file would merge into wrong totals).
     for (d, m) in &ordered {
-        let bytes = std::fs::read(d.join(PARTIALS)).map_err(|_| {
-            input_error(format!("{}: {PARTIALS} is missing", d.display()))
-        })?;
+        let bytes = std::fs::read(d.join(PARTIALS))
+            .map_err(|_| input_error(format!("{}: {PARTIALS} is missing", d.display())))?;
         if sha256_hex(&bytes) != m.partials_sha256 {
             return Err(input_error(format!(
                 "{}: {PARTIALS} does not match its manifest (changed or truncated)",

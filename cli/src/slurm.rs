@@ -75,9 +75,7 @@ fn size(args: &SlurmArgs, cli: &Cli) -> anyhow::Result<Size> {
             let per = people.div_ceil(n);
             Ok(Size {
                 people_per_shard: per,
-                patient_years_per_shard: per as f64
-                    * f64::from(r.years)
-                    * f64::from(r.replicates),
+                patient_years_per_shard: per as f64 * f64::from(r.years) * f64::from(r.replicates),
                 years: r.years,
                 runs_per_shard: u64::from(r.replicates),
                 metrics: 200,
@@ -149,8 +147,7 @@ fn split_out(command: &[String]) -> anyhow::Result<(Vec<String>, String)> {
 
 fn quote(s: &str) -> String {
     if !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
     {
         s.to_string()
@@ -237,7 +234,15 @@ exec {bin} {cmd} --shard \"$i/{n}\" --out {shards_dir}/\"$i\" --threads {cpus} -
         resume = if resume { " --resume" } else { "" },
     );
     let shard_dirs: Vec<String> = (0..n)
-        .map(|i| quote(&jobs.join("shards").join(i.to_string()).display().to_string()))
+        .map(|i| {
+            quote(
+                &jobs
+                    .join("shards")
+                    .join(i.to_string())
+                    .display()
+                    .to_string(),
+            )
+        })
         .collect();
     let merge = format!(
         "#!/bin/bash

@@ -58,9 +58,7 @@ fn assert_same_outputs(a: &Path, b: &Path) {
     }
 }
 
-const RUN: [&str; 9] = [
-    "run", "-n", "1200", "-y", "3", "-r", "3", "--trace", "3",
-];
+const RUN: [&str; 9] = ["run", "-n", "1200", "-y", "3", "-r", "3", "--trace", "3"];
 
 fn with_out<'a>(base: &[&'a str], out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut a = base.to_vec();
@@ -87,7 +85,10 @@ fn resumed_after_each_replicate_gives_the_uninterrupted_bytes() {
         assert!(!out.join("manifest.json").exists());
         assert!(out.join(format!("checkpoint/replicate-{k}.bin")).exists());
         ok(&with_out(&RUN, &out_s, &["--resume"]));
-        assert!(!out.join("checkpoint").exists(), "checkpoint removed when done");
+        assert!(
+            !out.join("checkpoint").exists(),
+            "checkpoint removed when done"
+        );
         assert_same_outputs(&whole, &out);
     }
 }
@@ -112,7 +113,10 @@ fn a_shard_resumes_to_the_same_shard_folder() {
     ok(&a);
     let (x, y) = (Path::new(&whole), Path::new(&out));
     for f in ["partials.bin", "patients.parquet", "trace.parquet"] {
-        assert!(fs::read(x.join(f)).unwrap() == fs::read(y.join(f)).unwrap(), "{f}");
+        assert!(
+            fs::read(x.join(f)).unwrap() == fs::read(y.join(f)).unwrap(),
+            "{f}"
+        );
     }
 }
 

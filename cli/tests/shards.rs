@@ -63,7 +63,12 @@ fn assert_same_outputs(a: &Path, b: &Path) {
             assert_eq!(manifest_without_times(a), manifest_without_times(b));
         } else {
             let (x, y) = (fs::read(a.join(f)).unwrap(), fs::read(b.join(f)).unwrap());
-            assert!(x == y, "{f} differs between {} and {}", a.display(), b.display());
+            assert!(
+                x == y,
+                "{f} differs between {} and {}",
+                a.display(),
+                b.display()
+            );
         }
     }
 }
@@ -119,7 +124,16 @@ fn run_shards_merge_into_the_unsharded_bytes() {
 fn run_shards_of_a_cohort_file_merge_into_the_unsharded_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let cohort = dir.path().join("cohort.csv");
-    ok(&["cohort", "synth", "-n", "900", "--seed", "3", "-o", &s(&cohort)]);
+    ok(&[
+        "cohort",
+        "synth",
+        "-n",
+        "900",
+        "--seed",
+        "3",
+        "-o",
+        &s(&cohort),
+    ]);
     let args = vec![
         "run".to_string(),
         "--cohort".into(),
@@ -258,7 +272,10 @@ fn merge_refuses_what_is_not_one_complete_set() {
         fs::copy(a2.join(f), unfinished.join(f)).unwrap();
     }
     let e = refused(&[&a0, &a1, &unfinished], &out);
-    assert!(e.contains("unfinished") && e.contains("manifest.json"), "{e}");
+    assert!(
+        e.contains("unfinished") && e.contains("manifest.json"),
+        "{e}"
+    );
 
     // A changed partials file.
     let changed = d.join("changed");
@@ -275,7 +292,18 @@ fn merge_refuses_what_is_not_one_complete_set() {
 
     // An output folder of an unsharded run is no shard.
     let whole = d.join("whole");
-    ok(&["run", "-n", "300", "-y", "1", "-r", "1", "--out", &s(&whole), "-q"]);
+    ok(&[
+        "run",
+        "-n",
+        "300",
+        "-y",
+        "1",
+        "-r",
+        "1",
+        "--out",
+        &s(&whole),
+        "-q",
+    ]);
     let e = refused(&[&a0, &a1, &whole], &out);
     assert!(e.contains("whole") && e.contains("not a shard"), "{e}");
 

@@ -6,8 +6,8 @@
 //! Must never: write identifying data (only pseudonymous ids reach this crate), leave a
 //! partial file behind, or compute model quantities (it formats what the engine produced).
 
-pub mod html;
 pub mod disclosure;
+pub mod html;
 pub mod output_dir;
 pub mod outputs;
 pub mod plot;
@@ -16,6 +16,6 @@ pub mod table;
 
 pub use output_dir::{OutputDir, OutputError};
 pub use table::{
-    write_atomic, write_csv, ParquetGroups, write_parquet, write_parquet_with_metadata, ParquetSink, ReportError,
-    Table, Values,
+    write_atomic, write_csv, write_parquet, write_parquet_with_metadata, ParquetGroups,
+    ParquetSink, ReportError, Table, Values,
 };

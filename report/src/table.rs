@@ -450,74 +450,76 @@ impl ParquetGroups {
         let group = self.reader.get_row_group(g).map_err(|e| pq(path, e))?;
         let rows = usize::try_from(group.metadata().num_rows()).map_err(|e| pq(path, e))?;
         let mut t = Table::new(self.name.clone());
-    for c in 0..schema.num_columns() {
-        let col_name = schema.column(c).name().to_string();
-        let reader = group.get_column_reader(c).map_err(|e| pq(path, e))?;
-        let mut def: Vec<i16> = Vec::with_capacity(rows);
-        let short = || pq(path, format!("column `{col_name}` is shorter than its row group"));
-        let values = match reader {
-            ColumnReader::Int64ColumnReader(mut r) => {
-                let mut v = Vec::with_capacity(rows);
-                let (n, _, _) = r
-                    .read_records(rows, None, None, &mut v)
-                    .map_err(|e| pq(path, e))?;
-                if n != rows {
-                    return Err(short());
-                }
-                Values::Int(v)
-            }
-            ColumnReader::BoolColumnReader(mut r) => {
-                let mut v = Vec::with_capacity(rows);
-                let (n, _, _) = r
-                    .read_records(rows, None, None, &mut v)
-                    .map_err(|e| pq(path, e))?;
-                if n != rows {
-                    return Err(short());
-                }
-                Values::Bool(v)
-            }
-            ColumnReader::DoubleColumnReader(mut r) => {
-                let mut v = Vec::with_capacity(rows);
-                let (n, _, _) = r
-                    .read_records(rows, Some(&mut def), None, &mut v)
-                    .map_err(|e| pq(path, e))?;
-                if n != rows {
-                    return Err(short());
-                }
-                let mut it = v.into_iter();
-                Values::Float(
-                    def.iter()
-                        .map(|&d| if d > 0 { it.next() } else { None })
-                        .collect(),
+        for c in 0..schema.num_columns() {
+            let col_name = schema.column(c).name().to_string();
+            let reader = group.get_column_reader(c).map_err(|e| pq(path, e))?;
+            let mut def: Vec<i16> = Vec::with_capacity(rows);
+            let short = || {
+                pq(
+                    path,
+                    format!("column `{col_name}` is shorter than its row group"),
                 )
-            }
-            ColumnReader::ByteArrayColumnReader(mut r) => {
-                let mut v = Vec::with_capacity(rows);
-                let (n, _, _) = r
-                    .read_records(rows, Some(&mut def), None, &mut v)
-                    .map_err(|e| pq(path, e))?;
-                if n != rows {
-                    return Err(short());
+            };
+            let values = match reader {
+                ColumnReader::Int64ColumnReader(mut r) => {
+                    let mut v = Vec::with_capacity(rows);
+                    let (n, _, _) = r
+                        .read_records(rows, None, None, &mut v)
+                        .map_err(|e| pq(path, e))?;
+                    if n != rows {
+                        return Err(short());
+                    }
+                    Values::Int(v)
                 }
-                let mut it = v.into_iter();
-                let mut out = Vec::with_capacity(rows);
-                for &d in &def {
-                    out.push(if d > 0 {
-                        let b = it.next().ok_or_else(short)?;
-                        Some(
-                            String::from_utf8(b.data().to_vec())
-                                .map_err(|e| pq(path, e))?,
-                        )
-                    } else {
-                        None
-                    });
+                ColumnReader::BoolColumnReader(mut r) => {
+                    let mut v = Vec::with_capacity(rows);
+                    let (n, _, _) = r
+                        .read_records(rows, None, None, &mut v)
+                        .map_err(|e| pq(path, e))?;
+                    if n != rows {
+                        return Err(short());
+                    }
+                    Values::Bool(v)
                 }
-                Values::Text(out)
-            }
-            _ => return Err(pq(path, format!("column `{col_name}`: unsupported type"))),
-        };
-        t.push(col_name, values);
-    }
+                ColumnReader::DoubleColumnReader(mut r) => {
+                    let mut v = Vec::with_capacity(rows);
+                    let (n, _, _) = r
+                        .read_records(rows, Some(&mut def), None, &mut v)
+                        .map_err(|e| pq(path, e))?;
+                    if n != rows {
+                        return Err(short());
+                    }
+                    let mut it = v.into_iter();
+                    Values::Float(
+                        def.iter()
+                            .map(|&d| if d > 0 { it.next() } else { None })
+                            .collect(),
+                    )
+                }
+                ColumnReader::ByteArrayColumnReader(mut r) => {
+                    let mut v = Vec::with_capacity(rows);
+                    let (n, _, _) = r
+                        .read_records(rows, Some(&mut def), None, &mut v)
+                        .map_err(|e| pq(path, e))?;
+                    if n != rows {
+                        return Err(short());
+                    }
+                    let mut it = v.into_iter();
+                    let mut out = Vec::with_capacity(rows);
+                    for &d in &def {
+                        out.push(if d > 0 {
+                            let b = it.next().ok_or_else(short)?;
+                            Some(String::from_utf8(b.data().to_vec()).map_err(|e| pq(path, e))?)
+                        } else {
+                            None
+                        });
+                    }
+                    Values::Text(out)
+                }
+                _ => return Err(pq(path, format!("column `{col_name}`: unsupported type"))),
+            };
+            t.push(col_name, values);
+        }
         Ok(t)
     }
 }

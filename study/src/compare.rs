@@ -99,6 +99,9 @@ impl PartialRun {
     }
 }
 
+/// One arm's reduced runs, replicate 0 first, and its simulation seconds.
+pub type ArmRuns = (Vec<(Outcomes, Option<Delay>)>, f64);
+
 /// Everything kept of one scenario over replicates.
 #[derive(Clone, Debug)]
 pub struct ScenarioResults {
@@ -221,9 +224,16 @@ impl Comparison {
     pub fn run(&self, progress: &dyn Progress) -> Result<Vec<ScenarioResults>, CompareError> {
         let sources = self.sources();
         let rate = self.discount_rate;
-        let runs = self.run_reduced(progress, 0..self.study.settings.replicates, |arm, agg, d| {
-            (extract(&agg, &sources[arm], rate), d.and_then(DelaySample::delay))
-        })?;
+        let runs = self.run_reduced(
+            progress,
+            0..self.study.settings.replicates,
+            |arm, agg, d| {
+                (
+                    extract(&agg, &sources[arm], rate),
+                    d.and_then(DelaySample::delay),
+                )
+            },
+        )?;
         Ok(self.assemble(runs, sources))
     }
 
@@ -254,10 +264,7 @@ impl Comparison {
 
     /// The results of every scenario from its runs ([`Self::reduce_partial`]), per arm the
     /// replicates in order and the arm's simulation seconds: what [`Self::run`] returns.
-    pub fn results_of(
-        &self,
-        runs: Vec<(Vec<(Outcomes, Option<Delay>)>, f64)>,
-    ) -> Vec<ScenarioResults> {
+    pub fn results_of(&self, runs: Vec<ArmRuns>) -> Vec<ScenarioResults> {
         self.assemble(runs, self.sources())
     }
 
@@ -279,30 +286,31 @@ impl Comparison {
     ) -> Result<Vec<(Vec<R>, f64)>, CompareError> {
         let paired = self.study.settings.streams == Streams::Common;
         let mut reference_onsets: OnsetAges = Vec::new();
-        let results = runner::run_replicates(self.study_ref(), replicates, progress, |ctx, out| {
-            let onsets: OnsetAges = ctx
-                .patients
-                .iter()
-                .map(|p| {
-                    p.state
-                        .dm
-                        .onset_age
-                        .filter(|&a| a > p.baseline.age_years)
-                        .map(|a| a as f32)
-                })
-                .collect();
-            let delays = if ctx.arm == 0 {
-                reference_onsets = onsets;
-                None
-            } else if !paired {
-                // Pairing a person's onsets needs the same draws in both scenarios.
-                None
-            } else {
-                let end: Vec<f32> = ctx.patients.iter().map(|p| p.age_years as f32).collect();
-                Some(onset_delays(&reference_onsets, &onsets, &end))
-            };
-            Ok::<_, CompareError>(reduce(ctx.arm, out.aggregate, delays))
-        })?;
+        let results =
+            runner::run_replicates(self.study_ref(), replicates, progress, |ctx, out| {
+                let onsets: OnsetAges = ctx
+                    .patients
+                    .iter()
+                    .map(|p| {
+                        p.state
+                            .dm
+                            .onset_age
+                            .filter(|&a| a > p.baseline.age_years)
+                            .map(|a| a as f32)
+                    })
+                    .collect();
+                let delays = if ctx.arm == 0 {
+                    reference_onsets = onsets;
+                    None
+                } else if !paired {
+                    // Pairing a person's onsets needs the same draws in both scenarios.
+                    None
+                } else {
+                    let end: Vec<f32> = ctx.patients.iter().map(|p| p.age_years as f32).collect();
+                    Some(onset_delays(&reference_onsets, &onsets, &end))
+                };
+                Ok::<_, CompareError>(reduce(ctx.arm, out.aggregate, delays))
+            })?;
         Ok(results
             .arms
             .into_iter()
@@ -310,11 +318,7 @@ impl Comparison {
             .collect())
     }
 
-    fn assemble(
-        &self,
-        runs: Vec<(Vec<(Outcomes, Option<Delay>)>, f64)>,
-        sources: Vec<Sources>,
-    ) -> Vec<ScenarioResults> {
+    fn assemble(&self, runs: Vec<ArmRuns>, sources: Vec<Sources>) -> Vec<ScenarioResults> {
         runs.into_iter()
             .zip(sources)
             .map(|((reps, seconds), src)| {

@@ -25,6 +25,6 @@ pub mod trial;
 
 pub use compare::{CompareError, CompareOptions, Comparison, PartialRun, ScenarioResults};
 pub use runner::{
-    run, run_aggregates, run_replicates, Arm, ArmResults, Progress, RunContext, Settings, Streams, Study,
-    StudyError, StudyModel, StudyResults,
+    run, run_aggregates, run_replicates, Arm, ArmResults, Progress, RunContext, Settings, Streams,
+    Study, StudyError, StudyModel, StudyResults,
 };
