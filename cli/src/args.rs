@@ -28,9 +28,10 @@ pub enum Command {
     /// Without a subcommand: the population model. `bench topp`: the ODE solver on the
     /// Topp (2000) glucose / insulin / beta-cell model.
     Bench(BenchCommand),
-    /// Virtual trials: `trial dpp` replays the Diabetes Prevention Program's three arms.
-    #[command(subcommand)]
-    Trial(TrialCommand),
+    /// Virtual trials from a trial file (docs/trials.md): eligibility, recruitment,
+    /// allocation, arms, follow-up, ascertainment, outcomes; Kaplan-Meier, Cox hazard ratios,
+    /// rates, RRR, NNT. `trial dpp` runs the library's Diabetes Prevention Program.
+    Trial(TrialArgs),
     /// One person's published cardiovascular risk (10-year, or the equation's horizon)
     /// under any implemented equation, Japanese and Western, side by side.
     Risk(Box<risk::RiskArgs>),
@@ -69,24 +70,21 @@ pub struct MergeArgs {
     pub quiet: bool,
 }
 
-#[derive(Subcommand)]
-pub enum TrialCommand {
-    /// The DPP (Knowler 2002): eligible synthetic people, placebo / metformin / lifestyle
-    /// arms on the same people with common random numbers, semi-annual confirmed FPG.
-    Dpp(DppArgs),
-}
-
 #[derive(Args, Debug)]
-pub struct DppArgs {
-    /// Synthetic people screened for eligibility.
-    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
-    pub screened: u64,
-    /// Years of follow-up (DPP: mean 2.8).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=30))]
-    pub years: u32,
-    #[arg(long, short = 's', default_value_t = 1)]
-    pub seed: u64,
-    /// Output folder (dpp_arms.csv).
+pub struct TrialArgs {
+    /// The trial file (TOML, docs/trials.md), or `dpp` for the library's Diabetes
+    /// Prevention Program (scenarios/trials/dpp.toml).
+    pub file: PathBuf,
+    /// People screened: replaces the file's `population.n` (synthetic cohort).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub screened: Option<u64>,
+    /// Replicates: replaces the file's `replicates`.
+    #[arg(long, short = 'r', value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replicates: Option<u32>,
+    /// Seed: replaces the file's `seed`.
+    #[arg(long, short = 's')]
+    pub seed: Option<u64>,
+    /// Output folder (trial_*.csv/.parquet, km_*.png/.svg).
     #[arg(long, short = 'o', default_value = "out/trial")]
     pub out: PathBuf,
     /// Set a model parameter by name (repeatable).
@@ -95,6 +93,9 @@ pub struct DppArgs {
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -110,10 +111,10 @@ pub enum CohortCommand {
 #[derive(Args, Clone, Debug)]
 pub struct PopulationArgs {
     /// Youngest age (whole years) of the synthetic cohort.
-    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(40..=89))]
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(20..=89))]
     pub age_min: u32,
     /// Oldest age (whole years) of the synthetic cohort.
-    #[arg(long, default_value_t = 89, value_parser = clap::value_parser!(u32).range(40..=89))]
+    #[arg(long, default_value_t = 89, value_parser = clap::value_parser!(u32).range(20..=89))]
     pub age_max: u32,
 }
 

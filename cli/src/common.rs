@@ -16,20 +16,8 @@ use report::{OutputDir, OutputError};
 use serde::Serialize;
 use study::Progress;
 
-/// Errors caused by what the user supplied (exit code 2), as opposed to failures while running.
-#[derive(Debug)]
-pub struct InputError(pub String);
-
-impl std::fmt::Display for InputError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for InputError {}
-
-pub fn input_error(msg: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(InputError(msg.into()))
-}
+// The input-error type lives in the library target (`lib.rs`) so the fuzz targets share it.
+pub use healthtwin::{input_error, InputError};
 
 /// Runs `f` on a rayon pool of `threads` threads (or the global pool).
 pub fn with_threads<T: Send>(

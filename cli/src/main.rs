@@ -9,7 +9,6 @@ mod common;
 mod compare;
 mod import;
 mod memory;
-mod risk;
 mod run;
 mod shard;
 mod slurm;
@@ -17,9 +16,10 @@ mod trial;
 
 use std::process::ExitCode;
 
-use args::{BenchCommand, BenchWorkload, Cli, CohortCommand, Command, TrialCommand};
+use args::{BenchCommand, BenchWorkload, Cli, CohortCommand, Command};
 use clap::Parser;
 use common::{with_threads, InputError};
+use healthtwin::risk;
 
 /// `healthtwin merge`: checks the shard folders, then merges them with their command's writer.
 fn merge(args: &args::MergeArgs) -> anyhow::Result<()> {
@@ -57,10 +57,8 @@ fn main() -> ExitCode {
             ..
         }) => bench::topp(&args),
         Command::Bench(args) => bench::bench(&args.population),
-        Command::Trial(TrialCommand::Dpp(args)) => {
-            with_threads(args.threads, || trial::dpp(&args)).and_then(|r| r)
-        }
-        Command::Risk(args) => risk::risk(&args),
+        Command::Trial(args) => with_threads(args.threads, || trial::trial(&args)).and_then(|r| r),
+        Command::Risk(args) => risk::risk(&args).map(|table| print!("{table}")),
         Command::Compare(args) => compare::compare(&args),
         Command::Merge(args) => with_threads(args.threads, || merge(&args)).and_then(|r| r),
         Command::Slurm(args) => slurm::slurm(&args),

@@ -17,7 +17,7 @@ use engine::{units, Sex};
 use models::cvd::equations::{Equation, Ethnicity, Field, RiskInput, SmokingCategory, Warning};
 use serde::Deserialize;
 
-use crate::common::input_error;
+use crate::input_error;
 
 #[derive(Args, Debug, Default)]
 pub struct RiskArgs {
@@ -28,7 +28,9 @@ pub struct RiskArgs {
     pub patient: Option<PathBuf>,
     /// Equation to evaluate (repeatable): hisayama, suita, jals, epoch-japan, pce,
     /// framingham, prevent, score2-low, score2-moderate, score2-high, score2-very-high,
-    /// qrisk3, ukpds-chd, ukpds-stroke.
+    /// qrisk3, ukpds-chd, ukpds-stroke; and the simulator's own UKPDS Outcomes Model 2
+    /// equations (1-year risk, people with diabetes): ukpds-om2-chf, -ihd, -mi, -stroke,
+    /// -blindness, -ulcer, -amputation, -renal-failure, -death.
     #[arg(long, value_name = "NAME", conflicts_with = "all")]
     pub equation: Vec<String>,
     /// Every equation side by side; ones the inputs do not support are listed with the
@@ -37,6 +39,8 @@ pub struct RiskArgs {
     pub all: bool,
     #[command(flatten)]
     pub spec: PatientFlags,
+    #[command(flatten)]
+    pub om2: crate::risk_om2::Om2Flags,
 }
 
 /// The person, as flags. Every value is optional here; what an equation needs is checked
@@ -456,13 +460,19 @@ pub fn read_patient_file(path: &Path) -> Result<PatientSpec> {
         std::io::ErrorKind::InvalidData => file_error(None, "not UTF-8 text"),
         kind => file_error(None, &format!("cannot read it: {kind}")),
     })?;
+    parse_patient(&text, path)
+}
+
+/// Parses patient-file text, TOML or JSON by `path`'s extension (the fuzz targets call this
+/// without a file). Errors as [`read_patient_file`]'s.
+pub fn parse_patient(text: &str, path: &Path) -> Result<PatientSpec> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match ext.as_deref() {
-        Some("toml") => parse_toml(&text),
-        Some("json") => parse_json(&text),
+        Some("toml") => parse_toml(text),
+        Some("json") => parse_json(text),
         _ => Err(file_error(None, "use a .toml or .json file")),
     }
 }
@@ -881,17 +891,39 @@ fn render(p: &Patient, rows: &[Row]) -> String {
     out
 }
 
-pub fn risk(args: &RiskArgs) -> Result<()> {
+/// `healthtwin risk`: the table to print.
+pub fn risk(args: &RiskArgs) -> Result<String> {
     let from_file = match &args.patient {
         Some(path) => read_patient_file(path)?,
         None => PatientSpec::default(),
     };
     let spec = from_file.overridden_by(args.spec.to_spec());
-    let patient = to_risk_input(&spec)?;
-    let equations: Vec<Equation> = if args.equation.is_empty() {
+    let (om2, others): (Vec<String>, Vec<String>) = args
+        .equation
+        .iter()
+        .cloned()
+        .partition(|n| crate::risk_om2::is_om2(n));
+    let mut out = String::new();
+    if !om2.is_empty() {
+        let patient = to_risk_input(&spec)?;
+        let c = crate::risk_om2::covariates(&patient, &args.om2)?;
+        out += &crate::risk_om2::render(&om2, &c)?;
+        if others.is_empty() {
+            return Ok(out);
+        }
+    }
+    out += &assess(&spec, &others)?;
+    Ok(out)
+}
+
+/// Validates a person and evaluates the named equations (all of them if none is named) into
+/// the printed table.
+pub fn assess(spec: &PatientSpec, equation_names: &[String]) -> Result<String> {
+    let patient = to_risk_input(spec)?;
+    let equations: Vec<Equation> = if equation_names.is_empty() {
         Equation::ALL.to_vec()
     } else {
-        args.equation
+        equation_names
             .iter()
             .map(|name| {
                 Equation::parse(name).ok_or_else(|| {
@@ -906,7 +938,7 @@ pub fn risk(args: &RiskArgs) -> Result<()> {
     };
     let rows: Vec<Row> = equations.iter().map(|&eq| evaluate(eq, &patient)).collect();
     // A named equation that cannot be evaluated is an error, not a table line.
-    if !args.equation.is_empty() {
+    if !equation_names.is_empty() {
         if let Some((eq, reason)) = rows
             .iter()
             .find_map(|r| r.result.as_ref().err().map(|e| (r.equation, e)))
@@ -914,8 +946,7 @@ pub fn risk(args: &RiskArgs) -> Result<()> {
             return Err(input_error(format!("{}: {reason}", eq.name())));
         }
     }
-    print!("{}", render(&patient, &rows));
-    Ok(())
+    Ok(render(&patient, &rows))
 }
 
 #[cfg(test)]

@@ -337,6 +337,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             trace_patients: args.trace,
         },
         draws: Vec::new(),
+        allocation: study::Allocation::Paired,
     };
     let bar = StudyBar::new(study.total_patient_years(), args.quiet);
     let ages = provenance.ages();

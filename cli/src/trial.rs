@@ -1,153 +1,492 @@
-//! `healthtwin trial dpp`: the Diabetes Prevention Program as a virtual trial.
+//! `healthtwin trial FILE.toml`: a virtual trial from a trial file (docs/trials.md);
+//! `healthtwin trial dpp` runs the library's DPP file (`scenarios/trials/dpp.toml`).
 
-use cohort::synth::{Generator, SyntheticSpec};
-use models::diabetes::dpp::eligible;
-use report::table::{write_csv, Table, Values};
+use std::path::Path;
+use std::time::Instant;
 
-use report::disclosure::Policy;
+use report::plot::{write_chart, Chart, Series};
+use report::table::{write_csv, write_parquet, Table, Values};
+use scenarios::Source;
 use serde::Serialize;
+use study::trial::{self, Design, TrialResults, BASELINE_VARIABLES, MEASURES};
+use study::Allocation;
 
-use crate::args::DppArgs;
-use crate::common::{input_error, model_with, output_dir, DisclosureManifest, StudyBar};
+use crate::args::TrialArgs;
+use crate::common::{input_error, output_dir, DisclosureManifest, Provenance, StudyBar};
 use crate::memory::{self, Footprint};
 
-/// DPP's published incidence per 100 person-years (Knowler 2002 NEJM 346:393 [V]): the
-/// calibration target of the metformin and lifestyle mechanisms.
-const TARGETS: [(&str, f64); 3] = [("placebo", 11.0), ("metformin", 7.8), ("lifestyle", 4.8)];
+/// The tables `trial` writes (each as .csv and .parquet), besides one Kaplan-Meier chart per
+/// outcome (`km_<outcome>.png`/`.svg`) and manifest.json.
+pub const TRIAL_TABLES: [&str; 5] = [
+    "trial_recruitment",
+    "trial_baseline",
+    "trial_results",
+    "trial_replicates",
+    "trial_events",
+];
 
-/// The files `trial dpp` writes besides manifest.json.
-pub const TRIAL_FILES: [&str; 1] = ["dpp_arms.csv"];
-
-/// `trial dpp`'s manifest.json (written last).
+/// `trial`'s manifest.json (written last).
 #[derive(Serialize)]
 struct TrialManifest {
     healthtwin_version: &'static str,
     git_commit: &'static str,
-    trial: &'static str,
+    trial: String,
+    trial_file: String,
     seed: u64,
-    screened: u64,
-    years: u32,
+    replicates: u32,
+    screened: usize,
+    enrolled: usize,
     parameters: Vec<String>,
     threads: usize,
     wall_time_seconds: f64,
-    files: Vec<&'static str>,
+    files: Vec<String>,
     disclosure: DisclosureManifest,
 }
 
-pub fn dpp(args: &DppArgs) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    let model = model_with(&args.set)?;
-    memory::check(&Footprint {
-        size_flag: "--screened",
-        people: args.screened,
-        bytes_per_person: memory::SCREENED_PERSON_BYTES,
-        other_bytes: memory::FIXED_BYTES,
-        threads: rayon::current_num_threads(),
-    })?;
-    let generator = Generator::new(SyntheticSpec {
-        n: args.screened,
-        seed: args.seed,
-        age_min: 40,
-        age_max: 74,
-    })
+/// The library's DPP trial, embedded so `trial dpp` runs from any folder.
+const DPP: &str = include_str!("../../scenarios/trials/dpp.toml");
+
+/// DPP's published incidence per 100 person-years (Knowler 2002 NEJM 346:393 [V]): the
+/// calibration target of the metformin and lifestyle mechanisms, printed beside the result.
+const DPP_TARGETS: [(&str, f64); 3] = [("placebo", 11.0), ("metformin", 7.8), ("lifestyle", 4.8)];
+
+pub fn trial(args: &TrialArgs) -> anyhow::Result<()> {
+    let is_dpp = args.file == Path::new("dpp");
+    let mut spec = if is_dpp {
+        scenarios::parse_trial(DPP, Path::new("scenarios/trials/dpp.toml"))
+    } else {
+        scenarios::load_trial(&args.file)
+    }
     .map_err(|e| input_error(e.to_string()))?;
-    let people: Vec<_> = generator.generate().into_iter().filter(eligible).collect();
-    if people.is_empty() {
+    if let Some(r) = args.replicates {
+        spec.replicates = r;
+    }
+    if let Some(s) = args.seed {
+        spec.seed = s;
+    }
+    let mut model = spec.model();
+    for kv in &args.set {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| input_error(format!("--set {kv}: expected NAME=VALUE")))?;
+        let v: f64 = v
+            .trim()
+            .parse()
+            .map_err(|_| input_error(format!("--set {kv}: `{v}` is not a number")))?;
+        model
+            .set_param(k.trim(), v)
+            .map_err(|e| input_error(format!("--set {kv}: {e}")))?;
+    }
+    let design = Design {
+        name: spec.name.clone(),
+        model,
+        eligibility: spec.eligibility.clone(),
+        recruitment: spec.recruitment,
+        allocation: match &spec.randomised {
+            None => Allocation::Paired,
+            Some(w) => Allocation::Randomised { weights: w.clone() },
+        },
+        arms: spec.arms.clone(),
+        follow_up: spec.follow_up,
+        ascertainment: spec.ascertainment,
+        outcomes: spec.outcomes.clone(),
+        seed: spec.seed,
+        replicates: spec.replicates,
+        step_months: spec.step_months,
+    };
+    // Person-level times to event and Kaplan-Meier steps of real people would be published
+    // without disclosure control: trials run on synthetic people (or cohort files marked
+    // synthetic) only, until those outputs are controlled.
+    let provenance = match &spec.population.source {
+        Source::CohortFile { path } => Provenance::cohort_file(path, None, false)?,
+        _ => Provenance::synthetic(None)?,
+    };
+    if provenance.real_people() {
         return Err(input_error(format!(
-            "--screened {}: nobody eligible; screen more people",
-            args.screened
+            "{}: population.file holds real people's data; trial outputs (person-level times to \
+             event, Kaplan-Meier steps) are not yet disclosure-controlled, so trials run on \
+             synthetic populations only",
+            spec.file.display()
         )));
     }
-    let n = people.len() as f64;
-    let mean = |f: &dyn Fn(&engine::Baseline) -> f64| people.iter().map(f).sum::<f64>() / n;
+    if let Source::Synthetic { n, .. } = &spec.population.source {
+        memory::check(&Footprint {
+            size_flag: "--screened",
+            people: args.screened.unwrap_or(*n),
+            bytes_per_person: memory::SCREENED_PERSON_BYTES,
+            other_bytes: memory::FIXED_BYTES,
+            threads: rayon::current_num_threads(),
+        })?;
+    }
+    let mut own: Vec<String> = TRIAL_TABLES
+        .iter()
+        .flat_map(|t| [format!("{t}.csv"), format!("{t}.parquet")])
+        .collect();
+    for o in &spec.outcomes {
+        own.push(format!("km_{}.png", o.name));
+        own.push(format!("km_{}.svg", o.name));
+    }
+    let own_refs: Vec<&str> = own.iter().map(String::as_str).collect();
+    // Locked and writable before the trial runs.
+    let out = output_dir(&args.out, &own_refs)?;
+    let t0 = Instant::now();
+    let candidates = spec
+        .population
+        .people(&spec.file, args.screened)
+        .map_err(|e| input_error(e.to_string()))?;
+    let screening = trial::screen(&design, &candidates).map_err(|e| input_error(e.to_string()))?;
+    let screen_seconds = t0.elapsed().as_secs_f64();
     eprintln!(
-        "DPP virtual trial: {} eligible of {} screened (ages 40-74); mean age {:.1}, BMI {:.1}, FPG {:.1} mg/dL, HbA1c {:.2}%, women {:.0}%",
-        people.len(),
-        args.screened,
-        mean(&|b| b.age_years),
-        mean(&|b| b.covariates.bmi_kg_m2),
-        mean(&|b| b.covariates.fpg_mg_dl),
-        mean(&|b| b.covariates.hba1c_pct),
-        100.0 * mean(&|b| f64::from(b.sex.index() as u8)),
+        "{}: screened {}, eligible {}, consented {}, enrolled {} ({:.1} s)",
+        spec.name,
+        screening.screened,
+        screening.eligible,
+        screening.consented,
+        screening.enrolled.len(),
+        screen_seconds
     );
-    // Locked and writable before the trial runs (synthetic people: no disclosure control).
-    let out = output_dir(&args.out, &TRIAL_FILES)?;
-    let screened = people.len();
-    let bar = StudyBar::new(screened as u64 * u64::from(args.years) * 3, false);
-    let results = study::trial::dpp(&model, people, args.seed, args.years, &bar)?;
+    if screening.enrolled.is_empty() {
+        return Err(input_error(format!(
+            "{}: nobody eligible among {} screened; screen more people (--screened) or widen \
+             the eligibility",
+            spec.file.display(),
+            screening.screened
+        )));
+    }
+    let per_run = screening.enrolled.len() as u64 * u64::from(design.years());
+    let runs = u64::from(design.replicates) * design.arms.len() as u64;
+    let bar = StudyBar::new(per_run * runs, args.quiet);
+    let t1 = Instant::now();
+    let results = trial::run(&design, &screening, &bar)?;
     bar.finish();
-    let placebo = results[0].incidence_per_100py;
-    println!(
-        "{:<10} {:>8} {:>7} {:>12} {:>10} {:>8} {:>10} {:>10}",
-        "arm", "people", "cases", "per 100 PY", "DPP", "RRR %", "DPP RRR %", "cum. %"
-    );
-    let mut table = Table::new("dpp_arms");
-    let mut cols: [Vec<Option<f64>>; 7] = Default::default();
-    let mut names = Vec::new();
-    for r in &results {
-        let target = TARGETS
-            .iter()
-            .find(|(a, _)| *a == r.arm.name())
-            .map(|t| t.1)
-            .unwrap_or(f64::NAN);
-        let rrr = 100.0 * (1.0 - r.incidence_per_100py / placebo);
-        let target_rrr = 100.0 * (1.0 - target / TARGETS[0].1);
-        let cum = r.cumulative_pct.last().copied().unwrap_or(f64::NAN);
-        println!(
-            "{:<10} {:>8} {:>7} {:>12.2} {:>10.1} {:>8.1} {:>10.1} {:>10.1}",
-            r.arm.name(),
-            r.participants,
-            r.cases,
-            r.incidence_per_100py,
-            target,
-            rrr,
-            target_rrr,
-            cum
-        );
-        names.push(Some(r.arm.name().to_string()));
-        for (c, v) in cols.iter_mut().zip([
-            r.participants as f64,
-            r.cases as f64,
-            r.person_years,
-            r.incidence_per_100py,
-            target,
-            rrr,
-            target_rrr,
-        ]) {
-            c.push(Some(v));
-        }
-    }
-    table.push("arm", Values::Text(names));
-    for (name, c) in [
-        "participants",
-        "cases",
-        "person_years",
-        "incidence_per_100py",
-        "dpp_incidence_per_100py",
-        "rrr_pct",
-        "dpp_rrr_pct",
-    ]
-    .into_iter()
-    .zip(cols)
-    {
-        table.push(name, Values::Float(c));
-    }
-    let dest = out.join("dpp_arms.csv");
-    write_csv(&table, &dest)?;
+    let run_seconds = t1.elapsed().as_secs_f64();
+    print_summary(&design, &results, is_dpp);
+    write_outputs(out.path(), &design, &screening, &results)?;
     let manifest = TrialManifest {
         healthtwin_version: env!("CARGO_PKG_VERSION"),
         git_commit: env!("HEALTHTWIN_GIT_COMMIT"),
-        trial: "dpp",
-        seed: args.seed,
-        screened: args.screened,
-        years: args.years,
+        trial: design.name.clone(),
+        trial_file: if is_dpp {
+            "scenarios/trials/dpp.toml (embedded)".to_string()
+        } else {
+            spec.file.display().to_string()
+        },
+        seed: design.seed,
+        replicates: design.replicates,
+        screened: screening.screened,
+        enrolled: screening.enrolled.len(),
         parameters: args.set.clone(),
         threads: rayon::current_num_threads(),
-        wall_time_seconds: started.elapsed().as_secs_f64(),
-        files: TRIAL_FILES.to_vec(),
-        disclosure: Policy::off().record(0).into(),
+        wall_time_seconds: t0.elapsed().as_secs_f64(),
+        files: own,
+        disclosure: provenance.policy.record(0).into(),
     };
     out.commit(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
-    eprintln!("wrote {}", dest.display());
+    eprintln!(
+        "timing: screening {screen_seconds:.2} s, simulation and analysis {run_seconds:.2} s \
+         ({} people x {} arms x {} replicates, {} months), total {:.2} s; files in {}",
+        screening.enrolled.len(),
+        design.arms.len(),
+        design.replicates,
+        design.follow_up.months,
+        t0.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Per outcome and arm: mean over replicates with the 2.5/97.5 percentiles.
+fn summary(results: &TrialResults, o: usize, a: usize) -> Vec<(f64, f64, f64)> {
+    (0..MEASURES.len())
+        .map(|m| {
+            let mut v: Vec<f64> = results
+                .replicates
+                .iter()
+                .map(|rep| rep[o][a].measures()[m])
+                .collect();
+            trial::mean_interval(&mut v)
+        })
+        .collect()
+}
+
+fn print_summary(design: &Design, results: &TrialResults, is_dpp: bool) {
+    println!(
+        "Trial {}: {} replicate(s); mean over replicates (95% interval over replicates).",
+        design.name, design.replicates
+    );
+    let idx = |name: &str| MEASURES.iter().position(|m| *m == name).unwrap_or(0);
+    for (o, name) in results.outcomes.iter().enumerate() {
+        println!("\noutcome {name}");
+        println!(
+            "{:<14} {:>8} {:>22} {:>24} {:>24} {:>10} {:>8}",
+            "arm", "events", "per 100 PY", "KM cum. inc. %", "hazard ratio", "RRR %", "NNT"
+        );
+        for (a, arm) in results.arms.iter().enumerate() {
+            let s = summary(results, o, a);
+            let f = |m: &str| {
+                let (x, lo, hi) = s[idx(m)];
+                if x.is_finite() {
+                    format!("{x:.2} ({lo:.2}-{hi:.2})")
+                } else {
+                    "-".to_string()
+                }
+            };
+            let one = |m: &str| {
+                let x = s[idx(m)].0;
+                if x.is_finite() {
+                    format!("{x:.1}")
+                } else {
+                    "-".to_string()
+                }
+            };
+            println!(
+                "{:<14} {:>8} {:>22} {:>24} {:>24} {:>10} {:>8}",
+                arm,
+                one("events"),
+                f("rate_per_100py"),
+                f("km_cumulative_incidence_pct"),
+                f("hazard_ratio"),
+                one("rrr_pct"),
+                one("nnt"),
+            );
+        }
+    }
+    if design
+        .arms
+        .iter()
+        .flat_map(|a| &a.programmes)
+        .any(|p| p.kind == models::interventions::Kind::BpTreatToTarget)
+    {
+        println!("\nachieved SBP at the end of follow-up (survivors), mean drugs:");
+        for (a, arm) in results.arms.iter().enumerate() {
+            let mut sbp: Vec<f64> = results
+                .runs
+                .iter()
+                .map(|r| r[a].achieved_sbp_mmhg)
+                .collect();
+            let mut drugs: Vec<f64> = results.runs.iter().map(|r| r[a].bp_drugs).collect();
+            let (s, _, _) = trial::mean_interval(&mut sbp);
+            let (d, _, _) = trial::mean_interval(&mut drugs);
+            println!("  {arm:<14} {s:.1} mmHg, {d:.2} drugs");
+        }
+    }
+    if is_dpp {
+        let targets: Vec<String> = DPP_TARGETS
+            .iter()
+            .map(|(arm, rate)| format!("{arm} {rate}"))
+            .collect();
+        println!(
+            "\nDPP (Knowler 2002 NEJM 346:393), incidence per 100 PY: {}; RRR metformin 31%, \
+             lifestyle 58%.",
+            targets.join(", ")
+        );
+    }
+}
+
+fn text(v: Vec<String>) -> Values {
+    Values::Text(v.into_iter().map(Some).collect())
+}
+
+fn floats(v: Vec<f64>) -> Values {
+    Values::Float(v.into_iter().map(|x| x.is_finite().then_some(x)).collect())
+}
+
+fn write_both(table: &Table, out: &Path, stem: &str) -> anyhow::Result<()> {
+    write_csv(table, &out.join(format!("{stem}.csv")))?;
+    write_parquet(table, &out.join(format!("{stem}.parquet")))?;
+    Ok(())
+}
+
+fn write_outputs(
+    out: &Path,
+    design: &Design,
+    screening: &trial::Screening,
+    results: &TrialResults,
+) -> anyhow::Result<()> {
+    // Recruitment.
+    let mut t = Table::new("trial_recruitment");
+    let n_arm: Vec<f64> = (0..design.arms.len())
+        .map(|a| {
+            results
+                .runs
+                .first()
+                .map_or(f64::NAN, |r| r[a].ids.len() as f64)
+        })
+        .collect();
+    let mut names = vec![
+        "screened".to_string(),
+        "eligible".into(),
+        "consented".into(),
+        "enrolled".into(),
+    ];
+    let mut values = vec![
+        screening.screened as f64,
+        screening.eligible as f64,
+        screening.consented as f64,
+        screening.enrolled.len() as f64,
+    ];
+    for (a, arm) in design.arms.iter().enumerate() {
+        names.push(format!("arm_{}_replicate_0", arm.name));
+        values.push(n_arm[a]);
+    }
+    t.push("stage", text(names));
+    t.push("people", floats(values));
+    write_both(&t, out, "trial_recruitment")?;
+
+    // Baseline table per arm (replicate 0's allocation).
+    let settings = study::Settings {
+        seed: design.seed,
+        ..study::Settings::default()
+    };
+    let mut t = Table::new("trial_baseline");
+    let (mut arm_col, mut var_col, mut mean_col, mut sd_col, mut n_col) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (a, arm) in design.arms.iter().enumerate() {
+        let rows: Vec<&[f64; BASELINE_VARIABLES.len()]> = screening
+            .enrolled
+            .iter()
+            .zip(&screening.baseline)
+            .filter(|(b, _)| {
+                design
+                    .allocation
+                    .arm_of(&settings, 0, b.id)
+                    .is_none_or(|x| x == a)
+            })
+            .map(|(_, v)| v)
+            .collect();
+        for (j, var) in BASELINE_VARIABLES.iter().enumerate() {
+            let n = rows.len() as f64;
+            let mean = rows.iter().map(|r| r[j]).sum::<f64>() / n;
+            let sd = (rows
+                .iter()
+                .map(|r| (r[j] - mean) * (r[j] - mean))
+                .sum::<f64>()
+                / (n - 1.0))
+                .sqrt();
+            arm_col.push(arm.name.clone());
+            var_col.push(var.to_string());
+            mean_col.push(mean);
+            sd_col.push(sd);
+            n_col.push(n);
+        }
+    }
+    t.push("arm", text(arm_col));
+    t.push("variable", text(var_col));
+    t.push("mean", floats(mean_col));
+    t.push("sd", floats(sd_col));
+    t.push("people", floats(n_col));
+    write_both(&t, out, "trial_baseline")?;
+
+    // Results over replicates, and per replicate.
+    let mut t = Table::new("trial_results");
+    let (mut oc, mut ac, mut mc, mut mean, mut lo, mut hi) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for (o, outcome) in results.outcomes.iter().enumerate() {
+        for (a, arm) in results.arms.iter().enumerate() {
+            for (m, s) in summary(results, o, a).into_iter().enumerate() {
+                oc.push(outcome.clone());
+                ac.push(arm.clone());
+                mc.push(MEASURES[m].to_string());
+                mean.push(s.0);
+                lo.push(s.1);
+                hi.push(s.2);
+            }
+        }
+    }
+    t.push("outcome", text(oc));
+    t.push("arm", text(ac));
+    t.push("measure", text(mc));
+    t.push("mean", floats(mean));
+    t.push("lo95", floats(lo));
+    t.push("hi95", floats(hi));
+    write_both(&t, out, "trial_results")?;
+
+    let mut t = Table::new("trial_replicates");
+    let mut rep_col = Vec::new();
+    let (mut oc, mut ac) = (Vec::new(), Vec::new());
+    let mut cols: Vec<Vec<f64>> = vec![Vec::new(); MEASURES.len()];
+    for (r, rep) in results.replicates.iter().enumerate() {
+        for (o, per_arm) in rep.iter().enumerate() {
+            for (a, x) in per_arm.iter().enumerate() {
+                rep_col.push(r as i64);
+                oc.push(results.outcomes[o].clone());
+                ac.push(results.arms[a].clone());
+                for (c, v) in cols.iter_mut().zip(x.measures()) {
+                    c.push(v);
+                }
+            }
+        }
+    }
+    t.push("replicate", Values::Int(rep_col));
+    t.push("outcome", text(oc));
+    t.push("arm", text(ac));
+    for (name, c) in MEASURES.iter().zip(cols) {
+        t.push(*name, floats(c));
+    }
+    write_both(&t, out, "trial_replicates")?;
+
+    // Person-level times to event (every replicate, arm and outcome).
+    let n_out = results.outcomes.len();
+    let mut t = Table::new("trial_events");
+    let (mut rc, mut ac, mut pc, mut oc, mut tc, mut ec) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for (r, rep) in results.runs.iter().enumerate() {
+        for (a, run) in rep.iter().enumerate() {
+            for (i, id) in run.ids.iter().enumerate() {
+                for o in 0..n_out {
+                    rc.push(r as i64);
+                    ac.push(results.arms[a].clone());
+                    pc.push(*id as i64);
+                    oc.push(results.outcomes[o].clone());
+                    tc.push(f64::from(run.times[i * n_out + o]));
+                    ec.push(run.events[i * n_out + o]);
+                }
+            }
+        }
+    }
+    t.push("replicate", Values::Int(rc));
+    t.push("arm", text(ac));
+    t.push("person", Values::Int(pc));
+    t.push("outcome", text(oc));
+    t.push("time_years", floats(tc));
+    t.push("event", Values::Bool(ec));
+    write_both(&t, out, "trial_events")?;
+
+    // Kaplan–Meier charts.
+    for (o, outcome) in results.outcomes.iter().enumerate() {
+        let mut chart = Chart::lines(
+            format!(
+                "{}: {outcome}, Kaplan-Meier cumulative incidence",
+                design.name
+            ),
+            "years since entry",
+            "cumulative incidence (%)",
+        );
+        for (a, arm) in results.arms.iter().enumerate() {
+            let curve = &results.curves[o][a];
+            chart.series.push(Series {
+                name: arm.clone(),
+                points: curve.iter().map(|c| (c.0, c.1)).collect(),
+                band: if design.replicates > 1 {
+                    curve.iter().map(|c| (c.0, c.2, c.3)).collect()
+                } else {
+                    Vec::new()
+                },
+            });
+        }
+        write_chart(&out.join(format!("km_{outcome}")), &chart)?;
+    }
     Ok(())
 }

@@ -229,7 +229,7 @@ fn bad_input_gets_a_clear_error_and_no_output() {
     assert_refused(&["run", "--patients", "-5", "--out", o], &out, "--patients");
     assert_refused(&["run", "--patients", "0", "--out", o], &out, "--patients");
     assert_refused(&["run", "--years", "1000", "--out", o], &out, "--years");
-    assert_refused(&["run", "--age-min", "30", "--out", o], &out, "--age-min");
+    assert_refused(&["run", "--age-min", "19", "--out", o], &out, "--age-min");
     assert_refused(
         &["run", "--age-min", "80", "--age-max", "60", "--out", o],
         &out,

@@ -207,9 +207,19 @@ fn golden_summaries_are_unchanged() {
         diffs.extend(check(&format!("compare_{scenario}.csv"), &text));
     }
 
-    // trial dpp: the three arms.
-    healthtwin(&["trial", "dpp", "--screened", "12000", "--out", &d("dpp")]);
-    let arms = rounded_csv(&dir.path().join("dpp/dpp_arms.csv"), |_, _| true, &[]);
+    // trial dpp: the library's DPP file (three randomised arms, one replicate).
+    healthtwin(&[
+        "trial",
+        "dpp",
+        "--screened",
+        "12000",
+        "-r",
+        "2",
+        "-q",
+        "--out",
+        &d("dpp"),
+    ]);
+    let arms = rounded_csv(&dir.path().join("dpp/trial_results.csv"), |_, _| true, &[]);
     diffs.extend(check("trial_dpp.csv", &arms));
 
     assert!(diffs.is_empty(), "{}", diffs.join("\n\n"));

@@ -759,12 +759,22 @@ fn stale_files_of_an_earlier_run_go_and_foreign_files_stay() {
         "dpp",
         "--screened",
         "3000",
-        "--years",
+        "-r",
         "1",
         "--out",
         s(&t),
     ]));
-    assert_eq!(files(&t), ["dpp_arms.csv", "manifest.json"]);
+    // Exactly the files the manifest lists, and the manifest.
+    let mut listed: Vec<String> = manifest(&t)["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    listed.push("manifest.json".to_string());
+    listed.sort();
+    assert_eq!(files(&t), listed);
+    assert!(listed.contains(&"trial_results.csv".to_string()));
     assert_eq!(manifest(&t)["disclosure"]["applied"], false);
 }
 

@@ -255,3 +255,48 @@ fn out_of_range_ages_are_flagged_and_bad_input_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn ukpds_om2_reproduces_the_esm_worked_chf_example() {
+    // Hayes 2013 (UKPDS 82) ESM worked CHF example, as reproduced by the COMPAR-EU port:
+    // man of 70, diabetes for 8 years, LDL 3.0 mmol/L, BMI 32, eGFR 50, albuminuria, an
+    // earlier amputation: annual probability 0.02673152.
+    let out = stdout(&healthtwin(&[
+        "risk",
+        "--equation",
+        "ukpds-om2-chf",
+        "--sex",
+        "male",
+        "--age",
+        "70",
+        "--years-since-dm-dx",
+        "8",
+        "--ldl",
+        "3.0mmol/L",
+        "--bmi",
+        "32",
+        "--egfr",
+        "50",
+        "--albuminuria",
+        "--history",
+        "amputation",
+    ]));
+    assert!(
+        (risk_pct(&out, "ukpds-om2-chf") - 2.6732).abs() < 5e-4,
+        "{out}"
+    );
+    // A missing input is an input error (exit 2) naming the flag.
+    let o = healthtwin(&[
+        "risk",
+        "--equation",
+        "ukpds-om2-blindness",
+        "--sex",
+        "male",
+        "--age",
+        "70",
+        "--years-since-dm-dx",
+        "8",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--hba1c"));
+}

@@ -8,6 +8,7 @@
 //! row, 1-based; CSV: the line, the header being line 1) and the column.
 
 use std::fs::File;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 use engine::{Baseline, Conditions, Covariates, Sex, Treatments};
@@ -65,15 +66,48 @@ pub fn read_parquet(path: &Path) -> Result<Vec<Baseline>, CohortError> {
     let file = File::open(path).map_err(|e| err(path, None, "-", format!("cannot open: {e}")))?;
     let reader = SerializedFileReader::new(file)
         .map_err(|e| err(path, None, "-", format!("not a readable Parquet file: {e}")))?;
+    // The row reader panics on a column chunk whose offset or size is negative (parquet's
+    // `ColumnChunkMetaData::byte_range` asserts it); such a file is refused here instead.
+    for row_group in reader.metadata().row_groups() {
+        for chunk in row_group.columns() {
+            let start = chunk
+                .dictionary_page_offset()
+                .unwrap_or(chunk.data_page_offset());
+            if start < 0 || chunk.compressed_size() < 0 {
+                return Err(err(
+                    path,
+                    None,
+                    "-",
+                    "not a readable Parquet file: a column chunk has a negative offset or size",
+                ));
+            }
+        }
+    }
     let schema = reader.metadata().file_metadata().schema_descr();
     let names: Vec<&str> = schema.columns().iter().map(|c| c.name()).collect();
     check_header(path, &names)?;
-    let rows = reader
-        .get_row_iter(None)
+    // The parquet crate still panics on some damaged pages (found by fuzzing: a dictionary-
+    // encoded page in a column chunk without a dictionary page). Only its calls are run under
+    // `catch_unwind`, so such a file is an error naming it while a panic of ours still is one.
+    // The panic message (the crate's, printed by the panic hook) holds no text of the file.
+    let damaged = |at| {
+        err(
+            path,
+            at,
+            "-",
+            "not a readable Parquet file: its pages are damaged",
+        )
+    };
+    let mut rows = catch_unwind(AssertUnwindSafe(|| reader.get_row_iter(None)))
+        .map_err(|_| damaged(None))?
         .map_err(|e| err(path, None, "-", format!("cannot read rows: {e}")))?;
     let mut out = Vec::new();
-    for (i, row) in rows.enumerate() {
+    for i in 0.. {
         let at = Some(FilePosition::Row(i + 1));
+        let Some(row) = catch_unwind(AssertUnwindSafe(|| rows.next())).map_err(|_| damaged(at))?
+        else {
+            break;
+        };
         let row = row.map_err(|e| err(path, at, "-", format!("unreadable row: {e}")))?;
         let mut values = Row::default();
         for (name, field) in row.get_column_iter() {

@@ -36,19 +36,213 @@ pub fn at_age(table: &[f64; 5], age: f64) -> f64 {
     engine::math::interpolate(&BAND_MIDPOINTS, table, age)
 }
 
-/// Population on 2022-10-01 by sex and 5-year age group 40-44 ... 85-89, thousands.
+/// Population on 2022-10-01 by sex and 5-year age group 20-24 ... 85-89, thousands.
 /// Source [V]: 総務省統計局 人口推計 2022-10-01 (total incl. foreigners), reprinted by IPSS
-/// 人口統計資料集2024 表2-2. The 2023/2024 five-year tables by sex could not be read; this is
-/// the newest found (shared/science/japan_population.md §1).
-pub const POPULATION_2022_THOUSANDS: [[f64; 10]; 2] = [
+/// 人口統計資料集2024 表2-2 (ipss.go.jp Popular2024 T02-02, read again for 20-39 in issue 18).
+/// The 2023/2024 five-year tables by sex could not be read; this is the newest found
+/// (shared/science/japan_population.md §1).
+pub const POPULATION_2022_THOUSANDS: [[f64; 14]; 2] = [
     [
-        4028.0, 4792.0, 4756.0, 4036.0, 3684.0, 3665.0, 4405.0, 3151.0, 2392.0, 1429.0,
+        3216.0, 3295.0, 3300.0, 3668.0, 4028.0, 4792.0, 4756.0, 4036.0, 3684.0, 3665.0, 4405.0,
+        3151.0, 2392.0, 1429.0,
     ],
     [
-        3918.0, 4671.0, 4680.0, 4038.0, 3761.0, 3870.0, 4932.0, 3878.0, 3350.0, 2525.0,
+        3047.0, 3118.0, 3146.0, 3544.0, 3918.0, 4671.0, 4680.0, 4038.0, 3761.0, 3870.0, 4932.0,
+        3878.0, 3350.0, 2525.0,
     ],
 ];
-pub const POPULATION_FIRST_AGE: u32 = 40;
+pub const POPULATION_FIRST_AGE: u32 = 20;
+
+/// Ages 20-39 (issue 18): values at the midpoints 25 and 35 of the 20-29 and 30-39 bands,
+/// `[male, female] × [25, 35]`. Below 40 a covariate interpolates 25 → 35 → 40, ending at the
+/// 40-49 value (which holds flat from 40 to 45 as before), so nobody aged 40 or more changes.
+/// Sources and tags in `source`; docs/cohort.md lists them.
+#[derive(Clone, Copy, Debug)]
+pub struct Young {
+    pub name: &'static str,
+    pub mean: [[f64; 2]; 2],
+    /// SD (marginals) — unused for shares.
+    pub sd: [[f64; 2]; 2],
+    pub source: &'static str,
+}
+
+/// Half the 40s→50s slope, extrapolated to 35 and 25 (`[D]`): for risk factors that rise with
+/// age more slowly in young adults than in middle age [A]; SDs of the 40s.
+const fn half_slope(t: &[[f64; 5]; 2], sd: &[[f64; 5]; 2]) -> ([[f64; 2]; 2], [[f64; 2]; 2]) {
+    let mut mean = [[0.0; 2]; 2];
+    let mut s = [[0.0; 2]; 2];
+    let mut i = 0;
+    while i < 2 {
+        let half = (t[i][1] - t[i][0]) / 2.0;
+        mean[i] = [t[i][0] - 2.0 * half, t[i][0] - half];
+        s[i] = [sd[i][0], sd[i][0]];
+        i += 1;
+    }
+    (mean, s)
+}
+
+const fn young_marginal(m: &Marginal, source: &'static str) -> Young {
+    let (mean, sd) = half_slope(&m.mean, &m.sd);
+    Young {
+        name: m.name,
+        mean,
+        sd,
+        source,
+    }
+}
+
+/// The 20-39 values of each marginal, by name.
+pub const YOUNG_MARGINALS: [Young; 11] = [
+    Young {
+        name: "bmi_kg_m2",
+        mean: [[22.94, 23.66], [20.65, 21.80]],
+        sd: [[3.33, 2.87], [2.75, 2.98]],
+        source: "[D] from [2] NHNS 2017 shares with BMI <18.5 and >=25 (men 20s 9.1/26.8%, 30s \
+                 3.6/32.0%; women 20s 21.7/5.7%, 30s 13.4/14.2%; tricraft-jp.com quoting H29 \
+                 NHNS), mean and SD solved under a normal model as for 40+",
+    },
+    young_marginal(
+        &SBP,
+        "[D] half the 40s->50s slope extrapolated [A]; SD of the 40s",
+    ),
+    young_marginal(
+        &DBP,
+        "[D] half the 40s->50s slope extrapolated [A]; SD of the 40s",
+    ),
+    young_marginal(
+        &TC,
+        "[D] half the 40s->50s slope extrapolated [A]; SD of the 40s",
+    ),
+    Young {
+        name: "hdl_mg_dl",
+        mean: [[57.8, 57.8], [69.8, 69.8]],
+        sd: [[17.0, 17.0], [17.0, 17.0]],
+        source: "[A] the 40s value held (HDL changes little with age in young adults)",
+    },
+    young_marginal(
+        &LDL,
+        "[D] half the 40s->50s slope extrapolated [A]; SD of the 40s",
+    ),
+    young_marginal(
+        &HBA1C_NON_DIABETIC,
+        "[D] half the 40s->50s slope extrapolated [A]; SD of the 40s",
+    ),
+    young_marginal(
+        &FPG_NON_DIABETIC,
+        "[D] half the 40s->50s slope extrapolated [A]; SD of the 40s",
+    ),
+    Young {
+        name: "egfr_ml_min",
+        mean: [[91.3, 86.35], [91.3, 86.35]],
+        sd: [[14.4, 14.4], [14.4, 14.4]],
+        source: "[D] the Kyokai Kenpo 40s->50s decline (-0.5 per year, Takahashi 2016) \
+                 extrapolated linearly to 35 and 25; SD of the 40s",
+    },
+    Young {
+        name: "steps_per_day",
+        mean: [[7500.0, 7500.0], [6641.0, 6691.0]],
+        sd: [[4702.0, 4702.0], [4064.0, 4095.0]],
+        source: "women 20s [2] NHNS 2019 6,641 (la-caprese.com/41, the source of the 40+ \
+                 table), 30s [D] mean of 20s and 40s; men [A] the 40s-50s 7,500 held; SD [D] \
+                 the NHNS 2007 coefficients of variation",
+    },
+    Young {
+        name: "frailty_index",
+        mean: [[0.111, 0.111], [0.111, 0.111]],
+        sd: [[0.070, 0.070], [0.070, 0.070]],
+        source: "proxy [V] UK Biobank <50 value (Williams 2019) held below 40 [A]",
+    },
+];
+
+/// The 20-39 values of each share (percent), by name.
+pub const YOUNG_SHARES: [Young; 7] = [
+    Young {
+        name: "smoker",
+        mean: [[25.0, 33.0], [6.0, 8.0]],
+        sd: [[0.0; 2]; 2],
+        source: "[A] current smoking lower in the 20s than the 30s-40s, as NHNS reports by age \
+                 [M]; not read for 20-39 in a source",
+    },
+    Young {
+        name: "diabetes",
+        mean: [[0.4, 1.3], [0.2, 0.7]],
+        sd: [[0.0; 2]; 2],
+        source: "30-39 [V] NHNS 2016 'strongly suspected' men 1.3%, women 0.7% \
+                 (shared/science/diabetes_cvd.md §5); 20-29 [A] a third of the 30s",
+    },
+    Young {
+        name: "rx_glucose_lowering_given_dx",
+        mean: [[33.3, 33.3], [16.7, 16.7]],
+        sd: [[0.0; 2]; 2],
+        source: "[A] the 40s share",
+    },
+    Young {
+        name: "rx_antihypertensive",
+        mean: [[0.2, 1.0], [0.2, 1.0]],
+        sd: [[0.0; 2]; 2],
+        source: "30s [2] NHNS 2004: 1% of people in their 30s take antihypertensives (JPALD \
+                 seikatsusyukanbyo.com statistics 003326); 20s [A] 0.2%",
+    },
+    Young {
+        name: "rx_lipid_lowering",
+        mean: [[0.5, 2.0], [0.5, 2.0]],
+        sd: [[0.0; 2]; 2],
+        source: "[A] continuing the halving per decade below the 40s",
+    },
+    Young {
+        name: "hx_stroke",
+        mean: [[0.2, 0.39], [0.11, 0.23]],
+        sd: [[0.0; 2]; 2],
+        source: "[A] prevalence halving per decade below the 40s, as for 40+",
+    },
+    Young {
+        name: "hx_myocardial_infarction",
+        mean: [[0.18, 0.37], [0.05, 0.1]],
+        sd: [[0.0; 2]; 2],
+        source: "[A] prevalence halving per decade below the 40s, as for 40+",
+    },
+];
+
+fn young_of<'a>(list: &'a [Young], name: &str) -> Option<&'a Young> {
+    list.iter().find(|y| y.name == name)
+}
+
+/// Below 40: 25 → 35 → 40 with the 40-49 value at 40 (see [`Young`]).
+fn young_at(y25: f64, y35: f64, at40: f64, age: f64) -> f64 {
+    engine::math::interpolate(&[25.0, 35.0, 40.0], &[y25, y35, at40], age)
+}
+
+impl Marginal {
+    /// Mean and SD for `sex` (0 male, 1 female) at `age`.
+    pub fn at(&self, sex: usize, age: f64) -> (f64, f64) {
+        let mean = at_age(&self.mean[sex], age);
+        let sd = at_age(&self.sd[sex], age);
+        if age >= 40.0 {
+            return (mean, sd);
+        }
+        match young_of(&YOUNG_MARGINALS, self.name) {
+            Some(y) => (
+                young_at(y.mean[sex][0], y.mean[sex][1], mean, age),
+                young_at(y.sd[sex][0], y.sd[sex][1], sd, age),
+            ),
+            None => (mean, sd),
+        }
+    }
+}
+
+impl Share {
+    /// Percent for `sex` at `age`.
+    pub fn at(&self, sex: usize, age: f64) -> f64 {
+        let pct = at_age(&self.pct[sex], age);
+        if age >= 40.0 {
+            return pct;
+        }
+        match young_of(&YOUNG_SHARES, self.name) {
+            Some(y) => young_at(y.mean[sex][0], y.mean[sex][1], pct, age),
+            None => pct,
+        }
+    }
+}
 
 pub const BMI: Marginal = Marginal {
     name: "bmi_kg_m2",

@@ -1,4 +1,4 @@
-//! The embedded synthetic Japanese cohort: adults (40–89 by default) with the national
+//! The embedded synthetic Japanese cohort: adults 20–89 (40–89 by default) with the national
 //! age/sex structure and correlated covariates from published Japanese distributions
 //! (see [`crate::japan`] for every number and its source).
 //!
@@ -7,13 +7,14 @@
 //! order or thread count never matters.
 
 use engine::math::norm_inv;
+use engine::math::DetMath;
 use engine::{
     Baseline, Conditions, Covariates, Process, RunKey, Sex, Stream, StreamKey, Treatments,
 };
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 
-use crate::japan::{self, at_age, Marginal, Share, N_LATENT};
+use crate::japan::{self, Marginal, Share, N_LATENT};
 use crate::CohortError;
 
 const SYNTH: Process = Process::named("cohort.synthetic");
@@ -23,7 +24,7 @@ const SYNTH: Process = Process::named("cohort.synthetic");
 pub struct SyntheticSpec {
     pub n: u64,
     pub seed: u64,
-    /// Youngest and oldest age in whole years (inclusive), within 40–89.
+    /// Youngest and oldest age in whole years (inclusive), within 20–89.
     pub age_min: u32,
     pub age_max: u32,
 }
@@ -128,15 +129,16 @@ impl Generator {
         let u_mi = s.uniform();
 
         let normal = |m: &Marginal, zi: f64| {
-            at_age(&m.mean[sex.index()], age) + at_age(&m.sd[sex.index()], age) * zi
+            let (mean, sd) = m.at(sex.index(), age);
+            mean + sd * zi
         };
         let lognormal = |m: &Marginal, zi: f64| {
-            let mean = at_age(&m.mean[sex.index()], age);
-            let sd = at_age(&m.sd[sex.index()], age);
-            let s2 = (1.0 + (sd / mean).powi(2)).ln();
-            (mean.ln() - 0.5 * s2 + s2.sqrt() * zi).exp()
+            let (mean, sd) = m.at(sex.index(), age);
+            let cv = sd / mean;
+            let s2 = (1.0 + cv * cv).ln_det();
+            (mean.ln_det() - 0.5 * s2 + s2.sqrt() * zi).exp_det()
         };
-        let share = |t: &Share| at_age(&t.pct[sex.index()], age) / 100.0;
+        let share = |t: &Share| t.at(sex.index(), age) / 100.0;
         let above = |zi: f64, p: f64| zi > norm_inv(1.0 - p);
 
         let diabetic = above(z[13], share(&japan::DIABETES));

@@ -205,3 +205,30 @@ fn parquet_errors_name_file_row_and_column() {
         "{e}"
     );
 }
+
+/// Found by fuzzing (`fuzz/`, target `cohort_parquet`): a footer whose column chunk has a
+/// negative offset made the parquet crate's row reader panic.
+#[test]
+fn parquet_with_a_negative_column_offset_is_refused_not_a_panic() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/broken/negative_column_offset.parquet");
+    let e = file::read(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("negative_column_offset.parquet: column `-`: not a readable Parquet file"),
+        "{e}"
+    );
+}
+
+/// Found by fuzzing (`fuzz/`, target `cohort_parquet`): a data page that is dictionary-encoded
+/// in a column chunk without a dictionary page made the parquet crate panic while reading
+/// rows. Such panics of the crate are contained: the file is refused, named.
+#[test]
+fn parquet_with_a_page_missing_its_dictionary_is_refused_not_a_panic() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/broken/missing_dictionary.parquet");
+    let e = file::read(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("missing_dictionary.parquet, row 1: column `-`: not a readable Parquet file: its pages are damaged"),
+        "{e}"
+    );
+}

@@ -1,6 +1,7 @@
 //! Fixtures with the same content in FHIR NDJSON, a FHIR Bundle, OMOP CSV and plain CSV
 //! (and Apple Health vs plain CSV) import into the same cohort and history; broken inputs
 //! are refused record by record, counted and reported.
+#![allow(clippy::disallowed_methods)] // the platform libm as a reference (clippy.toml)
 
 mod common;
 
@@ -366,4 +367,48 @@ fn imputation_off_excludes_people_with_gaps() {
             .get("a covariate is missing (--impute none)"),
         Some(&3)
     );
+}
+
+/// A Bundle nested `depth` times in Bundle entries around one Patient, as one NDJSON line.
+fn nested_bundle(depth: usize) -> String {
+    let open = r#"{"resourceType":"Bundle","entry":[{"resource":"#;
+    let patient = r#"{"resourceType":"Patient","id":"nested-1","gender":"male"}"#;
+    format!("{}{patient}{}", open.repeat(depth), "}]}".repeat(depth))
+}
+
+/// Found while writing the fuzz targets (`fuzz/`; the fuzzers' inputs are too short to reach
+/// it): each Bundle in a Bundle entry was parsed and read by a recursive call, so deep
+/// nesting overflowed the stack (and re-parsed the rest of the line at every level).
+/// Nesting beyond 8 levels is one refused record.
+#[test]
+fn deeply_nested_bundles_are_refused_not_a_stack_overflow() {
+    let line = nested_bundle(50_000);
+    let r = import(|imp| {
+        let name = cohort::import::InputName::new(cohort::import::Format::Fhir, 1);
+        let i = imp.add_input(name, line.len() as u64);
+        fhir::read_ndjson_from(imp, std::io::Cursor::new(line.as_bytes()), i)
+    });
+    assert_accounted(&r);
+    let q = &r.quality;
+    assert_eq!(
+        q.errors.by_kind.get("nested_bundle"),
+        Some(&1),
+        "{:?}",
+        q.errors
+    );
+    assert!(
+        q.errors.first[0]
+            .starts_with("fhir input #1, entry 1: `entry`: a Bundle nested more than 8"),
+        "{:?}",
+        q.errors.first
+    );
+    // A shallow nesting is read as before: the Patient is found.
+    let r = import(|imp| {
+        let line = nested_bundle(3);
+        let name = cohort::import::InputName::new(cohort::import::Format::Fhir, 1);
+        let i = imp.add_input(name, line.len() as u64);
+        fhir::read_ndjson_from(imp, std::io::Cursor::new(line.as_bytes()), i)
+    });
+    assert_eq!(r.quality.persons.seen, 1);
+    assert_eq!(r.quality.errors.total, 0);
 }

@@ -2,6 +2,8 @@
 //! (truncated, bytes overwritten, bytes inserted) must never panic, and every record read
 //! must be accounted for. CI runs 256 cases per parser (about a second in all); a longer
 //! session: `PROPTEST_CASES=20000 cargo test --release -p cohort --test import_fuzz`.
+//! Coverage-guided fuzzing of the same parsers, driven through files as the CLI drives them,
+//! lives in `fuzz/` (docs/validation.md, Fuzzing).
 
 mod common;
 

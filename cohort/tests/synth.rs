@@ -1,5 +1,6 @@
 //! The synthetic Japanese cohort: people depend only on (seed, id), and the population
 //! reproduces its published tables (age-sex structure, marginals, correlations, ranges).
+#![allow(clippy::disallowed_methods)] // the platform libm as a reference (clippy.toml)
 
 use cohort::japan;
 use cohort::{Generator, SyntheticSpec};
@@ -25,10 +26,15 @@ fn people_depend_only_on_seed_and_id() {
 
 #[test]
 fn age_sex_structure_matches_the_population_table() {
+    // The default cohort covers 40-89: the groups from 40 on.
     let people = cohort(100_000, 1);
-    let total: f64 = japan::POPULATION_2022_THOUSANDS.iter().flatten().sum();
+    let first = (40 - japan::POPULATION_FIRST_AGE) as usize / 5;
+    let total: f64 = japan::POPULATION_2022_THOUSANDS
+        .iter()
+        .flat_map(|row| &row[first..])
+        .sum();
     for sex in Sex::ALL {
-        for (g, thousands) in japan::POPULATION_2022_THOUSANDS[sex.index()]
+        for (g, thousands) in japan::POPULATION_2022_THOUSANDS[sex.index()][first..]
             .iter()
             .enumerate()
         {
@@ -133,7 +139,7 @@ fn values_stay_in_plausible_ranges() {
 #[test]
 fn bad_specs_are_refused() {
     assert!(Generator::new(SyntheticSpec {
-        age_min: 20,
+        age_min: 19,
         ..Default::default()
     })
     .is_err());
@@ -160,4 +166,37 @@ fn pearson(xy: &[(f64, f64)]) -> f64 {
     let vx: f64 = xy.iter().map(|p| (p.0 - mx).powi(2)).sum();
     let vy: f64 = xy.iter().map(|p| (p.1 - my).powi(2)).sum();
     cov / (vx * vy).sqrt()
+}
+
+#[test]
+fn ages_from_20_follow_the_young_tables_and_leave_40_plus_unchanged() {
+    let young = Generator::new(SyntheticSpec {
+        n: 40_000,
+        seed: 5,
+        age_min: 20,
+        age_max: 39,
+    })
+    .unwrap()
+    .generate();
+    assert!(young.iter().all(|p| (20.0..40.0).contains(&p.age_years)));
+    // Men in their twenties: BMI near the NHNS 2017-derived 22.9, diabetes rare.
+    let men20: Vec<&Baseline> = young
+        .iter()
+        .filter(|p| p.sex == Sex::Male && p.age_years < 30.0)
+        .collect();
+    let n = men20.len() as f64;
+    let bmi = men20.iter().map(|p| p.covariates.bmi_kg_m2).sum::<f64>() / n;
+    assert!((bmi - 23.0).abs() < 0.4, "{bmi}");
+    let dm = men20
+        .iter()
+        .filter(|p| p.covariates.hba1c_pct >= 6.5)
+        .count() as f64
+        / n;
+    assert!(dm < 0.02, "{dm}");
+    // A person aged 40+ draws the same values as before the young tables existed: the
+    // covariates at 40 come from the 40-49 column alone.
+    let m = japan::SBP;
+    for age in [40.0, 42.5, 45.0, 60.0] {
+        assert_eq!(m.at(0, age).0, japan::at_age(&m.mean[0], age));
+    }
 }

@@ -8,6 +8,7 @@
 //! Must never: do IO, depend on polars or clap, hold global random state, or let results
 //! depend on the thread count or chunk size.
 
+pub mod detmath;
 pub mod math;
 pub mod observe;
 pub mod ode;

@@ -153,7 +153,7 @@ impl Stream {
     /// Exp(1) by inversion: a budget of cumulative hazard for an event clock.
     #[inline]
     pub fn exp1(&mut self) -> f64 {
-        -self.uniform().ln()
+        -crate::detmath::ln(self.uniform())
     }
 
     /// `true` with probability `p` (clamped to [0, 1]).

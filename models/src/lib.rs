@@ -20,5 +20,6 @@ pub mod interventions;
 pub mod layout;
 pub mod mortality;
 pub mod params;
+pub mod trial;
 
 pub use coupled::{HealthModel, PersonState, CAUSES, MODULES, STEP_MONTHS};

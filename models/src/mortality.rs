@@ -10,6 +10,7 @@
 //! modifiers (frailty, say) must be normalised so their mean at baseline is 1 in each
 //! age-sex group. See docs/model.md.
 
+use engine::math::DetMath;
 use engine::Sex;
 
 const EMBEDDED_2024: &str = include_str!("../data/mhlw_life_table_2024.csv");
@@ -123,7 +124,7 @@ impl LifeTable {
                     if x == last {
                         1.0 / ex[s][last]
                     } else {
-                        -(-qx[s][x]).ln_1p()
+                        -(-qx[s][x]).ln_1p_det()
                     }
                 })
                 .collect::<Vec<f64>>()
@@ -186,6 +187,7 @@ impl LifeTable {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // the platform libm as a reference (clippy.toml)
 mod tests {
     use super::*;
 

@@ -8,6 +8,7 @@
 //! published coefficients (an independent re-implementation, so it checks our transcription
 //! and formula but not the coefficients themselves), [D] derived here by hand from a
 //! published point table.
+#![allow(clippy::disallowed_methods)] // the platform libm as a reference (clippy.toml)
 
 use engine::Sex;
 use models::cvd::equations::{

@@ -2,6 +2,7 @@
 //! probabilities in [0, 1]), common-random-number monotonicity in blood pressure, the trial
 //! effects of treatment on the hazards, fatal events ending lives as cardiovascular deaths, and
 //! case fatality against the registries.
+#![allow(clippy::disallowed_methods)] // the platform libm as a reference (clippy.toml)
 
 use engine::{
     init_patients, simulate, Baseline, Conditions, Covariates, Patient, RunKey, RunSettings, Sex,

@@ -2,6 +2,7 @@
 //! the ADAG mapping, the quasi-steady-state reduction against the full stiff model (and
 //! against Topp's published model), the capacity-limited saddle-node, monotone onset on
 //! common random numbers, and state invariants over random people and a whole run.
+#![allow(clippy::disallowed_methods)] // the platform libm as a reference (clippy.toml)
 
 use std::cell::Cell;
 

@@ -2,6 +2,7 @@
 //! deficit process, its log-linear growth, recovery of the mortality hazard ratio from
 //! simulated data, the cardiovascular coupling, and (ignored, printed) the transition
 //! calibration targets.
+#![allow(clippy::disallowed_methods)] // the platform libm as a reference (clippy.toml)
 
 use cohort::synth::{Generator, SyntheticSpec};
 use engine::observe::{builtin, metric_defs, Acc, Aggregator, Recorder};

@@ -2,12 +2,13 @@
 //! uptake, dropout), common random numbers (a programme that changes nothing changes no
 //! result), the cited effect sizes (statin LDL, exercise + nutrition frailty RR), and
 //! determinism across thread counts with a capacity-limited programme.
+#![allow(clippy::disallowed_methods)] // the platform libm as a reference (clippy.toml)
 
 use cohort::{Generator, SyntheticSpec};
 use engine::observe::{metric_defs, Aggregator, N_AGE_BANDS};
 use engine::{init_patients, simulate, Baseline, Model, Patient, RunKey, RunSettings, Sex};
 use models::filter::Range;
-use models::interventions::{Eligibility, Intervention, Kind, Priority};
+use models::interventions::{Eligibility, Intervention, Kind, Mechanism, Priority};
 use models::mortality::LifeTable;
 use models::{HealthModel, PersonState, CAUSES};
 
@@ -39,6 +40,7 @@ fn programme(name: &str, kind: Kind) -> Intervention {
         capacity_per_year: None,
         cost_per_participant_year_yen: 0.0,
         effect_scale: 1.0,
+        mechanism: Mechanism::default_for(kind),
     }
 }
 

@@ -6,6 +6,7 @@
 //!
 //! Where a published number was computed with the ports' spline coding (see the module docs
 //! of `ukpds_om2`), the test swaps that coding back in ([`as_the_port_codes_it`]).
+#![allow(clippy::disallowed_methods)] // the platform libm as a reference (clippy.toml)
 
 use engine::math::ExpDet;
 use models::diabetes::ukpds_om2::Covariate as X;

@@ -8,6 +8,9 @@
 
 pub mod locate;
 mod raw;
+pub mod trial;
+
+pub use trial::{load_trial, parse_trial, TrialSpec};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -154,9 +157,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// Error construction for one file.
 pub(crate) struct Ctx<'a> {
-    file: String,
-    text: &'a str,
-    loc: Locator,
+    pub(crate) file: String,
+    pub(crate) text: &'a str,
+    pub(crate) loc: Locator,
 }
 
 impl Ctx<'_> {
@@ -174,7 +177,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn toml_error(&self, e: &toml::de::Error) -> ScenarioError {
+    pub(crate) fn toml_error(&self, e: &toml::de::Error) -> ScenarioError {
         let (line, column, key) = match e.span() {
             Some(s) => {
                 let (l, c) = line_col(self.text, s.start);
@@ -261,7 +264,20 @@ impl Scenario {
     /// pass (ids renumbered densely, so draws stay keyed by position), or the cohort file
     /// filtered. `n_override` replaces the synthetic `n`.
     pub fn cohort(&self, n_override: Option<u64>) -> Result<Vec<Baseline>, ScenarioError> {
-        let file = self.file.display().to_string();
+        self.population.people(&self.file, n_override)
+    }
+}
+
+impl Population {
+    /// The people of this population (see [`Scenario::cohort`]); `file` names the scenario
+    /// or trial file in errors.
+    pub fn people(
+        &self,
+        file: &Path,
+        n_override: Option<u64>,
+    ) -> Result<Vec<Baseline>, ScenarioError> {
+        let population = self;
+        let file = file.display().to_string();
         let err = |key: &str, message: String| ScenarioError {
             file: file.clone(),
             line: 0,
@@ -269,8 +285,8 @@ impl Scenario {
             key: key.to_string(),
             message,
         };
-        let filter = &self.population.filter;
-        let mut people = match &self.population.source {
+        let filter = &population.filter;
+        let mut people = match &population.source {
             Source::Synthetic {
                 n,
                 seed,
@@ -291,7 +307,7 @@ impl Scenario {
                     let mut out = Vec::with_capacity(n as usize);
                     let mut id = 0u64;
                     while (out.len() as u64) < n {
-                        if id >= self.population.max_screened {
+                        if id >= population.max_screened {
                             return Err(err(
                                 "population.filter",
                                 format!(

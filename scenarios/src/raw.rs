@@ -1,12 +1,13 @@
 //! The scenario file as written (serde, unknown keys refused) and its validation into a
 //! [`Scenario`](crate::Scenario). Semantic errors are located by key path ([`crate::Ctx::err`]).
 
+use engine::math::DetMath;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use engine::{Conditions, Sex};
 use models::filter::{CovariateFilter, Range};
-use models::interventions::{Eligibility, Intervention, Kind};
+use models::interventions::{Eligibility, FrailtyComponents, Intervention, Kind, Mechanism};
 use models::mortality::LifeTable;
 use models::params::{ParamDraw, Uncertainty};
 use models::HealthModel;
@@ -42,14 +43,14 @@ pub(crate) struct RawScenario {
 
 #[derive(Deserialize, Debug, Default, Clone, Copy)]
 #[serde(deny_unknown_fields)]
-struct RawRange {
-    min: Option<f64>,
-    max: Option<f64>,
+pub(crate) struct RawRange {
+    pub(crate) min: Option<f64>,
+    pub(crate) max: Option<f64>,
 }
 
 #[derive(Deserialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-struct RawPopulation {
+pub(crate) struct RawPopulation {
     source: Option<String>,
     n: Option<i64>,
     seed: Option<u64>,
@@ -82,7 +83,7 @@ struct RawFilter {
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
-struct RawIntervention {
+pub(crate) struct RawIntervention {
     name: String,
     #[serde(rename = "type")]
     kind: String,
@@ -97,8 +98,156 @@ struct RawIntervention {
     cost_per_participant_year_yen: Option<f64>,
     cost_source: Option<String>,
     effect_scale: Option<f64>,
+    weight_loss_pct: Option<f64>,
+    nadir_months: Option<f64>,
+    regain_pct_per_year: Option<f64>,
+    extra_steps_per_day: Option<f64>,
+    target_sbp_mmhg: Option<f64>,
+    visit_months: Option<i64>,
+    max_drugs: Option<i64>,
+    components: Option<Vec<String>>,
     #[serde(default)]
     eligibility: RawEligibility,
+}
+
+/// The mechanism keys and the kinds each applies to.
+const MECHANISM_KEYS: [(&str, &[Kind]); 8] = [
+    ("weight_loss_pct", &[Kind::IntensiveLifestyle, Kind::Diet]),
+    ("nadir_months", &[Kind::IntensiveLifestyle, Kind::Diet]),
+    (
+        "regain_pct_per_year",
+        &[Kind::IntensiveLifestyle, Kind::Diet],
+    ),
+    (
+        "extra_steps_per_day",
+        &[
+            Kind::IntensiveLifestyle,
+            Kind::Exercise,
+            Kind::Diet,
+            Kind::ExerciseNutrition,
+        ],
+    ),
+    ("target_sbp_mmhg", &[Kind::BpTreatToTarget]),
+    ("visit_months", &[Kind::BpTreatToTarget]),
+    ("max_drugs", &[Kind::BpTreatToTarget]),
+    ("components", &[Kind::ExerciseNutrition]),
+];
+
+/// Frailty programme components as written.
+const COMPONENTS: [&str; 3] = ["exercise", "nutrition", "social"];
+
+/// The programme's mechanism: its kind's defaults with the keys the file sets (each checked
+/// to apply to the kind).
+fn mechanism(ctx: &Ctx, key: &str, kind: Kind, r: &RawIntervention) -> R<Mechanism> {
+    let k = |s: &str| format!("{key}.{s}");
+    let given = [
+        r.weight_loss_pct.is_some(),
+        r.nadir_months.is_some(),
+        r.regain_pct_per_year.is_some(),
+        r.extra_steps_per_day.is_some(),
+        r.target_sbp_mmhg.is_some(),
+        r.visit_months.is_some(),
+        r.max_drugs.is_some(),
+        r.components.is_some(),
+    ];
+    for ((name, kinds), set) in MECHANISM_KEYS.iter().zip(given) {
+        if set && !kinds.contains(&kind) {
+            let valid: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+            return Err(ctx.err(
+                &k(name),
+                format!(
+                    "does not apply to type = \"{}\" (only to {})",
+                    kind.name(),
+                    one_of(&valid)
+                ),
+            ));
+        }
+    }
+    let mut m = Mechanism::default_for(kind);
+    m.weight_loss_pct = num_in(
+        ctx,
+        &k("weight_loss_pct"),
+        r.weight_loss_pct,
+        m.weight_loss_pct,
+        0.0,
+        50.0,
+    )?;
+    m.nadir_months = num_in(
+        ctx,
+        &k("nadir_months"),
+        r.nadir_months,
+        m.nadir_months,
+        1.0,
+        60.0,
+    )?;
+    m.regain_pct_per_year = num_in(
+        ctx,
+        &k("regain_pct_per_year"),
+        r.regain_pct_per_year,
+        m.regain_pct_per_year,
+        0.0,
+        50.0,
+    )?;
+    m.extra_steps_per_day = num_in(
+        ctx,
+        &k("extra_steps_per_day"),
+        r.extra_steps_per_day,
+        m.extra_steps_per_day,
+        0.0,
+        20_000.0,
+    )?;
+    m.target_sbp_mmhg = num_in(
+        ctx,
+        &k("target_sbp_mmhg"),
+        r.target_sbp_mmhg,
+        m.target_sbp_mmhg,
+        90.0,
+        200.0,
+    )?;
+    m.visit_months = int_in(
+        ctx,
+        &k("visit_months"),
+        r.visit_months,
+        i64::from(m.visit_months),
+        1,
+        24,
+    )? as u32;
+    m.max_drugs = int_in(
+        ctx,
+        &k("max_drugs"),
+        r.max_drugs,
+        i64::from(m.max_drugs),
+        1,
+        5,
+    )? as u8;
+    if let Some(list) = &r.components {
+        let mut c = FrailtyComponents {
+            exercise: false,
+            nutrition: false,
+            social: false,
+        };
+        for (i, name) in list.iter().enumerate() {
+            match name.as_str() {
+                "exercise" => c.exercise = true,
+                "nutrition" => c.nutrition = true,
+                "social" => c.social = true,
+                other => {
+                    return Err(ctx.err(
+                        &format!("{}[{i}]", k("components")),
+                        format!(
+                            "unknown component `{other}`; valid: {}",
+                            one_of(&COMPONENTS)
+                        ),
+                    ))
+                }
+            }
+        }
+        if !(c.exercise || c.nutrition || c.social) {
+            return Err(ctx.err(&k("components"), "name at least one component"));
+        }
+        m.components = c;
+    }
+    Ok(m)
 }
 
 /// A programme's eligibility as written: the keys of [`RawFilter`] (one covariate filter,
@@ -144,7 +293,14 @@ struct RawUncertainty {
 
 const DISTS: [&str; 3] = ["normal", "lognormal", "uniform"];
 
-fn int_in(ctx: &Ctx, key: &str, v: Option<i64>, default: i64, lo: i64, hi: i64) -> R<i64> {
+pub(crate) fn int_in(
+    ctx: &Ctx,
+    key: &str,
+    v: Option<i64>,
+    default: i64,
+    lo: i64,
+    hi: i64,
+) -> R<i64> {
     let v = v.unwrap_or(default);
     if v < lo || v > hi {
         return Err(ctx.err(key, format!("{v} is outside [{lo}, {hi}]")));
@@ -152,7 +308,14 @@ fn int_in(ctx: &Ctx, key: &str, v: Option<i64>, default: i64, lo: i64, hi: i64) 
     Ok(v)
 }
 
-fn num_in(ctx: &Ctx, key: &str, v: Option<f64>, default: f64, lo: f64, hi: f64) -> R<f64> {
+pub(crate) fn num_in(
+    ctx: &Ctx,
+    key: &str,
+    v: Option<f64>,
+    default: f64,
+    lo: f64,
+    hi: f64,
+) -> R<f64> {
     let v = v.unwrap_or(default);
     if !(v >= lo && v <= hi) {
         return Err(ctx.err(key, format!("{v} is outside [{lo}, {hi}]")));
@@ -162,17 +325,17 @@ fn num_in(ctx: &Ctx, key: &str, v: Option<f64>, default: f64, lo: f64, hi: f64) 
 
 /// A population filter's or a programme eligibility's covariate conditions as written, in
 /// [`CovariateFilter`] terms (ranges in [`models::filter::BOUNDS`] order).
-struct RawCovariates<'a> {
-    ranges: [Option<RawRange>; 7],
-    sex: Option<&'a str>,
-    smoker: Option<bool>,
-    with: &'a [String],
-    without: &'a [String],
+pub(crate) struct RawCovariates<'a> {
+    pub(crate) ranges: [Option<RawRange>; 7],
+    pub(crate) sex: Option<&'a str>,
+    pub(crate) smoker: Option<bool>,
+    pub(crate) with: &'a [String],
+    pub(crate) without: &'a [String],
 }
 
 /// The covariate filter under key `prefix`, checked against the plausible bounds
 /// ([`CovariateFilter::check_plausible`]); errors name the key.
-fn covariate_filter(ctx: &Ctx, prefix: &str, raw: RawCovariates) -> R<CovariateFilter> {
+pub(crate) fn covariate_filter(ctx: &Ctx, prefix: &str, raw: RawCovariates) -> R<CovariateFilter> {
     let k = |s: &str| format!("{prefix}.{s}");
     let mut f = CovariateFilter::default();
     for (range, r) in f.ranges_mut().into_iter().zip(raw.ranges) {
@@ -336,7 +499,7 @@ impl RawScenario {
     }
 }
 
-fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
+pub(crate) fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
     let source = p.source.as_deref().unwrap_or("synthetic");
     let source = match source {
         "synthetic" => {
@@ -346,8 +509,8 @@ fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
                     "a file is read only with source = \"cohort\"",
                 ));
             }
-            let age_min = int_in(ctx, "population.age_min", p.age_min, 40, 40, 89)? as u32;
-            let age_max = int_in(ctx, "population.age_max", p.age_max, 89, 40, 89)? as u32;
+            let age_min = int_in(ctx, "population.age_min", p.age_min, 40, 20, 89)? as u32;
+            let age_max = int_in(ctx, "population.age_max", p.age_max, 89, 20, 89)? as u32;
             if age_min > age_max {
                 return Err(ctx.err(
                     "population.age_max",
@@ -452,7 +615,12 @@ fn population(ctx: &Ctx, path: &Path, p: RawPopulation) -> R<Population> {
     })
 }
 
-fn programme(ctx: &Ctx, key: &str, r: RawIntervention, years: u32) -> R<ScenarioProgramme> {
+pub(crate) fn programme(
+    ctx: &Ctx,
+    key: &str,
+    r: RawIntervention,
+    years: u32,
+) -> R<ScenarioProgramme> {
     let k = |s: &str| format!("{key}.{s}");
     let name = r.name.trim().to_string();
     if name.is_empty()
@@ -543,7 +711,7 @@ fn programme(ctx: &Ctx, key: &str, r: RawIntervention, years: u32) -> R<Scenario
         0.0,
         1e9,
     )?;
-    let cost_source = r.cost_source.unwrap_or_default();
+    let cost_source = r.cost_source.clone().unwrap_or_default();
     if cost > 0.0 && cost_source.trim().is_empty() {
         return Err(ctx.err(
             &k("cost_source"),
@@ -551,6 +719,7 @@ fn programme(ctx: &Ctx, key: &str, r: RawIntervention, years: u32) -> R<Scenario
         ));
     }
     let effect_scale = num_in(ctx, &k("effect_scale"), r.effect_scale, 1.0, 0.0, 5.0)?;
+    let mechanism = mechanism(ctx, key, kind, &r)?;
     let e = r.eligibility;
     let ek = |s: &str| format!("{key}.eligibility.{s}");
     let mut frailty_states = Vec::new();
@@ -615,6 +784,7 @@ fn programme(ctx: &Ctx, key: &str, r: RawIntervention, years: u32) -> R<Scenario
             capacity_per_year,
             cost_per_participant_year_yen: cost,
             effect_scale,
+            mechanism,
         },
         cost_source,
     })
@@ -693,7 +863,7 @@ fn distribution(ctx: &Ctx, key: &str, u: &RawUncertainty) -> R<Uncertainty> {
                             format!("[{lo}, {hi}] must satisfy 0 < lo < median ({median}) < hi"),
                         ));
                     }
-                    (hi.ln() - lo.ln()) / (2.0 * 1.959_963_984_540_054)
+                    (hi.ln_det() - lo.ln_det()) / (2.0 * 1.959_963_984_540_054)
                 }
                 (None, None) => {
                     return Err(ctx.err(key, "dist = \"lognormal\" needs `sigma` or `ci95`"))

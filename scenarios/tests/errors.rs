@@ -1,4 +1,5 @@
 //! Every kind of mistake in a scenario file is refused with its file, key path and line.
+#![allow(clippy::disallowed_methods)] // the platform libm as a reference (clippy.toml)
 
 use std::path::Path;
 

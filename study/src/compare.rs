@@ -203,6 +203,7 @@ impl Comparison {
                 population,
                 settings,
                 draws,
+                allocation: crate::runner::Allocation::Paired,
             },
             scenarios,
             notes,

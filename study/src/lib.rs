@@ -21,10 +21,11 @@ pub mod headline;
 pub mod outcomes;
 pub mod report;
 pub mod runner;
+pub mod survival;
 pub mod trial;
 
 pub use compare::{CompareError, CompareOptions, Comparison, PartialRun, ScenarioResults};
 pub use runner::{
-    run, run_aggregates, run_replicates, Arm, ArmResults, Progress, RunContext, Settings, Streams,
-    Study, StudyError, StudyModel, StudyResults,
+    run, run_aggregates, run_replicates, Allocation, Arm, ArmResults, Progress, RunContext,
+    Settings, Streams, Study, StudyError, StudyModel, StudyResults,
 };

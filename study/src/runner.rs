@@ -125,6 +125,44 @@ pub struct Arm<M> {
     pub model: M,
 }
 
+/// How a study's people are divided among its arms.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Allocation {
+    /// Every arm runs on every person (paired: common random numbers make differences the
+    /// arms' effects).
+    #[default]
+    Paired,
+    /// Each person is in one arm, drawn per replicate with these weights (one per arm) by a
+    /// draw keyed by (seed, replicate, person): one pool split afresh in every replicate, so
+    /// replicates carry the sampling variability of an individually randomised trial.
+    Randomised { weights: Vec<u32> },
+}
+
+/// The keyed allocation draw.
+const ALLOCATION: engine::rng::Process = engine::rng::Process::named("study.allocation");
+
+impl Allocation {
+    /// The arm of person `id` in `replicate` (always `Some(arm)` when paired: every arm).
+    pub fn arm_of(&self, settings: &Settings, replicate: u32, id: u64) -> Option<usize> {
+        match self {
+            Allocation::Paired => None,
+            Allocation::Randomised { weights } => {
+                let total: u64 = weights.iter().map(|&w| u64::from(w)).sum();
+                let key = engine::rng::StreamKey::new(settings.draw_key(replicate), ALLOCATION);
+                let u = engine::rng::Stream::new(key, id, 0).uniform() * total as f64;
+                let mut acc = 0.0;
+                for (a, &w) in weights.iter().enumerate() {
+                    acc += f64::from(w);
+                    if u < acc {
+                        return Some(a);
+                    }
+                }
+                Some(weights.len() - 1)
+            }
+        }
+    }
+}
+
 /// An experiment: arms on one population over replicates (see the module documentation).
 #[derive(Clone, Debug)]
 pub struct Study<M> {
@@ -134,6 +172,8 @@ pub struct Study<M> {
     pub settings: Settings,
     /// Parameters redrawn per replicate (probabilistic sensitivity analysis); empty: none.
     pub draws: Vec<ParamDraw>,
+    /// Who runs in which arm.
+    pub allocation: Allocation,
 }
 
 /// Why a study cannot run.
@@ -151,6 +191,10 @@ pub enum StudyError {
         arm: String,
         supported: &'static [u32],
     },
+    #[error("randomised allocation needs one positive weight per arm ({arms} arms, weights {weights:?})")]
+    Weights { arms: usize, weights: Vec<u32> },
+    #[error("trial: {0}")]
+    Trial(String),
     #[error("parameter draw for replicate {replicate}: {source}")]
     Draw {
         replicate: u32,
@@ -222,6 +266,14 @@ impl<M: StudyModel> Study<M> {
         if s.replicates == 0 || s.years == 0 {
             return Err(StudyError::Empty);
         }
+        if let Allocation::Randomised { weights } = &self.allocation {
+            if weights.len() != self.arms.len() || weights.contains(&0) {
+                return Err(StudyError::Weights {
+                    arms: self.arms.len(),
+                    weights: weights.clone(),
+                });
+            }
+        }
         for arm in &self.arms {
             let supported = arm.model.step_months();
             if !supported.contains(&s.step_months) {
@@ -292,7 +344,20 @@ where
                 .for_replicate(s.draw_key(replicate), &study.draws)
                 .map_err(|source| StudyError::Draw { replicate, source })?;
             let t0 = Instant::now();
-            init_patients_into(&model, key, &study.population, &mut patients);
+            let members;
+            let population = match study.allocation {
+                Allocation::Paired => &study.population[..],
+                Allocation::Randomised { .. } => {
+                    members = study
+                        .population
+                        .iter()
+                        .filter(|b| study.allocation.arm_of(s, replicate, b.id) == Some(a))
+                        .copied()
+                        .collect::<Vec<_>>();
+                    &members[..]
+                }
+            };
+            init_patients_into(&model, key, population, &mut patients);
             let out = simulate(&model, &s.engine(), key, &mut patients, &advanced);
             let seconds = t0.elapsed().as_secs_f64();
             let ctx = RunContext {

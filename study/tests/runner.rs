@@ -33,6 +33,7 @@ fn study(arms: usize, streams: Streams) -> Study<HealthModel> {
             ..Settings::default()
         },
         draws: Vec::new(),
+        allocation: study::Allocation::Paired,
     }
 }
 

@@ -323,7 +323,7 @@ pub fn read_ndjson_from(
         match serde_json::from_slice::<Resource>(line) {
             Ok(res) => {
                 let aliases = Aliases::new();
-                resource(imp, at, &res, &aliases, &mut mappings)?;
+                resource(imp, at, &res, &aliases, &mut mappings, 0)?;
             }
             Err(e) => {
                 imp.read(at, "(unreadable)");
@@ -439,7 +439,7 @@ pub fn read_bundle_bytes(
     };
     let mut mappings = Vec::new();
     if res.resource_type.as_deref() == Some("Bundle") {
-        bundle(imp, input, &res, &mut mappings)
+        bundle(imp, input, &res, &mut mappings, 1)
     } else {
         // A single resource in a .json file.
         let at = At {
@@ -447,15 +447,22 @@ pub fn read_bundle_bytes(
             what: "entry",
             line: 1,
         };
-        resource(imp, at, &res, &Aliases::new(), &mut mappings)
+        resource(imp, at, &res, &Aliases::new(), &mut mappings, 0)
     }
 }
 
+/// Bundles nested in Bundle entries deeper than this are refused: each level is parsed and
+/// read by a recursive call, so unbounded nesting would overflow the stack (and re-parse the
+/// rest of the text at every level). Real exports nest one or two deep.
+const MAX_BUNDLE_DEPTH: u32 = 8;
+
+/// The entries of a Bundle; `depth` is its nesting (1 for an outermost Bundle).
 fn bundle(
     imp: &mut Importer,
     input: usize,
     res: &Resource,
     mappings: &mut Vec<Mapping>,
+    depth: u32,
 ) -> Result<(), ImportError> {
     // Pass 1: Patient fullUrls, so `urn:uuid:` references resolve to the patient's id.
     let mut aliases = Aliases::new();
@@ -495,7 +502,7 @@ fn bundle(
                 if r.resource_type.as_deref() == Some("Patient") && r.id.is_none() {
                     r.id = e.full_url.clone();
                 }
-                resource(imp, at, &r, &aliases, mappings)?;
+                resource(imp, at, &r, &aliases, mappings, depth)?;
             }
             Err(err) => {
                 imp.read(at, "(unreadable)");
@@ -567,19 +574,32 @@ fn first_stamp(opts: &[Option<&S>]) -> Result<Option<Stamp>, ()> {
     }
 }
 
+/// One resource; `depth` is the number of Bundles around it (0 at the top of a file).
 fn resource(
     imp: &mut Importer,
     at: At,
     r: &Resource,
     aliases: &Aliases,
     mappings: &mut Vec<Mapping>,
+    depth: u32,
 ) -> Result<(), ImportError> {
     let rt = r.resource_type.as_deref().unwrap_or("(no resourceType)");
     if rt == "Bundle" {
         imp.read(at, "Bundle");
+        if depth >= MAX_BUNDLE_DEPTH {
+            imp.error(
+                at,
+                "entry",
+                "nested_bundle",
+                format!("a Bundle nested more than {MAX_BUNDLE_DEPTH} deep in Bundles: its entries are skipped"),
+                None,
+            )?;
+            imp.end(at);
+            return Ok(());
+        }
         imp.mark_ignored();
         imp.end(at);
-        return bundle(imp, at.input, r, mappings);
+        return bundle(imp, at.input, r, mappings, depth + 1);
     }
     imp.read(at, kind_name(rt));
     let out = match rt {

@@ -5,6 +5,7 @@
 //! Must never: hold a raw identifier (only the keyed pseudonym), or produce a baseline value
 //! outside `file::PLAUSIBLE`.
 
+use engine::math::DetMath;
 use std::collections::BTreeMap;
 
 use engine::{Baseline, Conditions, Covariates, Sex, Treatments};
@@ -207,7 +208,7 @@ pub(super) fn baseline_of(
             slot(ClinicalMeasure::WeightKg),
             slot(ClinicalMeasure::HeightCm),
         ) {
-            vals[0] = plausible(ClinicalMeasure::BmiKgM2, w / (h / 100.0).powi(2));
+            vals[0] = plausible(ClinicalMeasure::BmiKgM2, w / ((h / 100.0) * (h / 100.0)));
             if vals[0].is_some() {
                 how[0] = Origin::Derived;
                 count("bmi_from_weight_and_height");
@@ -243,7 +244,7 @@ pub(super) fn baseline_of(
                 let f = if sex == Sex::Female { 0.739 } else { 1.0 };
                 vals[8] = plausible(
                     ClinicalMeasure::EgfrMlMin,
-                    194.0 * cr.powf(-1.094) * age.powf(-0.287) * f,
+                    194.0 * cr.powf_det(-1.094) * age.powf_det(-0.287) * f,
                 );
                 if vals[8].is_some() {
                     how[8] = Origin::Derived;

@@ -673,14 +673,8 @@ fn two_significant_digits(v: f64) -> f64 {
     if v == 0.0 {
         return 0.0;
     }
-    let e = v.abs().log10().floor() as i32 - 1;
-    if e >= 0 {
-        let scale = 10f64.powi(e);
-        (v / scale).round() * scale
-    } else {
-        let scale = 10f64.powi(-e);
-        (v * scale).round() / scale
-    }
+    // Rust formats floats exactly (no platform libm), so the same bits on every machine.
+    format!("{v:.1e}").parse().unwrap_or(f64::NAN)
 }
 
 fn fmt_num(v: f64) -> String {

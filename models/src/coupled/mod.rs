@@ -26,7 +26,7 @@ use engine::RunKey;
 use crate::cvd::params::CvdParams;
 use crate::cvd::{self, Cvd};
 use crate::diabetes::params::DiabetesParams;
-use crate::diabetes::{self, dpp, Diabetes};
+use crate::diabetes::{self, Diabetes};
 use crate::economics::{self, EconParams, Economics};
 use crate::frailty::params::FrailtyParams;
 use crate::frailty::{self, Frailty};
@@ -35,6 +35,7 @@ use crate::interventions::{Intervention, InterventionError, ProgrammeSet};
 use crate::layout::{MetricBlock, MetricLayout};
 use crate::mortality::LifeTable;
 use crate::params::{self, Param, ParamSet};
+use crate::trial::Ascertainment;
 
 /// Step lengths (months) the coupled model is validated for. The diabetes physiology steps
 /// monthly or quarterly on an error-controlled cadence (docs/model.md); with other steps
@@ -64,6 +65,8 @@ pub struct HealthModel {
     economics: Economics,
     /// The scenario's intervention programmes (empty: none).
     programmes: ProgrammeSet,
+    /// A virtual trial's ascertainment (`None` outside trials).
+    trial: Option<Ascertainment>,
     layout: Layout,
 }
 
@@ -129,8 +132,20 @@ impl HealthModel {
             ),
             params,
             programmes,
+            trial: None,
             layout,
         }
+    }
+
+    /// Runs the model as a virtual trial with this ascertainment (records each person's
+    /// first-event months, `PersonState::trial`); `None`: an ordinary run.
+    pub fn set_trial(&mut self, ascertainment: Option<Ascertainment>) {
+        self.trial = ascertainment;
+    }
+
+    /// The trial's ascertainment, if the model runs as a trial.
+    pub fn trial(&self) -> Option<&Ascertainment> {
+        self.trial.as_ref()
     }
 
     /// Sets the scenario's intervention programmes (replacing any set before), after
@@ -225,19 +240,15 @@ impl HealthModel {
 
     /// Canonical text of everything the model's results depend on (for the parameter hash).
     pub fn canonical(&self) -> String {
+        let trial = self
+            .trial
+            .map(|t| format!("trial={t:?}\n"))
+            .unwrap_or_default();
         format!(
-            "{}{}{}",
+            "{}{}{}{trial}",
             self.params.canonical(),
             self.life_table.canonical(),
             self.programmes.canonical()
         )
-    }
-}
-
-/// The DPP virtual trial runs in the coupled model: its state at entry, its mortality, its
-/// diabetes physiology.
-impl dpp::TrialHost for HealthModel {
-    fn diabetes(&self) -> &Diabetes {
-        &self.diabetes
     }
 }

@@ -13,6 +13,7 @@ use crate::cvd::{Cvd, DmLink};
 use crate::diabetes::dpp;
 use crate::economics;
 use crate::interventions::{IxState, YearPrep};
+use crate::trial::{Ascertainment, TrialRecord};
 
 /// Causes of death, in output order: the life table's rate (net of the conditions modelled
 /// explicitly), the excess mortality of diabetes, the excess of the frailty index, and
@@ -39,8 +40,12 @@ impl Model for HealthModel {
             cvd: self.cvd.init(run, baseline),
             ix: IxState::default(),
             econ: economics::EconState::default(),
+            trial: TrialRecord::default(),
         };
         st.econ = economics::init(&st);
+        if self.trial.is_some() {
+            Ascertainment::start(&mut st);
+        }
         st
     }
 
@@ -65,9 +70,10 @@ impl Model for HealthModel {
             let base = p.baseline.covariates.bmi_kg_m2;
             p.now.bmi_kg_m2 *= (base + p.state.cvd.bmi_drift) / base;
         }
-        if programmes {
+        if programmes || p.state.ix.carries() {
             // Programme weight and activity, from the person's own trajectory (replaces
-            // the trial arm's clock-from-run-start weight for programme metformin).
+            // the trial arm's clock-from-run-start weight for programme metformin), and what
+            // programmes the person left still carry, fading.
             self.programmes.after_risk_factors(ctx, p);
         }
     }
@@ -84,6 +90,9 @@ impl Model for HealthModel {
         // deficits in the same step.
         self.cvd.events_with(ctx, p, DmLink::of, rec);
         self.frailty.events(ctx, p, rec);
+        if let Some(trial) = &self.trial {
+            trial.record(ctx, &self.diabetes, p);
+        }
     }
 
     /// Utility, medical and programme costs of the step, after its events.

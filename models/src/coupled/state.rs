@@ -9,6 +9,7 @@ use crate::diabetes::{DmState, HasDm};
 use crate::economics::{EconState, HasEcon};
 use crate::frailty::{FrState, HasFrailty};
 use crate::interventions::{HasProgrammes, IxState};
+use crate::trial::{HasTrial, TrialRecord};
 
 /// Per-person state of the coupled model: one part per module. Each module's functions are
 /// generic over a `Has…` trait, so they also run on their own part alone.
@@ -19,6 +20,8 @@ pub struct PersonState {
     pub cvd: CvdState,
     pub ix: IxState,
     pub econ: EconState,
+    /// First-event months of a virtual trial (untouched outside trials).
+    pub trial: TrialRecord,
 }
 
 /// Implements a module's access trait for the part of [`PersonState`] that module owns.
@@ -42,3 +45,4 @@ part!(HasFrailty, fr: FrState, fr, fr_mut);
 part!(HasCvd, cvd: CvdState, cvd, cvd_mut);
 part!(HasProgrammes, ix: IxState, ix, ix_mut);
 part!(HasEcon, econ: EconState, econ, econ_mut);
+part!(HasTrial, trial: TrialRecord, trial, trial_mut);

@@ -7,7 +7,7 @@ use engine::{init_patients, simulate, RunKey, RunSettings};
 
 use super::{HealthModel, PersonState};
 use crate::filter::Range;
-use crate::interventions::{Eligibility, Intervention, Kind, Priority};
+use crate::interventions::{Eligibility, Intervention, Kind, Mechanism, Priority};
 use crate::mortality::LifeTable;
 use crate::params::{ParamDraw, Uncertainty};
 
@@ -55,6 +55,7 @@ fn programme(name: &str, kind: Kind, priority: Priority, capacity: Option<u64>) 
         capacity_per_year: capacity,
         cost_per_participant_year_yen: 0.0,
         effect_scale: 1.0,
+        mechanism: Mechanism::default_for(kind),
     }
 }
 

@@ -4,6 +4,7 @@
 //!
 //! Must never: draw except the clock of a refresh (one exponential from the given process).
 
+use engine::math::DetMath;
 use engine::rng::Process;
 use engine::units::cholesterol_mmol_l;
 use engine::{Patient, Sex, StepCtx};
@@ -26,8 +27,14 @@ impl Cvd {
         let (dsbp, _) = self.bp_lowering(sbp_nat, dbp_nat, st.bp_drugs, st.bp_adherence());
         let dldl = cholesterol_mmol_l(self.ldl_lowering(ldl_nat, st.statin, st.statin_adherence()));
         // Trial relative risks of the person's treatment (Ettehad 2016; CTT).
-        // x^0 = 1^y = 1 exactly (IEEE 754 pow), so untreated people skip the libm call.
-        let pow = |x: f64, y: f64| if y == 0.0 || x == 1.0 { 1.0 } else { x.powf(y) };
+        // x^0 = 1^y = 1 exactly (IEEE 754 pow), so untreated people skip the pow.
+        let pow = |x: f64, y: f64| {
+            if y == 0.0 || x == 1.0 {
+                1.0
+            } else {
+                x.powf_det(y)
+            }
+        };
         let rr = |per10: f64, per_mmol: f64, dsbp: f64, dldl: f64| {
             pow(per10, dsbp / 10.0) * pow(per_mmol, dldl)
         };

@@ -4,7 +4,7 @@
 //!
 //! Must never: draw in a step without an event (the clock decides).
 
-use engine::math::ExpDet;
+use engine::math::DetMath;
 use engine::observe::Recorder;
 use engine::{Patient, Sex, StepCtx};
 
@@ -31,7 +31,7 @@ impl Cvd {
             _ => (prm.cf_hf, prm.cf_age_hf, 80.0),
         };
         let at_ref = at_ref.clamp(1e-9, 1.0 - 1e-9);
-        let logit = (at_ref / (1.0 - at_ref)).ln() + slope * (age - ref_age) / 10.0;
+        let logit = (at_ref / (1.0 - at_ref)).ln_det() + slope * (age - ref_age) / 10.0;
         1.0 / (1.0 + (-logit).exp_det())
     }
 

@@ -31,6 +31,7 @@
 //! factor changes) and caches it.
 
 use crate::diabetes::ukpds_om2::{interval_probability, Form, Om2Covariates, Om2Equation};
+use engine::math::DetMath;
 
 /// The constant hazard per year that yields risk `risk` over `horizon_years`:
 /// h = −ln(1 − R)/H. R = 1 gives +∞; R ≤ 0 gives 0.
@@ -39,7 +40,7 @@ pub fn constant_hazard(risk: f64, horizon_years: f64) -> f64 {
     if risk <= 0.0 {
         0.0
     } else {
-        -(-risk).ln_1p() / horizon_years
+        -(-risk).ln_1p_det() / horizon_years
     }
 }
 
@@ -56,7 +57,7 @@ pub fn midpoint_age(age_years: f64, horizon_years: f64) -> f64 {
 /// `hazard_per_year`: 1 − exp(−h·dt).
 #[inline]
 pub fn step_probability(hazard_per_year: f64, dt_years: f64) -> f64 {
-    -(-hazard_per_year * dt_years).exp_m1()
+    -(-hazard_per_year * dt_years).exp_m1_det()
 }
 
 /// The per-step probability that, compounded over the horizon, reproduces `risk`:
@@ -70,8 +71,8 @@ pub fn step_probability_from_risk(risk: f64, horizon_years: f64, dt_years: f64) 
 /// probabilities `p`: 1 − Π(1 − pᵢ). (For tests and summaries; the simulator draws each step.)
 pub fn cumulative_probability(p: impl IntoIterator<Item = f64>) -> f64 {
     // Σ ln(1 − pᵢ) keeps tiny per-step probabilities accurate.
-    let log_survival: f64 = p.into_iter().map(|pi| (-pi).ln_1p()).sum();
-    -log_survival.exp_m1()
+    let log_survival: f64 = p.into_iter().map(|pi| (-pi).ln_1p_det()).sum();
+    -log_survival.exp_m1_det()
 }
 
 /// A UKPDS-risk-engine hazard: q·d^τ at τ whole years after diagnosis, constant within
@@ -115,7 +116,7 @@ impl UkpdsGeometric {
         self.q
             * self
                 .d
-                .powf(self.years_since_dx + years_ahead.max(0.0).floor())
+                .powf_det(self.years_since_dx + years_ahead.max(0.0).floor())
     }
 
     /// Risk over `horizon_years` (whole years): the engine's R(T).
@@ -127,7 +128,7 @@ impl UkpdsGeometric {
             self.years_since_dx,
             horizon_years,
         );
-        -(-h).exp_m1()
+        -(-h).exp_m1_det()
     }
 }
 

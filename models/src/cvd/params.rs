@@ -332,6 +332,7 @@ pub fn cvd_death_share(sex: usize, age: f64) -> f64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // the platform libm as a reference (clippy.toml)
 mod tests {
     use super::*;
 

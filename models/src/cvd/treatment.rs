@@ -166,6 +166,18 @@ impl Cvd {
         true
     }
 
+    /// Adds one standard-dose blood-pressure drug at full effect if the person takes fewer
+    /// than `max_drugs` (a treat-to-target programme's titration); returns whether it was
+    /// added.
+    pub fn add_bp_drug_up_to<S: HasCvd>(st: &mut S, max_drugs: u8) -> bool {
+        let st = st.cvd_mut();
+        if st.bp_drugs >= max_drugs {
+            return false;
+        }
+        st.bp_drugs += 1;
+        true
+    }
+
     /// Withdraws one blood-pressure drug; the others act at full effect.
     pub fn remove_bp_drug<S: HasCvd>(st: &mut S) {
         let st = st.cvd_mut();

@@ -32,6 +32,17 @@ impl Diabetes {
         dm.prevention_scale = 1.0;
     }
 
+    /// The person is told they have diabetes (a trial's ascertainment found it): diagnosed,
+    /// usual care from now on; a prevention arm ends as at any diagnosis.
+    /// Found by a trial's criteria before the model's own onset (HbA1c 6.5%), the person's
+    /// onset is now (`age`): the trial's diagnosis is diabetes by the JDS criteria too.
+    pub fn diagnose<S: HasDm>(st: &mut S, age: f64) {
+        let dm = st.dm_mut();
+        dm.onset_age.get_or_insert(age);
+        dm.diagnosed = true;
+        dm.prevention = dpp::Arm::None;
+    }
+
     /// Whether a health-check programme brings the person to this year's check-up (the
     /// diabetes screening and the cardiovascular check-up read it).
     pub fn assure_checkup<S: HasDm>(st: &mut S, assured: bool) {

@@ -69,6 +69,41 @@ impl Diabetes {
         }
     }
 
+    /// The 2-hour plasma glucose (mg/dL) of a 75-g oral glucose tolerance test for a person
+    /// now: the fast glucose–insulin system of the Topp model (glucose and insulin as
+    /// states, β-cell mass fixed over two hours) from the person's fasting state, with oral
+    /// glucose appearing as R_a(t) = L t/τ² e^(−t/τ) and insulin secretion raised by the
+    /// incretin effect (`dm.ogtt.*`). Classical RK4 in 1-minute steps (insulin's time
+    /// constant is 1/k ≈ 3.3 min). Pure: no draw, no state change.
+    pub fn glucose_2h_mg_dl(&self, st: &DmState, age: f64, now: &Covariates) -> f64 {
+        let inp = self.inputs(st, age, now);
+        let t = &self.phys.topp;
+        let p = &self.p;
+        let tau = p.ogtt_tau_min / 1440.0;
+        let load = p.ogtt_load_mg_dl;
+        let secretion = p.ogtt_incretin * inp.secretion * st.beta.max(0.0);
+        let uptake = |i: f64| t.eg0 + inp.si * (i + inp.insulin_extra);
+        let rhs = |time: f64, g: f64, i: f64| {
+            let ra = load * time / (tau * tau) * (-time / tau).exp_det();
+            (
+                inp.r0 + ra - uptake(i) * g,
+                secretion * t.secretion(g) - t.k * i,
+            )
+        };
+        let h = 1.0 / 1440.0;
+        let (mut g, mut i) = (st.fpg_mg_dl, st.insulin_uu_ml);
+        for n in 0..120 {
+            let time = f64::from(n) * h;
+            let (a1, b1) = rhs(time, g, i);
+            let (a2, b2) = rhs(time + 0.5 * h, g + 0.5 * h * a1, i + 0.5 * h * b1);
+            let (a3, b3) = rhs(time + 0.5 * h, g + 0.5 * h * a2, i + 0.5 * h * b2);
+            let (a4, b4) = rhs(time + h, g + h * a3, i + h * b3);
+            g += h / 6.0 * (a1 + 2.0 * a2 + 2.0 * a3 + a4);
+            i += h / 6.0 * (b1 + 2.0 * b2 + 2.0 * b3 + b4);
+        }
+        g
+    }
+
     /// Whether the person's β-cell mass relaxes fast enough that a quarterly step would lose
     /// accuracy (see [`DmState::stiff`]).
     #[inline]

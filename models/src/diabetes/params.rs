@@ -67,6 +67,22 @@ param_block! {
         hba1c_cv: "dm.measure.hba1c_cv" = 0.032, "ratio", (0.0, 0.2),
             "[D] sqrt(1.5%^2 + 2.8%^2): biological CV 1.2-1.9% (Carlsen 2011) and Japanese \
              inter-laboratory CV 2.4-3.3% (JDS 2015, Tonyobyo 58:45) [V]";
+        // --- 75-g oral glucose tolerance test --------------------------------------------
+        ogtt_load_mg_dl: "dm.ogtt.load_mg_dl" = 262.0, "mg/dL", (10.0, 3000.0),
+            "[C] Glucose appearance of a 75-g load in the model's glucose space (75 g over the \
+             distribution volume, bioavailability), calibrated so that Japanese people 40-55 \
+             without known glucose intolerance have the mean 2-hour glucose of Circ J \
+             2009;73:1062 (men 136.0, women 119.8 mg/dL [V abstract]); see docs/validation.md";
+        ogtt_tau_min: "dm.ogtt.tau_min" = 40.0, "min", (5.0, 180.0),
+            "[M] Time to peak of oral glucose appearance, R_a(t) = L t/tau^2 e^(-t/tau): the \
+             appearance of oral glucose peaks 30-60 min after ingestion (Dalla Man 2007 IEEE \
+             Trans Biomed Eng 54:1740, oral glucose model)";
+        ogtt_incretin: "dm.ogtt.incretin" = 2.0, "ratio", (1.0, 5.0),
+            "[M] Incretin effect: oral glucose releases about twice the insulin of the same \
+             glycaemia given intravenously (Nauck 1986 J Clin Endocrinol Metab 63:492)";
+        ogtt_cv_2h: "dm.measure.ogtt_cv_2h" = 0.167, "ratio", (0.0, 0.5),
+            "[M] Within-person CV of the 2-hour OGTT glucose 16.7% (Mooy 1996 Diabetologia \
+             39:298, Hoorn study)";
         // --- check-ups, diagnosis, care --------------------------------------------------
         checkup_male: "dm.checkup.attendance_male" = 0.615, "probability/y", (0.0, 1.0),
             "MHLW 特定健診 実施状況 FY2021: men 61.5% (ages 40-74) [V]";

@@ -39,7 +39,7 @@
 //! adaptive integrators (tests, reference solutions). The reduced system is not stiff: its
 //! fastest rate is 1/τ_A.
 
-use engine::math::ExpDet;
+use engine::math::DetMath;
 use std::cell::Cell;
 
 use engine::ode::OdeSystem;
@@ -140,7 +140,7 @@ impl Physiology {
             let r2 = r * r;
             r2 * r2
         } else {
-            r.powf(self.hill)
+            r.powf_det(self.hill)
         };
         1.0 / (1.0 + u)
     }

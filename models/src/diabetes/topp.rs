@@ -14,6 +14,7 @@
 //! solutions use it); healthtwin's population model builds on it in
 //! [`super::physiology`], which adds limited adaptive capacity and a human time scale.
 
+use engine::math::DetMath;
 use engine::ode::OdeSystem;
 
 /// The nine Topp parameters.
@@ -222,7 +223,7 @@ pub struct ToppDecliningSi {
 impl ToppDecliningSi {
     #[inline]
     pub fn si(&self, t_days: f64) -> f64 {
-        self.si0 * (-self.delta_per_year * t_days / 365.0).exp()
+        self.si0 * (-self.delta_per_year * t_days / 365.0).exp_det()
     }
 }
 

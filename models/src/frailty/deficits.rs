@@ -5,7 +5,7 @@
 //!
 //! Must never: draw in a step without an event (the clock decides).
 
-use engine::math::ExpDet;
+use engine::math::DetMath;
 use engine::observe::Recorder;
 use engine::patient::Conditions;
 use engine::rng::Stream;
@@ -66,7 +66,7 @@ impl Frailty {
             m *= prm.driver_diabetes
                 * prm
                     .driver_diabetes_per_decade
-                    .powf(dm.duration_years(age) / 10.0);
+                    .powf_det(dm.duration_years(age) / 10.0);
         }
         for on in [dm.blind, dm.amputations > 0, dm.esrd] {
             if on {
@@ -112,7 +112,11 @@ impl Frailty {
             (prm.cert_log_rate
                 + prm.cert_per_year * (age - 80.0)
                 + prm.cert_per_deficit * -8.0
-                + if social { prm.cert_social_hr.ln() } else { 0.0 })
+                + if social {
+                    prm.cert_social_hr.ln_det()
+                } else {
+                    0.0
+                })
             .exp_det()
         } else {
             0.0
@@ -263,7 +267,7 @@ impl Frailty {
                 } else {
                     self.repair(st, u_item);
                 }
-                st.deficit_clock = -u_clock.ln();
+                st.deficit_clock = -u_clock.ln_det();
             }
         }
 

@@ -42,7 +42,7 @@ mod tables;
 pub use metrics::{metric, metric_defs};
 pub use state::*;
 
-use engine::math::ExpDet;
+use engine::math::DetMath;
 use engine::patient::Conditions;
 use engine::rng::Process;
 
@@ -102,7 +102,7 @@ fn logistic(x: f64) -> f64 {
 impl Frailty {
     pub fn new(p: FrailtyParams, metrics: MetricBlock) -> Self {
         let n_max = (p.ceiling * f64::from(items::N)).floor() as u32;
-        let ln_hr_per_deficit = p.hr_per_001.ln() * 100.0 / f64::from(items::N);
+        let ln_hr_per_deficit = p.hr_per_001.ln_det() * 100.0 / f64::from(items::N);
         let mut f = Frailty {
             p,
             metrics,

@@ -9,6 +9,7 @@
 
 use crate::params::param_block;
 use engine::math::interpolate;
+use engine::math::DetMath;
 
 param_block! {
     /// Parameters of the frailty and long-term-care model.
@@ -205,7 +206,7 @@ pub fn reference_fi(age: f64) -> (f64, f64) {
     let mean = interpolate(&REFERENCE_MIDPOINTS, &REFERENCE_FI_MEAN, age);
     let sd = interpolate(&REFERENCE_MIDPOINTS, &REFERENCE_FI_SD, age);
     if age > 85.0 {
-        let g = (REFERENCE_GROWTH_ABOVE_85 * (age - 85.0)).exp();
+        let g = (REFERENCE_GROWTH_ABOVE_85 * (age - 85.0)).exp_det();
         (mean * g, sd * g)
     } else {
         (mean, sd)

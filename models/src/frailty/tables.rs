@@ -5,7 +5,7 @@
 //! Must never: hold anything that is not a pure function of the parameters (a cached copy
 //! must equal a fresh build bit for bit: `cached_tables_are_the_built_tables`).
 
-use engine::math::ExpDet;
+use engine::math::DetMath;
 
 use super::{items, logistic, params, Frailty, TABLE_AGES};
 
@@ -52,8 +52,9 @@ pub(super) fn normal_grid(points: usize) -> impl Iterator<Item = (f64, f64)> {
 
 /// Log-normal with the given mean and SD: (μ, σ) of its log.
 fn lognormal(mean: f64, sd: f64) -> (f64, f64) {
-    let s2 = (1.0 + (sd / mean).powi(2)).ln();
-    (mean.ln() - 0.5 * s2, s2.sqrt())
+    let cv = sd / mean;
+    let s2 = (1.0 + cv * cv).ln_det();
+    (mean.ln_det() - 0.5 * s2, s2.sqrt())
 }
 
 impl Frailty {

@@ -25,5 +25,18 @@ crate::params::param_block! {
              survivors after one year, programme vs none with common random numbers (RR \
              0.621 on the calibration cohort; 0.599 on the fresh cohort of \
              tests/interventions.rs)";
+        exercise_share: "ix.exercise_nutrition.exercise_share" = 0.7, "share", (0.0, 1.0),
+            "[A] Share of the exercise + nutrition effect on deficit acquisition a programme of \
+             resistance exercise alone keeps (Macdonald 2020 pooled combined programmes; \
+             exercise is taken as the larger part); nutrition alone keeps 1 - this share";
+        weight_regain_years: "ix.weight.regain_years" = 2.82, "years", (0.1, 50.0),
+            "Time constant of exponential weight regain after a structured weight-loss \
+             programme ends: 5 years after programmes of hypoenergetic balanced diets, 17% \
+             (13-22%) of the lost weight was still lost (Anderson 2001 Am J Clin Nutr 74:579, \
+             meta-analysis of 29 US studies [V abstract]) -> tau = 5 / ln(1/0.17) = 2.82 y [C]";
+        activity_relapse_years: "ix.activity.relapse_years" = 1.0, "years", (0.05, 50.0),
+            "[A] Time constant of the fading of added daily activity after a lifestyle or \
+             exercise programme ends (activity gains are known to fade within months to a \
+             couple of years after support stops; no pooled time constant was found)";
     }
 }

@@ -60,7 +60,8 @@ pub struct ProgrammeSet {
     /// Programmes whose mechanism acts in every step of a participant (metformin, glucose
     /// intensification), one bit each: the others act only at start, stop and yearly.
     pub(super) monthly_mask: u8,
-    /// Programmes that set weight or activity each step (lifestyle, metformin).
+    /// Programmes that set weight or activity each step (lifestyle, diet, exercise,
+    /// metformin, a frailty programme with added steps).
     pub(super) weight_mask: u8,
     /// The yearly allocation may do all programmes' per-person work in one pass (no two
     /// programmes of a kind that writes a trait another programme of that kind reads).
@@ -186,6 +187,23 @@ impl ProgrammeSet {
                     format!("must be between one month (0.0833) and 5000 years, got {d}"),
                 )?;
             }
+            let m = &iv.mechanism;
+            for (field, v, lo, hi) in [
+                ("weight_loss_pct", m.weight_loss_pct, 0.0, 50.0),
+                ("nadir_months", m.nadir_months, 1.0, 60.0),
+                ("regain_pct_per_year", m.regain_pct_per_year, 0.0, 50.0),
+                ("extra_steps_per_day", m.extra_steps_per_day, 0.0, 20_000.0),
+                ("target_sbp_mmhg", m.target_sbp_mmhg, 90.0, 200.0),
+                ("visit_months", f64::from(m.visit_months), 1.0, 24.0),
+                ("max_drugs", f64::from(m.max_drugs), 1.0, 5.0),
+            ] {
+                check(
+                    v.is_finite() && (lo..=hi).contains(&v),
+                    iv,
+                    field,
+                    format!("must be in [{lo}, {hi}], got {v}"),
+                )?;
+            }
             if let Err(e) = iv.eligibility.covariates.check() {
                 return Err(InterventionError {
                     intervention: iv.name.clone(),
@@ -213,8 +231,17 @@ impl ProgrammeSet {
                 .filter(|(_, p)| p.strength > 0.0 && f(p.spec.kind))
                 .fold(0u8, |m, (k, _)| m | 1 << k)
         };
-        let monthly_mask = mask(&|k| matches!(k, Kind::Metformin | Kind::GlucoseIntensification));
-        let weight_mask = mask(&|k| matches!(k, Kind::Metformin | Kind::IntensiveLifestyle));
+        let monthly_mask = mask(&|k| {
+            matches!(
+                k,
+                Kind::Metformin | Kind::GlucoseIntensification | Kind::BpTreatToTarget
+            )
+        });
+        let weight_mask = programmes
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.strength > 0.0 && p.spec.sets_weight_or_activity())
+            .fold(0u8, |m, (k, _)| m | 1 << k);
         let count = |kind: Kind| programmes.iter().filter(|p| p.spec.kind == kind).count();
         let one_pass = count(Kind::CommunitySalon) <= 1 && count(Kind::HealthCheck) <= 1;
         let cost_by_mask = if programmes.is_empty() {

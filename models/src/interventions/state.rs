@@ -11,8 +11,8 @@ use crate::frailty::HasFrailty;
 /// A month that never comes (no exit scheduled).
 pub const NEVER: u16 = u16::MAX;
 
-/// The programme part of a person's state (36 bytes, no allocation).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The programme part of a person's state (48 bytes, no allocation).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct IxState {
     /// Currently enrolled, one bit per programme (plan order).
     pub enrolled: u8,
@@ -30,6 +30,16 @@ pub struct IxState {
     /// [`NEVER`] for a programme the person is not enrolled in, so the earliest exit of all
     /// programmes is one minimum ([`IxState::next_exit`]).
     pub exit_month: [u16; MAX_PROGRAMMES],
+    /// What programmes the person left still leave on them, fading from `carry_month`:
+    /// weight lost (share of the person's own weight trajectory) and added daily steps.
+    /// Regain and relapse are exponential, so a second exit adds to what is left of the
+    /// first exactly.
+    pub carry_weight: f32,
+    pub carry_steps: f32,
+    /// Month of the run the carried effects were last updated ([`NEVER`]: nothing carried).
+    pub carry_month: u16,
+    /// Blood-pressure drugs added by treat-to-target programmes (withdrawn when they end).
+    pub bp_added: u8,
 }
 
 impl Default for IxState {
@@ -41,6 +51,10 @@ impl Default for IxState {
             ever: 0,
             since_month: [0; MAX_PROGRAMMES],
             exit_month: [NEVER; MAX_PROGRAMMES],
+            carry_weight: 0.0,
+            carry_steps: 0.0,
+            carry_month: NEVER,
+            bp_added: 0,
         }
     }
 }
@@ -55,6 +69,12 @@ impl IxState {
     #[inline]
     pub fn next_exit(&self) -> u16 {
         self.exit_month.iter().fold(NEVER, |m, &e| m.min(e))
+    }
+
+    /// Whether a programme the person left still acts (weight regain, activity relapse).
+    #[inline]
+    pub fn carries(&self) -> bool {
+        self.carry_month != NEVER
     }
 
     /// The person leaves programme `k` (bit `bit`).

@@ -9,6 +9,7 @@
 //! smoker, diabetes.
 
 use super::{cox_risk, indicator, push_range, Field, RiskInput, Warning};
+use engine::math::DetMath;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FraminghamCoefficients {
@@ -56,10 +57,10 @@ pub fn cvd_10y(x: &RiskInput) -> f64 {
     } else {
         c.ln_sbp_untreated
     };
-    let lp = c.ln_age * x.age_years.ln()
-        + c.ln_tc * x.tc_mg_dl.ln()
-        + c.ln_hdl * x.hdl_mg_dl.ln()
-        + b_sbp * x.sbp_mmhg.ln()
+    let lp = c.ln_age * x.age_years.ln_det()
+        + c.ln_tc * x.tc_mg_dl.ln_det()
+        + c.ln_hdl * x.hdl_mg_dl.ln_det()
+        + b_sbp * x.sbp_mmhg.ln_det()
         + c.smoker * indicator(x.smoker)
         + c.diabetes * indicator(x.diabetes);
     cox_risk(c.s0, lp - c.mean)

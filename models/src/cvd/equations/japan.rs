@@ -25,6 +25,7 @@
 //! warns about it.
 
 use super::{cox_risk, indicator, Equation, RiskInput, Warning};
+use engine::math::DetMath;
 
 // ---------------------------------------------------------------------------------------
 // Hisayama ASCVD (Honda T et al., J Atheroscler Thromb 2022;29:345–361, doi
@@ -282,16 +283,16 @@ fn epoch_linear_predictor(
 pub fn epoch_japan_cvd_death_10y(x: &RiskInput) -> f64 {
     use epoch::*;
     let person = epoch_linear_predictor(
-        x.age_years.ln(),
-        x.sbp_mmhg.ln(),
+        x.age_years.ln_det(),
+        x.sbp_mmhg.ln_det(),
         indicator(x.smoker),
         indicator(x.male()),
         indicator(x.diabetes),
         indicator(x.proteinuria),
     );
     let mean = epoch_linear_predictor(
-        MEAN_AGE.ln(),
-        MEAN_SBP.ln(),
+        MEAN_AGE.ln_det(),
+        MEAN_SBP.ln_det(),
         MEAN_SMOKER,
         MEAN_MALE,
         MEAN_DIABETES,

@@ -35,6 +35,7 @@ pub mod qrisk3;
 pub mod score2;
 pub mod ukpds_engine;
 
+use engine::math::DetMath;
 use engine::Sex;
 use std::fmt;
 
@@ -747,5 +748,5 @@ pub(crate) fn push_range(out: &mut Vec<Warning>, field: Field, value: f64, lo: f
 /// [0, 1] for finite x.
 #[inline]
 pub(crate) fn cox_risk(s0: f64, x: f64) -> f64 {
-    -(x.exp() * s0.ln()).exp_m1()
+    -(x.exp_det() * s0.ln_det()).exp_m1_det()
 }

@@ -11,6 +11,7 @@
 //! groups use the white equations, as the guideline advises.
 
 use super::{cox_risk, indicator, push_range, Field, RiskInput, Warning};
+use engine::math::DetMath;
 
 /// One sex × race equation of Goff 2014 Table A [V].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -121,10 +122,10 @@ pub fn coefficients(x: &RiskInput) -> &'static PceCoefficients {
 /// Σβx (not centred) for one equation.
 #[inline]
 pub fn linear_predictor(c: &PceCoefficients, x: &RiskInput) -> f64 {
-    let ln_age = x.age_years.ln();
-    let ln_tc = x.tc_mg_dl.ln();
-    let ln_hdl = x.hdl_mg_dl.ln();
-    let ln_sbp = x.sbp_mmhg.ln();
+    let ln_age = x.age_years.ln_det();
+    let ln_tc = x.tc_mg_dl.ln_det();
+    let ln_hdl = x.hdl_mg_dl.ln_det();
+    let ln_sbp = x.sbp_mmhg.ln_det();
     let smoker = indicator(x.smoker);
     let (b_sbp, b_age_sbp) = if x.bp_treated {
         (c.ln_sbp_treated, c.ln_age_ln_sbp_treated)

@@ -10,6 +10,7 @@
 //! BMI enters only the heart-failure model, so not here.
 
 use super::{indicator, push_range, Field, RiskInput, Warning};
+use engine::math::DetMath;
 
 /// Table S12A total-CVD coefficients for one sex [V].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -125,7 +126,7 @@ pub fn log_odds(x: &RiskInput) -> f64 {
 /// PREVENT base 10-year total CVD risk (fraction).
 #[inline]
 pub fn cvd_10y(x: &RiskInput) -> f64 {
-    1.0 / (1.0 + (-log_odds(x)).exp())
+    1.0 / (1.0 + (-log_odds(x)).exp_det())
 }
 
 /// PREVENT's accepted ranges: TC 130–320, HDL 20–100 mg/dL, SBP 90–200 mmHg, eGFR 15–140

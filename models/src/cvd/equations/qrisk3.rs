@@ -18,6 +18,7 @@
 //! this takes it as given (the simulator's ages are continuous).
 
 use super::{push_range, Field, RiskInput, SmokingCategory, Warning};
+use engine::math::DetMath;
 
 /// Interaction coefficients with one of the two age terms (0 where the sex's model has no
 /// such term).
@@ -362,11 +363,12 @@ pub fn linear_predictor(x: &RiskInput) -> f64 {
     let c = if x.male() { &MEN } else { &WOMEN };
     let q = &x.qrisk;
     let dage = x.age_years / 10.0;
-    let age_1 = dage.powf(c.age_powers.0) - c.centre[0];
-    let age_2 = dage.powf(c.age_powers.1) - c.centre[1];
+    let age_1 = dage.powf_det(c.age_powers.0) - c.centre[0];
+    let age_2 = dage.powf_det(c.age_powers.1) - c.centre[1];
     let dbmi = x.bmi_kg_m2 / 10.0;
-    let bmi_1 = dbmi.powi(-2) - c.centre[2];
-    let bmi_2 = dbmi.powi(-2) * dbmi.ln() - c.centre[3];
+    let bmi_m2 = 1.0 / (dbmi * dbmi);
+    let bmi_1 = bmi_m2 - c.centre[2];
+    let bmi_2 = bmi_m2 * dbmi.ln_det() - c.centre[3];
     let ratio = x.tc_mg_dl / x.hdl_mg_dl - c.centre[4];
     let sbp = x.sbp_mmhg - c.centre[5];
     // Missing SBP variability and Townsend score: see `warnings`.

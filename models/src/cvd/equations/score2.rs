@@ -13,6 +13,7 @@
 //! uncalibrated = 1 − S0^exp(x); calibrated = 1 − exp(−exp(s1 + s2·ln(−ln(1 − uncal)))).
 
 use super::{indicator, push_range, Field, RiskInput, Score2Region, Warning};
+use engine::math::DetMath;
 use engine::units::{cholesterol_mg_dl, cholesterol_mmol_l};
 
 /// Coefficients in the order of the module docs, and the baseline survival [V].
@@ -98,8 +99,8 @@ pub fn cvd_10y(x: &RiskInput, region: Score2Region) -> f64 {
     let c = if x.male() { &MEN } else { &WOMEN };
     let (s1, s2) = c.recalibration[region_index(region)];
     // ln(−ln(1 − uncal)) = ln(exp(x)·(−ln S0)) = x + ln(−ln S0), exactly.
-    let cloglog = linear_predictor(x) + (-c.s0.ln()).ln();
-    -(-(s1 + s2 * cloglog).exp()).exp_m1()
+    let cloglog = linear_predictor(x) + (-c.s0.ln_det()).ln_det();
+    -(-(s1 + s2 * cloglog).exp_det()).exp_m1_det()
 }
 
 /// SCORE2's eligibility: no diabetes (SCORE2-Diabetes is a separate model), and the

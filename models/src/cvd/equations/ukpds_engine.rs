@@ -24,6 +24,7 @@
 //! 2013, Diabetes Care 36:1193) [V abstract]; the simulator applies its own recalibration.
 
 use super::{indicator, push_range, Field, RiskInput, Warning};
+use engine::math::DetMath;
 
 /// UKPDS 56 CHD coefficients (hazard ratios) [V].
 pub mod chd {
@@ -62,13 +63,13 @@ pub mod stroke {
 pub fn chd_q(x: &RiskInput) -> f64 {
     use chd::*;
     let ratio = x.tc_mg_dl / x.hdl_mg_dl;
-    Q0 * AGE_AT_DX.powf(x.age_at_dm_dx() - 55.0)
-        * FEMALE.powf(indicator(!x.male()))
-        * AFRO_CARIBBEAN.powf(indicator(x.ethnicity.is_black()))
-        * SMOKER.powf(indicator(x.smoker))
-        * HBA1C.powf(x.hba1c_pct - 6.72)
-        * SBP_PER_10.powf((x.sbp_mmhg - 135.7) / 10.0)
-        * LN_LIPID_RATIO.powf(ratio.ln() - 1.59)
+    Q0 * AGE_AT_DX.powf_det(x.age_at_dm_dx() - 55.0)
+        * FEMALE.powf_det(indicator(!x.male()))
+        * AFRO_CARIBBEAN.powf_det(indicator(x.ethnicity.is_black()))
+        * SMOKER.powf_det(indicator(x.smoker))
+        * HBA1C.powf_det(x.hba1c_pct - 6.72)
+        * SBP_PER_10.powf_det((x.sbp_mmhg - 135.7) / 10.0)
+        * LN_LIPID_RATIO.powf_det(ratio.ln_det() - 1.59)
 }
 
 /// Stroke: the hazard per year at diagnosis, q.
@@ -76,12 +77,12 @@ pub fn chd_q(x: &RiskInput) -> f64 {
 pub fn stroke_q(x: &RiskInput) -> f64 {
     use stroke::*;
     let ratio = x.tc_mg_dl / x.hdl_mg_dl;
-    Q0 * AGE_AT_DX.powf(x.age_at_dm_dx() - 55.0)
-        * FEMALE.powf(indicator(!x.male()))
-        * SMOKER.powf(indicator(x.smoker))
-        * ATRIAL_FIBRILLATION.powf(indicator(x.atrial_fibrillation))
-        * SBP_PER_10.powf((x.sbp_mmhg - 135.5) / 10.0)
-        * LIPID_RATIO.powf(ratio - 5.11)
+    Q0 * AGE_AT_DX.powf_det(x.age_at_dm_dx() - 55.0)
+        * FEMALE.powf_det(indicator(!x.male()))
+        * SMOKER.powf_det(indicator(x.smoker))
+        * ATRIAL_FIBRILLATION.powf_det(indicator(x.atrial_fibrillation))
+        * SBP_PER_10.powf_det((x.sbp_mmhg - 135.5) / 10.0)
+        * LIPID_RATIO.powf_det(ratio - 5.11)
 }
 
 /// Cumulative hazard over `horizon` years starting `duration` years after diagnosis:
@@ -89,21 +90,21 @@ pub fn stroke_q(x: &RiskInput) -> f64 {
 /// is the formula as published, not a sum).
 #[inline]
 pub fn cumulative_hazard(q: f64, d: f64, duration: f64, horizon: f64) -> f64 {
-    q * d.powf(duration) * (d.powf(horizon) - 1.0) / (d - 1.0)
+    q * d.powf_det(duration) * (d.powf_det(horizon) - 1.0) / (d - 1.0)
 }
 
 /// Risk of a first CHD event within `horizon_years` (fraction).
 #[inline]
 pub fn chd_risk(x: &RiskInput, horizon_years: f64) -> f64 {
     let h = cumulative_hazard(chd_q(x), chd::D, x.years_since_dm_dx, horizon_years);
-    -(-h).exp_m1()
+    -(-h).exp_m1_det()
 }
 
 /// Risk of a first stroke within `horizon_years` (fraction).
 #[inline]
 pub fn stroke_risk(x: &RiskInput, horizon_years: f64) -> f64 {
     let h = cumulative_hazard(stroke_q(x), stroke::D, x.years_since_dm_dx, horizon_years);
-    -(-h).exp_m1()
+    -(-h).exp_m1_det()
 }
 
 /// UKPDS recruited newly diagnosed patients aged 25–65 [A: UKPDS design, from memory], so

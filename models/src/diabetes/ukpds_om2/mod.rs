@@ -114,7 +114,7 @@ impl Om2Equation {
 }
 
 use coefficients::{equation, Id};
-use engine::math::ExpDet;
+use engine::math::DetMath;
 
 // The seventeen equations. Their numbers are data (models/data/ukpds_om2_coefficients.csv,
 // read at compile time by `coefficients`); these constants are what callers name.
@@ -273,7 +273,7 @@ pub fn hazard_rate(eq: &Om2Equation, c: &Om2Covariates) -> f64 {
         Form::Weibull { rho } => {
             let t = duration(c);
             if t > 0.0 {
-                (rho.ln() + eta + (rho - 1.0) * t.ln()).exp_det()
+                (rho.ln_det() + eta + (rho - 1.0) * t.ln_det()).exp_det()
             } else if t.is_nan() {
                 f64::NAN
             } else if rho > 1.0 {
@@ -307,16 +307,16 @@ fn duration(c: &Om2Covariates) -> f64 {
 /// ln(1 + exp(x)) without overflow.
 fn softplus(x: f64) -> f64 {
     if x > 0.0 {
-        x + (-x).exp_det().ln_1p()
+        x + (-x).exp_det().ln_1p_det()
     } else {
-        x.exp_det().ln_1p()
+        x.exp_det().ln_1p_det()
     }
 }
 
 /// 1 − exp(−ΔH) from ln ΔH; working on the log scale keeps exp(η)·(tiny increment) from
 /// turning into 0·∞ at extreme inputs.
 fn probability_from_ln_increment(ln_dh: f64) -> f64 {
-    -(-ln_dh.exp_det()).exp_m1()
+    -(-ln_dh.exp_det()).exp_m1_det()
 }
 
 /// The interval probability for a given Xβ (λ excluded); shared by the public functions
@@ -327,29 +327,29 @@ fn probability_for(eq: &Om2Equation, xb: f64, c: &Om2Covariates, dt_years: f64) 
     }
     let eta = eq.lambda + xb;
     let p = match eq.form {
-        Form::Exponential => probability_from_ln_increment(eta + dt_years.ln()),
+        Form::Exponential => probability_from_ln_increment(eta + dt_years.ln_det()),
         Form::Weibull { rho } => {
             let t = duration(c);
             // H(t + dt) − H(t) = exp(η)·t^ρ·((1 + dt/t)^ρ − 1), written to stay accurate
             // for t ≫ dt; at diagnosis it is exp(η)·dt^ρ.
             let ln_dh = if t > 0.0 {
-                eta + rho * t.ln() + (rho * (dt_years / t).ln_1p()).exp_m1().ln()
+                eta + rho * t.ln_det() + (rho * (dt_years / t).ln_1p_det()).exp_m1_det().ln_det()
             } else {
-                eta + rho * dt_years.ln() + if t.is_nan() { f64::NAN } else { 0.0 }
+                eta + rho * dt_years.ln_det() + if t.is_nan() { f64::NAN } else { 0.0 }
             };
             probability_from_ln_increment(ln_dh)
         }
         Form::Gompertz { phi } => {
             // H(a + dt) − H(a) = φ⁻¹·exp(η)·exp(φ·a)·(exp(φ·dt) − 1).
             let a = c.current_age_years();
-            let ln_dh = eta - phi.ln() + phi * a + (phi * dt_years).exp_m1().ln();
+            let ln_dh = eta - phi.ln_det() + phi * a + (phi * dt_years).exp_m1_det().ln_det();
             probability_from_ln_increment(ln_dh)
         }
         Form::Logistic => {
             if dt_years == 1.0 {
                 1.0 / (1.0 + (-eta).exp_det())
             } else {
-                -(-dt_years * softplus(eta)).exp_m1()
+                -(-dt_years * softplus(eta)).exp_m1_det()
             }
         }
     };
