@@ -53,11 +53,35 @@ pub enum Command {
     /// interventions, the clinician's report (HTML), FHIR RiskAssessments, alerts;
     /// `--cohort DIR` alone: risk stratification; `twin validate`, `twin bench`.
     Twin(Box<twin::TwinCommand>),
+    /// Merge the folders of every shard of one `run` or `compare` (`--shard i/n`) into the
+    /// outputs of the unsharded run, byte for byte (docs/shards.md). Checks first that the
+    /// folders are one complete set of one run; writes nothing otherwise.
+    Merge(MergeArgs),
+    /// Write Slurm job scripts that run `run …` or `compare …` as a job array over N shards
+    /// and merge them when all succeeded (afterok); resources from the memory model and a
+    /// measured throughput (docs/shards.md).
+    Slurm(Box<crate::slurm::SlurmArgs>),
     /// List every metric of `summary.csv` (name, kind, meaning) as a Markdown table.
     Metrics,
     /// List every model parameter (name, default, unit, accepted range, source) as a
     /// Markdown table: the names `--set`, scenario `[parameters]` and PSA address.
     Params,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The shard folders (any order).
+    #[arg(required = true, num_args = 1..)]
+    pub shards: Vec<PathBuf>,
+    /// Output folder of the merged run.
+    #[arg(long, short = 'o')]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// No summary on the terminal.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -159,6 +183,18 @@ pub struct RunArgs {
     pub params: Option<PathBuf>,
     #[command(flatten)]
     pub disclosure: DisclosureArgs,
+    /// Run shard I of N (0-based; I in 0..N): the people of one contiguous range of the
+    /// cohort, written as a partial folder for `healthtwin merge` (docs/shards.md).
+    #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
+    pub shard: Option<crate::shard::Shard>,
+    /// Write a checkpoint after each replicate into OUT/checkpoint, so that `--resume` can
+    /// continue a killed run (docs/shards.md).
+    #[arg(long)]
+    pub checkpoint: bool,
+    /// Continue the run whose checkpoint is in OUT (same flags), or start it when there is
+    /// none; the outputs are the bytes of an uninterrupted run. Implies --checkpoint.
+    #[arg(long)]
+    pub resume: bool,
 }
 
 /// Disclosure control of published aggregates (docs/outputs.md, "Disclosure control").
