@@ -14,10 +14,10 @@ use study::outcomes::MEASURES;
 use study::report::Report;
 use study::{CompareOptions, Comparison, Streams};
 
-use crate::args::DisclosureArgs;
 use crate::common::{
     input_error, output_dir, with_threads, DisclosureManifest, Provenance, StudyBar,
 };
+use crate::flags::DisclosureArgs;
 use crate::memory::{self, Footprint};
 use crate::shard::{self, Shard};
 

@@ -8,6 +8,7 @@ mod calibrate;
 mod checkpoint;
 mod common;
 mod compare;
+mod flags;
 mod import;
 mod memory;
 mod plan;
@@ -22,7 +23,6 @@ use std::process::ExitCode;
 use args::{BenchCommand, BenchWorkload, Cli, CohortCommand, Command};
 use clap::Parser;
 use common::{with_threads, InputError};
-use healthtwin::risk;
 
 /// `healthtwin merge`: checks the shard folders, then merges them with their command's writer.
 fn merge(args: &args::MergeArgs) -> anyhow::Result<()> {
@@ -61,7 +61,7 @@ fn main() -> ExitCode {
         }) => bench::topp(&args),
         Command::Bench(args) => bench::bench(&args.population),
         Command::Trial(args) => with_threads(args.threads, || trial::trial(&args)).and_then(|r| r),
-        Command::Risk(args) => risk::risk(&args).map(|table| print!("{table}")),
+        Command::Risk(args) => healthtwin::risk_table(&args).map(|table| print!("{table}")),
         Command::Compare(args) => compare::compare(&args),
         Command::Calibrate(args) => calibrate::calibrate(&args),
         Command::Plan(args) => plan::plan(&args),

@@ -3,7 +3,6 @@
 use std::fs;
 use std::time::Instant;
 
-use cohort::{Generator, SyntheticSpec};
 use engine::observe::metric_defs;
 use engine::summary::summarize;
 use engine::{Aggregator, Model};
@@ -21,11 +20,12 @@ use serde::{Deserialize, Serialize};
 use study::headline::Headline;
 use study::{Arm, Settings, Streams, Study};
 
-use crate::args::{PopulationArgs, RunArgs, SynthArgs};
+use crate::args::{RunArgs, SynthArgs};
 use crate::common::{
     input_error, model_with, output_dir, output_file, with_threads, DisclosureManifest, Provenance,
     StudyBar,
 };
+use crate::flags::generator;
 use crate::memory::{self, Footprint};
 use crate::{checkpoint, shard};
 
@@ -84,22 +84,6 @@ struct RunManifest<'a> {
     disclosure: DisclosureManifest,
     /// `exact`, or `whole months` for real people (patients.parquet, trace).
     person_level_ages: &'static str,
-}
-
-pub fn generator(n: u64, seed: u64, pop: &PopulationArgs) -> anyhow::Result<Generator> {
-    if pop.age_min > pop.age_max {
-        return Err(input_error(format!(
-            "--age-min {} is above --age-max {}",
-            pop.age_min, pop.age_max
-        )));
-    }
-    Generator::new(SyntheticSpec {
-        n,
-        seed,
-        age_min: pop.age_min,
-        age_max: pop.age_max,
-    })
-    .map_err(|e| input_error(e.to_string()))
 }
 
 use crate::shard::sha256_hex;
@@ -198,7 +182,7 @@ pub const SHARD_RUN_FILES: [&str; 3] = [shard::PARTIALS, "patients.parquet", "tr
 
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let model = crate::calibrate::model_with_file(args.params.as_deref(), &args.set)?;
+    let model = crate::common::model_with_file(args.params.as_deref(), &args.set)?;
     let metrics = metric_defs(model.causes_of_death(), &model.metrics()).len();
     let footprint = |size_flag, people: u64| Footprint {
         size_flag,

@@ -13,41 +13,12 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser};
+use clap::Parser;
 use scenarios::Source;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, SlurmArgs};
 use crate::common::input_error;
 use crate::memory;
-
-#[derive(Args, Debug)]
-pub struct SlurmArgs {
-    /// Number of shards (array tasks).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub shards: u32,
-    /// Cores per shard (`--cpus-per-task`; the shard's `--threads`).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub cpus: u16,
-    /// Folder of the job scripts, the shard folders (`shards/<i>`) and the logs.
-    #[arg(long)]
-    pub jobs: PathBuf,
-    /// Slurm partition (default: the cluster's default).
-    #[arg(long)]
-    pub partition: Option<String>,
-    /// Slurm account, if the cluster needs one.
-    #[arg(long)]
-    pub account: Option<String>,
-    /// Measured throughput of one core (patient-years per second) the time request is
-    /// derived from: `healthtwin bench` on a node of the cluster (docs/validation.md).
-    #[arg(long, default_value_t = 250_000.0)]
-    pub patient_years_per_core_second: f64,
-    /// At most this many array tasks run at once (`--array=…%K`).
-    #[arg(long)]
-    pub max_running: Option<u32>,
-    /// The command to shard: `run …` or `compare …`, with its --out (the merged result).
-    #[arg(last = true, required = true, num_args = 1..)]
-    pub command: Vec<String>,
-}
 
 /// What one shard will do: people and patient-years (for memory and time).
 struct Size {
