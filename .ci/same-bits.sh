@@ -34,7 +34,7 @@ outputs() {
     "$bin" run -q --patients 1000 --years 4 --replicates 1 --step-months 3 --out "$dir/run3"
     "$bin" compare -q "$lib/baseline.toml" "$lib/combined.toml" -n 2000 -y 5 -r 2 -o "$dir/compare"
     "$bin" compare -q "$lib/baseline.toml" "$lib/combined.toml" --psa 2 -n 1000 -y 4 -o "$dir/psa"
-    "$bin" trial dpp --screened 20000 --years 3 --out "$dir/dpp" >"$dir.dpp.log" 2>&1 ||
+    "$bin" trial dpp --screened 20000 -r 2 --out "$dir/dpp" >"$dir.dpp.log" 2>&1 ||
         { cat "$dir.dpp.log" >&2; exit 1; }
     # The manifests hold paths and wall times.
     find "$dir" -name manifest.json -delete

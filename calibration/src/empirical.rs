@@ -16,89 +16,13 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use engine::{Baseline, Conditions, Covariates, Sex, Treatments};
+use engine::{Baseline, Covariates, Sex};
 
 use crate::output::ParquetColumns;
 use crate::targets::{RawTarget, SexSel, Target, TargetKind};
 use crate::CalibrationError;
 
-/// A flag whose first occurrence after the index date is an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Flag {
-    Condition(u16),
-    Treatment(u16),
-    /// A first myocardial infarction, stroke or heart failure.
-    FirstCvd,
-}
-
-impl Flag {
-    /// Every flag name a target or a history row may use.
-    pub const NAMES: [&'static str; 10] = [
-        "dx_diabetes",
-        "dx_hypertension",
-        "dx_dyslipidaemia",
-        "hx_myocardial_infarction",
-        "hx_stroke",
-        "hx_heart_failure",
-        "rx_glucose_lowering",
-        "rx_antihypertensive",
-        "rx_lipid_lowering",
-        "cvd_first_event",
-    ];
-
-    pub fn parse(name: &str) -> Option<Flag> {
-        if name == "cvd_first_event" {
-            return Some(Flag::FirstCvd);
-        }
-        if let Some((f, _)) = Conditions::ALL.iter().find(|(_, n)| *n == name) {
-            return Some(Flag::Condition(f.0));
-        }
-        Treatments::ALL
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(f, _)| Flag::Treatment(f.0))
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Flag::FirstCvd => "cvd_first_event",
-            Flag::Condition(bits) => Conditions::ALL
-                .iter()
-                .find(|(f, _)| f.0 == bits)
-                .map(|(_, n)| *n)
-                .unwrap_or("?"),
-            Flag::Treatment(bits) => Treatments::ALL
-                .iter()
-                .find(|(f, _)| f.0 == bits)
-                .map(|(_, n)| *n)
-                .unwrap_or("?"),
-        }
-    }
-
-    /// Whether a person's covariates hold the flag.
-    pub fn on(self, c: &Covariates) -> bool {
-        match self {
-            Flag::Condition(bits) => c.conditions.contains(Conditions(bits)),
-            Flag::Treatment(bits) => c.treatments.contains(Treatments(bits)),
-            Flag::FirstCvd => {
-                c.conditions.contains(Conditions::MI)
-                    || c.conditions.contains(Conditions::STROKE)
-                    || c.conditions.contains(Conditions::HEART_FAILURE)
-            }
-        }
-    }
-
-    /// Whether a history row of `measure` is an occurrence of the flag.
-    fn matches(self, measure: &str) -> bool {
-        match self {
-            Flag::FirstCvd => matches!(
-                measure,
-                "hx_myocardial_infarction" | "hx_stroke" | "hx_heart_failure"
-            ),
-            f => f.name() == measure,
-        }
-    }
-}
+pub use crate::targets::Flag;
 
 /// The statistic of a cell.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

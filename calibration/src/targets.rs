@@ -212,7 +212,7 @@ pub enum Statistic {
     /// First events of a flag after the index date per 1,000 person-years among people
     /// without it at baseline (cohort calibration).
     EventRate {
-        flag: crate::empirical::Flag,
+        flag: Flag,
         sex: SexSel,
         ages: [u32; 2],
     },
@@ -511,10 +511,10 @@ impl RawTarget {
             }
             "event_rate" => {
                 let m = need_metric()?;
-                let flag = crate::empirical::Flag::parse(&m).ok_or_else(|| {
+                let flag = Flag::parse(&m).ok_or_else(|| {
                     format!(
                         "target `{name}`: `event_rate` needs a flag as `metric` ({})",
-                        crate::empirical::Flag::NAMES.join(", ")
+                        Flag::NAMES.join(", ")
                     )
                 })?;
                 Statistic::EventRate {
@@ -770,5 +770,83 @@ source = "NHNS 2016"
         let t = read(&p).unwrap();
         assert!(matches!(t[0].statistic, Statistic::Ratio { scale, .. } if scale == 1.0));
         assert_eq!(t[0].interval, (3.0, 4.0));
+    }
+}
+
+/// A flag whose first occurrence after the index date is an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Flag {
+    Condition(u16),
+    Treatment(u16),
+    /// A first myocardial infarction, stroke or heart failure.
+    FirstCvd,
+}
+
+impl Flag {
+    /// Every flag name a target or a history row may use.
+    pub const NAMES: [&'static str; 10] = [
+        "dx_diabetes",
+        "dx_hypertension",
+        "dx_dyslipidaemia",
+        "hx_myocardial_infarction",
+        "hx_stroke",
+        "hx_heart_failure",
+        "rx_glucose_lowering",
+        "rx_antihypertensive",
+        "rx_lipid_lowering",
+        "cvd_first_event",
+    ];
+
+    pub fn parse(name: &str) -> Option<Flag> {
+        if name == "cvd_first_event" {
+            return Some(Flag::FirstCvd);
+        }
+        if let Some((f, _)) = engine::Conditions::ALL.iter().find(|(_, n)| *n == name) {
+            return Some(Flag::Condition(f.0));
+        }
+        engine::Treatments::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(f, _)| Flag::Treatment(f.0))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Flag::FirstCvd => "cvd_first_event",
+            Flag::Condition(bits) => engine::Conditions::ALL
+                .iter()
+                .find(|(f, _)| f.0 == bits)
+                .map(|(_, n)| *n)
+                .unwrap_or("?"),
+            Flag::Treatment(bits) => engine::Treatments::ALL
+                .iter()
+                .find(|(f, _)| f.0 == bits)
+                .map(|(_, n)| *n)
+                .unwrap_or("?"),
+        }
+    }
+
+    /// Whether a person's covariates hold the flag.
+    pub fn on(self, c: &engine::Covariates) -> bool {
+        match self {
+            Flag::Condition(bits) => c.conditions.contains(engine::Conditions(bits)),
+            Flag::Treatment(bits) => c.treatments.contains(engine::Treatments(bits)),
+            Flag::FirstCvd => {
+                c.conditions.contains(engine::Conditions::MI)
+                    || c.conditions.contains(engine::Conditions::STROKE)
+                    || c.conditions.contains(engine::Conditions::HEART_FAILURE)
+            }
+        }
+    }
+
+    /// Whether a history row of `measure` is an occurrence of the flag.
+    pub(crate) fn matches(self, measure: &str) -> bool {
+        match self {
+            Flag::FirstCvd => matches!(
+                measure,
+                "hx_myocardial_infarction" | "hx_stroke" | "hx_heart_failure"
+            ),
+            f => f.name() == measure,
+        }
     }
 }

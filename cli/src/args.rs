@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{calibrate, compare, import, plan, risk};
+pub use crate::flags::{DisclosureArgs, PopulationArgs};
+use crate::{calibrate, compare, import, plan, twin};
+use healthtwin::risk;
 
 #[derive(Parser)]
 #[command(name = "healthtwin", version, about = "Digital-twin disease progression simulator for Japan's ageing population", long_about = None)]
@@ -48,11 +50,40 @@ pub enum Command {
     /// per fiscal year on the town's scale: care demand by level, frailty, budget, what each
     /// option averts and costs; a one-page HTML report (Japanese, or --lang en).
     Plan(Box<plan::PlanArgs>),
+    /// A person's digital twin: personalised to their own history (a person file, a
+    /// pseudonym of an imported cohort, or FHIR input), forecast with counterfactual
+    /// interventions, the clinician's report (HTML), FHIR RiskAssessments, alerts;
+    /// `--cohort DIR` alone: risk stratification; `twin validate`, `twin bench`.
+    Twin(Box<twin::TwinCommand>),
+    /// Merge the folders of every shard of one `run` or `compare` (`--shard i/n`) into the
+    /// outputs of the unsharded run, byte for byte (docs/shards.md). Checks first that the
+    /// folders are one complete set of one run; writes nothing otherwise.
+    Merge(MergeArgs),
+    /// Write Slurm job scripts that run `run …` or `compare …` as a job array over N shards
+    /// and merge them when all succeeded (afterok); resources from the memory model and a
+    /// measured throughput (docs/shards.md).
+    Slurm(Box<SlurmArgs>),
     /// List every metric of `summary.csv` (name, kind, meaning) as a Markdown table.
     Metrics,
     /// List every model parameter (name, default, unit, accepted range, source) as a
     /// Markdown table: the names `--set`, scenario `[parameters]` and PSA address.
     Params,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The shard folders (any order).
+    #[arg(required = true, num_args = 1..)]
+    pub shards: Vec<PathBuf>,
+    /// Output folder of the merged run.
+    #[arg(long, short = 'o')]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// No summary on the terminal.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -90,17 +121,6 @@ pub enum CohortCommand {
     /// Import EMR/PHR data (FHIR R4, OMOP CDM, Apple Health, plain CSV) into a pseudonymised
     /// cohort file, a measurement history and a data-quality report (docs/data.md).
     Import(Box<import::ImportArgs>),
-}
-
-/// Size of a synthetic population.
-#[derive(Args, Clone, Debug)]
-pub struct PopulationArgs {
-    /// Youngest age (whole years) of the synthetic cohort.
-    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(20..=89))]
-    pub age_min: u32,
-    /// Oldest age (whole years) of the synthetic cohort.
-    #[arg(long, default_value_t = 89, value_parser = clap::value_parser!(u32).range(20..=89))]
-    pub age_max: u32,
 }
 
 #[derive(Args, Debug)]
@@ -154,21 +174,18 @@ pub struct RunArgs {
     pub params: Option<PathBuf>,
     #[command(flatten)]
     pub disclosure: DisclosureArgs,
-}
-
-/// Disclosure control of published aggregates (docs/outputs.md, "Disclosure control").
-#[derive(Args, Clone, Debug, Default)]
-pub struct DisclosureArgs {
-    /// Withhold every aggregate cell that describes fewer than K people (K >= 3), with
-    /// complementary cells so none can be recovered from totals. Default: 10 (Japan's NDB
-    /// Open Data minimum) for a cohort file of real people, where it cannot be turned off;
-    /// none for synthetic people.
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(3..))]
-    pub min_cell: Option<u32>,
-    /// Publish aggregates of a cohort whose pseudonyms were made with the published demo key
-    /// (`cohort import --demo`): reversible by anyone, so for test data only.
+    /// Run shard I of N (0-based; I in 0..N): the people of one contiguous range of the
+    /// cohort, written as a partial folder for `healthtwin merge` (docs/shards.md).
+    #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
+    pub shard: Option<crate::shard::Shard>,
+    /// Write a checkpoint after each replicate into OUT/checkpoint, so that `--resume` can
+    /// continue a killed run (docs/shards.md).
     #[arg(long)]
-    pub allow_demo_key: bool,
+    pub checkpoint: bool,
+    /// Continue the run whose checkpoint is in OUT (same flags), or start it when there is
+    /// none; the outputs are the bytes of an uninterrupted run. Implies --checkpoint.
+    #[arg(long)]
+    pub resume: bool,
 }
 
 #[derive(Args, Debug)]
@@ -245,4 +262,34 @@ fn parse_step_months(s: &str) -> Result<u32, String> {
              physiology steps monthly or quarterly; other steps mistime onsets, docs/model.md)"
         )),
     }
+}
+
+/// `healthtwin slurm` (docs/shards.md).
+#[derive(Args, Debug)]
+pub struct SlurmArgs {
+    /// Number of shards (array tasks).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub shards: u32,
+    /// Cores per shard (`--cpus-per-task`; the shard's `--threads`).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub cpus: u16,
+    /// Folder of the job scripts, the shard folders (`shards/<i>`) and the logs.
+    #[arg(long)]
+    pub jobs: PathBuf,
+    /// Slurm partition (default: the cluster's default).
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Slurm account, if the cluster needs one.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Measured throughput of one core (patient-years per second) the time request is
+    /// derived from: `healthtwin bench` on a node of the cluster (docs/validation.md).
+    #[arg(long, default_value_t = 250_000.0)]
+    pub patient_years_per_core_second: f64,
+    /// At most this many array tasks run at once (`--array=…%K`).
+    #[arg(long)]
+    pub max_running: Option<u32>,
+    /// The command to shard: `run …` or `compare …`, with its --out (the merged result).
+    #[arg(last = true, required = true, num_args = 1..)]
+    pub command: Vec<String>,
 }

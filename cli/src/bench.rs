@@ -27,7 +27,7 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
         age_min: 40,
         age_max: 89,
     };
-    let generator = crate::run::generator(args.patients, args.seed, &pop)?;
+    let generator = crate::flags::generator(args.patients, args.seed, &pop)?;
     crate::memory::check(&crate::memory::Footprint {
         size_flag: "--patients",
         people: args.patients,

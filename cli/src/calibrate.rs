@@ -22,12 +22,11 @@ use calibration::validation::{self, Prediction};
 use calibration::{priors, CalibrationError};
 use clap::{Args, Subcommand, ValueEnum};
 use engine::Baseline;
-use models::HealthModel;
 use report::{Table, Values};
 use serde::Serialize;
 
-use crate::args::PopulationArgs;
-use crate::common::{input_error, model_with, with_threads};
+use crate::common::{input_error, model_with, model_with_file, with_threads};
+use crate::flags::{generator, PopulationArgs};
 
 /// `healthtwin calibrate TARGETS… --params FILE`, or one of its subcommands.
 #[derive(Args, Debug)]
@@ -221,29 +220,6 @@ pub fn calibrate(cmd: &CalibrateCommand) -> anyhow::Result<()> {
     }
 }
 
-/// The model with a parameter file's `[parameters]` (a scenario file, e.g. a calibration's
-/// `calibrated.toml`) and then `--set` values applied (`--set` wins).
-pub fn model_with_file(params: Option<&Path>, sets: &[String]) -> anyhow::Result<HealthModel> {
-    let mut model = model_with(sets)?;
-    if let Some(path) = params {
-        let scenario = scenarios::load(path).map_err(|e| input_error(e.to_string()))?;
-        let set_names: Vec<&str> = sets
-            .iter()
-            .filter_map(|s| s.split_once('=').map(|(n, _)| n.trim()))
-            .collect();
-        let values: Vec<(&str, f64)> = scenario
-            .parameters
-            .iter()
-            .filter(|(n, _)| !set_names.contains(&n.as_str()))
-            .map(|(n, v)| (n.as_str(), *v))
-            .collect();
-        model
-            .set_params(&values)
-            .map_err(|e| input_error(format!("{}: {e}", path.display())))?;
-    }
-    Ok(model)
-}
-
 struct Progress {
     quiet: bool,
 }
@@ -390,7 +366,7 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
         Some(p) => p,
         None => match &args.cohort {
             Some(path) => cohort::file::read(path).map_err(|e| input_error(e.to_string()))?,
-            None => crate::run::generator(args.patients, args.seed, &args.population)?.generate(),
+            None => generator(args.patients, args.seed, &args.population)?.generate(),
         },
     };
     let sim = Simulator::new(
@@ -809,7 +785,7 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
                 (people, obs, format!("cohort {}", dir.display()))
             }
             None => {
-                let people = crate::run::generator(
+                let people = generator(
                     args.patients,
                     args.seed,
                     &PopulationArgs {
@@ -965,7 +941,7 @@ fn validate(args: &ValidateArgs) -> anyhow::Result<()> {
 
 fn synth_cohort(args: &SynthCohortArgs) -> anyhow::Result<()> {
     let model = model_with(&args.set)?;
-    let people = crate::run::generator(args.patients, args.seed, &args.population)?.generate();
+    let people = generator(args.patients, args.seed, &args.population)?.generate();
     let (cohort_table, history_table) =
         calibration::empirical::simulated_emr(&model, &people, args.years, args.seed)
             .map_err(cal_err)?;

@@ -224,3 +224,26 @@ pub fn peak_rss_bytes() -> Option<u64> {
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
 }
+
+/// The model with a parameter file's `[parameters]` (a scenario file, e.g. a calibration's
+/// `calibrated.toml`) and then `--set` values applied (`--set` wins).
+pub fn model_with_file(params: Option<&Path>, sets: &[String]) -> anyhow::Result<HealthModel> {
+    let mut model = model_with(sets)?;
+    if let Some(path) = params {
+        let scenario = scenarios::load(path).map_err(|e| input_error(e.to_string()))?;
+        let set_names: Vec<&str> = sets
+            .iter()
+            .filter_map(|s| s.split_once('=').map(|(n, _)| n.trim()))
+            .collect();
+        let values: Vec<(&str, f64)> = scenario
+            .parameters
+            .iter()
+            .filter(|(n, _)| !set_names.contains(&n.as_str()))
+            .map(|(n, v)| (n.as_str(), *v))
+            .collect();
+        model
+            .set_params(&values)
+            .map_err(|e| input_error(format!("{}: {e}", path.display())))?;
+    }
+    Ok(model)
+}

@@ -9,16 +9,17 @@ use std::time::Instant;
 
 use clap::Args;
 use scenarios::Source;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use study::outcomes::MEASURES;
 use study::report::Report;
 use study::{CompareOptions, Comparison, Streams};
 
-use crate::args::DisclosureArgs;
 use crate::common::{
     input_error, output_dir, with_threads, DisclosureManifest, Provenance, StudyBar,
 };
+use crate::flags::DisclosureArgs;
 use crate::memory::{self, Footprint};
+use crate::shard::{self, Shard};
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -66,6 +67,39 @@ pub struct CompareArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub disclosure: DisclosureArgs,
+    /// Run shard I of N (0-based): a contiguous range of the people, or with --psa a range
+    /// of the draws, written as a partial folder for `healthtwin merge` (docs/shards.md).
+    /// Scenarios with capacity-limited programmes shard only by draw.
+    #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
+    pub shard: Option<Shard>,
+}
+
+/// What makes a comparison's outputs what they are (see `run::RunIdentity`): the scenario
+/// files with their hashes and every option that changes results.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct CompareIdentity {
+    command: String,
+    scenarios: Vec<ScenarioFile>,
+    patients: Option<u64>,
+    years: Option<u32>,
+    replicates: Option<u32>,
+    psa: Option<u32>,
+    seed: Option<u64>,
+    independent: bool,
+    population_from: u64,
+    min_cell: Option<u32>,
+    allow_demo_key: bool,
+    /// `--posterior`: the calibration's posterior file (PSA draws of its particles).
+    #[serde(default)]
+    posterior: Option<ScenarioFile>,
+}
+
+/// A scenario file as given on the command line, where it is, and its SHA-256.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct ScenarioFile {
+    given: String,
+    absolute: String,
+    sha256: String,
 }
 
 #[derive(Serialize)]
@@ -117,31 +151,92 @@ fn sha256_file(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let mut scenarios = Vec::new();
-    for p in &args.scenarios {
-        scenarios.push(scenarios::load(p).map_err(|e| input_error(e.to_string()))?);
+impl CompareIdentity {
+    fn of(args: &CompareArgs) -> anyhow::Result<CompareIdentity> {
+        let file = |p: &PathBuf| {
+            // An unreadable file is reported by its loader, with its usual message.
+            let absolute = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+            ScenarioFile {
+                given: p.display().to_string(),
+                absolute: absolute.display().to_string(),
+                sha256: sha256_file(p),
+            }
+        };
+        let scenarios = args.scenarios.iter().map(file).collect();
+        Ok(CompareIdentity {
+            command: "compare".into(),
+            scenarios,
+            patients: args.patients,
+            years: args.years,
+            replicates: args.replicates,
+            psa: args.psa,
+            seed: args.seed,
+            independent: args.independent,
+            population_from: args.population_from,
+            min_cell: args.disclosure.min_cell,
+            allow_demo_key: args.disclosure.allow_demo_key,
+            posterior: args.posterior.as_ref().map(file),
+        })
     }
-    let posterior = match &args.posterior {
-        Some(p) => {
-            Some(calibration::output::read_posterior(p).map_err(|e| input_error(e.to_string()))?)
+}
+
+/// The comparison resolved from its identity: scenario files loaded from `path` and named
+/// by the path given on the command line; the population's provenance.
+fn prepare(
+    id: &CompareIdentity,
+    load_absolute: bool,
+    threads: Option<u16>,
+    shard: Option<Shard>,
+) -> anyhow::Result<(Comparison, Provenance)> {
+    let mut scenarios = Vec::new();
+    for f in &id.scenarios {
+        let mut s = if load_absolute {
+            let p = PathBuf::from(&f.absolute);
+            if sha256_file(&p) != f.sha256 {
+                return Err(input_error(format!(
+                    "{}: changed since the shards ran (its SHA-256 differs); run the shards again",
+                    f.given
+                )));
+            }
+            scenarios::load(&p).map_err(|e| input_error(e.to_string()))?
+        } else {
+            scenarios::load(Path::new(&f.given)).map_err(|e| input_error(e.to_string()))?
+        };
+        s.file = PathBuf::from(&f.given);
+        scenarios.push(s);
+    }
+    let posterior = match &id.posterior {
+        Some(f) => {
+            let p = if load_absolute {
+                let p = PathBuf::from(&f.absolute);
+                if sha256_file(&p) != f.sha256 {
+                    return Err(input_error(format!(
+                        "{}: changed since the shards ran (its SHA-256 differs); run the shards \
+                         again",
+                        f.given
+                    )));
+                }
+                p
+            } else {
+                PathBuf::from(&f.given)
+            };
+            Some(calibration::output::read_posterior(&p).map_err(|e| input_error(e.to_string()))?)
         }
         None => None,
     };
     let opts = CompareOptions {
         posterior,
-        patients: args.patients,
-        years: args.years,
-        replicates: args.replicates,
-        seed: args.seed,
-        psa: args.psa,
-        streams: if args.independent {
+        patients: id.patients,
+        years: id.years,
+        replicates: id.replicates,
+        seed: id.seed,
+        psa: id.psa,
+        streams: if id.independent {
             Streams::Independent
         } else {
             Streams::Common
         },
-        population_from: args.population_from as usize - 1,
+        population_from: id.population_from as usize - 1,
     };
     // The shared population decides disclosure control and the memory needed, before any
     // person is generated or read.
@@ -149,16 +244,14 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         .get(opts.population_from)
         .map(|p| &p.population.source)
     {
-        Some(Source::CohortFile { path }) => Provenance::cohort_file(
-            path,
-            args.disclosure.min_cell,
-            args.disclosure.allow_demo_key,
-        )?,
-        _ => Provenance::synthetic(args.disclosure.min_cell)?,
+        Some(Source::CohortFile { path }) => {
+            Provenance::cohort_file(path, id.min_cell, id.allow_demo_key)?
+        }
+        _ => Provenance::synthetic(id.min_cell)?,
     };
     if let Some(shared) = scenarios.get(opts.population_from) {
         let (size_flag, people) = match &shared.population.source {
-            Source::Synthetic { n, .. } => match args.patients {
+            Source::Synthetic { n, .. } => match id.patients {
                 Some(p) => ("--patients", Some(p)),
                 None => ("population.n", Some(*n)),
             },
@@ -168,8 +261,12 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
             ),
         };
         if let Some(people) = people {
-            let years = args.years.unwrap_or(shared.years);
-            let replicates = u64::from(args.psa.or(args.replicates).unwrap_or(shared.replicates));
+            let years = id.years.unwrap_or(shared.years);
+            let mut replicates = u64::from(id.psa.or(id.replicates).unwrap_or(shared.replicates));
+            if let (Some(s), true) = (shard, id.psa.is_some()) {
+                let r = s.range(replicates);
+                replicates = r.end - r.start;
+            }
             // Outcomes per run: years × 22 bands × (15 measures + person-years) × 8 bytes.
             let per_run = u64::from(years) * 22 * 16 * 8;
             memory::check(&Footprint {
@@ -177,12 +274,22 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
                 people,
                 bytes_per_person: memory::SIMULATED_PERSON_BYTES,
                 other_bytes: memory::FIXED_BYTES + replicates * scenarios.len() as u64 * per_run,
-                threads: memory::threads(args.threads),
+                threads: memory::threads(threads),
             })?;
         }
     }
-    let comparison = with_threads(args.threads, || Comparison::new(scenarios, &opts))?
+    let comparison = with_threads(threads, || Comparison::new(scenarios, &opts))?
         .map_err(|e| input_error(e.to_string()))?;
+    Ok((comparison, provenance))
+}
+
+pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let identity = CompareIdentity::of(args)?;
+    let (mut comparison, provenance) = prepare(&identity, false, args.threads, args.shard)?;
+    if let Some(s) = args.shard {
+        return compare_shard(args, s, &identity, &mut comparison, started);
+    }
     // Locked, writable, without a manifest and without stale files of an earlier run.
     let out = output_dir(&args.out, &study::report::FILES)?;
     let bar = StudyBar::new(comparison.study.total_patient_years(), args.quiet);
@@ -191,9 +298,184 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         .map_err(|e| input_error(e.to_string()))?;
     bar.finish();
     let threads = with_threads(args.threads, rayon::current_num_threads)?;
+    write_outputs(
+        &identity,
+        &comparison,
+        &results,
+        &provenance,
+        out,
+        threads,
+        started,
+        args.quiet,
+        &args.out,
+    )
+}
 
+/// One shard of a comparison: its people (or its PSA draws) into a partial folder.
+fn compare_shard(
+    args: &CompareArgs,
+    s: Shard,
+    identity: &CompareIdentity,
+    comparison: &mut Comparison,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let replicates = comparison.study.settings.replicates;
+    let (split, range, reps) = if args.psa.is_some() {
+        let r = s.range(u64::from(replicates));
+        (shard::Split::Draws, r.clone(), r.start as u32..r.end as u32)
+    } else {
+        // Capacity-limited programmes allocate places over the whole population each
+        // year: a part of the people alone cannot reproduce who gets one.
+        for sc in &comparison.scenarios {
+            if let Some(p) = sc
+                .programmes
+                .iter()
+                .find(|p| p.spec.capacity_per_year.is_some())
+            {
+                return Err(input_error(format!(
+                    "--shard: {}: programme `{}` has capacity_per_year, which couples people \
+                     (places are allocated over the whole population each year), so a shard \
+                     of the people cannot reproduce it; run it unsharded, or shard a PSA \
+                     (--psa K) by draw (docs/shards.md)",
+                    sc.file.display(),
+                    p.spec.name
+                )));
+            }
+        }
+        let n = comparison.study.population.len() as u64;
+        let r = s.range(n);
+        let people: Vec<_> = comparison.study.population[r.start as usize..r.end as usize].to_vec();
+        comparison.study.population = people;
+        (shard::Split::People, r, 0..replicates)
+    };
+    if range.is_empty() {
+        return Err(input_error(format!(
+            "--shard {}/{}: more shards than {}",
+            s.index,
+            s.count,
+            match split {
+                shard::Split::People => "people",
+                shard::Split::Draws => "PSA draws",
+            }
+        )));
+    }
+    let out = output_dir(&args.out, &[shard::PARTIALS])?;
+    let total = comparison.study.population.len() as u64
+        * u64::from(comparison.study.settings.years)
+        * (reps.end - reps.start) as u64
+        * comparison.study.arms.len() as u64;
+    let bar = StudyBar::new(total, args.quiet);
+    let runs = with_threads(args.threads, || comparison.run_partial(&bar, reps.clone()))?
+        .map_err(|e| input_error(e.to_string()))?;
+    bar.finish();
+    let threads = with_threads(args.threads, rayon::current_num_threads)?;
+    let mut w = shard::PartialWriter::create(&out.join(shard::PARTIALS))?;
+    let simulation_seconds: Vec<f64> = runs.iter().map(|r| r.1).collect();
+    let mut per_arm: Vec<_> = runs.into_iter().map(|(reps, _)| reps.into_iter()).collect();
+    for r in reps.clone() {
+        for (a, it) in per_arm.iter_mut().enumerate() {
+            let run = it.next().expect("one run per replicate");
+            w.write(&shard::Entry {
+                arm: a as u32,
+                replicate: r,
+                run,
+            })?;
+        }
+    }
+    let partials_sha256 = w.finish()?;
+    let identity = serde_json::to_value(identity)?;
+    let manifest = shard::ShardManifest {
+        healthtwin_version: env!("CARGO_PKG_VERSION").into(),
+        git_commit: env!("HEALTHTWIN_GIT_COMMIT").into(),
+        shard: shard::ShardRecord {
+            index: s.index,
+            count: s.count,
+            split,
+            first: range.start,
+            end: range.end,
+        },
+        identity_sha256: shard::identity_hash(&identity),
+        identity,
+        partials_sha256,
+        files: vec![shard::PARTIALS.into()],
+        simulation_seconds,
+        threads,
+        wall_time_seconds: started.elapsed().as_secs_f64(),
+    };
+    out.commit(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    if !args.quiet {
+        println!(
+            "shard {}/{}: {} {}..{} in {:.1} s; files in {} (merge with `healthtwin merge`)",
+            s.index,
+            s.count,
+            match split {
+                shard::Split::People => "people",
+                shard::Split::Draws => "PSA draws",
+            },
+            range.start,
+            range.end,
+            started.elapsed().as_secs_f64(),
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `healthtwin merge` of `compare` shards: the comparison's files from its shards' partials.
+pub fn merge(set: &shard::ShardSet, out_path: &Path, quiet: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let identity: CompareIdentity = serde_json::from_value(set.identity.clone()).map_err(|e| {
+        input_error(format!(
+            "merge: the shards' comparison is not readable: {e}"
+        ))
+    })?;
+    let (comparison, provenance) = prepare(&identity, true, None, None)?;
+    let arms = comparison.study.arms.len();
+    let replicates = comparison.study.settings.replicates;
+    let out = output_dir(out_path, &study::report::FILES)?;
+    let mut runs: Vec<(Vec<_>, f64)> = (0..arms)
+        .map(|_| (Vec::with_capacity(replicates as usize), 0.0))
+        .collect();
+    set.merge_partials(arms, replicates, |_, a, run| {
+        runs[a].0.push(comparison.reduce_partial(a, run));
+        Ok(())
+    })?;
+    for m in &set.manifests {
+        for (r, s) in runs.iter_mut().zip(&m.simulation_seconds) {
+            r.1 += s;
+        }
+    }
+    let results = comparison.results_of(runs);
+    let threads = rayon::current_num_threads();
+    write_outputs(
+        &identity,
+        &comparison,
+        &results,
+        &provenance,
+        out,
+        threads,
+        started,
+        quiet,
+        out_path,
+    )
+}
+
+/// The comparison's tables, charts, manifest and terminal text: the one writer of
+/// `compare` and of its merge.
+#[allow(clippy::too_many_arguments)]
+fn write_outputs(
+    identity: &CompareIdentity,
+    comparison: &Comparison,
+    results: &[study::ScenarioResults],
+    provenance: &Provenance,
+    out: report::OutputDir,
+    threads: usize,
+    started: Instant,
+    quiet: bool,
+    out_path: &Path,
+) -> anyhow::Result<()> {
     let policy = provenance.policy;
-    let report = Report::new(&comparison, &results).with_disclosure(policy);
+    let report = Report::new(comparison, results).with_disclosure(policy);
     let files = report.write(out.path())?;
     let settings = &comparison.study.settings;
     let manifest = CompareManifest {
@@ -202,11 +484,12 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         scenarios: comparison
             .scenarios
             .iter()
-            .zip(&results)
-            .map(|(p, r)| CompareManifestScenario {
+            .zip(results)
+            .zip(&identity.scenarios)
+            .map(|((p, r), f)| CompareManifestScenario {
                 name: p.name.clone(),
                 file: p.file.display().to_string(),
-                sha256: sha256_file(&p.file),
+                sha256: f.sha256.clone(),
                 interventions: p
                     .programmes
                     .iter()
@@ -224,7 +507,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         replicates: settings.replicates,
         seed: settings.seed,
         common_random_numbers: settings.streams == Streams::Common,
-        psa_draws: args.psa,
+        psa_draws: identity.psa,
         psa_parameters: comparison
             .study
             .draws
@@ -237,7 +520,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
                     .flat_map(|p| p.names().iter().cloned()),
             )
             .collect(),
-        psa_posterior: args.posterior.as_ref().map(|p| p.display().to_string()),
+        psa_posterior: identity.posterior.as_ref().map(|p| p.given.clone()),
         discount_rate: comparison.discount_rate,
         represents: comparison.represents,
         threads,
@@ -247,9 +530,9 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         disclosure: report.disclosure().into(),
     };
     out.commit(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
-    if !args.quiet {
+    if !quiet {
         print!("{}", report.text(threads));
-        println!("Files in {}", args.out.display());
+        println!("Files in {}", out_path.display());
     }
     Ok(())
 }

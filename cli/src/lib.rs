@@ -22,3 +22,29 @@ impl std::error::Error for InputError {}
 pub fn input_error(msg: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(InputError(msg.into()))
 }
+
+/// `healthtwin risk`: the table to print (the UKPDS OM2 equations from `risk_om2`, every other
+/// equation from `risk`).
+pub fn risk_table(args: &risk::RiskArgs) -> anyhow::Result<String> {
+    let from_file = match &args.patient {
+        Some(path) => risk::read_patient_file(path)?,
+        None => risk::PatientSpec::default(),
+    };
+    let spec = from_file.overridden_by(args.spec.to_spec());
+    let (om2, others): (Vec<String>, Vec<String>) = args
+        .equation
+        .iter()
+        .cloned()
+        .partition(|n| risk_om2::is_om2(n));
+    let mut out = String::new();
+    if !om2.is_empty() {
+        let patient = risk::to_risk_input(&spec)?;
+        let c = risk_om2::covariates(&patient, &args.om2)?;
+        out += &risk_om2::render(&om2, &c)?;
+        if others.is_empty() {
+            return Ok(out);
+        }
+    }
+    out += &risk::assess(&spec, &others)?;
+    Ok(out)
+}

@@ -5,20 +5,45 @@
 mod args;
 mod bench;
 mod calibrate;
+mod checkpoint;
 mod common;
 mod compare;
+mod flags;
 mod import;
 mod memory;
 mod plan;
 mod run;
+mod shard;
+mod slurm;
 mod trial;
+mod twin;
 
 use std::process::ExitCode;
 
 use args::{BenchCommand, BenchWorkload, Cli, CohortCommand, Command};
 use clap::Parser;
 use common::{with_threads, InputError};
-use healthtwin::risk;
+
+/// `healthtwin merge`: checks the shard folders, then merges them with their command's writer.
+fn merge(args: &args::MergeArgs) -> anyhow::Result<()> {
+    let set = shard::check_set(&args.shards)?;
+    for d in &args.shards {
+        if d == &args.out {
+            return Err(common::input_error(format!(
+                "--out {}: is one of the shard folders; choose another",
+                args.out.display()
+            )));
+        }
+    }
+    match set.identity.get("command").and_then(|c| c.as_str()) {
+        Some("run") => run::merge(&set, &args.out, args.quiet),
+        Some("compare") => compare::merge(&set, &args.out, args.quiet),
+        _ => Err(common::input_error(format!(
+            "{}: a shard of an unknown command",
+            set.folders[0].display()
+        ))),
+    }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -36,10 +61,13 @@ fn main() -> ExitCode {
         }) => bench::topp(&args),
         Command::Bench(args) => bench::bench(&args.population),
         Command::Trial(args) => with_threads(args.threads, || trial::trial(&args)).and_then(|r| r),
-        Command::Risk(args) => risk::risk(&args).map(|table| print!("{table}")),
+        Command::Risk(args) => healthtwin::risk_table(&args).map(|table| print!("{table}")),
         Command::Compare(args) => compare::compare(&args),
         Command::Calibrate(args) => calibrate::calibrate(&args),
         Command::Plan(args) => plan::plan(&args),
+        Command::Twin(cmd) => twin::twin(&cmd),
+        Command::Merge(args) => with_threads(args.threads, || merge(&args)).and_then(|r| r),
+        Command::Slurm(args) => slurm::slurm(&args),
         Command::Metrics => {
             print!("{}", run::metrics_markdown());
             Ok(())

@@ -40,7 +40,31 @@ pub struct RiskArgs {
     #[command(flatten)]
     pub spec: PatientFlags,
     #[command(flatten)]
-    pub om2: crate::risk_om2::Om2Flags,
+    pub om2: Om2Flags,
+}
+
+/// OM2-only inputs.
+#[derive(Args, Debug, Default)]
+pub struct Om2Flags {
+    /// UKPDS OM2: peripheral vascular disease.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub pvd: Option<bool>,
+    /// UKPDS OM2: urine albumin ≥ 50 mg/L (micro- or macroalbuminuria).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub albuminuria: Option<bool>,
+    /// UKPDS OM2: heart rate, beats/min.
+    #[arg(long)]
+    pub heart_rate: Option<f64>,
+    /// UKPDS OM2: white blood cell count, 10⁹/L.
+    #[arg(long)]
+    pub wbc: Option<f64>,
+    /// UKPDS OM2: haemoglobin, g/dL.
+    #[arg(long)]
+    pub haemoglobin: Option<f64>,
+    /// UKPDS OM2: an earlier event (repeatable): amputation, blindness, chf, ihd, mi,
+    /// stroke, ulcer, renal-failure.
+    #[arg(long, value_name = "EVENT")]
+    pub history: Vec<String>,
 }
 
 /// The person, as flags. Every value is optional here; what an equation needs is checked
@@ -197,7 +221,7 @@ pub struct PatientSpec {
 }
 
 impl PatientFlags {
-    fn to_spec(&self) -> PatientSpec {
+    pub(crate) fn to_spec(&self) -> PatientSpec {
         let text = |v: &Option<String>| v.clone().map(Quantity::Text);
         PatientSpec {
             sex: self.sex.clone(),
@@ -239,7 +263,7 @@ impl PatientFlags {
 
 impl PatientSpec {
     /// `self` with every key `over` sets replaced by `over`'s value.
-    fn overridden_by(self, over: PatientSpec) -> PatientSpec {
+    pub(crate) fn overridden_by(self, over: PatientSpec) -> PatientSpec {
         macro_rules! pick {
             ($($f:ident),*) => { PatientSpec { $($f: over.$f.or(self.$f)),* } };
         }
@@ -889,31 +913,6 @@ fn render(p: &Patient, rows: &[Row]) -> String {
         );
     }
     out
-}
-
-/// `healthtwin risk`: the table to print.
-pub fn risk(args: &RiskArgs) -> Result<String> {
-    let from_file = match &args.patient {
-        Some(path) => read_patient_file(path)?,
-        None => PatientSpec::default(),
-    };
-    let spec = from_file.overridden_by(args.spec.to_spec());
-    let (om2, others): (Vec<String>, Vec<String>) = args
-        .equation
-        .iter()
-        .cloned()
-        .partition(|n| crate::risk_om2::is_om2(n));
-    let mut out = String::new();
-    if !om2.is_empty() {
-        let patient = to_risk_input(&spec)?;
-        let c = crate::risk_om2::covariates(&patient, &args.om2)?;
-        out += &crate::risk_om2::render(&om2, &c)?;
-        if others.is_empty() {
-            return Ok(out);
-        }
-    }
-    out += &assess(&spec, &others)?;
-    Ok(out)
 }
 
 /// Validates a person and evaluates the named equations (all of them if none is named) into

@@ -10,38 +10,13 @@
 use std::fmt::Write as _;
 
 use anyhow::Result;
-use clap::Args;
 use engine::units;
 use models::diabetes::ukpds_om2::{
     self, annual_probability, Covariate, Om2Covariates, Om2Equation,
 };
 
 use crate::input_error;
-use crate::risk::Patient;
-
-/// OM2-only inputs.
-#[derive(Args, Debug, Default)]
-pub struct Om2Flags {
-    /// UKPDS OM2: peripheral vascular disease.
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    pub pvd: Option<bool>,
-    /// UKPDS OM2: urine albumin ≥ 50 mg/L (micro- or macroalbuminuria).
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    pub albuminuria: Option<bool>,
-    /// UKPDS OM2: heart rate, beats/min.
-    #[arg(long)]
-    pub heart_rate: Option<f64>,
-    /// UKPDS OM2: white blood cell count, 10⁹/L.
-    #[arg(long)]
-    pub wbc: Option<f64>,
-    /// UKPDS OM2: haemoglobin, g/dL.
-    #[arg(long)]
-    pub haemoglobin: Option<f64>,
-    /// UKPDS OM2: an earlier event (repeatable): amputation, blindness, chf, ihd, mi,
-    /// stroke, ulcer, renal-failure.
-    #[arg(long, value_name = "EVENT")]
-    pub history: Vec<String>,
-}
+use crate::risk::{Om2Flags, Patient};
 
 /// The OM2 equations by command-line name (`ukpds-om2-<event>`); `mi`, `stroke` and
 /// `amputation` pick the first-event or subsequent-event equation from the history, `mi`

@@ -3,7 +3,6 @@
 use std::fs;
 use std::time::Instant;
 
-use cohort::{Generator, SyntheticSpec};
 use engine::observe::metric_defs;
 use engine::summary::summarize;
 use engine::{Aggregator, Model};
@@ -14,24 +13,27 @@ use report::outputs::{
     cohort_table, patients_table_with, summary_table_disclosed, trace_table_with, AgePrecision,
 };
 use report::{
-    provenance, write_csv, write_parquet, write_parquet_with_metadata, OutputDir, ParquetSink,
+    provenance, write_csv, write_parquet, write_parquet_with_metadata, OutputDir, ParquetGroups,
+    ParquetSink, Table,
 };
-use serde::Serialize;
-use sha2::{Digest, Sha256};
+use serde::{Deserialize, Serialize};
 use study::headline::Headline;
 use study::{Arm, Settings, Streams, Study};
 
-use crate::args::{PopulationArgs, RunArgs, SynthArgs};
+use crate::args::{RunArgs, SynthArgs};
 use crate::common::{
-    input_error, output_dir, output_file, with_threads, DisclosureManifest, Provenance, StudyBar,
+    input_error, model_with, output_dir, output_file, with_threads, DisclosureManifest, Provenance,
+    StudyBar,
 };
+use crate::flags::generator;
 use crate::memory::{self, Footprint};
+use crate::{checkpoint, shard};
 
 /// Rows per Parquet row group of patients.parquet: bounds memory for any cohort size.
 const PATIENT_ROW_GROUP: usize = 65_536;
 
 /// The resolved scenario recorded in the manifest.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct RunDescription {
     pub name: String,
     pub population: Population,
@@ -42,7 +44,7 @@ pub struct RunDescription {
     pub interventions: Vec<String>,
 }
 
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Population {
     Synthetic {
@@ -58,7 +60,7 @@ pub enum Population {
         /// Withheld when it is below the disclosure threshold.
         n: Option<u64>,
         /// `synthetic`, `imported` or unmarked (report::provenance).
-        origin: &'static str,
+        origin: String,
     },
 }
 
@@ -84,28 +86,7 @@ struct RunManifest<'a> {
     person_level_ages: &'static str,
 }
 
-pub fn generator(n: u64, seed: u64, pop: &PopulationArgs) -> anyhow::Result<Generator> {
-    if pop.age_min > pop.age_max {
-        return Err(input_error(format!(
-            "--age-min {} is above --age-max {}",
-            pop.age_min, pop.age_max
-        )));
-    }
-    Generator::new(SyntheticSpec {
-        n,
-        seed,
-        age_min: pop.age_min,
-        age_max: pop.age_max,
-    })
-    .map_err(|e| input_error(e.to_string()))
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+use crate::shard::sha256_hex;
 
 pub fn synth(args: &SynthArgs) -> anyhow::Result<()> {
     let ext = args
@@ -158,13 +139,60 @@ pub const RUN_FILES: [&str; 5] = [
     "trace.parquet",
 ];
 
+/// What makes a run's outputs what they are, apart from the simulation itself: recorded in
+/// every shard's manifest (two shards belong to one run when theirs are equal), and all
+/// `merge` needs to write the outputs of the whole run.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RunIdentity {
+    pub command: String,
+    pub seed: u64,
+    /// People in the whole run (every shard).
+    pub people: u64,
+    pub years: u32,
+    pub step_months: u32,
+    pub replicates: u32,
+    pub start_year: i64,
+    pub chunk_size: u64,
+    pub trace_patients: u64,
+    /// `--set NAME=VALUE`, in order.
+    pub set: Vec<String>,
+    pub scenario: RunDescription,
+    pub parameter_hash_sha256: String,
+    /// The disclosure policy: real people (a cohort file not marked synthetic) and `--min-cell`.
+    pub real_people: bool,
+    pub min_cell: Option<u32>,
+}
+
+impl RunIdentity {
+    fn policy(&self) -> anyhow::Result<report::disclosure::Policy> {
+        report::disclosure::Policy::resolve(self.real_people, self.min_cell)
+            .map_err(|e| input_error(e.to_string()))
+    }
+    fn ages(&self) -> AgePrecision {
+        if self.real_people {
+            AgePrecision::WholeMonths
+        } else {
+            AgePrecision::Exact
+        }
+    }
+}
+
+/// The files of a `run --shard` folder besides manifest.json.
+pub const SHARD_RUN_FILES: [&str; 3] = [shard::PARTIALS, "patients.parquet", "trace.parquet"];
+
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let model = crate::calibrate::model_with_file(args.params.as_deref(), &args.set)?;
+    let model = crate::common::model_with_file(args.params.as_deref(), &args.set)?;
     let metrics = metric_defs(model.causes_of_death(), &model.metrics()).len();
-    let footprint = |size_flag, people| Footprint {
+    let footprint = |size_flag, people: u64| Footprint {
         size_flag,
-        people,
+        people: match args.shard {
+            Some(s) => {
+                let r = s.range(people);
+                r.end - r.start
+            }
+            None => people,
+        },
         bytes_per_person: memory::SIMULATED_PERSON_BYTES,
         other_bytes: memory::FIXED_BYTES
             + memory::aggregate_bytes(args.years, metrics, u64::from(args.replicates)),
@@ -172,7 +200,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     };
     let min_cell = args.disclosure.min_cell;
     // Everything the user supplied is checked before anything is written.
-    let (cohort, population, pseudo_prefix, provenance) = match &args.cohort {
+    let (cohort, people, population, pseudo_prefix, provenance) = match &args.cohort {
         Some(path) => {
             let provenance =
                 Provenance::cohort_file(path, min_cell, args.disclosure.allow_demo_key)?;
@@ -182,18 +210,24 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             }
             let bytes = fs::read(path)
                 .map_err(|e| input_error(format!("{}: cannot read: {e}", path.display())))?;
-            let people = cohort::file::read(path).map_err(|e| input_error(e.to_string()))?;
+            let mut people = cohort::file::read(path).map_err(|e| input_error(e.to_string()))?;
             let n = people.len() as u64;
             if rows.is_none() {
                 memory::check(&footprint("--cohort with rows", n))?;
             }
+            if let Some(s) = args.shard {
+                let r = s.range(n);
+                people.truncate(r.end as usize);
+                people.drain(..r.start as usize);
+            }
             (
                 people,
+                n,
                 Population::CohortFile {
                     path: path.display().to_string(),
                     sha256: sha256_hex(&bytes),
                     n: provenance.policy.shown(n),
-                    origin: provenance.origin(),
+                    origin: provenance.origin().to_string(),
                 },
                 "cohort".to_string(),
                 provenance,
@@ -203,9 +237,22 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             let provenance = Provenance::synthetic(min_cell)?;
             let generator = generator(args.patients, args.seed, &args.population)?;
             memory::check(&footprint("--patients", args.patients))?;
-            let people = generator.generate();
+            // A shard makes only its own people (person `id` depends on the seed and id only).
+            let people = match args.shard {
+                Some(s) => {
+                    use rayon::prelude::*;
+                    let r = s.range(args.patients);
+                    with_threads(args.threads, || {
+                        r.into_par_iter()
+                            .map(|id| generator.person(id))
+                            .collect::<Vec<_>>()
+                    })?
+                }
+                None => generator.generate(),
+            };
             (
                 people,
+                args.patients,
                 Population::Synthetic {
                     n: args.patients,
                     seed: args.seed,
@@ -218,6 +265,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             )
         }
     };
+    if args.shard.is_some() && cohort.is_empty() {
+        return Err(input_error(format!(
+            "--shard {}: more shards than the {people} people",
+            args.shard
+                .map(|s| format!("{}/{}", s.index, s.count))
+                .unwrap_or_default()
+        )));
+    }
     let scenario = RunDescription {
         name: "baseline".into(),
         population,
@@ -227,12 +282,32 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         modules: models::MODULES.iter().map(|m| m.to_string()).collect(),
         interventions: vec![],
     };
+    let param_text = format!("{}{}", model.canonical(), cohort::japan::canonical());
+    let identity = RunIdentity {
+        command: "run".into(),
+        seed: args.seed,
+        people,
+        years: args.years,
+        step_months: args.step_months,
+        replicates: args.replicates,
+        start_year: args.start_year,
+        chunk_size: args.chunk_size,
+        trace_patients: args.trace,
+        set: args.set.clone(),
+        scenario,
+        parameter_hash_sha256: sha256_hex(param_text.as_bytes()),
+        real_people: provenance.real_people(),
+        min_cell,
+    };
     // Locked, writable, without a manifest and without stale files of an earlier run.
-    let out = output_dir(&args.out, &RUN_FILES)?;
+    let out = match args.shard {
+        Some(_) => output_dir(&args.out, &SHARD_RUN_FILES)?,
+        None => output_dir(&args.out, &RUN_FILES)?,
+    };
 
     let study = Study {
         arms: vec![Arm {
-            name: scenario.name.clone(),
+            name: identity.scenario.name.clone(),
             model,
         }],
         population: cohort,
@@ -250,64 +325,158 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     };
     let bar = StudyBar::new(study.total_patient_years(), args.quiet);
     let ages = provenance.ages();
-    let aggregates = with_threads(args.threads, || {
-        execute(args, &study, &bar, &pseudo_prefix, &out, ages)
-    })??;
+    let sharded = args.shard.is_some();
+    let (aggregates, seconds) = if args.checkpoint || args.resume {
+        let key = serde_json::json!({ "run": &identity, "shard": args.shard });
+        with_threads(args.threads, || {
+            execute_checkpointed(
+                args,
+                &key,
+                &study,
+                &bar,
+                &pseudo_prefix,
+                &out,
+                ages,
+                sharded,
+            )
+        })??
+    } else {
+        with_threads(args.threads, || {
+            execute(args, &study, &bar, &pseudo_prefix, &out, ages, sharded)
+        })??
+    };
     bar.finish();
     let threads = with_threads(args.threads, rayon::current_num_threads)?;
-    let model = &study.arms[0].model;
+    if let Some(s) = args.shard {
+        let mut w = shard::PartialWriter::create(&out.join(shard::PARTIALS))?;
+        for (r, aggregate) in aggregates.into_iter().enumerate() {
+            w.write(&shard::Entry {
+                arm: 0,
+                replicate: r as u32,
+                run: study::PartialRun {
+                    aggregate,
+                    delays: None,
+                },
+            })?;
+        }
+        let partials_sha256 = w.finish()?;
+        let range = s.range(people);
+        let mut files = vec![shard::PARTIALS.to_string(), "patients.parquet".into()];
+        if args.trace > 0 {
+            files.push("trace.parquet".into());
+        }
+        let identity = serde_json::to_value(&identity)?;
+        let manifest = shard::ShardManifest {
+            healthtwin_version: env!("CARGO_PKG_VERSION").into(),
+            git_commit: env!("HEALTHTWIN_GIT_COMMIT").into(),
+            shard: shard::ShardRecord {
+                index: s.index,
+                count: s.count,
+                split: shard::Split::People,
+                first: range.start,
+                end: range.end,
+            },
+            identity_sha256: shard::identity_hash(&identity),
+            identity,
+            partials_sha256,
+            files,
+            simulation_seconds: vec![seconds.iter().sum()],
+            threads,
+            wall_time_seconds: started.elapsed().as_secs_f64(),
+        };
+        out.commit(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+        if !args.quiet {
+            println!(
+                "shard {}/{}: people {}..{} of {people}, {} replicate(s) in {:.1} s; files in {} (merge with `healthtwin merge`)",
+                s.index,
+                s.count,
+                range.start,
+                range.end,
+                args.replicates,
+                started.elapsed().as_secs_f64(),
+                args.out.display()
+            );
+        }
+        return Ok(());
+    }
+    write_run_outputs(
+        &identity,
+        &aggregates,
+        out,
+        threads,
+        started,
+        args.quiet,
+        &args.out,
+    )
+}
 
+/// The whole run's summary, manifest and headline from its aggregates (one per replicate);
+/// the person-level files are already in `out`. The one writer of `run` and of its merge.
+fn write_run_outputs(
+    identity: &RunIdentity,
+    aggregates: &[Aggregator],
+    out: OutputDir,
+    threads: usize,
+    started: Instant,
+    quiet: bool,
+    out_path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let model = model_with(&identity.set)?;
+    let scenario = &identity.scenario;
     let causes = model.causes_of_death();
     let defs = metric_defs(causes, &model.metrics());
-    let rows = summarize(&aggregates, &defs);
-    let policy = provenance.policy;
-    let disclosure = SummaryDisclosure::new(&aggregates, &defs, policy);
-    let summary =
-        summary_table_disclosed(&scenario.name, args.start_year, &rows, &defs, &disclosure);
+    let rows = summarize(aggregates, &defs);
+    let policy = identity.policy()?;
+    let disclosure = SummaryDisclosure::new(aggregates, &defs, policy);
+    let summary = summary_table_disclosed(
+        &scenario.name,
+        identity.start_year,
+        &rows,
+        &defs,
+        &disclosure,
+    );
     write_csv(&summary, &out.join("summary.csv"))?;
     write_parquet(&summary, &out.join("summary.parquet"))?;
     let mut files = vec!["summary.csv", "summary.parquet", "patients.parquet"];
-    if args.trace > 0 {
+    if identity.trace_patients > 0 {
         files.extend(["trace.csv", "trace.parquet"]);
     }
-    let param_text = format!("{}{}", model.canonical(), cohort::japan::canonical());
-    let people = study.population.len() as u64;
     let manifest = RunManifest {
         healthtwin_version: env!("CARGO_PKG_VERSION"),
         git_commit: env!("HEALTHTWIN_GIT_COMMIT"),
-        seed: args.seed,
-        patients: policy.shown(people),
-        years: args.years,
-        step_months: args.step_months,
-        replicates: args.replicates,
+        seed: identity.seed,
+        patients: policy.shown(identity.people),
+        years: identity.years,
+        step_months: identity.step_months,
+        replicates: identity.replicates,
         threads,
-        chunk_size: args.chunk_size,
-        trace_patients: args.trace,
-        scenario: &scenario,
-        parameter_hash_sha256: sha256_hex(param_text.as_bytes()),
+        chunk_size: identity.chunk_size,
+        trace_patients: identity.trace_patients,
+        scenario,
+        parameter_hash_sha256: identity.parameter_hash_sha256.clone(),
         wall_time_seconds: started.elapsed().as_secs_f64(),
         files,
         disclosure: policy.record(disclosure.count()).into(),
-        person_level_ages: match ages {
+        person_level_ages: match identity.ages() {
             AgePrecision::Exact => "exact",
             AgePrecision::WholeMonths => "whole months",
         },
     };
     out.commit(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
-    if !args.quiet {
+    if !quiet {
         let headline = Headline {
-            aggregates: &aggregates,
+            aggregates,
             defs: &defs,
-            people: study.population.len(),
-            start_year: args.start_year,
-            seed: args.seed,
+            people: identity.people as usize,
+            start_year: identity.start_year,
+            seed: identity.seed,
             seconds: started.elapsed().as_secs_f64(),
         };
         print!("{}", headline.render_disclosed(&disclosure));
         println!(
             "\nFiles in {}: summary.csv, summary.parquet, patients.parquet{}, manifest.json (docs/outputs.md)",
-            args.out.display(),
-            if args.trace > 0 {
+            out_path.display(),
+            if identity.trace_patients > 0 {
                 ", trace.csv, trace.parquet"
             } else {
                 ""
@@ -318,7 +487,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
 }
 
 /// Runs the study, streaming each replicate's people into patients.parquet (and the trace);
-/// returns each replicate's aggregates.
+/// returns each replicate's aggregates and simulation seconds. A shard writes no trace.csv
+/// (its merge writes the whole run's).
 fn execute(
     args: &RunArgs,
     study: &Study<HealthModel>,
@@ -326,12 +496,15 @@ fn execute(
     pseudo_prefix: &str,
     out: &OutputDir,
     ages: AgePrecision,
-) -> anyhow::Result<Vec<Aggregator>> {
+    sharded: bool,
+) -> anyhow::Result<(Vec<Aggregator>, Vec<f64>)> {
     let causes = study.arms[0].model.causes_of_death();
     let pseudo = |id: u64| format!("{pseudo_prefix}-{id}");
     let mut patients_sink: Option<ParquetSink> = None;
     let mut trace_rows = Vec::new();
+    let mut seconds = Vec::new();
     let results = study::run(study, bar, |ctx, run| -> anyhow::Result<Aggregator> {
+        seconds.push(ctx.seconds);
         for chunk in ctx.patients.chunks(PATIENT_ROW_GROUP) {
             let table = patients_table_with(ctx.replicate, chunk, causes, &pseudo, ages);
             match patients_sink.as_mut() {
@@ -357,35 +530,202 @@ fn execute(
         sink.finish()?;
     }
     if args.trace > 0 {
-        let mut sink = ParquetSink::create(&out.join("trace.parquet"), &trace_rows[0])?;
-        for t in &trace_rows {
-            sink.write(t)?;
-        }
-        sink.finish()?;
-        let mut all = trace_rows[0].clone();
-        for t in &trace_rows[1..] {
-            for ((_, a), (_, b)) in all.columns.iter_mut().zip(&t.columns) {
-                append(a, b);
+        write_trace(out, &trace_rows, !sharded)?;
+    }
+    Ok((
+        results
+            .arms
+            .into_iter()
+            .flat_map(|a| a.replicates)
+            .collect(),
+        seconds,
+    ))
+}
+
+/// [`execute`] with a checkpoint after each replicate (`--checkpoint`, `--resume`): the
+/// replicates the checkpoint holds are not run again; the files are assembled from it.
+#[allow(clippy::too_many_arguments)]
+fn execute_checkpointed(
+    args: &RunArgs,
+    identity: &serde_json::Value,
+    study: &Study<HealthModel>,
+    bar: &StudyBar,
+    pseudo_prefix: &str,
+    out: &OutputDir,
+    ages: AgePrecision,
+    sharded: bool,
+) -> anyhow::Result<(Vec<Aggregator>, Vec<f64>)> {
+    let (ck, done) = checkpoint::Checkpoint::open(out.path(), identity, args.resume)?;
+    let causes = study.arms[0].model.causes_of_death();
+    let pseudo = |id: u64| format!("{pseudo_prefix}-{id}");
+    let first = done.len() as u32;
+    let mut aggregates = Vec::with_capacity(args.replicates as usize);
+    let mut seconds = Vec::with_capacity(args.replicates as usize);
+    for d in done {
+        aggregates.push(d.aggregate);
+    }
+    if first > 0 && !args.quiet {
+        eprintln!(
+            "resuming: {first} of {} replicates done (checkpoint in {})",
+            args.replicates,
+            out.join(checkpoint::DIR).display()
+        );
+    }
+    if first < args.replicates {
+        let results = study::run_replicates(
+            study,
+            first..args.replicates,
+            bar,
+            |ctx, run| -> anyhow::Result<()> {
+                let tables: Vec<Table> = ctx
+                    .patients
+                    .chunks(PATIENT_ROW_GROUP)
+                    .map(|chunk| patients_table_with(ctx.replicate, chunk, causes, &pseudo, ages))
+                    .collect();
+                let trace = (args.trace > 0)
+                    .then(|| trace_table_with(ctx.replicate, args.start_year, &run.trace, ages));
+                aggregates.push(run.aggregate.clone());
+                seconds.push(ctx.seconds);
+                ck.save(ctx.replicate, &tables, trace.as_ref(), run.aggregate)
+            },
+        )?;
+        drop(results);
+    }
+    // The outputs, from the checkpoint (the same row groups as an uninterrupted run's).
+    let mut sink: Option<ParquetSink> = None;
+    for r in 0..args.replicates {
+        ck.each_patients_group(r, |t| {
+            match sink.as_mut() {
+                Some(s) => s.write(t)?,
+                None => {
+                    let mut s = ParquetSink::create(&out.join("patients.parquet"), t)?;
+                    s.write(t)?;
+                    sink = Some(s);
+                }
             }
+            Ok(())
+        })?;
+    }
+    if let Some(s) = sink {
+        s.finish()?;
+    }
+    if args.trace > 0 {
+        let tables = (0..args.replicates)
+            .map(|r| ck.trace_table(r))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        write_trace(out, &tables, !sharded)?;
+    }
+    ck.remove()?;
+    Ok((aggregates, seconds))
+}
+
+/// trace.parquet (one row group per replicate) and, when `csv`, trace.csv (every replicate).
+fn write_trace(out: &OutputDir, per_replicate: &[Table], csv: bool) -> anyhow::Result<()> {
+    let mut sink = ParquetSink::create(&out.join("trace.parquet"), &per_replicate[0])?;
+    for t in per_replicate {
+        sink.write(t)?;
+    }
+    sink.finish()?;
+    if csv {
+        let mut all = per_replicate[0].clone();
+        for t in &per_replicate[1..] {
+            all.extend(t)?;
         }
         write_csv(&all, &out.join("trace.csv"))?;
     }
-    Ok(results
-        .arms
-        .into_iter()
-        .flat_map(|a| a.replicates)
-        .collect())
+    Ok(())
 }
 
-fn append(a: &mut report::Values, b: &report::Values) {
-    use report::Values::*;
-    match (a, b) {
-        (Int(a), Int(b)) => a.extend_from_slice(b),
-        (Float(a), Float(b)) => a.extend_from_slice(b),
-        (Text(a), Text(b)) => a.extend_from_slice(b),
-        (Bool(a), Bool(b)) => a.extend_from_slice(b),
-        _ => unreachable!("trace tables of one run share their columns"),
+/// `healthtwin merge` of `run` shards: the whole run's files from its shards' (checked).
+pub fn merge(set: &shard::ShardSet, out_path: &std::path::Path, quiet: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let identity: RunIdentity = serde_json::from_value(set.identity.clone())
+        .map_err(|e| input_error(format!("merge: the shards' run is not readable: {e}")))?;
+    let out = output_dir(out_path, &RUN_FILES)?;
+    let mut aggregates = Vec::with_capacity(identity.replicates as usize);
+    set.merge_partials(1, identity.replicates, |_, _, run| {
+        aggregates.push(run.aggregate);
+        Ok(())
+    })?;
+    // patients.parquet: each replicate's people in cohort order, in row groups of
+    // PATIENT_ROW_GROUP as the unsharded run cuts them.
+    let readers = set
+        .folders
+        .iter()
+        .map(|d| ParquetGroups::open(&d.join("patients.parquet"), "patients"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let groups_per_replicate: Vec<usize> = set
+        .manifests
+        .iter()
+        .map(|m| ((m.shard.end - m.shard.first) as usize).div_ceil(PATIENT_ROW_GROUP))
+        .collect();
+    let mut sink: Option<ParquetSink> = None;
+    let mut write = |t: &Table| -> anyhow::Result<()> {
+        match sink.as_mut() {
+            Some(s) => s.write(t)?,
+            None => {
+                let mut s = ParquetSink::create(&out.join("patients.parquet"), t)?;
+                s.write(t)?;
+                sink = Some(s);
+            }
+        }
+        Ok(())
+    };
+    for r in 0..identity.replicates as usize {
+        let mut pending: Option<Table> = None;
+        for (reader, &g) in readers.iter().zip(&groups_per_replicate) {
+            for k in 0..g {
+                let t = reader.read(r * g + k)?;
+                match pending.as_mut() {
+                    None => pending = Some(t),
+                    Some(p) => p.extend(&t)?,
+                }
+                let p = pending.as_mut().expect("pending rows");
+                if p.rows() >= PATIENT_ROW_GROUP {
+                    let full = p.slice(0..PATIENT_ROW_GROUP);
+                    let rest = p.slice(PATIENT_ROW_GROUP..p.rows());
+                    write(&full)?;
+                    pending = Some(rest);
+                }
+            }
+        }
+        if let Some(p) = pending.filter(|p| p.rows() > 0) {
+            write(&p)?;
+        }
     }
+    if let Some(s) = sink {
+        s.finish()?;
+    }
+    if identity.trace_patients > 0 {
+        let readers = set
+            .folders
+            .iter()
+            .map(|d| ParquetGroups::open(&d.join("trace.parquet"), "trace"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut per_replicate = Vec::new();
+        for r in 0..identity.replicates as usize {
+            let mut all: Option<Table> = None;
+            for reader in &readers {
+                let t = reader.read(r)?;
+                match all.as_mut() {
+                    None => all = Some(t),
+                    Some(a) => a.extend(&t)?,
+                }
+            }
+            per_replicate.push(all.expect("at least one shard"));
+        }
+        write_trace(&out, &per_replicate, true)?;
+    }
+    let threads = rayon::current_num_threads();
+    write_run_outputs(
+        &identity,
+        &aggregates,
+        out,
+        threads,
+        started,
+        quiet,
+        out_path,
+    )
 }
 
 /// Every metric of the coupled model's `summary.csv`, as a Markdown table (docs/outputs.md

@@ -156,6 +156,21 @@ impl Aggregator {
         }
     }
 
+    /// An aggregator of `years` × `metrics` from its cells (in [`Self::cells`] order), or
+    /// `None` when their number does not fit.
+    pub fn from_cells(years: usize, metrics: usize, cells: Vec<Acc>) -> Option<Self> {
+        (cells.len() == years * 2 * N_AGE_BANDS * metrics).then_some(Aggregator {
+            years,
+            metrics,
+            cells,
+        })
+    }
+
+    /// Every cell, year-major, then sex, age band and metric (what a shard saves).
+    pub fn cells(&self) -> &[Acc] {
+        &self.cells
+    }
+
     pub fn years(&self) -> usize {
         self.years
     }

@@ -22,4 +22,4 @@ pub mod mortality;
 pub mod params;
 pub mod trial;
 
-pub use coupled::{HealthModel, PersonState, CAUSES, MODULES, STEP_MONTHS};
+pub use coupled::{HealthModel, PersonState, PersonalTraits, CAUSES, MODULES, STEP_MONTHS};

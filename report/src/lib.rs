@@ -17,6 +17,6 @@ pub mod table;
 
 pub use output_dir::{OutputDir, OutputError};
 pub use table::{
-    write_atomic, write_csv, write_parquet, write_parquet_with_metadata, ParquetSink, ReportError,
-    Table, Values,
+    write_atomic, write_csv, write_parquet, write_parquet_with_metadata, ParquetGroups,
+    ParquetSink, ReportError, Table, Values,
 };

@@ -71,6 +71,57 @@ impl Table {
     pub fn rows(&self) -> usize {
         self.columns.first().map(|c| c.1.len()).unwrap_or(0)
     }
+    /// Appends the rows of `other` (same columns, in the same order).
+    pub fn extend(&mut self, other: &Table) -> Result<(), ReportError> {
+        if other.columns.len() != self.columns.len() {
+            return Err(ReportError::Shape {
+                table: self.name.clone(),
+                column: "-".into(),
+                got: other.columns.len(),
+                expected: self.columns.len(),
+            });
+        }
+        for ((na, a), (nb, b)) in self.columns.iter_mut().zip(&other.columns) {
+            let mismatch = || ReportError::Shape {
+                table: other.name.clone(),
+                column: nb.clone(),
+                got: b.len(),
+                expected: 0,
+            };
+            if na != nb {
+                return Err(mismatch());
+            }
+            match (a, b) {
+                (Values::Int(a), Values::Int(b)) => a.extend_from_slice(b),
+                (Values::Float(a), Values::Float(b)) => a.extend_from_slice(b),
+                (Values::Text(a), Values::Text(b)) => a.extend_from_slice(b),
+                (Values::Bool(a), Values::Bool(b)) => a.extend_from_slice(b),
+                _ => return Err(mismatch()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The rows `rows` of the table.
+    pub fn slice(&self, rows: std::ops::Range<usize>) -> Table {
+        Table {
+            name: self.name.clone(),
+            columns: self
+                .columns
+                .iter()
+                .map(|(n, v)| {
+                    let v = match v {
+                        Values::Int(v) => Values::Int(v[rows.clone()].to_vec()),
+                        Values::Float(v) => Values::Float(v[rows.clone()].to_vec()),
+                        Values::Text(v) => Values::Text(v[rows.clone()].to_vec()),
+                        Values::Bool(v) => Values::Bool(v[rows.clone()].to_vec()),
+                    };
+                    (n.clone(), v)
+                })
+                .collect(),
+        }
+    }
+
     fn check(&self) -> Result<(), ReportError> {
         let n = self.rows();
         for (name, v) in &self.columns {
@@ -357,6 +408,120 @@ pub fn write_parquet_with_metadata(
     let mut sink = ParquetSink::create_with_metadata(dest, table, metadata)?;
     sink.write(table)?;
     sink.finish()
+}
+
+/// A Parquet file as [`ParquetSink`] writes it (flat INT64, DOUBLE, UTF-8 BYTE_ARRAY and
+/// BOOLEAN columns), read one row group at a time: writing the tables again with a
+/// [`ParquetSink`] gives the same values.
+pub struct ParquetGroups {
+    reader: parquet::file::reader::SerializedFileReader<File>,
+    path: PathBuf,
+    name: String,
+}
+
+impl ParquetGroups {
+    /// Opens `path`; its row groups are read as tables named `name`.
+    pub fn open(path: &Path, name: &str) -> Result<ParquetGroups, ReportError> {
+        let file = File::open(path).map_err(|e| io(path, e))?;
+        let reader =
+            parquet::file::reader::SerializedFileReader::new(file).map_err(|e| pq(path, e))?;
+        Ok(ParquetGroups {
+            reader,
+            path: path.to_path_buf(),
+            name: name.to_string(),
+        })
+    }
+
+    /// Number of row groups.
+    pub fn groups(&self) -> usize {
+        use parquet::file::reader::FileReader;
+        self.reader.num_row_groups()
+    }
+
+    /// Row group `g` as a table.
+    pub fn read(&self, g: usize) -> Result<Table, ReportError> {
+        use parquet::column::reader::ColumnReader;
+        use parquet::file::reader::FileReader;
+        let path = self.path.as_path();
+        if g >= self.groups() {
+            return Err(pq(path, format!("no row group {g}")));
+        }
+        let schema = self.reader.metadata().file_metadata().schema_descr_ptr();
+        let group = self.reader.get_row_group(g).map_err(|e| pq(path, e))?;
+        let rows = usize::try_from(group.metadata().num_rows()).map_err(|e| pq(path, e))?;
+        let mut t = Table::new(self.name.clone());
+        for c in 0..schema.num_columns() {
+            let col_name = schema.column(c).name().to_string();
+            let reader = group.get_column_reader(c).map_err(|e| pq(path, e))?;
+            let mut def: Vec<i16> = Vec::with_capacity(rows);
+            let short = || {
+                pq(
+                    path,
+                    format!("column `{col_name}` is shorter than its row group"),
+                )
+            };
+            let values = match reader {
+                ColumnReader::Int64ColumnReader(mut r) => {
+                    let mut v = Vec::with_capacity(rows);
+                    let (n, _, _) = r
+                        .read_records(rows, None, None, &mut v)
+                        .map_err(|e| pq(path, e))?;
+                    if n != rows {
+                        return Err(short());
+                    }
+                    Values::Int(v)
+                }
+                ColumnReader::BoolColumnReader(mut r) => {
+                    let mut v = Vec::with_capacity(rows);
+                    let (n, _, _) = r
+                        .read_records(rows, None, None, &mut v)
+                        .map_err(|e| pq(path, e))?;
+                    if n != rows {
+                        return Err(short());
+                    }
+                    Values::Bool(v)
+                }
+                ColumnReader::DoubleColumnReader(mut r) => {
+                    let mut v = Vec::with_capacity(rows);
+                    let (n, _, _) = r
+                        .read_records(rows, Some(&mut def), None, &mut v)
+                        .map_err(|e| pq(path, e))?;
+                    if n != rows {
+                        return Err(short());
+                    }
+                    let mut it = v.into_iter();
+                    Values::Float(
+                        def.iter()
+                            .map(|&d| if d > 0 { it.next() } else { None })
+                            .collect(),
+                    )
+                }
+                ColumnReader::ByteArrayColumnReader(mut r) => {
+                    let mut v = Vec::with_capacity(rows);
+                    let (n, _, _) = r
+                        .read_records(rows, Some(&mut def), None, &mut v)
+                        .map_err(|e| pq(path, e))?;
+                    if n != rows {
+                        return Err(short());
+                    }
+                    let mut it = v.into_iter();
+                    let mut out = Vec::with_capacity(rows);
+                    for &d in &def {
+                        out.push(if d > 0 {
+                            let b = it.next().ok_or_else(short)?;
+                            Some(String::from_utf8(b.data().to_vec()).map_err(|e| pq(path, e))?)
+                        } else {
+                            None
+                        });
+                    }
+                    Values::Text(out)
+                }
+                _ => return Err(pq(path, format!("column `{col_name}`: unsupported type"))),
+            };
+            t.push(col_name, values);
+        }
+        Ok(t)
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,11 @@ use models::params::ParamDraw;
 use models::HealthModel;
 use scenarios::{Scenario, ScenarioError};
 
-use crate::outcomes::{extract, onset_delay, Delay, OnsetAges, Outcomes, Sources, LIFE_YEARS};
+use engine::Aggregator;
+
+use crate::outcomes::{
+    extract, onset_delays, Delay, DelaySample, OnsetAges, Outcomes, Sources, LIFE_YEARS,
+};
 use crate::posterior::Posterior;
 use crate::runner::{self, Arm, Progress, Settings, Streams, Study, StudyError};
 
@@ -83,6 +87,31 @@ pub struct Comparison {
     /// Replicate k draws one particle of this sample (PSA from a calibration's posterior).
     pub posterior: Option<Posterior>,
 }
+
+/// One run (scenario, replicate) of a shard, as it adds up with the other shards' runs of
+/// the same scenario and replicate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartialRun {
+    pub aggregate: Aggregator,
+    /// Per-person onset delays against the reference (`None` for the reference and under
+    /// independent streams).
+    pub delays: Option<DelaySample>,
+}
+
+impl PartialRun {
+    /// Adds the same run of other people.
+    pub fn merge(&mut self, other: PartialRun) {
+        self.aggregate.merge(&other.aggregate);
+        match (&mut self.delays, other.delays) {
+            (Some(a), Some(b)) => a.merge(b),
+            (a @ None, b) => *a = b,
+            (Some(_), None) => {}
+        }
+    }
+}
+
+/// One arm's reduced runs, replicate 0 first, and its simulation seconds.
+pub type ArmRuns = (Vec<(Outcomes, Option<Delay>)>, f64);
 
 /// Everything kept of one scenario over replicates.
 #[derive(Clone, Debug)]
@@ -217,15 +246,70 @@ impl Comparison {
 
     /// Runs every scenario on the same people and reduces each run to its outcomes.
     pub fn run(&self, progress: &dyn Progress) -> Result<Vec<ScenarioResults>, CompareError> {
-        let sources: Vec<Sources> = self
-            .study
+        let sources = self.sources();
+        let rate = self.discount_rate;
+        let runs = self.run_reduced(
+            progress,
+            0..self.study.settings.replicates,
+            |arm, agg, d| {
+                (
+                    extract(&agg, &sources[arm], rate),
+                    d.and_then(DelaySample::delay),
+                )
+            },
+        )?;
+        Ok(self.assemble(runs, sources))
+    }
+
+    /// Runs replicates `replicates` of every scenario on the study's people (a shard: a
+    /// part of the people, or of the PSA draws) and keeps each run's exact aggregates and
+    /// per-person onset delays, which add up across shards ([`Self::results_of`]).
+    pub fn run_partial(
+        &self,
+        progress: &dyn Progress,
+        replicates: std::ops::Range<u32>,
+    ) -> Result<Vec<(Vec<PartialRun>, f64)>, CompareError> {
+        self.run_reduced(progress, replicates, |_, aggregate, delays| PartialRun {
+            aggregate,
+            delays,
+        })
+    }
+
+    /// A whole run (every person) of arm `arm` from its merged partial runs, reduced as
+    /// [`Self::run`] reduces it.
+    pub fn reduce_partial(&self, arm: usize, run: PartialRun) -> (Outcomes, Option<Delay>) {
+        let a = &self.study.arms[arm].model;
+        let sources = Sources::new(&metric_defs(a.causes_of_death(), &a.metrics()));
+        (
+            extract(&run.aggregate, &sources, self.discount_rate),
+            run.delays.and_then(DelaySample::delay),
+        )
+    }
+
+    /// The results of every scenario from its runs ([`Self::reduce_partial`]), per arm the
+    /// replicates in order and the arm's simulation seconds: what [`Self::run`] returns.
+    pub fn results_of(&self, runs: Vec<ArmRuns>) -> Vec<ScenarioResults> {
+        self.assemble(runs, self.sources())
+    }
+
+    fn sources(&self) -> Vec<Sources> {
+        self.study
             .arms
             .iter()
             .map(|a| Sources::new(&metric_defs(a.model.causes_of_death(), &a.model.metrics())))
-            .collect();
+            .collect()
+    }
+
+    /// Runs `replicates` and reduces each run with `reduce(arm, aggregate, onset delays)`
+    /// (delays: `None` for the reference and under independent streams).
+    fn run_reduced<R>(
+        &self,
+        progress: &dyn Progress,
+        replicates: std::ops::Range<u32>,
+        reduce: impl Fn(usize, Aggregator, Option<DelaySample>) -> R,
+    ) -> Result<Vec<(Vec<R>, f64)>, CompareError> {
         let paired = self.study.settings.streams == Streams::Common;
         let mut reference_onsets: OnsetAges = Vec::new();
-        let rate = self.discount_rate;
         let study = self.study_ref();
         let model_of = |model: &HealthModel, replicate: u32| {
             let key = study.settings.draw_key(replicate);
@@ -235,37 +319,43 @@ impl Comparison {
                 None => Ok(drawn),
             }
         };
-        let results = runner::run_drawn(study, progress, model_of, |ctx, out| {
-            let outcome = extract(&out.aggregate, &sources[ctx.arm], rate);
-            let onsets: OnsetAges = ctx
-                .patients
-                .iter()
-                .map(|p| {
-                    p.state
-                        .dm
-                        .onset_age
-                        .filter(|&a| a > p.baseline.age_years)
-                        .map(|a| a as f32)
-                })
-                .collect();
-            let delay = if ctx.arm == 0 {
-                reference_onsets = onsets;
-                None
-            } else if !paired {
-                // Pairing a person's onsets needs the same draws in both scenarios.
-                None
-            } else {
-                let end: Vec<f32> = ctx.patients.iter().map(|p| p.age_years as f32).collect();
-                onset_delay(&reference_onsets, &onsets, &end)
-            };
-            Ok::<_, CompareError>((outcome, delay))
-        })?;
+        let results =
+            runner::run_drawn_replicates(study, replicates, progress, model_of, |ctx, out| {
+                let onsets: OnsetAges = ctx
+                    .patients
+                    .iter()
+                    .map(|p| {
+                        p.state
+                            .dm
+                            .onset_age
+                            .filter(|&a| a > p.baseline.age_years)
+                            .map(|a| a as f32)
+                    })
+                    .collect();
+                let delays = if ctx.arm == 0 {
+                    reference_onsets = onsets;
+                    None
+                } else if !paired {
+                    // Pairing a person's onsets needs the same draws in both scenarios.
+                    None
+                } else {
+                    let end: Vec<f32> = ctx.patients.iter().map(|p| p.age_years as f32).collect();
+                    Some(onset_delays(&reference_onsets, &onsets, &end))
+                };
+                Ok::<_, CompareError>(reduce(ctx.arm, out.aggregate, delays))
+            })?;
         Ok(results
             .arms
             .into_iter()
+            .map(|a| (a.replicates, a.seconds))
+            .collect())
+    }
+
+    fn assemble(&self, runs: Vec<ArmRuns>, sources: Vec<Sources>) -> Vec<ScenarioResults> {
+        runs.into_iter()
             .zip(sources)
-            .map(|(arm, src)| {
-                let (outcomes, delays): (Vec<_>, Vec<_>) = arm.replicates.into_iter().unzip();
+            .map(|((reps, seconds), src)| {
+                let (outcomes, delays): (Vec<_>, Vec<_>) = reps.into_iter().unzip();
                 ScenarioResults {
                     person_years: outcomes
                         .iter()
@@ -274,10 +364,10 @@ impl Comparison {
                     outcomes,
                     delays,
                     missing: src.missing,
-                    seconds: arm.seconds,
+                    seconds,
                 }
             })
-            .collect())
+            .collect()
     }
 
     fn study_ref(&self) -> &Study<HealthModel> {

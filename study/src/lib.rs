@@ -27,8 +27,9 @@ pub mod runner;
 pub mod survival;
 pub mod trial;
 
-pub use compare::{CompareError, CompareOptions, Comparison, ScenarioResults};
+pub use compare::{CompareError, CompareOptions, Comparison, PartialRun, ScenarioResults};
 pub use runner::{
-    run, run_aggregates, run_drawn, Allocation, Arm, ArmResults, Progress, RunContext, Settings,
-    Streams, Study, StudyError, StudyModel, StudyResults,
+    run, run_aggregates, run_drawn, run_drawn_replicates, run_replicates, Allocation, Arm,
+    ArmResults, Progress, RunContext, Settings, Streams, Study, StudyError, StudyModel,
+    StudyResults,
 };

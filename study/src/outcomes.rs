@@ -337,9 +337,50 @@ pub struct Delay {
     pub people: usize,
 }
 
+/// The per-person onset delays a [`Delay`] is made of, before they are summarised: a
+/// shard's people contribute theirs, and the delays of all shards together make the
+/// [`Delay`] of the whole run exactly ([`DelaySample::merge`], [`DelaySample::delay`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DelaySample {
+    /// One delay (years) per person with an onset in the reference, in any order.
+    pub delays: Vec<f64>,
+    /// How many of them have no onset in the scenario (censored).
+    pub censored: usize,
+}
+
+impl DelaySample {
+    /// Adds the people of `other` (disjoint from these).
+    pub fn merge(&mut self, other: DelaySample) {
+        self.delays.extend(other.delays);
+        self.censored += other.censored;
+    }
+
+    /// The summary; `None` without anyone with an onset in the reference. The delays are
+    /// sorted first, so the result depends only on the set of people, not their order.
+    pub fn delay(mut self) -> Option<Delay> {
+        if self.delays.is_empty() {
+            return None;
+        }
+        let d = &mut self.delays;
+        let people = d.len();
+        d.sort_by(f64::total_cmp);
+        Some(Delay {
+            median_years: quantile_sorted(d, 0.5),
+            mean_years: d.iter().sum::<f64>() / people as f64,
+            censored_share: self.censored as f64 / people as f64,
+            people,
+        })
+    }
+}
+
 /// Pairs reference and scenario onsets of the same people (`end_age`: each person's age
 /// at death or at the end of the horizon in the scenario).
 pub fn onset_delay(reference: &OnsetAges, scenario: &OnsetAges, end_age: &[f32]) -> Option<Delay> {
+    onset_delays(reference, scenario, end_age).delay()
+}
+
+/// The per-person delays of [`onset_delay`], unsummarised.
+pub fn onset_delays(reference: &OnsetAges, scenario: &OnsetAges, end_age: &[f32]) -> DelaySample {
     let mut d = Vec::new();
     let mut censored = 0usize;
     for ((r, s), end) in reference.iter().zip(scenario).zip(end_age) {
@@ -353,17 +394,10 @@ pub fn onset_delay(reference: &OnsetAges, scenario: &OnsetAges, end_age: &[f32])
         };
         d.push(delay);
     }
-    if d.is_empty() {
-        return None;
+    DelaySample {
+        delays: d,
+        censored,
     }
-    let people = d.len();
-    d.sort_by(f64::total_cmp);
-    Some(Delay {
-        median_years: quantile_sorted(&d, 0.5),
-        mean_years: d.iter().sum::<f64>() / people as f64,
-        censored_share: censored as f64 / people as f64,
-        people,
-    })
 }
 
 #[cfg(test)]

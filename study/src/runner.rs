@@ -300,9 +300,26 @@ where
     M: StudyModel,
     E: From<StudyError>,
 {
+    run_replicates(study, 0..study.settings.replicates, progress, reduce)
+}
+
+/// [`run`] over the replicates `replicates` only (a subset of `0..settings.replicates`, for
+/// a shard of a probabilistic sensitivity analysis that splits the draws): each replicate
+/// is keyed exactly as in the whole study, so its results are the whole study's.
+pub fn run_replicates<M, R, E>(
+    study: &Study<M>,
+    replicates: std::ops::Range<u32>,
+    progress: &dyn Progress,
+    reduce: impl FnMut(&RunContext<'_, M>, ReplicateOutput<M::State>) -> Result<R, E>,
+) -> Result<StudyResults<R>, E>
+where
+    M: StudyModel,
+    E: From<StudyError>,
+{
     let key = |replicate| study.settings.draw_key(replicate);
-    run_drawn(
+    run_drawn_replicates(
         study,
+        replicates,
         progress,
         |arm: &M, replicate| arm.for_replicate(key(replicate), &study.draws),
         reduce,
@@ -318,6 +335,27 @@ pub fn run_drawn<M, R, E>(
     study: &Study<M>,
     progress: &dyn Progress,
     model_of: impl Fn(&M, u32) -> Result<M, ParamError>,
+    reduce: impl FnMut(&RunContext<'_, M>, ReplicateOutput<M::State>) -> Result<R, E>,
+) -> Result<StudyResults<R>, E>
+where
+    M: StudyModel,
+    E: From<StudyError>,
+{
+    run_drawn_replicates(
+        study,
+        0..study.settings.replicates,
+        progress,
+        model_of,
+        reduce,
+    )
+}
+
+/// [`run_drawn`] over the replicates `replicates` only (see [`run_replicates`]).
+pub fn run_drawn_replicates<M, R, E>(
+    study: &Study<M>,
+    replicates: std::ops::Range<u32>,
+    progress: &dyn Progress,
+    model_of: impl Fn(&M, u32) -> Result<M, ParamError>,
     mut reduce: impl FnMut(&RunContext<'_, M>, ReplicateOutput<M::State>) -> Result<R, E>,
 ) -> Result<StudyResults<R>, E>
 where
@@ -326,13 +364,16 @@ where
 {
     study.check()?;
     let s = &study.settings;
+    if replicates.end > s.replicates || replicates.is_empty() {
+        return Err(StudyError::Empty.into());
+    }
     let mut results = StudyResults {
         arms: study
             .arms
             .iter()
             .map(|a| ArmResults {
                 name: a.name.clone(),
-                replicates: Vec::with_capacity(s.replicates as usize),
+                replicates: Vec::with_capacity(replicates.len()),
                 seconds: 0.0,
             })
             .collect(),
@@ -340,7 +381,7 @@ where
     let advanced = |n: usize| progress.advanced(n as u64);
     // One population buffer for every arm and replicate.
     let mut patients = Vec::new();
-    for replicate in 0..s.replicates {
+    for replicate in replicates {
         for (a, arm) in study.arms.iter().enumerate() {
             progress.run_started(&arm.name, replicate, s.replicates);
             let key = s.run_key(a, replicate);

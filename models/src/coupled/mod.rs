@@ -13,13 +13,17 @@
 //! Must never: hold model logic of its own beyond the couplings between modules (what one
 //! module passes to another), or let a module write another module's state.
 
+mod personal;
 mod phases;
 mod state;
 #[cfg(test)]
 mod tests;
 
+pub use personal::PersonalTraits;
 pub use phases::CAUSES;
 pub use state::PersonState;
+
+use std::sync::Arc;
 
 use engine::RunKey;
 
@@ -68,6 +72,9 @@ pub struct HealthModel {
     /// A virtual trial's ascertainment (`None` outside trials).
     trial: Option<Ascertainment>,
     layout: Layout,
+    /// Per-person traits of personal twins, by person id (`None`: everyone from the
+    /// population draws, as in every population run).
+    personal: Option<Arc<[PersonalTraits]>>,
 }
 
 /// Where each module records: the model's metric list laid out from the metrics each
@@ -137,6 +144,7 @@ impl HealthModel {
             programmes,
             trial: None,
             layout,
+            personal: None,
         }
     }
 
@@ -149,6 +157,18 @@ impl HealthModel {
     /// The trial's ascertainment, if the model runs as a trial.
     pub fn trial(&self) -> Option<&Ascertainment> {
         self.trial.as_ref()
+    }
+
+    /// Per-person traits for the people of a run, indexed by person id: a personal twin's
+    /// copies, each set from the posterior particle it was drawn from (`twin` crate). People
+    /// with an id past the end, or fields left NaN, get the population draws.
+    pub fn set_personal_traits(&mut self, traits: Arc<[PersonalTraits]>) {
+        self.personal = Some(traits);
+    }
+
+    /// The per-person traits set with [`Self::set_personal_traits`].
+    pub fn personal_traits(&self) -> Option<&[PersonalTraits]> {
+        self.personal.as_deref()
     }
 
     /// Sets the scenario's intervention programmes (replacing any set before), after

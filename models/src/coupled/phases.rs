@@ -42,6 +42,19 @@ impl Model for HealthModel {
             econ: economics::EconState::default(),
             trial: TrialRecord::default(),
         };
+        // A personal twin's copy: its traits replace the population draws (after them, so
+        // every stream is read as for anyone else).
+        if let Some(t) = self.personal_traits_of(baseline.id) {
+            if let Some(d) = &t.dm {
+                self.diabetes.personalise(&mut st.dm, baseline, d);
+            }
+            if let Some(c) = &t.cvd {
+                self.cvd.personalise(&mut st.cvd, c);
+            }
+            if let Some(f) = &t.fr {
+                self.frailty.personalise(&mut st.fr, f);
+            }
+        }
         st.econ = economics::init(&st);
         if self.trial.is_some() {
             Ascertainment::start(&mut st);

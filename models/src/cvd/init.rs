@@ -78,6 +78,9 @@ impl Cvd {
             hdl: c.hdl_mg_dl,
             tc_rest: (c.tc_mg_dl - c.ldl_mg_dl - c.hdl_mg_dl).max(0.0),
             bmi_drift: 0.0,
+            sbp_slope: 0.0,
+            ldl_slope: 0.0,
+            bmi_slope: 0.0,
             smoking: if c.smoker { SMOKER } else { NON_SMOKER },
             years_since_quit: 0.0,
             bp_drugs: u8::from(on_bp),
@@ -96,6 +99,66 @@ impl Cvd {
             event_clock: f64::INFINITY,
             refreshed: false,
             fatal: false,
+        }
+    }
+}
+
+/// A personal twin's cardiovascular traits at entry (`twin` crate): the untreated SBP and
+/// LDL split into persistent level and current fluctuation from the person's whole history
+/// (instead of from the index reading alone), the person's own yearly slopes, and the drug
+/// adherence read from prescriptions. NaN fields keep the model's own value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CvdTraits {
+    pub sbp_level: f64,
+    pub sbp_fluct: f64,
+    pub ldl_level: f64,
+    pub ldl_fluct: f64,
+    pub sbp_slope: f64,
+    pub ldl_slope: f64,
+    pub bmi_slope: f64,
+    pub adherence: f64,
+}
+
+impl Default for CvdTraits {
+    fn default() -> Self {
+        CvdTraits {
+            sbp_level: f64::NAN,
+            sbp_fluct: f64::NAN,
+            ldl_level: f64::NAN,
+            ldl_fluct: f64::NAN,
+            sbp_slope: f64::NAN,
+            ldl_slope: f64::NAN,
+            bmi_slope: f64::NAN,
+            adherence: f64::NAN,
+        }
+    }
+}
+
+impl Cvd {
+    /// Replaces the person's levels, fluctuations, slopes and adherence at entry by a twin's
+    /// (NaN fields kept). DBP keeps its untreated value at entry and follows the new SBP
+    /// fluctuation as in [`Cvd::init`]. Draws nothing.
+    pub fn personalise(&self, st: &mut CvdState, t: &CvdTraits) {
+        if t.sbp_level.is_finite() && t.sbp_fluct.is_finite() {
+            let dbp_nat = st.dbp_level + self.p.dbp_per_sbp * st.sbp_fluct;
+            st.sbp_level = t.sbp_level;
+            st.sbp_fluct = t.sbp_fluct;
+            st.dbp_level = dbp_nat - self.p.dbp_per_sbp * t.sbp_fluct;
+        }
+        if t.ldl_level.is_finite() && t.ldl_fluct.is_finite() {
+            st.ldl_level = t.ldl_level;
+            st.ldl_fluct = t.ldl_fluct;
+        }
+        let slope = |v: f64, x: &mut f32| {
+            if v.is_finite() {
+                *x = v as f32;
+            }
+        };
+        slope(t.sbp_slope, &mut st.sbp_slope);
+        slope(t.ldl_slope, &mut st.ldl_slope);
+        slope(t.bmi_slope, &mut st.bmi_slope);
+        if t.adherence.is_finite() {
+            st.adherence = t.adherence.clamp(0.0, 1.0);
         }
     }
 }

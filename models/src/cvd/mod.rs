@@ -40,6 +40,7 @@ mod risk_factors;
 pub mod state;
 mod treatment;
 
+pub use init::CvdTraits;
 pub use metrics::{metric, metric_defs};
 pub use state::*;
 

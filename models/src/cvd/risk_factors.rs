@@ -93,13 +93,14 @@ impl Cvd {
         let a = prm.fluct_autocorr;
         let innov = (1.0 - a * a).sqrt();
         let st = p.state.cvd_mut();
-        st.sbp_level += slope_per_year(&params::SBP_NATURAL[sex], age);
+        // A personal twin's own slopes add to the population's age drift (0 otherwise).
+        st.sbp_level += slope_per_year(&params::SBP_NATURAL[sex], age) + f64::from(st.sbp_slope);
         st.dbp_level += slope_per_year(&params::DBP_NATURAL[sex], age);
-        st.ldl_level += slope_per_year(&params::LDL_NATURAL[sex], age);
+        st.ldl_level += slope_per_year(&params::LDL_NATURAL[sex], age) + f64::from(st.ldl_slope);
         st.hdl += slope_per_year(&params::HDL_MEAN[sex], age);
         // BMI moves by the year's drift from wherever it is (so a change made elsewhere, an
         // intervention or a prevention arm, persists); `bmi_drift` keeps the total.
-        let bmi_step = slope_per_year(&params::BMI_MEAN[sex], age);
+        let bmi_step = slope_per_year(&params::BMI_MEAN[sex], age) + f64::from(st.bmi_slope);
         st.bmi_drift += bmi_step;
         p.now.bmi_kg_m2 = (p.now.bmi_kg_m2 + bmi_step).clamp(12.0, 70.0);
         st.sbp_fluct = a * st.sbp_fluct + prm.sbp_fluct_sd * innov * z_sbp;

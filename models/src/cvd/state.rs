@@ -127,6 +127,12 @@ pub struct CvdState {
     pub tc_rest: f64,
     /// BMI change since baseline (kg/m²).
     pub bmi_drift: f64,
+    /// A personal twin's own yearly slopes of the untreated SBP (mmHg/y) and LDL (mg/dL/y)
+    /// levels and of BMI (kg/m²/y), added to the population's age drift (0 for everyone
+    /// else: the population model has no person-specific slopes).
+    pub sbp_slope: f32,
+    pub ldl_slope: f32,
+    pub bmi_slope: f32,
     pub smoking: u8,
     pub years_since_quit: f64,
     /// Blood-pressure drugs at standard dose (0–3).

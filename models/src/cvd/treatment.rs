@@ -35,7 +35,7 @@ impl Cvd {
     }
 
     /// Untreated SBP from a reading on one drug (the inverse of [`Cvd::bp_lowering`]).
-    pub(super) fn untreated_sbp(&self, observed: f64, adherence: f64) -> f64 {
+    pub fn untreated_sbp(&self, observed: f64, adherence: f64) -> f64 {
         let p = &self.p;
         let k = p.bp_drug_sbp_slope / 10.0;
         ((observed + adherence * (p.bp_drug_sbp - k * p.bp_ref_sbp)) / (1.0 - k * adherence))

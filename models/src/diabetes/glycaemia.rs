@@ -178,9 +178,18 @@ impl Diabetes {
             st.physiology_month = end;
             // The relaxation at the start of this step sets the cadence of the next.
             st.stiff = step.relaxation * QUARTER_DAYS > STIFF_QUARTER;
-            // Age-related decline of β-cell function (Szoke 2008); 0 by default (no exp).
-            if self.p.efficiency_loss != 0.0 {
-                st.efficiency *= (-self.p.efficiency_loss * dt_days / 365.25).exp_det();
+            // Age-related decline of β-cell function (Szoke 2008); 0 by default (no exp),
+            // plus a personal twin's own drift before onset (0 for everyone else: it is
+            // read from the pre-diabetic history; after onset the model's own dynamics
+            // and treatment take over).
+            let drift = if st.onset_age.is_none() {
+                st.efficiency_drift
+            } else {
+                0.0
+            };
+            let loss = self.p.efficiency_loss + drift;
+            if loss != 0.0 {
+                st.efficiency *= (-loss * dt_days / 365.25).exp_det();
             }
             p.now.fpg_mg_dl = step.fpg_mg_dl;
             p.now.hba1c_pct = y[HBA1C];

@@ -44,6 +44,7 @@ impl Diabetes {
             fpg_mg_dl: baseline_fpg_mg_dl,
             insulin_uu_ml: 0.0,
             efficiency: 1.0,
+            efficiency_drift: 0.0,
             si_person: (p.si_sd_log * z_si).exp_det(),
             r0: TOPP_2000.r0 * (p.r0_sd_log * z_r0).exp_det(),
             glycation: 0.0,
@@ -124,5 +125,73 @@ impl Diabetes {
             }
         }
         (b.age_years - 0.5 * (lo + hi)).max(0.0)
+    }
+}
+
+/// A personal twin's glycaemic state at entry: the slow physiology of one posterior particle
+/// at the index date (`twin` crate), replacing what [`Diabetes::init`] would derive from the
+/// baseline readings and population draws. Fields set to NaN keep the model's own value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DmTraits {
+    pub beta: f64,
+    pub capacity: f64,
+    pub efficiency: f64,
+    /// The person's own yearly decline of ε ([`DmState::efficiency_drift`]).
+    pub efficiency_drift: f64,
+    pub si_person: f64,
+    pub r0: f64,
+    pub glycation: f64,
+    /// Age at true onset when the particle's history crossed the JDS threshold (NaN: the
+    /// model's rule at entry).
+    pub onset_age: f64,
+    /// Share of the drug effect the person gets (NaN: the model's draw).
+    pub adherence: f64,
+}
+
+impl Default for DmTraits {
+    fn default() -> Self {
+        DmTraits {
+            beta: f64::NAN,
+            capacity: f64::NAN,
+            efficiency: f64::NAN,
+            efficiency_drift: f64::NAN,
+            si_person: f64::NAN,
+            r0: f64::NAN,
+            glycation: f64::NAN,
+            onset_age: f64::NAN,
+            adherence: f64::NAN,
+        }
+    }
+}
+
+impl Diabetes {
+    /// Replaces the person's slow physiology and traits at entry by a twin's (`t`, NaN
+    /// fields kept), then recomputes what follows from them: the quasi-steady fasting
+    /// glucose and insulin and the cadence. Draws nothing: the state's clocks and check-up
+    /// month stay those of [`Diabetes::init`], so common random numbers hold across arms.
+    pub fn personalise(&self, st: &mut DmState, b: &Baseline, t: &DmTraits) {
+        let set = |x: &mut f64, v: f64| {
+            if v.is_finite() {
+                *x = v;
+            }
+        };
+        set(&mut st.beta, t.beta);
+        set(&mut st.capacity, t.capacity);
+        set(&mut st.efficiency, t.efficiency);
+        set(&mut st.efficiency_drift, t.efficiency_drift);
+        set(&mut st.si_person, t.si_person);
+        set(&mut st.r0, t.r0);
+        set(&mut st.glycation, t.glycation);
+        set(&mut st.adherence, t.adherence);
+        if t.onset_age.is_finite() {
+            st.onset_age = Some(t.onset_age.min(b.age_years));
+        }
+        let c = &b.covariates;
+        (st.fpg_mg_dl, st.insulin_uu_ml) = self.phys.fasting(
+            &self.inputs(st, b.age_years, c),
+            st.beta,
+            c.fpg_mg_dl.max(40.0),
+        );
+        st.stiff = self.is_stiff(&self.inputs(st, b.age_years, c), st);
     }
 }

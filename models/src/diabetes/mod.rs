@@ -31,6 +31,7 @@ pub mod state;
 pub mod topp;
 pub mod ukpds_om2;
 
+pub use init::DmTraits;
 pub use metrics::{metric, metric_defs};
 pub use state::*;
 

@@ -105,3 +105,26 @@ impl Frailty {
         st
     }
 }
+
+/// A personal twin's frailty trait at entry (`twin` crate): the stressor exposure inferred
+/// from the person's whole frailty-index history (NaN keeps the model's posterior mean
+/// given the baseline count).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FrTraits {
+    pub exposure: f64,
+}
+
+impl Frailty {
+    /// Replaces the person's exposure at entry by a twin's. Draws nothing.
+    pub fn personalise(&self, st: &mut FrState, t: &FrTraits) {
+        if t.exposure.is_finite() && t.exposure > 0.0 {
+            st.exposure = t.exposure;
+        }
+    }
+
+    /// The reference population's mean deficit count at `age` (what a person's exposure is
+    /// relative to; interpolated in the table built with the model).
+    pub fn reference_mean_count_at(&self, age: f64) -> f64 {
+        self.reference_mean_count_fast(age)
+    }
+}

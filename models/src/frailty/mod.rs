@@ -39,6 +39,7 @@ pub mod params;
 pub mod state;
 mod tables;
 
+pub use init::FrTraits;
 pub use metrics::{detail, detail_metric_defs, metric, metric_defs};
 pub use state::*;
 

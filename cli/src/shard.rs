@@ -1,0 +1,524 @@
+//! Shards of one run and their exact merge (`--shard i/n`, `healthtwin merge`; docs/shards.md).
+//!
+//! A shard is a part of one run: a contiguous range of the cohort's people (`run`, `compare`)
+//! or of the PSA draws (`compare --psa`). Every draw is keyed by (seed, replicate, process,
+//! person id, step), so a person meets the same luck in any shard, and the aggregates are
+//! exact integers, so the shards' aggregates add up to exactly the whole run's. A shard's
+//! folder holds:
+//!
+//! - `partials.bin`: per (replicate, arm) run, the exact aggregate cells (and for
+//!   `compare`, the per-person delays of diabetes onset), in the format of [`PartialWriter`];
+//! - the person-level files of its people (`run`: `patients.parquet`, `trace.parquet`);
+//! - `manifest.json` (last): the run's identity (command, scenario files and their hashes,
+//!   seed, parameter hash, cohort, every setting that changes results) and the shard
+//!   `i/n` with its range.
+//!
+//! `healthtwin merge` checks that the folders are one complete set of one run (same
+//! identity, every shard once, files unchanged) before it writes anything, adds the
+//! partials up and runs the same writing code as the unsharded command.
+//!
+//! Shard folders hold aggregates before disclosure control: they are intermediate files
+//! for the merge, never for publication.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use engine::observe::Acc;
+use engine::Aggregator;
+use report::table::AtomicFile;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use study::outcomes::DelaySample;
+use study::PartialRun;
+
+use crate::common::input_error;
+
+/// The file of a shard's partial aggregates.
+pub const PARTIALS: &str = "partials.bin";
+const MAGIC: &[u8; 8] = b"HTPART01";
+
+/// `--shard i/n`: shard `i` (0-based) of `n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+/// Parses `i/n` (0 ≤ i < n ≤ 100,000).
+pub fn parse_shard(s: &str) -> Result<Shard, String> {
+    let bad = || format!("`{s}`: expected i/n with 0 <= i < n (e.g. 0/4 … 3/4)");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let index: u32 = i.trim().parse().map_err(|_| bad())?;
+    let count: u32 = n.trim().parse().map_err(|_| bad())?;
+    if count == 0 || index >= count || count > 100_000 {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
+}
+
+impl Shard {
+    /// This shard's part of `0..total`: contiguous, sizes differing by at most one, the
+    /// parts of `0/n … (n-1)/n` in order and together exactly `0..total`.
+    pub fn range(&self, total: u64) -> std::ops::Range<u64> {
+        let at = |i: u32| (u128::from(total) * u128::from(i) / u128::from(self.count)) as u64;
+        at(self.index)..at(self.index + 1)
+    }
+}
+
+/// How a run is split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    /// Each shard has a range of the people and every replicate.
+    People,
+    /// Each shard has a range of the replicates (PSA draws) and every person.
+    Draws,
+}
+
+/// The `shard` key of a shard's manifest.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShardRecord {
+    pub index: u32,
+    pub count: u32,
+    pub split: Split,
+    /// The range of people (or replicates) of this shard: `first..end`.
+    pub first: u64,
+    pub end: u64,
+}
+
+/// A shard folder's manifest.
+#[derive(Serialize, Deserialize)]
+pub struct ShardManifest {
+    pub healthtwin_version: String,
+    pub git_commit: String,
+    pub shard: ShardRecord,
+    /// What makes shards parts of one run; equal in every shard of it.
+    pub identity: serde_json::Value,
+    pub identity_sha256: String,
+    pub partials_sha256: String,
+    pub files: Vec<String>,
+    /// Simulation seconds per arm (for the merged run's throughput line).
+    pub simulation_seconds: Vec<f64>,
+    pub threads: usize,
+    pub wall_time_seconds: f64,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The identity's hash: of its JSON text (serde_json writes object keys in a fixed order).
+pub fn identity_hash(identity: &serde_json::Value) -> String {
+    sha256_hex(identity.to_string().as_bytes())
+}
+
+/// Writes `partials.bin` (atomically) while hashing it.
+pub struct PartialWriter {
+    out: BufWriter<HashingFile>,
+    guard: AtomicFile,
+    path: PathBuf,
+}
+
+struct HashingFile {
+    file: File,
+    hash: Sha256,
+}
+
+impl Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// One entry of `partials.bin`: run (arm, replicate) of a shard.
+///
+/// Layout (little-endian): `arm u32, replicate u32, years u32, metrics u32`,
+/// then `years × 2 × 21 × metrics` cells of `(num i64, den i64)`, then a byte `1` with
+/// `people u64, censored u64` and `people` delays (f64), or a byte `0` without delays.
+pub struct Entry {
+    pub arm: u32,
+    pub replicate: u32,
+    pub run: PartialRun,
+}
+
+impl PartialWriter {
+    pub fn create(path: &Path) -> anyhow::Result<PartialWriter> {
+        let (guard, file) = AtomicFile::create(path)?;
+        let mut out = BufWriter::with_capacity(
+            1 << 20,
+            HashingFile {
+                file,
+                hash: Sha256::new(),
+            },
+        );
+        out.write_all(MAGIC)?;
+        Ok(PartialWriter {
+            out,
+            guard,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn write(&mut self, e: &Entry) -> anyhow::Result<()> {
+        let agg = &e.run.aggregate;
+        let o = &mut self.out;
+        o.write_all(&e.arm.to_le_bytes())?;
+        o.write_all(&e.replicate.to_le_bytes())?;
+        o.write_all(&(agg.years() as u32).to_le_bytes())?;
+        o.write_all(&(agg.metrics() as u32).to_le_bytes())?;
+        let mut buf = Vec::with_capacity(agg.cells().len() * 16);
+        for c in agg.cells() {
+            buf.extend_from_slice(&c.num.to_le_bytes());
+            buf.extend_from_slice(&c.den.to_le_bytes());
+        }
+        o.write_all(&buf)?;
+        match &e.run.delays {
+            None => o.write_all(&[0])?,
+            Some(d) => {
+                o.write_all(&[1])?;
+                o.write_all(&(d.delays.len() as u64).to_le_bytes())?;
+                o.write_all(&(d.censored as u64).to_le_bytes())?;
+                let mut buf = Vec::with_capacity(d.delays.len() * 8);
+                for x in &d.delays {
+                    buf.extend_from_slice(&x.to_le_bytes());
+                }
+                o.write_all(&buf)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Syncs and renames the file into place; returns its SHA-256.
+    pub fn finish(self) -> anyhow::Result<String> {
+        let inner = self
+            .out
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("{}: {}", self.path.display(), e.error()))?;
+        inner
+            .file
+            .sync_all()
+            .with_context(|| self.path.display().to_string())?;
+        let hash = inner.hash.finalize();
+        self.guard.commit()?;
+        Ok(hash.iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+/// Reads `partials.bin` entry by entry.
+pub struct PartialReader {
+    input: BufReader<File>,
+    path: PathBuf,
+    /// The next entry's (arm, replicate), read ahead.
+    next: Option<(u32, u32)>,
+}
+
+impl PartialReader {
+    pub fn open(path: &Path) -> anyhow::Result<PartialReader> {
+        let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+        let mut input = BufReader::with_capacity(1 << 20, file);
+        let mut magic = [0u8; 8];
+        input
+            .read_exact(&mut magic)
+            .ok()
+            .filter(|_| &magic == MAGIC)
+            .ok_or_else(|| input_error(format!("{}: not a partials file", path.display())))?;
+        let mut r = PartialReader {
+            input,
+            path: path.to_path_buf(),
+            next: None,
+        };
+        r.advance()?;
+        Ok(r)
+    }
+
+    fn advance(&mut self) -> anyhow::Result<()> {
+        let mut head = [0u8; 8];
+        let mut got = 0;
+        while got < head.len() {
+            let n = self.input.read(&mut head[got..])?;
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        self.next = match got {
+            0 => None,
+            8 => Some((u32_at(&head, 0), u32_at(&head, 4))),
+            _ => return Err(self.truncated()),
+        };
+        Ok(())
+    }
+
+    fn truncated(&self) -> anyhow::Error {
+        input_error(format!("{}: truncated", self.path.display()))
+    }
+
+    /// The (arm, replicate) of the next entry, if any.
+    pub fn peek(&self) -> Option<(u32, u32)> {
+        self.next
+    }
+
+    /// Reads the next entry.
+    pub fn read(&mut self) -> anyhow::Result<Entry> {
+        let (arm, replicate) = self.next.ok_or_else(|| self.truncated())?;
+        let mut head = [0u8; 8];
+        self.input
+            .read_exact(&mut head)
+            .map_err(|_| self.truncated())?;
+        let years = u32_at(&head, 0) as usize;
+        let metrics = u32_at(&head, 4) as usize;
+        let n = years * 2 * engine::observe::N_AGE_BANDS * metrics;
+        let mut buf = vec![0u8; n * 16];
+        self.input
+            .read_exact(&mut buf)
+            .map_err(|_| self.truncated())?;
+        let cells: Vec<Acc> = buf
+            .chunks_exact(16)
+            .map(|c| Acc {
+                num: i64::from_le_bytes(c[..8].try_into().expect("8 bytes")),
+                den: i64::from_le_bytes(c[8..].try_into().expect("8 bytes")),
+            })
+            .collect();
+        let aggregate =
+            Aggregator::from_cells(years, metrics, cells).ok_or_else(|| self.truncated())?;
+        let mut flag = [0u8; 1];
+        self.input
+            .read_exact(&mut flag)
+            .map_err(|_| self.truncated())?;
+        let delays = if flag[0] == 1 {
+            let mut h = [0u8; 16];
+            self.input
+                .read_exact(&mut h)
+                .map_err(|_| self.truncated())?;
+            let people = u64::from_le_bytes(h[..8].try_into().expect("8 bytes")) as usize;
+            let censored = u64::from_le_bytes(h[8..].try_into().expect("8 bytes")) as usize;
+            let mut b = vec![0u8; people * 8];
+            self.input
+                .read_exact(&mut b)
+                .map_err(|_| self.truncated())?;
+            Some(DelaySample {
+                delays: b
+                    .chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+                    .collect(),
+                censored,
+            })
+        } else {
+            None
+        };
+        self.advance()?;
+        Ok(Entry {
+            arm,
+            replicate,
+            run: PartialRun { aggregate, delays },
+        })
+    }
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// A checked, complete set of shard folders of one run, in shard order.
+pub struct ShardSet {
+    pub folders: Vec<PathBuf>,
+    pub manifests: Vec<ShardManifest>,
+    pub identity: serde_json::Value,
+    pub split: Split,
+}
+
+/// Reads the manifests of `dirs` and checks that they are every shard of one run, once
+/// each, with their partials unchanged; names the folder at fault. Writes nothing.
+pub fn check_set(dirs: &[PathBuf]) -> anyhow::Result<ShardSet> {
+    if dirs.is_empty() {
+        return Err(input_error("merge: no shard folders given"));
+    }
+    let mut manifests: Vec<(PathBuf, ShardManifest)> = Vec::new();
+    for d in dirs {
+        let path = d.join(report::output_dir::MANIFEST);
+        let text = std::fs::read_to_string(&path).map_err(|_| {
+            input_error(format!(
+                "{}: no manifest.json: not a finished shard folder (did the shard complete?)",
+                d.display()
+            ))
+        })?;
+        let m: ShardManifest = serde_json::from_str(&text).map_err(|_| {
+            input_error(format!(
+                "{}: its manifest.json is not a shard's (run or compare with --shard i/n)",
+                d.display()
+            ))
+        })?;
+        if identity_hash(&m.identity) != m.identity_sha256 {
+            return Err(input_error(format!(
+                "{}: manifest.json was edited (its identity does not match its hash)",
+                d.display()
+            )));
+        }
+        manifests.push((d.clone(), m));
+    }
+    let (first_dir, first) = &manifests[0];
+    for (d, m) in &manifests[1..] {
+        if m.identity_sha256 != first.identity_sha256 {
+            let differ = differing_keys(&first.identity, &m.identity);
+            return Err(input_error(format!(
+                "{}: a shard of another run than {} (they differ in: {})",
+                d.display(),
+                first_dir.display(),
+                differ.join(", ")
+            )));
+        }
+        if m.shard.count != first.shard.count {
+            return Err(input_error(format!(
+                "{}: shard {}/{}, but {} is shard {}/{}: a run's shards share one n",
+                d.display(),
+                m.shard.index,
+                m.shard.count,
+                first_dir.display(),
+                first.shard.index,
+                first.shard.count
+            )));
+        }
+    }
+    let n = first.shard.count as usize;
+    let mut slots: Vec<Option<usize>> = vec![None; n];
+    for (k, (d, m)) in manifests.iter().enumerate() {
+        let i = m.shard.index as usize;
+        if i >= n {
+            return Err(input_error(format!(
+                "{}: shard index {i} of {n}",
+                d.display()
+            )));
+        }
+        if let Some(j) = slots[i] {
+            return Err(input_error(format!(
+                "{}: shard {i}/{n} given twice (also {})",
+                d.display(),
+                manifests[j].0.display()
+            )));
+        }
+        slots[i] = Some(k);
+    }
+    let missing: Vec<String> = (0..n)
+        .filter(|&i| slots[i].is_none())
+        .map(|i| format!("{i}/{n}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(input_error(format!(
+            "merge: shard(s) {} missing (given {} of {n} shards of the run of {})",
+            missing.join(", "),
+            manifests.len(),
+            first_dir.display()
+        )));
+    }
+    let split = first.shard.split;
+    let mut ordered: Vec<(PathBuf, ShardManifest)> = Vec::with_capacity(n);
+    let mut by_index: Vec<Option<(PathBuf, ShardManifest)>> =
+        manifests.into_iter().map(Some).collect();
+    for slot in slots {
+        let k = slot.expect("every slot checked");
+        ordered.push(by_index[k].take().expect("each folder once"));
+    }
+    // Unchanged partials (a truncated or replaced file would merge into wrong totals).
+    for (d, m) in &ordered {
+        let bytes = std::fs::read(d.join(PARTIALS))
+            .map_err(|_| input_error(format!("{}: {PARTIALS} is missing", d.display())))?;
+        if sha256_hex(&bytes) != m.partials_sha256 {
+            return Err(input_error(format!(
+                "{}: {PARTIALS} does not match its manifest (changed or truncated)",
+                d.display()
+            )));
+        }
+        if m.shard.split != split {
+            return Err(input_error(format!("{}: split differs", d.display())));
+        }
+    }
+    let identity = ordered[0].1.identity.clone();
+    let (folders, manifests) = ordered.into_iter().unzip();
+    Ok(ShardSet {
+        folders,
+        manifests,
+        identity,
+        split,
+    })
+}
+
+/// The top-level keys in which two identities differ.
+fn differing_keys(a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
+    match (a.as_object(), b.as_object()) {
+        (Some(a), Some(b)) => {
+            let mut keys: Vec<String> = a
+                .keys()
+                .chain(b.keys())
+                .filter(|k| a.get(*k) != b.get(*k))
+                .cloned()
+                .collect();
+            keys.sort();
+            keys.dedup();
+            keys
+        }
+        _ => vec!["command".into()],
+    }
+}
+
+impl ShardSet {
+    /// The merged runs, per arm the replicates in order, from the
+    /// shards' partials, read entry by entry: with people split, every shard holds every
+    /// run; with draws split, each run is in exactly one shard.
+    pub fn merge_partials(
+        &self,
+        arms: usize,
+        replicates: u32,
+        mut each: impl FnMut(u32, usize, PartialRun) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let mut readers = self
+            .folders
+            .iter()
+            .map(|d| PartialReader::open(&d.join(PARTIALS)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        for r in 0..replicates {
+            for a in 0..arms as u32 {
+                let mut merged: Option<PartialRun> = None;
+                let mut from = 0;
+                for reader in &mut readers {
+                    if reader.peek() == Some((a, r)) {
+                        let e = reader.read()?;
+                        from += 1;
+                        match &mut merged {
+                            None => merged = Some(e.run),
+                            Some(m) => m.merge(e.run),
+                        }
+                    }
+                }
+                let expected = match self.split {
+                    Split::People => readers.len(),
+                    Split::Draws => 1,
+                };
+                let Some(run) = merged.filter(|_| from == expected) else {
+                    return Err(input_error(format!(
+                        "merge: replicate {r} of arm {a} is in {from} shard(s), expected {expected}"
+                    )));
+                };
+                each(r, a as usize, run)?;
+            }
+        }
+        for (reader, d) in readers.iter().zip(&self.folders) {
+            if reader.peek().is_some() {
+                return Err(input_error(format!(
+                    "{}: {PARTIALS} holds runs beyond the run's replicates",
+                    d.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,268 @@
+//! `healthtwin slurm`: job scripts that run a `run` or `compare` as a Slurm job array over
+//! its shards, then merge them in a job that starts only when every shard succeeded
+//! (`afterok`). Resource requests come from the memory model of `memory.rs` and a measured
+//! throughput (docs/shards.md, docs/validation.md), with a margin.
+//!
+//! Writes into `--jobs DIR`: `shards.sbatch` (the array: shard `$SLURM_ARRAY_TASK_ID` of N
+//! into `DIR/shards/<i>`, `--resume` so a requeued task continues from its checkpoint),
+//! `merge.sbatch`, and `submit.sh` (submits both, the merge depending on the array).
+//!
+//! Must never: submit anything itself (the user runs `submit.sh`), or change what the
+//! sharded command computes.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use scenarios::Source;
+
+use crate::args::{Cli, Command, SlurmArgs};
+use crate::common::input_error;
+use crate::memory;
+
+/// What one shard will do: people and patient-years (for memory and time).
+struct Size {
+    people_per_shard: u64,
+    patient_years_per_shard: f64,
+    years: u32,
+    runs_per_shard: u64,
+    metrics: usize,
+}
+
+fn size(args: &SlurmArgs, cli: &Cli) -> anyhow::Result<Size> {
+    let n = u64::from(args.shards);
+    match &cli.command {
+        Command::Run(r) => {
+            let people = match &r.cohort {
+                Some(path) => report::provenance::read(path).rows.ok_or_else(|| {
+                    input_error(format!(
+                        "{}: the number of people is not known without reading the file; \
+                         write it as Parquet (cohort import, cohort synth)",
+                        path.display()
+                    ))
+                })?,
+                None => r.patients,
+            };
+            let per = people.div_ceil(n);
+            Ok(Size {
+                people_per_shard: per,
+                patient_years_per_shard: per as f64 * f64::from(r.years) * f64::from(r.replicates),
+                years: r.years,
+                runs_per_shard: u64::from(r.replicates),
+                metrics: 200,
+            })
+        }
+        Command::Compare(c) => {
+            let first = c
+                .scenarios
+                .get(c.population_from as usize - 1)
+                .ok_or_else(|| input_error("--population-from: no such scenario"))?;
+            let s = scenarios::load(first).map_err(|e| input_error(e.to_string()))?;
+            let people = match (&s.population.source, c.patients) {
+                (_, Some(p)) => p,
+                (Source::Synthetic { n, .. }, None) => *n,
+                (Source::CohortFile { path }, None) => report::provenance::read(path)
+                    .rows
+                    .ok_or_else(|| input_error(format!("{}: rows unknown", path.display())))?,
+            };
+            let years = c.years.unwrap_or(s.years);
+            let replicates = u64::from(c.psa.or(c.replicates).unwrap_or(s.replicates));
+            let arms = c.scenarios.len() as u64;
+            let (per_people, per_reps) = if c.psa.is_some() {
+                (people, replicates.div_ceil(n))
+            } else {
+                (people.div_ceil(n), replicates)
+            };
+            Ok(Size {
+                people_per_shard: per_people,
+                patient_years_per_shard: per_people as f64
+                    * f64::from(years)
+                    * (per_reps * arms) as f64,
+                years,
+                runs_per_shard: per_reps * arms,
+                metrics: 200,
+            })
+        }
+        _ => Err(input_error(
+            "healthtwin slurm: only `run …` and `compare …` shard (docs/shards.md)",
+        )),
+    }
+}
+
+/// The command's arguments without its --out (returned separately) and --threads/--quiet.
+fn split_out(command: &[String]) -> anyhow::Result<(Vec<String>, String)> {
+    let mut rest = Vec::new();
+    let mut out = None;
+    let mut it = command.iter();
+    while let Some(a) = it.next() {
+        if a == "--out" || a == "-o" {
+            out = it.next().cloned();
+        } else if let Some(v) = a.strip_prefix("--out=") {
+            out = Some(v.to_string());
+        } else if a == "--threads" {
+            it.next();
+        } else if a.starts_with("--threads=") || a == "-q" || a == "--quiet" {
+        } else if a == "--shard" || a.starts_with("--shard=") {
+            return Err(input_error(
+                "healthtwin slurm: the command must not have --shard (the array sets it)",
+            ));
+        } else {
+            rest.push(a.clone());
+        }
+    }
+    let out = out.ok_or_else(|| {
+        input_error("healthtwin slurm: the command needs --out (where the merged run goes)")
+    })?;
+    Ok((rest, out))
+}
+
+fn quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn hms(seconds: f64) -> String {
+    let s = seconds.ceil().max(60.0) as u64;
+    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
+    std::path::absolute(p).map_err(|e| input_error(format!("{}: {e}", p.display())))
+}
+
+pub fn slurm(args: &SlurmArgs) -> anyhow::Result<()> {
+    let mut argv = vec!["healthtwin".to_string()];
+    argv.extend(args.command.iter().cloned());
+    let cli = Cli::try_parse_from(&argv)
+        .map_err(|e| input_error(format!("the command after --: {e}")))?;
+    let size = size(args, &cli)?;
+    let (rest, out) = split_out(&args.command)?;
+    let resume = matches!(cli.command, Command::Run(_));
+    let jobs = absolute(&args.jobs)?;
+    let out = absolute(Path::new(&out))?;
+    let bin = std::env::current_exe()?;
+    let n = args.shards;
+
+    // Memory: the model of memory.rs for one shard, plus half again (fragmentation, the
+    // allocator's per-thread arenas), rounded up to 64 MiB.
+    let bytes = size.people_per_shard * memory::SIMULATED_PERSON_BYTES
+        + memory::FIXED_BYTES
+        + memory::aggregate_bytes(size.years, size.metrics, size.runs_per_shard)
+        + u64::from(args.cpus) * memory::VIRTUAL_BYTES_PER_THREAD;
+    let mem_mb = (bytes * 3 / 2).div_ceil(64 << 20) * 64;
+    // Time: the patient-years at the measured rate, three times over (slower nodes, file
+    // systems), plus 10 minutes of start-up and writing.
+    let seconds = size.patient_years_per_shard
+        / (args.patient_years_per_core_second * f64::from(args.cpus))
+        * 3.0
+        + 600.0;
+    let merge_mem_mb = 2048;
+
+    std::fs::create_dir_all(jobs.join("logs"))
+        .map_err(|e| input_error(format!("{}: {e}", jobs.display())))?;
+    let mut head = String::new();
+    if let Some(p) = &args.partition {
+        let _ = writeln!(head, "#SBATCH --partition={}", quote(p));
+    }
+    if let Some(a) = &args.account {
+        let _ = writeln!(head, "#SBATCH --account={}", quote(a));
+    }
+    let cmd: Vec<String> = rest.iter().map(|a| quote(a)).collect();
+    let array = match args.max_running {
+        Some(k) => format!("0-{}%{k}", n - 1),
+        None => format!("0-{}", n - 1),
+    };
+    let shards = format!(
+        "#!/bin/bash
+# healthtwin shards as a Slurm job array (written by `healthtwin slurm`; docs/shards.md).
+# One task per shard; per shard: {people} people, {py:.3e} patient-years.
+#SBATCH --job-name=healthtwin-shards
+#SBATCH --array={array}
+#SBATCH --cpus-per-task={cpus}
+#SBATCH --mem={mem_mb}M
+#SBATCH --time={time}
+#SBATCH --requeue
+#SBATCH --open-mode=append
+#SBATCH --output={logs}/shard-%a.out
+{head}set -euo pipefail
+i=${{SLURM_ARRAY_TASK_ID:?run this script with sbatch}}
+exec {bin} {cmd} --shard \"$i/{n}\" --out {shards_dir}/\"$i\" --threads {cpus} --quiet{resume}
+",
+        people = size.people_per_shard,
+        py = size.patient_years_per_shard,
+        cpus = args.cpus,
+        time = hms(seconds),
+        logs = quote(&jobs.join("logs").display().to_string()),
+        bin = quote(&bin.display().to_string()),
+        cmd = cmd.join(" "),
+        shards_dir = quote(&jobs.join("shards").display().to_string()),
+        resume = if resume { " --resume" } else { "" },
+    );
+    let shard_dirs: Vec<String> = (0..n)
+        .map(|i| {
+            quote(
+                &jobs
+                    .join("shards")
+                    .join(i.to_string())
+                    .display()
+                    .to_string(),
+            )
+        })
+        .collect();
+    let merge = format!(
+        "#!/bin/bash
+# Merge of the shards into the unsharded run's outputs (submitted by submit.sh with
+# --dependency=afterok on the array, so it starts only when every shard succeeded).
+#SBATCH --job-name=healthtwin-merge
+#SBATCH --cpus-per-task=1
+#SBATCH --mem={merge_mem_mb}M
+#SBATCH --time=01:00:00
+#SBATCH --output={logs}/merge.out
+{head}set -euo pipefail
+exec {bin} merge {dirs} --out {out} --threads 1
+",
+        logs = quote(&jobs.join("logs").display().to_string()),
+        bin = quote(&bin.display().to_string()),
+        dirs = shard_dirs.join(" "),
+        out = quote(&out.display().to_string()),
+    );
+    let submit = format!(
+        "#!/bin/bash
+# Submits the shard array and the merge that waits for it (afterok). Prints both job ids.
+set -euo pipefail
+cd {jobs}
+array=$(sbatch --parsable shards.sbatch)
+array=${{array%%;*}}
+merge=$(sbatch --parsable --dependency=afterok:$array merge.sbatch)
+merge=${{merge%%;*}}
+echo \"$array $merge\"
+",
+        jobs = quote(&jobs.display().to_string()),
+    );
+    write_script(&jobs.join("shards.sbatch"), &shards)?;
+    write_script(&jobs.join("merge.sbatch"), &merge)?;
+    write_script(&jobs.join("submit.sh"), &submit)?;
+    eprintln!(
+        "wrote {0}/shards.sbatch ({n} tasks of {1} cores, {mem_mb} MiB, {2} each), {0}/merge.sbatch and {0}/submit.sh; run {0}/submit.sh to submit",
+        jobs.display(),
+        args.cpus,
+        hms(seconds)
+    );
+    Ok(())
+}
+
+fn write_script(path: &Path, text: &str) -> anyhow::Result<()> {
+    report::write_atomic(path, text.as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(())
+}

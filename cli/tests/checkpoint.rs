@@ -1,0 +1,158 @@
+//! Checkpoints (`run --checkpoint`, `--resume`; docs/shards.md): a run killed after any
+//! replicate's checkpoint, or by `kill -9` at a timed moment, and then resumed, writes the
+//! bytes of an uninterrupted run (manifest.json apart from `wall_time_seconds`/`threads`).
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_healthtwin"))
+}
+
+fn healthtwin(args: &[&str]) -> Output {
+    bin().args(args).output().expect("binary runs")
+}
+
+fn ok(args: &[&str]) {
+    let o = healthtwin(args);
+    assert!(
+        o.status.success(),
+        "healthtwin {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn manifest_without_times(dir: &Path) -> serde_json::Value {
+    let text = fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let o = v.as_object_mut().unwrap();
+    o.remove("wall_time_seconds");
+    o.remove("threads");
+    v
+}
+
+fn assert_same_outputs(a: &Path, b: &Path) {
+    let names = |d: &Path| {
+        let mut v: Vec<String> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let files = names(a);
+    assert_eq!(files, names(b), "{} and {}", a.display(), b.display());
+    for f in &files {
+        if f == "manifest.json" {
+            assert_eq!(manifest_without_times(a), manifest_without_times(b));
+        } else {
+            assert!(
+                fs::read(a.join(f)).unwrap() == fs::read(b.join(f)).unwrap(),
+                "{f} differs between {} and {}",
+                a.display(),
+                b.display()
+            );
+        }
+    }
+}
+
+const RUN: [&str; 9] = ["run", "-n", "1200", "-y", "3", "-r", "3", "--trace", "3"];
+
+fn with_out<'a>(base: &[&'a str], out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = base.to_vec();
+    a.extend(["--out", out, "-q"]);
+    a.extend(extra);
+    a
+}
+
+#[test]
+fn resumed_after_each_replicate_gives_the_uninterrupted_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let whole_s = whole.display().to_string();
+    ok(&with_out(&RUN, &whole_s, &[]));
+    for k in 0..3 {
+        let out = dir.path().join(format!("killed-{k}"));
+        let out_s = out.display().to_string();
+        let o = bin()
+            .args(with_out(&RUN, &out_s, &["--checkpoint"]))
+            .env("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE", k.to_string())
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "aborted after replicate {k}");
+        assert!(!out.join("manifest.json").exists());
+        assert!(out.join(format!("checkpoint/replicate-{k}.bin")).exists());
+        ok(&with_out(&RUN, &out_s, &["--resume"]));
+        assert!(
+            !out.join("checkpoint").exists(),
+            "checkpoint removed when done"
+        );
+        assert_same_outputs(&whole, &out);
+    }
+}
+
+#[test]
+fn a_shard_resumes_to_the_same_shard_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let shard = ["--shard", "1/3"];
+    let whole = dir.path().join("whole").display().to_string();
+    ok(&with_out(&RUN, &whole, &shard));
+    let out = dir.path().join("killed").display().to_string();
+    let mut a = with_out(&RUN, &out, &shard);
+    a.push("--checkpoint");
+    let o = bin()
+        .args(&a)
+        .env("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE", "1")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let mut a = with_out(&RUN, &out, &shard);
+    a.push("--resume");
+    ok(&a);
+    let (x, y) = (Path::new(&whole), Path::new(&out));
+    for f in ["partials.bin", "patients.parquet", "trace.parquet"] {
+        assert!(
+            fs::read(x.join(f)).unwrap() == fs::read(y.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn a_checkpoint_of_other_settings_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o").display().to_string();
+    let o = bin()
+        .args(with_out(&RUN, &out, &["--checkpoint"]))
+        .env("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE", "0")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let o = healthtwin(&with_out(&RUN, &out, &["--resume", "--seed", "9"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("another run"));
+}
+
+/// A real `kill -9` (SIGKILL) at timed moments, wherever the run is then (before any
+/// checkpoint, between replicates, while writing a file, or done).
+#[test]
+fn kill_9_at_timed_moments_then_resume_gives_the_uninterrupted_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = ["run", "-n", "3000", "-y", "4", "-r", "4", "--trace", "2"];
+    let whole = dir.path().join("whole").display().to_string();
+    ok(&with_out(&run, &whole, &[]));
+    for (i, ms) in [50u64, 400, 900, 1600].into_iter().enumerate() {
+        let out = dir.path().join(format!("k{i}")).display().to_string();
+        let mut child = bin()
+            .args(with_out(&run, &out, &["--checkpoint"]))
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(ms));
+        let _ = child.kill(); // SIGKILL on unix
+        let _ = child.wait();
+        ok(&with_out(&run, &out, &["--resume"]));
+        assert_same_outputs(Path::new(&whole), Path::new(&out));
+    }
+}

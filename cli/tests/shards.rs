@@ -1,0 +1,313 @@
+//! Shards and their merge (docs/shards.md): `run` and `compare` split into 1, 2, 4 and 7
+//! shards merge into exactly the bytes of the unsharded run (manifest.json apart from its
+//! `wall_time_seconds` and `threads`); PSA shards by draw; folders that are not one complete
+//! set of one run are refused with the folder named, and nothing is written.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn healthtwin(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_healthtwin"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn ok(args: &[&str]) {
+    let o = healthtwin(args);
+    assert!(
+        o.status.success(),
+        "healthtwin {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn library(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/library")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// The manifest without the fields that may differ between a run and its merge.
+fn manifest_without_times(dir: &Path) -> serde_json::Value {
+    let text = fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let o = v.as_object_mut().unwrap();
+    assert!(o.remove("wall_time_seconds").is_some());
+    assert!(o.remove("threads").is_some());
+    v
+}
+
+/// Every file of `a` and `b` is the same, byte for byte (manifest.json: but for times).
+fn assert_same_outputs(a: &Path, b: &Path) {
+    let names = |d: &Path| {
+        let mut v: Vec<String> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let files = names(a);
+    assert_eq!(files, names(b), "{} and {}", a.display(), b.display());
+    assert!(files.iter().any(|f| f == "manifest.json"));
+    for f in &files {
+        if f == "manifest.json" {
+            assert_eq!(manifest_without_times(a), manifest_without_times(b));
+        } else {
+            let (x, y) = (fs::read(a.join(f)).unwrap(), fs::read(b.join(f)).unwrap());
+            assert!(
+                x == y,
+                "{f} differs between {} and {}",
+                a.display(),
+                b.display()
+            );
+        }
+    }
+}
+
+/// Runs `args` (a command and its flags, without --out) as `n` shards into `dir/n-i`, merges
+/// them in reverse order and returns the merged folder.
+fn shard_and_merge(dir: &Path, args: &[String], n: u32) -> PathBuf {
+    let mut folders = Vec::new();
+    for i in 0..n {
+        let out = dir.join(format!("{n}-{i}"));
+        let shard = format!("{i}/{n}");
+        let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out_s = s(&out);
+        a.extend(["--shard", &shard, "--out", &out_s, "--threads", "1", "-q"]);
+        ok(&a);
+        folders.push(out_s);
+    }
+    let merged = dir.join(format!("merged-{n}"));
+    let merged_s = s(&merged);
+    let mut a = vec!["merge"];
+    a.extend(folders.iter().rev().map(String::as_str));
+    a.extend(["--out", &merged_s, "-q"]);
+    ok(&a);
+    merged
+}
+
+fn unsharded(dir: &Path, args: &[String]) -> PathBuf {
+    let out = dir.join("whole");
+    let out_s = s(&out);
+    let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+    a.extend(["--out", &out_s, "--threads", "2", "-q"]);
+    ok(&a);
+    out
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+#[test]
+fn run_shards_merge_into_the_unsharded_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = strings(&[
+        "run", "-n", "1500", "-y", "3", "-r", "2", "--trace", "4", "--seed", "7",
+    ]);
+    let whole = unsharded(dir.path(), &args);
+    for n in [1, 2, 4, 7] {
+        assert_same_outputs(&whole, &shard_and_merge(dir.path(), &args, n));
+    }
+}
+
+#[test]
+fn run_shards_of_a_cohort_file_merge_into_the_unsharded_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cohort = dir.path().join("cohort.csv");
+    ok(&[
+        "cohort",
+        "synth",
+        "-n",
+        "900",
+        "--seed",
+        "3",
+        "-o",
+        &s(&cohort),
+    ]);
+    let args = vec![
+        "run".to_string(),
+        "--cohort".into(),
+        s(&cohort),
+        "-y".into(),
+        "2".into(),
+        "-r".into(),
+        "1".into(),
+    ];
+    let whole = unsharded(dir.path(), &args);
+    assert_same_outputs(&whole, &shard_and_merge(dir.path(), &args, 4));
+}
+
+#[test]
+fn compare_shards_merge_into_the_unsharded_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["compare".to_string()];
+    for f in [
+        "baseline.toml",
+        "bp_lipid_control.toml",
+        "dpp_virtual_trial.toml",
+    ] {
+        args.push(library(f));
+    }
+    args.extend(strings(&["-n", "700", "-y", "3", "-r", "2"]));
+    let whole = unsharded(dir.path(), &args);
+    for n in [1, 2, 4, 7] {
+        assert_same_outputs(&whole, &shard_and_merge(dir.path(), &args, n));
+    }
+}
+
+/// A PSA splits its draws, so capacity-limited programmes (which couple people) shard too.
+#[test]
+fn psa_shards_by_draw_even_with_capacities() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "compare".to_string(),
+        library("baseline.toml"),
+        library("municipal_frailty_prevention.toml"),
+    ];
+    args.extend(strings(&["-n", "500", "-y", "2", "--psa", "4"]));
+    let whole = unsharded(dir.path(), &args);
+    for n in [1, 2, 4] {
+        assert_same_outputs(&whole, &shard_and_merge(dir.path(), &args, n));
+    }
+    // More shards than draws: refused.
+    let out = s(&dir.path().join("too-many"));
+    let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+    a.extend(["--shard", "0/7", "--out", &out, "-q"]);
+    let o = healthtwin(&a);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("more shards than PSA draws"));
+}
+
+#[test]
+fn people_shards_of_capacity_limited_programmes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    let o = healthtwin(&[
+        "compare",
+        &library("baseline.toml"),
+        &library("municipal_frailty_prevention.toml"),
+        "-n",
+        "300",
+        "-y",
+        "1",
+        "--shard",
+        "0/2",
+        "--out",
+        &s(&out),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("capacity_per_year"), "{err}");
+    assert!(err.contains("municipal_frailty_prevention.toml"), "{err}");
+    assert!(!out.exists(), "nothing written");
+}
+
+/// The exit code and message of `merge DIRS --out OUT`; asserts OUT was not created.
+fn refused(dirs: &[&Path], out: &Path) -> String {
+    let mut a = vec!["merge".to_string()];
+    a.extend(dirs.iter().map(|d| s(d)));
+    a.extend(["--out".to_string(), s(out)]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let o = healthtwin(&a);
+    assert_eq!(o.status.code(), Some(2), "{a:?}");
+    assert!(!out.exists(), "nothing written for {a:?}");
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn merge_refuses_what_is_not_one_complete_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shard = |name: &str, i: u32, n: u32, seed: &str| {
+        let out = d.join(name);
+        ok(&[
+            "run",
+            "-n",
+            "300",
+            "-y",
+            "1",
+            "-r",
+            "1",
+            "--seed",
+            seed,
+            "--shard",
+            &format!("{i}/{n}"),
+            "--out",
+            &s(&out),
+            "-q",
+        ]);
+        out
+    };
+    let a0 = shard("a0", 0, 3, "1");
+    let a1 = shard("a1", 1, 3, "1");
+    let a2 = shard("a2", 2, 3, "1");
+    let other = shard("other", 2, 3, "2");
+    let two = shard("two", 1, 2, "1");
+    let out = d.join("merged");
+
+    let e = refused(&[&a0, &a2], &out);
+    assert!(e.contains("1/3 missing"), "{e}");
+    let e = refused(&[&a0, &a1, &a2, &a1], &out);
+    assert!(e.contains("given twice") && e.contains("a1"), "{e}");
+    let e = refused(&[&a0, &a1, &other], &out);
+    assert!(e.contains("other") && e.contains("seed"), "{e}");
+    let e = refused(&[&a0, &a1, &two], &out);
+    assert!(e.contains("two"), "{e}");
+
+    // A shard folder without its manifest (killed before it finished).
+    let unfinished = d.join("unfinished");
+    fs::create_dir(&unfinished).unwrap();
+    for f in ["partials.bin", "patients.parquet"] {
+        fs::copy(a2.join(f), unfinished.join(f)).unwrap();
+    }
+    let e = refused(&[&a0, &a1, &unfinished], &out);
+    assert!(
+        e.contains("unfinished") && e.contains("manifest.json"),
+        "{e}"
+    );
+
+    // A changed partials file.
+    let changed = d.join("changed");
+    fs::create_dir(&changed).unwrap();
+    for f in ["partials.bin", "patients.parquet", "manifest.json"] {
+        fs::copy(a2.join(f), changed.join(f)).unwrap();
+    }
+    let mut bytes = fs::read(changed.join("partials.bin")).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last / 2] ^= 1;
+    fs::write(changed.join("partials.bin"), bytes).unwrap();
+    let e = refused(&[&a0, &a1, &changed], &out);
+    assert!(e.contains("changed") && e.contains("partials.bin"), "{e}");
+
+    // An output folder of an unsharded run is no shard.
+    let whole = d.join("whole");
+    ok(&[
+        "run",
+        "-n",
+        "300",
+        "-y",
+        "1",
+        "-r",
+        "1",
+        "--out",
+        &s(&whole),
+        "-q",
+    ]);
+    let e = refused(&[&a0, &a1, &whole], &out);
+    assert!(e.contains("whole") && e.contains("not a shard"), "{e}");
+
+    // The complete set merges.
+    ok(&["merge", &s(&a0), &s(&a1), &s(&a2), "--out", &s(&out), "-q"]);
+    assert!(out.join("manifest.json").exists());
+}
