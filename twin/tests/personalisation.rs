@@ -85,7 +85,9 @@ fn a_rising_hba1c_history_gives_a_higher_diabetes_risk_than_a_flat_one() {
         risk(&r, 5.0) > risk(&f, 5.0) + 0.05,
         "rising history must raise the 5-year risk"
     );
-    assert!(risk(&r, 10.0) > risk(&f, 10.0));
+    // Not asserted at 10 years: there the two risks are within Monte Carlo error of each
+    // other (docs/validation.md, "Personal twin": 31.6% vs 32.9% at the command's seeds), so
+    // an order would rest on the seeds, not on the model.
     // Five years of the same readings are reassuring next to one reading.
     assert!(risk(&f, 10.0) < risk(&o, 10.0));
     // Posterior of the glycaemic drift: rising histories are progressors.
