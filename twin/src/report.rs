@@ -150,7 +150,12 @@ fn quantity_chart(t: &Twin, q: Quantity, best: Option<&ArmForecast>, ja: bool) -
                 "forecast: usual care (90%)".to_string()
             }
         } else if ja {
-            format!("予測：{} (90%)", arm_label(a, true))
+            // The legend box is sized with DejaVu Sans metrics, narrower than the browser's
+            // Japanese glyphs: a long name overflows it, so the caption names the arm.
+            "予測：最良の介入".to_string()
+        } else if a.counterfactual.kinds.len() > 1 {
+            // A combination's full name overflows the legend box: the caption names it.
+            "forecast: best combination (90%)".to_string()
         } else {
             format!("forecast: {} (90%)", arm_label(a, false))
         };
@@ -303,12 +308,21 @@ pub fn page(t: &Twin, alerts: &[Alert], lang: Lang) -> Result<Page, ReportError>
         )
     };
     if let Some(b) = best_arm(t) {
-        let (arr, _) = paired_difference(base, b, top.first().map_or(Outcome::Death, |x| x.0), h10);
+        // The outcome this arm lowers most among those listed (the largest risk need not
+        // move: a summary saying "lowers it by 0.0 points" reads as an error).
+        let (reduced, arr) = top
+            .iter()
+            .map(|x| (x.0, paired_difference(base, b, x.0, h10).0))
+            .fold(None::<(Outcome, f64)>, |m, c| match m {
+                Some(m) if m.1 >= c.1 => Some(m),
+                _ => Some(c),
+            })
+            .unwrap_or((Outcome::Death, 0.0));
         summary.push_str(&if ja {
             format!(
                 "最も効果が大きいと推計される介入は「{}」で、{}のリスクを {} ポイント下げ、生活の質で調整した余命 (QALY) を {} 年延ばします。",
                 arm_label(b, true),
-                top.first().map_or("", |x| x.0.label(true)),
+                reduced.label(true),
                 lang.number(100.0 * arr, 1),
                 lang.number(b.qalys - base.qalys, 2)
             )
@@ -316,7 +330,7 @@ pub fn page(t: &Twin, alerts: &[Alert], lang: Lang) -> Result<Page, ReportError>
             format!(
                 " The intervention estimated to help most is {}: it lowers the risk of {} by {} percentage points and adds {} quality-adjusted life-years.",
                 arm_label(b, false),
-                top.first().map_or("", |x| x.0.label(false)).to_lowercase(),
+                reduced.label(false).to_lowercase(),
                 lang.number(100.0 * arr, 1),
                 lang.number(b.qalys - base.qalys, 2)
             )
@@ -446,9 +460,25 @@ pub fn page(t: &Twin, alerts: &[Alert], lang: Lang) -> Result<Page, ReportError>
     // History and forecast.
     page.heading(lang.pick("記録とツインの予測", "Record and twin forecast"));
     let best = best_arm(t);
+    let mut caption = lang
+        .pick(
+            "帯は90%予測区間。記録はこの方の実測値、当てはめはツインが記録から推定した値。",
+            "Bands are 90% predictive intervals. Recorded: this person's readings; fit: what the twin infers from them.",
+        )
+        .to_string();
+    if let Some(a) = best {
+        if ja {
+            caption.push_str(&format!(
+                "最良の介入（QALYの増加が最大）：{}。",
+                arm_label(a, true)
+            ));
+        } else if a.counterfactual.kinds.len() > 1 {
+            caption.push_str(&format!(" Best combination: {}.", arm_label(a, false)));
+        }
+    }
     for q in shown_quantities(t) {
         let chart = quantity_chart(t, q, best, ja);
-        page.chart(&chart, lang.pick("点線の帯は90%予測区間。記録はこの方の実測値、当てはめはツインが記録から推定した値。", "Bands are 90% predictive intervals. Recorded: this person's readings; fit: what the twin infers from them."))?;
+        page.chart(&chart, &caption)?;
     }
     page.heading(lang.pick("発症までの時間と重症度", "Time to onset and severity"));
     page.chart(
