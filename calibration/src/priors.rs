@@ -22,6 +22,7 @@
 //!
 //! Must never: accept a name the model does not have.
 
+pub use engine::math::norm_cdf;
 use engine::math::DetMath;
 use std::path::Path;
 
@@ -100,34 +101,6 @@ struct RawParameter {
 #[serde(deny_unknown_fields)]
 struct ParameterFile {
     parameter: Vec<RawParameter>,
-}
-
-/// Standard normal CDF (erfc through its continued-fraction-free Chebyshev fit, |err| <
-/// 1.2e-7 in Φ: ample for priors).
-pub fn norm_cdf(z: f64) -> f64 {
-    0.5 * erfc(-z / std::f64::consts::SQRT_2)
-}
-
-fn erfc(x: f64) -> f64 {
-    // Numerical Recipes' erfcc (Chebyshev), fractional error < 1.2e-7.
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t
-        * (-z * z - 1.265_512_23
-            + t * (1.000_023_68
-                + t * (0.374_091_96
-                    + t * (0.096_784_18
-                        + t * (-0.186_288_06
-                            + t * (0.278_868_07
-                                + t * (-1.135_203_98
-                                    + t * (1.488_515_87
-                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-            .exp_det();
-    if x >= 0.0 {
-        r
-    } else {
-        2.0 - r
-    }
 }
 
 /// ln Γ(x) (Lanczos, g = 7, 9 terms), x > 0.

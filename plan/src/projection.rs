@@ -11,7 +11,7 @@ use std::path::Path;
 
 use engine::observe::N_AGE_BANDS;
 
-use crate::town::{csv_reason, parse_band, parse_sex, POPULATION_90_PLUS_THOUSANDS};
+use crate::town::{csv_reason, parse_band, parse_sex, put_band};
 use crate::PlanError;
 
 /// Residents by calendar year, `[sex][band]` (NaN: band not projected).
@@ -88,17 +88,8 @@ impl Projection {
                     )
                 })?;
             let row = &mut years.entry(year).or_insert([[f64::NAN; N_AGE_BANDS]; 2])[sex.index()];
-            if row[band..band + span].iter().any(|v| !v.is_nan()) {
+            if !put_band(row, sex, band, span, count) {
                 return Err(err(line, "this year, sex and band is given twice".into()));
-            }
-            if span == 1 {
-                row[band] = count;
-            } else {
-                let nat = POPULATION_90_PLUS_THOUSANDS[sex.index()];
-                let sum: f64 = nat.iter().sum();
-                for (k, n) in nat.iter().enumerate() {
-                    row[band + k] = count * n / sum;
-                }
             }
         }
         if years.is_empty() {

@@ -304,19 +304,8 @@ fn read_counts(path: &Path, totals_allowed: bool) -> Result<Counts, PlanError> {
                 ))
             }
             (Some(sex), Some((band, span))) => {
-                let row = &mut counts[sex.index()];
-                if row[band..band + span].iter().any(|v| !v.is_nan()) {
+                if !put_band(&mut counts[sex.index()], sex, band, span, count) {
                     return Err(err(line, "this sex and age band is given twice".into()));
-                }
-                if span == 1 {
-                    row[band] = count;
-                } else {
-                    // 90+: split in the national proportions of this sex.
-                    let nat = POPULATION_90_PLUS_THOUSANDS[sex.index()];
-                    let sum: f64 = nat.iter().sum();
-                    for (k, n) in nat.iter().enumerate() {
-                        row[band + k] = count * n / sum;
-                    }
                 }
             }
         }
@@ -376,6 +365,31 @@ pub(crate) fn csv_reason(e: &csv::Error) -> String {
         } => format!("{len} fields where the header has {expected_len}"),
         _ => "not a CSV file".into(),
     }
+}
+
+/// Puts `count` residents of `sex` into `row[band..band + span]`, a band of 90+ split in the
+/// national proportions of that sex; `false` (nothing written) if a cell of it is already
+/// given.
+pub(crate) fn put_band(
+    row: &mut [f64; N_AGE_BANDS],
+    sex: Sex,
+    band: usize,
+    span: usize,
+    count: f64,
+) -> bool {
+    if row[band..band + span].iter().any(|v| !v.is_nan()) {
+        return false;
+    }
+    if span == 1 {
+        row[band] = count;
+    } else {
+        let nat = POPULATION_90_PLUS_THOUSANDS[sex.index()];
+        let sum: f64 = nat.iter().sum();
+        for (k, n) in nat.iter().enumerate() {
+            row[band + k] = count * n / sum;
+        }
+    }
+    true
 }
 
 #[cfg(test)]

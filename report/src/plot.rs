@@ -341,18 +341,28 @@ pub fn write_chart(stem: &Path, chart: &Chart) -> Result<(), ReportError> {
         chart,
     )
     .map_err(|e| plot_err(&png_path, e))?;
+    write_png(&png_path, &rgb, W, H)
+}
+
+/// Encodes an 8-bit RGB buffer of `width` × `height` as PNG and writes it atomically.
+pub(crate) fn write_png(
+    path: &Path,
+    rgb: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<(), ReportError> {
     let mut bytes = Vec::new();
     {
-        let mut enc = png::Encoder::new(&mut bytes, W, H);
+        let mut enc = png::Encoder::new(&mut bytes, width, height);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
         let mut w = enc
             .write_header()
-            .map_err(|e| plot_err(&png_path, e.to_string()))?;
-        w.write_image_data(&rgb)
-            .map_err(|e| plot_err(&png_path, e.to_string()))?;
+            .map_err(|e| plot_err(path, e.to_string()))?;
+        w.write_image_data(rgb)
+            .map_err(|e| plot_err(path, e.to_string()))?;
     }
-    write_atomic(&png_path, &bytes)
+    write_atomic(path, &bytes)
 }
 
 #[cfg(test)]

@@ -154,18 +154,7 @@ pub fn write_pyramid(stem: &Path, p: &Pyramid) -> Result<(), ReportError> {
         p,
     )
     .map_err(|e| err(&png_path, e))?;
-    let mut bytes = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut bytes, W, H);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut w = enc
-            .write_header()
-            .map_err(|e| err(&png_path, e.to_string()))?;
-        w.write_image_data(&rgb)
-            .map_err(|e| err(&png_path, e.to_string()))?;
-    }
-    write_atomic(&png_path, &bytes)
+    crate::plot::write_png(&png_path, &rgb, W, H)
 }
 
 #[cfg(test)]

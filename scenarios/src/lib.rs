@@ -122,6 +122,12 @@ pub struct Scenario {
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    parse(&read_text(path)?, path)
+}
+
+/// Reads a TOML file as UTF-8 text (scenario, plan and trial files); errors name the file,
+/// and the line and column of the first byte that is not UTF-8.
+pub(crate) fn read_text(path: &Path) -> Result<String, ScenarioError> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| ScenarioError {
         file: file.clone(),
@@ -130,18 +136,17 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         key: String::new(),
         message: format!("cannot read: {e}"),
     })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
+    String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let (line, column) = line_col(std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or(""), at);
         ScenarioError {
-            file: file.clone(),
+            file,
             line,
             column,
             key: String::new(),
             message: "not UTF-8 text".into(),
         }
-    })?;
-    parse(&text, path)
+    })
 }
 
 /// Parses and validates scenario text; `path` names it in errors and anchors relative

@@ -17,7 +17,7 @@ use models::mortality::LifeTable;
 use models::HealthModel;
 use serde::Deserialize;
 
-use crate::locate::{line_col, Locator};
+use crate::locate::Locator;
 use crate::raw::{self, RawIntervention, RawUncertainty};
 use crate::{Ctx, Distribution, ScenarioError, ScenarioProgramme, DEFAULT_DISCOUNT_RATE};
 
@@ -280,26 +280,7 @@ struct RawSweep {
 
 /// Reads and validates a plan file.
 pub fn load(path: &Path) -> R<PlanFile> {
-    let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
-        file: file.clone(),
-        line: 0,
-        column: 0,
-        key: String::new(),
-        message: format!("cannot read: {e}"),
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let (line, column) = line_col(std::str::from_utf8(&e.as_bytes()[..at]).unwrap_or(""), at);
-        ScenarioError {
-            file: file.clone(),
-            line,
-            column,
-            key: String::new(),
-            message: "not UTF-8 text".into(),
-        }
-    })?;
-    parse(&text, path)
+    parse(&crate::read_text(path)?, path)
 }
 
 /// Parses and validates plan text; `path` names it in errors and anchors relative paths.

@@ -183,15 +183,7 @@ const CARE_LEVELS: [&str; 8] = [
 
 /// Reads and validates a trial file.
 pub fn load_trial(path: &Path) -> R<TrialSpec> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        file,
-        line: 0,
-        column: 0,
-        key: String::new(),
-        message: format!("cannot read as UTF-8 text: {e}"),
-    })?;
-    parse_trial(&text, path)
+    parse_trial(&crate::read_text(path)?, path)
 }
 
 /// Parses and validates trial text; `path` names it in errors and anchors relative paths.

@@ -283,46 +283,8 @@ pub fn set_quantity(c: &mut Covariates, q: Quantity, v: f64) {
     }
 }
 
-/// The imputation value of continuous covariate `k` (`Covariates::CONTINUOUS` order): the
-/// synthetic cohort's sex- and age-specific mean, as `cohort import --impute mean` uses
-/// (`cohort::japan`, each with its source; the diabetic values when `diabetic`).
-pub fn mean_covariate(k: usize, sex: Sex, age: f64, diabetic: bool) -> f64 {
-    use cohort::japan;
-    let s = sex.index();
-    let m = |marg: &japan::Marginal| japan::at_age(&marg.mean[s], age);
-    let v = match k {
-        0 => m(&japan::BMI),
-        1 => {
-            if diabetic {
-                japan::ADAG_SLOPE * japan::HBA1C_DIABETIC_MEAN + japan::ADAG_INTERCEPT
-            } else {
-                m(&japan::FPG_NON_DIABETIC)
-            }
-        }
-        2 => {
-            if diabetic {
-                japan::HBA1C_DIABETIC_MEAN
-            } else {
-                m(&japan::HBA1C_NON_DIABETIC)
-            }
-        }
-        3 => m(&japan::SBP),
-        4 => m(&japan::DBP),
-        5 => m(&japan::TC),
-        6 => m(&japan::HDL),
-        7 => m(&japan::LDL),
-        8 => m(&japan::EGFR),
-        9 => m(&japan::STEPS),
-        _ => m(&japan::FRAILTY_INDEX),
-    };
-    let name = Covariates::CONTINUOUS[k];
-    let (lo, hi) = cohort::file::PLAUSIBLE
-        .iter()
-        .find(|p| p.0 == name)
-        .map(|p| (p.1, p.2))
-        .unwrap_or((f64::MIN, f64::MAX));
-    v.clamp(lo, hi)
-}
+/// The imputation value of continuous covariate `k`, as `cohort import --impute mean` uses.
+pub use cohort::import::mean_covariate;
 
 /// Index-date covariates from the latest values (`values[k]` in `Covariates::CONTINUOUS`
 /// order, `None` when missing: imputed with [`mean_covariate`]).

@@ -4,36 +4,8 @@
 //!
 //! Must never: allocate in a per-particle loop (callers pass buffers where it matters).
 
+pub use engine::math::norm_cdf;
 use engine::math::DetMath;
-
-/// Standard normal CDF Φ(x), from erfc by W. J. Cody's rational approximations as given in
-/// Numerical Recipes (3rd ed., §6.2.2, `erfccheb` accuracy ~1.2e-7 relative): enough for
-/// predictive p-values down to 1e-6.
-pub fn norm_cdf(x: f64) -> f64 {
-    0.5 * erfc(-x / std::f64::consts::SQRT_2)
-}
-
-fn erfc(x: f64) -> f64 {
-    // Numerical Recipes `erfcc` (Chebyshev fit), fractional error < 1.2e-7 everywhere.
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t
-        * (-z * z - 1.265_512_23
-            + t * (1.000_023_68
-                + t * (0.374_091_96
-                    + t * (0.096_784_18
-                        + t * (-0.186_288_06
-                            + t * (0.278_868_07
-                                + t * (-1.135_203_98
-                                    + t * (1.488_515_87
-                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-            .exp_det();
-    if x >= 0.0 {
-        r
-    } else {
-        2.0 - r
-    }
-}
 
 /// Standard normal density.
 pub fn norm_pdf(x: f64) -> f64 {

@@ -270,7 +270,7 @@ pub(super) fn baseline_of(
                 }
                 imputed[k] = true;
                 how[k] = Origin::Imputed;
-                cont[k] = mean_at(k, sex, age, diabetic);
+                cont[k] = mean_covariate(k, sex, age, diabetic);
             }
         }
     }
@@ -299,8 +299,9 @@ pub(super) fn baseline_of(
 }
 
 /// The imputation value of continuous covariate `k` (`Covariates::CONTINUOUS` order): the
-/// synthetic cohort's sex- and age-specific mean (`cohort::japan`, with its sources).
-fn mean_at(k: usize, sex: Sex, age: f64, diabetic: bool) -> f64 {
+/// synthetic cohort's sex- and age-specific mean (`cohort::japan`, with its sources; the
+/// diabetic values when `diabetic`), within the plausible bounds of a cohort file.
+pub fn mean_covariate(k: usize, sex: Sex, age: f64, diabetic: bool) -> f64 {
     let s = sex.index();
     let m = |marg: &japan::Marginal| japan::at_age(&marg.mean[s], age);
     let v = match k {

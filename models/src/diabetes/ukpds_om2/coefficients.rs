@@ -559,14 +559,15 @@ const fn parse(text: &str) -> Result<Table, ParseError<'_>> {
     }
 
     // Every equation complete.
-    let placeholder = Coefficients {
+    // The initial value of every slot (`const` arrays need one); each is overwritten below.
+    let unset = Coefficients {
         esm_table: 0,
         form: Form::Logistic,
         lambda: 0.0,
         terms: EMPTY.terms,
         n_terms: 0,
     };
-    let mut table = [placeholder; N_EQUATIONS];
+    let mut table = [unset; N_EQUATIONS];
     let mut i = 0;
     while i < N_EQUATIONS {
         let d = drafts[i];
