@@ -220,6 +220,32 @@ pub enum BenchWorkload {
     Topp(ToppBenchArgs),
     /// Import a generated FHIR Observation NDJSON: lines per second per core, peak memory.
     Import(import::ImportBenchArgs),
+    /// Time `healthtwin merge` of N `run` shard folders of about M people each (made first,
+    /// or reused when DIR already holds them): docs/shards.md.
+    Merge(MergeBenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MergeBenchArgs {
+    /// Number of shard folders.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub shards: u32,
+    /// People per shard (the whole run has shards × people).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub people: u64,
+    /// Years the shards simulate (the merge's work is the people's rows, not the years).
+    #[arg(long, short = 'y', default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub years: u32,
+    /// Replicates (each adds one row per person to patients.parquet).
+    #[arg(long, short = 'r', default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replicates: u32,
+    /// Working folder: `DIR/shards/<i>` (kept and reused by a later bench of the same
+    /// sizes) and `DIR/merged` (replaced).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Worker threads of the shard runs and of the merge.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Args, Debug)]

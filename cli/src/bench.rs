@@ -106,6 +106,117 @@ pub fn bench(args: &BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `healthtwin bench merge`: makes `--shards` N shard folders of a `run` of N × `--people`
+/// people (each a separate `healthtwin run --shard i/N` process; a folder that already has
+/// a manifest.json is reused), then times `healthtwin merge` of them as a separate process,
+/// as a user runs it.
+pub fn merge(args: &crate::args::MergeBenchArgs) -> anyhow::Result<()> {
+    use std::process::Command;
+    let exe = std::env::current_exe()?;
+    let total = u64::from(args.shards) * args.people;
+    if total > 100_000_000 {
+        return Err(crate::common::input_error(format!(
+            "--shards {} x --people {}: {total} people, more than a run's 100,000,000",
+            args.shards, args.people
+        )));
+    }
+    let threads = args.threads.map(|t| t.to_string());
+    let shards_dir = args.dir.join("shards");
+    std::fs::create_dir_all(&shards_dir)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", shards_dir.display()))?;
+    let run_args = |i: u32| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "run",
+            "-n",
+            &total.to_string(),
+            "-y",
+            &args.years.to_string(),
+            "-r",
+            &args.replicates.to_string(),
+            "--shard",
+            &format!("{i}/{}", args.shards),
+            "--out",
+            &shards_dir.join(i.to_string()).display().to_string(),
+            "-q",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if let Some(t) = &threads {
+            a.extend(["--threads".to_string(), t.clone()]);
+        }
+        a
+    };
+    let t0 = Instant::now();
+    let mut made = 0;
+    for i in 0..args.shards {
+        let folder = shards_dir.join(i.to_string());
+        if folder.join("manifest.json").exists() {
+            continue;
+        }
+        let status = Command::new(&exe).args(run_args(i)).status()?;
+        if !status.success() {
+            anyhow::bail!("shard {i}/{}: `healthtwin run` failed", args.shards);
+        }
+        made += 1;
+    }
+    let make_s = t0.elapsed().as_secs_f64();
+    let folders: Vec<String> = (0..args.shards)
+        .map(|i| shards_dir.join(i.to_string()).display().to_string())
+        .collect();
+    let shard_bytes: u64 = folders
+        .iter()
+        .flat_map(|f| std::fs::read_dir(f).into_iter().flatten().flatten())
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    let merged = args.dir.join("merged");
+    let mut merge_args = vec!["merge".to_string()];
+    merge_args.extend(folders);
+    merge_args.extend(["--out".into(), merged.display().to_string(), "-q".into()]);
+    if let Some(t) = &threads {
+        merge_args.extend(["--threads".to_string(), t.clone()]);
+    }
+    let t1 = Instant::now();
+    let status = Command::new(&exe).args(&merge_args).status()?;
+    let merge_s = t1.elapsed().as_secs_f64();
+    if !status.success() {
+        anyhow::bail!("`healthtwin merge` failed");
+    }
+    let patients = std::fs::metadata(merged.join("patients.parquet"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    println!(
+        "healthtwin bench merge: {} shards x {} people ({total} people), {} year(s), {} replicate(s)",
+        args.shards, args.people, args.years, args.replicates
+    );
+    println!(
+        "  shard folders          {made} made, {} reused, {:.1} s; {:.1} MiB in all",
+        args.shards - made,
+        make_s,
+        mib(shard_bytes)
+    );
+    println!(
+        "  merge                  {merge_s:>9.2} s  (patients.parquet {:.1} MiB, {:.0} MiB/s)",
+        mib(patients),
+        mib(patients) / merge_s
+    );
+    println!(
+        "  target: 100 shards of 1,000,000 people in under 10 s ({})",
+        if args.shards >= 100 && args.people >= 1_000_000 {
+            if merge_s < 10.0 {
+                "met"
+            } else {
+                "NOT met"
+            }
+        } else {
+            "this bench is smaller: not measured"
+        }
+    );
+    Ok(())
+}
+
 /// Patients per work unit of `bench topp`; per-unit sums are added in unit order, so the
 /// printed checksum does not depend on the thread count.
 const TOPP_CHUNK: u64 = 1024;

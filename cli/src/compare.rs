@@ -398,6 +398,7 @@ fn compare_shard(
         identity,
         partials_sha256,
         files: vec![shard::PARTIALS.into()],
+        parquet_footers: Vec::new(),
         simulation_seconds,
         threads,
         wall_time_seconds: started.elapsed().as_secs_f64(),

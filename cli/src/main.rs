@@ -56,6 +56,10 @@ fn main() -> ExitCode {
             ..
         }) => import::bench(&args),
         Command::Bench(BenchCommand {
+            workload: Some(BenchWorkload::Merge(args)),
+            ..
+        }) => bench::merge(&args),
+        Command::Bench(BenchCommand {
             workload: Some(BenchWorkload::Topp(args)),
             ..
         }) => bench::topp(&args),

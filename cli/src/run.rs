@@ -29,8 +29,11 @@ use crate::flags::generator;
 use crate::memory::{self, Footprint};
 use crate::{checkpoint, shard};
 
-/// Rows per Parquet row group of patients.parquet: bounds memory for any cohort size.
-const PATIENT_ROW_GROUP: usize = 65_536;
+/// Rows per Parquet row group of patients.parquet: bounds memory for any cohort size. The
+/// groups are fixed blocks of the cohort (persons `k·B … (k+1)·B` of each replicate) in a
+/// shard as in the whole run, so that `merge` copies them without decoding
+/// ([`shard::blocks`], [`shard::Shard::people_range`]).
+pub const PATIENT_ROW_GROUP: usize = 65_536;
 
 /// The resolved scenario recorded in the manifest.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -188,7 +191,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         size_flag,
         people: match args.shard {
             Some(s) => {
-                let r = s.range(people);
+                let r = s.people_range(people, PATIENT_ROW_GROUP as u64);
                 r.end - r.start
             }
             None => people,
@@ -216,7 +219,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
                 memory::check(&footprint("--cohort with rows", n))?;
             }
             if let Some(s) = args.shard {
-                let r = s.range(n);
+                let r = s.people_range(n, PATIENT_ROW_GROUP as u64);
                 people.truncate(r.end as usize);
                 people.drain(..r.start as usize);
             }
@@ -241,7 +244,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             let people = match args.shard {
                 Some(s) => {
                     use rayon::prelude::*;
-                    let r = s.range(args.patients);
+                    let r = s.people_range(args.patients, PATIENT_ROW_GROUP as u64);
                     with_threads(args.threads, || {
                         r.into_par_iter()
                             .map(|id| generator.person(id))
@@ -325,7 +328,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     };
     let bar = StudyBar::new(study.total_patient_years(), args.quiet);
     let ages = provenance.ages();
-    let sharded = args.shard.is_some();
+    // The first person of this run's part of the cohort (row groups are cut at blocks).
+    let first_person = args.shard.map_or(0, |s| {
+        s.people_range(people, PATIENT_ROW_GROUP as u64).start
+    });
     let (aggregates, seconds) = if args.checkpoint || args.resume {
         let key = serde_json::json!({ "run": &identity, "shard": args.shard });
         with_threads(args.threads, || {
@@ -337,12 +343,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
                 &pseudo_prefix,
                 &out,
                 ages,
-                sharded,
+                first_person,
             )
         })??
     } else {
         with_threads(args.threads, || {
-            execute(args, &study, &bar, &pseudo_prefix, &out, ages, sharded)
+            execute(args, &study, &bar, &pseudo_prefix, &out, ages, first_person)
         })??
     };
     bar.finish();
@@ -360,12 +366,19 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             })?;
         }
         let partials_sha256 = w.finish()?;
-        let range = s.range(people);
+        let range = s.people_range(people, PATIENT_ROW_GROUP as u64);
         let mut files = vec![shard::PARTIALS.to_string(), "patients.parquet".into()];
         if args.trace > 0 {
             files.push("trace.parquet".into());
         }
         let identity = serde_json::to_value(&identity)?;
+        let parquet_footers = files[1..]
+            .iter()
+            .map(|f| {
+                shard::ParquetFooter::of(out.path(), f)
+                    .ok_or_else(|| anyhow::anyhow!("{}: not readable", out.join(f).display()))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let manifest = shard::ShardManifest {
             healthtwin_version: env!("CARGO_PKG_VERSION").into(),
             git_commit: env!("HEALTHTWIN_GIT_COMMIT").into(),
@@ -380,6 +393,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
             identity,
             partials_sha256,
             files,
+            parquet_footers,
             simulation_seconds: vec![seconds.iter().sum()],
             threads,
             wall_time_seconds: started.elapsed().as_secs_f64(),
@@ -496,8 +510,9 @@ fn execute(
     pseudo_prefix: &str,
     out: &OutputDir,
     ages: AgePrecision,
-    sharded: bool,
+    first_person: u64,
 ) -> anyhow::Result<(Vec<Aggregator>, Vec<f64>)> {
+    let sharded = args.shard.is_some();
     let causes = study.arms[0].model.causes_of_death();
     let pseudo = |id: u64| format!("{pseudo_prefix}-{id}");
     let mut patients_sink: Option<ParquetSink> = None;
@@ -505,7 +520,8 @@ fn execute(
     let mut seconds = Vec::new();
     let results = study::run(study, bar, |ctx, run| -> anyhow::Result<Aggregator> {
         seconds.push(ctx.seconds);
-        for chunk in ctx.patients.chunks(PATIENT_ROW_GROUP) {
+        for block in shard::blocks(first_person, ctx.patients.len(), PATIENT_ROW_GROUP as u64) {
+            let chunk = &ctx.patients[block];
             let table = patients_table_with(ctx.replicate, chunk, causes, &pseudo, ages);
             match patients_sink.as_mut() {
                 Some(sink) => sink.write(&table)?,
@@ -553,8 +569,9 @@ fn execute_checkpointed(
     pseudo_prefix: &str,
     out: &OutputDir,
     ages: AgePrecision,
-    sharded: bool,
+    first_person: u64,
 ) -> anyhow::Result<(Vec<Aggregator>, Vec<f64>)> {
+    let sharded = args.shard.is_some();
     let (ck, done) = checkpoint::Checkpoint::open(out.path(), identity, args.resume)?;
     let causes = study.arms[0].model.causes_of_death();
     let pseudo = |id: u64| format!("{pseudo_prefix}-{id}");
@@ -577,11 +594,18 @@ fn execute_checkpointed(
             first..args.replicates,
             bar,
             |ctx, run| -> anyhow::Result<()> {
-                let tables: Vec<Table> = ctx
-                    .patients
-                    .chunks(PATIENT_ROW_GROUP)
-                    .map(|chunk| patients_table_with(ctx.replicate, chunk, causes, &pseudo, ages))
-                    .collect();
+                let tables: Vec<Table> =
+                    shard::blocks(first_person, ctx.patients.len(), PATIENT_ROW_GROUP as u64)
+                        .map(|b| {
+                            patients_table_with(
+                                ctx.replicate,
+                                &ctx.patients[b],
+                                causes,
+                                &pseudo,
+                                ages,
+                            )
+                        })
+                        .collect();
                 let trace = (args.trace > 0)
                     .then(|| trace_table_with(ctx.replicate, args.start_year, &run.trace, ages));
                 aggregates.push(run.aggregate.clone());
@@ -641,61 +665,15 @@ pub fn merge(set: &shard::ShardSet, out_path: &std::path::Path, quiet: bool) -> 
     let started = Instant::now();
     let identity: RunIdentity = serde_json::from_value(set.identity.clone())
         .map_err(|e| input_error(format!("merge: the shards' run is not readable: {e}")))?;
+    // Checked before anything is written.
+    let parts = patient_parts(set, &identity)?;
     let out = output_dir(out_path, &RUN_FILES)?;
     let mut aggregates = Vec::with_capacity(identity.replicates as usize);
     set.merge_partials(1, identity.replicates, |_, _, run| {
         aggregates.push(run.aggregate);
         Ok(())
     })?;
-    // patients.parquet: each replicate's people in cohort order, in row groups of
-    // PATIENT_ROW_GROUP as the unsharded run cuts them.
-    let readers = set
-        .folders
-        .iter()
-        .map(|d| ParquetGroups::open(&d.join("patients.parquet"), "patients"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let groups_per_replicate: Vec<usize> = set
-        .manifests
-        .iter()
-        .map(|m| ((m.shard.end - m.shard.first) as usize).div_ceil(PATIENT_ROW_GROUP))
-        .collect();
-    let mut sink: Option<ParquetSink> = None;
-    let mut write = |t: &Table| -> anyhow::Result<()> {
-        match sink.as_mut() {
-            Some(s) => s.write(t)?,
-            None => {
-                let mut s = ParquetSink::create(&out.join("patients.parquet"), t)?;
-                s.write(t)?;
-                sink = Some(s);
-            }
-        }
-        Ok(())
-    };
-    for r in 0..identity.replicates as usize {
-        let mut pending: Option<Table> = None;
-        for (reader, &g) in readers.iter().zip(&groups_per_replicate) {
-            for k in 0..g {
-                let t = reader.read(r * g + k)?;
-                match pending.as_mut() {
-                    None => pending = Some(t),
-                    Some(p) => p.extend(&t)?,
-                }
-                let p = pending.as_mut().expect("pending rows");
-                if p.rows() >= PATIENT_ROW_GROUP {
-                    let full = p.slice(0..PATIENT_ROW_GROUP);
-                    let rest = p.slice(PATIENT_ROW_GROUP..p.rows());
-                    write(&full)?;
-                    pending = Some(rest);
-                }
-            }
-        }
-        if let Some(p) = pending.filter(|p| p.rows() > 0) {
-            write(&p)?;
-        }
-    }
-    if let Some(s) = sink {
-        s.finish()?;
-    }
+    merge_patients(&parts, &identity, &out)?;
     if identity.trace_patients > 0 {
         let readers = set
             .folders
@@ -726,6 +704,105 @@ pub fn merge(set: &shard::ShardSet, out_path: &std::path::Path, quiet: bool) -> 
         quiet,
         out_path,
     )
+}
+
+/// A shard's patients.parquet, opened for the merge.
+struct PatientPart {
+    reader: ParquetGroups,
+    first: u64,
+    end: u64,
+    /// Row groups per replicate.
+    groups: usize,
+}
+
+/// The shards' patients.parquet, each checked to hold the row groups its shard writes.
+fn patient_parts(
+    set: &shard::ShardSet,
+    identity: &RunIdentity,
+) -> anyhow::Result<Vec<PatientPart>> {
+    let block = PATIENT_ROW_GROUP as u64;
+    let replicates = identity.replicates as usize;
+    let mut parts = Vec::with_capacity(set.folders.len());
+    for (d, m) in set.folders.iter().zip(&set.manifests) {
+        let path = d.join("patients.parquet");
+        let reader = ParquetGroups::open(&path, "patients")
+            .map_err(|e| input_error(format!("{e} (a shard's patients.parquet)")))?;
+        let (first, end) = (m.shard.first, m.shard.end);
+        let groups = shard::blocks(first, (end - first) as usize, block).count();
+        // Its layout is the one its run writes, or the file is not that shard's.
+        let sizes_ok = reader.groups() == groups * replicates
+            && (0..replicates).all(|r| {
+                shard::blocks(first, (end - first) as usize, block)
+                    .enumerate()
+                    .all(|(k, b)| reader.rows(r * groups + k) == b.len())
+            });
+        if !sizes_ok {
+            return Err(input_error(format!(
+                "{}: its row groups are not those of people {first}..{end} over {replicates} \
+                 replicate(s) (a changed or foreign file)",
+                path.display()
+            )));
+        }
+        parts.push(PatientPart {
+            reader,
+            first,
+            end,
+            groups,
+        });
+    }
+    Ok(parts)
+}
+
+/// patients.parquet of a merge: each replicate's people in cohort order, in the row groups of
+/// the unsharded run (blocks of [`PATIENT_ROW_GROUP`] people). A block inside one shard is
+/// that shard's row group, copied without decoding; a block that shards cut (only when
+/// there are fewer blocks than shards) is joined from their parts and encoded again.
+fn merge_patients(
+    parts: &[PatientPart],
+    identity: &RunIdentity,
+    out: &OutputDir,
+) -> anyhow::Result<()> {
+    let block = PATIENT_ROW_GROUP as u64;
+    let replicates = identity.replicates as usize;
+    let mut sink: Option<ParquetSink> = None;
+    let path = out.join("patients.parquet");
+    for r in 0..replicates {
+        for b in shard::blocks(0, identity.people as usize, block) {
+            let (lo, hi) = (b.start as u64, b.end as u64);
+            // The shards with people of this block, and their row group of it.
+            let mut pieces = Vec::new();
+            for p in parts.iter().filter(|p| p.first < hi && p.end > lo) {
+                let k = shard::blocks(p.first, (p.end - p.first) as usize, block)
+                    .position(|g| p.first + g.start as u64 >= lo)
+                    .expect("a shard with people of a block has a group of it");
+                pieces.push((p, r * p.groups + k));
+            }
+            if let [(p, g)] = pieces[..] {
+                if sink.is_none() {
+                    sink = Some(ParquetSink::create(&path, &p.reader.read(g)?)?);
+                }
+                sink.as_mut().expect("created").copy_group(&p.reader, g)?;
+            } else {
+                let mut joined: Option<Table> = None;
+                for (p, g) in pieces {
+                    let t = p.reader.read(g)?;
+                    match joined.as_mut() {
+                        None => joined = Some(t),
+                        Some(j) => j.extend(&t)?,
+                    }
+                }
+                let t = joined.expect("every block is in some shard");
+                if sink.is_none() {
+                    sink = Some(ParquetSink::create(&path, &t)?);
+                }
+                sink.as_mut().expect("created").write(&t)?;
+            }
+        }
+    }
+    if let Some(s) = sink {
+        s.finish()?;
+    }
+    Ok(())
 }
 
 /// Every metric of the coupled model's `summary.csv`, as a Markdown table (docs/outputs.md

@@ -65,6 +65,39 @@ impl Shard {
         let at = |i: u32| (u128::from(total) * u128::from(i) / u128::from(self.count)) as u64;
         at(self.index)..at(self.index + 1)
     }
+
+    /// This shard's part of `0..total` people when the person-level files are cut into
+    /// row groups of `block` people (persons `k·block … (k+1)·block`): when there are at
+    /// least as many blocks as shards, the parts are whole blocks (the shards' sizes differ
+    /// by at most one block), so `merge` copies every row group without decoding it;
+    /// otherwise [`Self::range`], and the merge decodes and joins the blocks cut by shards.
+    pub fn people_range(&self, total: u64, block: u64) -> std::ops::Range<u64> {
+        let blocks = total.div_ceil(block);
+        if blocks < u64::from(self.count) {
+            return self.range(total);
+        }
+        let at = |i: u32| {
+            let b = (u128::from(blocks) * u128::from(i) / u128::from(self.count)) as u64;
+            (b * block).min(total)
+        };
+        at(self.index)..at(self.index + 1)
+    }
+}
+
+/// The row groups of person-level files for the people `first..first + len` of a cohort:
+/// cut at every multiple of `block` (`first` is 0 unsharded), so that a shard's groups are
+/// the unsharded run's, or parts of one of them.
+pub fn blocks(first: u64, len: usize, block: u64) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let end = first + len as u64;
+    let mut at = first;
+    std::iter::from_fn(move || {
+        (at < end).then(|| {
+            let next = ((at / block + 1) * block).min(end);
+            let r = (at - first) as usize..(next - first) as usize;
+            at = next;
+            r
+        })
+    })
 }
 
 /// How a run is split.
@@ -99,10 +132,53 @@ pub struct ShardManifest {
     pub identity_sha256: String,
     pub partials_sha256: String,
     pub files: Vec<String>,
+    /// The shard's Parquet files (`run`: patients.parquet, trace.parquet), each with its
+    /// size and the SHA-256 of its footer (the row groups' sizes, offsets and statistics): a
+    /// file replaced by another shard's, or truncated, is refused without reading it whole.
+    #[serde(default)]
+    pub parquet_footers: Vec<ParquetFooter>,
     /// Simulation seconds per arm (for the merged run's throughput line).
     pub simulation_seconds: Vec<f64>,
     pub threads: usize,
     pub wall_time_seconds: f64,
+}
+
+/// A Parquet file of a shard, identified cheaply ([`ShardManifest::parquet_footers`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParquetFooter {
+    pub file: String,
+    pub bytes: u64,
+    pub footer_sha256: String,
+}
+
+impl ParquetFooter {
+    /// Of the file `name` in `dir`; `None` when it is not a readable Parquet file.
+    pub fn of(dir: &Path, name: &str) -> Option<ParquetFooter> {
+        use std::io::{Seek, SeekFrom};
+        let mut f = File::open(dir.join(name)).ok()?;
+        let bytes = f.metadata().ok()?.len();
+        if bytes < 12 {
+            return None;
+        }
+        let mut tail = [0u8; 8];
+        f.seek(SeekFrom::Start(bytes - 8)).ok()?;
+        f.read_exact(&mut tail).ok()?;
+        if &tail[4..] != b"PAR1" {
+            return None;
+        }
+        let len = u64::from(u32_at(&tail, 0)) + 8;
+        if len > bytes - 4 {
+            return None;
+        }
+        let mut footer = vec![0u8; len as usize];
+        f.seek(SeekFrom::Start(bytes - len)).ok()?;
+        f.read_exact(&mut footer).ok()?;
+        Some(ParquetFooter {
+            file: name.to_string(),
+            bytes,
+            footer_sha256: sha256_hex(&footer),
+        })
+    }
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -440,6 +516,16 @@ pub fn check_set(dirs: &[PathBuf]) -> anyhow::Result<ShardSet> {
         }
         if m.shard.split != split {
             return Err(input_error(format!("{}: split differs", d.display())));
+        }
+        for f in &m.parquet_footers {
+            if ParquetFooter::of(d, &f.file).as_ref() != Some(f) {
+                return Err(input_error(format!(
+                    "{}: {} is missing or does not match its manifest (changed, truncated or \
+                     another shard's)",
+                    d.display(),
+                    f.file
+                )));
+            }
         }
     }
     let identity = ordered[0].1.identity.clone();

@@ -120,6 +120,31 @@ fn run_shards_merge_into_the_unsharded_bytes() {
     }
 }
 
+/// More people than one row group of patients.parquet (65,536): shards of whole blocks
+/// (n ≤ 4 here; the merge copies their row groups without decoding) and shards that cut
+/// blocks (7 shards of 4 blocks; the merge joins the cut blocks) both give the bytes.
+#[test]
+fn run_shards_of_whole_row_groups_merge_into_the_unsharded_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = (3 * 65_536 + 5_000).to_string();
+    let args = strings(&["run", "-n", &people, "-y", "1", "-r", "2", "--seed", "3"]);
+    let whole = unsharded(dir.path(), &args);
+    for n in [1, 3, 4, 7] {
+        assert_same_outputs(&whole, &shard_and_merge(dir.path(), &args, n));
+    }
+    // A shard's patients.parquet swapped for another's is refused, naming the file.
+    fs::copy(
+        dir.path().join("4-0/patients.parquet"),
+        dir.path().join("4-1/patients.parquet"),
+    )
+    .unwrap();
+    let shards: Vec<PathBuf> = (0..4).map(|i| dir.path().join(format!("4-{i}"))).collect();
+    let refs: Vec<&Path> = shards.iter().map(PathBuf::as_path).collect();
+    let out = dir.path().join("bad");
+    let e = refused(&refs, &out);
+    assert!(e.contains("4-1: patients.parquet"), "{e}");
+}
+
 #[test]
 fn run_shards_of_a_cohort_file_merge_into_the_unsharded_bytes() {
     let dir = tempfile::tempdir().unwrap();

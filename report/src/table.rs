@@ -380,6 +380,46 @@ impl ParquetSink {
         Ok(())
     }
 
+    /// Appends row group `g` of `src` as it is encoded: its column chunks' bytes, statistics
+    /// and page indexes are copied, nothing is decoded. The file is byte for byte the one
+    /// [`Self::write`] would give with that row group's table (same writer settings; tested).
+    /// `src` must have this file's columns (else an error naming `src`'s path).
+    pub fn copy_group(&mut self, src: &ParquetGroups, g: usize) -> Result<(), ReportError> {
+        use parquet::column::writer::ColumnCloseResult;
+        use parquet::file::reader::FileReader;
+        let dest = self.dest.clone();
+        let path = src.path.as_path();
+        if g >= src.groups() {
+            return Err(pq(path, format!("no row group {g}")));
+        }
+        let meta = src.reader.metadata();
+        let group = meta.row_group(g);
+        let index = meta.page_index_for_row_group(g);
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or_else(|| pq(&dest, "already closed"))?;
+        if group.num_columns() != self.names.len() {
+            return Err(pq(path, "its columns differ from the merged file's"));
+        }
+        let mut rg = writer.next_row_group().map_err(|e| pq(&dest, e))?;
+        let rows = u64::try_from(group.num_rows()).map_err(|e| pq(path, e))?;
+        for (c, chunk) in group.columns().iter().enumerate() {
+            let close = ColumnCloseResult {
+                bytes_written: u64::try_from(chunk.compressed_size()).map_err(|e| pq(path, e))?,
+                rows_written: rows,
+                metadata: as_written(chunk).map_err(|e| pq(path, e))?,
+                bloom_filter: None,
+                column_index: index.column_index(c).cloned(),
+                offset_index: index.offset_index(c).cloned(),
+            };
+            rg.append_column(&src.file, close)
+                .map_err(|e| pq(path, format!("row group {g}, column {c}: {e}")))?;
+        }
+        rg.close().map_err(|e| pq(&dest, e))?;
+        Ok(())
+    }
+
     /// Finishes the file and renames it into place.
     pub fn finish(mut self) -> Result<(), ReportError> {
         let dest = self.dest.clone();
@@ -392,6 +432,32 @@ impl ParquetSink {
             None => Ok(()),
         }
     }
+}
+
+/// A column chunk's metadata as read back, made what the writer wrote: the reader does not
+/// mark statistics that the writer also stored in the deprecated `min`/`max` fields (which
+/// it does for columns of signed sort order), so the copy would lose those fields.
+fn as_written(
+    chunk: &parquet::file::metadata::ColumnChunkMetaData,
+) -> parquet::errors::Result<parquet::file::metadata::ColumnChunkMetaData> {
+    use parquet::file::statistics::Statistics as S;
+    let Some(stats) = chunk.statistics() else {
+        return Ok(chunk.clone());
+    };
+    let signed = chunk.column_descr().sort_order().is_signed();
+    let stats = match stats.clone() {
+        S::Boolean(v) => S::Boolean(v.with_backwards_compatible_min_max(signed)),
+        S::Int32(v) => S::Int32(v.with_backwards_compatible_min_max(signed)),
+        S::Int64(v) => S::Int64(v.with_backwards_compatible_min_max(signed)),
+        S::Int96(v) => S::Int96(v.with_backwards_compatible_min_max(signed)),
+        S::Float(v) => S::Float(v.with_backwards_compatible_min_max(signed)),
+        S::Double(v) => S::Double(v.with_backwards_compatible_min_max(signed)),
+        S::ByteArray(v) => S::ByteArray(v.with_backwards_compatible_min_max(signed)),
+        S::FixedLenByteArray(v) => {
+            S::FixedLenByteArray(v.with_backwards_compatible_min_max(signed))
+        }
+    };
+    chunk.clone().into_builder().set_statistics(stats).build()
 }
 
 /// Writes one table as a Parquet file.
@@ -415,6 +481,8 @@ pub fn write_parquet_with_metadata(
 /// [`ParquetSink`] gives the same values.
 pub struct ParquetGroups {
     reader: parquet::file::reader::SerializedFileReader<File>,
+    /// The file again, for copying encoded column chunks ([`ParquetSink::copy_group`]).
+    file: File,
     path: PathBuf,
     name: String,
 }
@@ -423,10 +491,17 @@ impl ParquetGroups {
     /// Opens `path`; its row groups are read as tables named `name`.
     pub fn open(path: &Path, name: &str) -> Result<ParquetGroups, ReportError> {
         let file = File::open(path).map_err(|e| io(path, e))?;
-        let reader =
-            parquet::file::reader::SerializedFileReader::new(file).map_err(|e| pq(path, e))?;
+        let copy = file.try_clone().map_err(|e| io(path, e))?;
+        let options = parquet::file::serialized_reader::ReadOptionsBuilder::new()
+            .with_page_index()
+            // The page encoding statistics in full, so that a copied chunk keeps them.
+            .with_encoding_stats_as_mask(false)
+            .build();
+        let reader = parquet::file::reader::SerializedFileReader::new_with_options(file, options)
+            .map_err(|e| pq(path, e))?;
         Ok(ParquetGroups {
             reader,
+            file: copy,
             path: path.to_path_buf(),
             name: name.to_string(),
         })
@@ -436,6 +511,15 @@ impl ParquetGroups {
     pub fn groups(&self) -> usize {
         use parquet::file::reader::FileReader;
         self.reader.num_row_groups()
+    }
+
+    /// Rows of row group `g` (0 when there is none).
+    pub fn rows(&self, g: usize) -> usize {
+        use parquet::file::reader::FileReader;
+        if g >= self.groups() {
+            return 0;
+        }
+        usize::try_from(self.reader.metadata().row_group(g).num_rows()).unwrap_or(0)
     }
 
     /// Row group `g` as a table.
@@ -568,6 +652,74 @@ mod tests {
                 "{id: 2, x: null, s: null, b: false}"
             ]
         );
+    }
+
+    /// A larger table with dictionary-encoded text, nulls and several pages per chunk.
+    fn big(first: i64, rows: usize) -> Table {
+        let mut t = Table::new("t");
+        let ids: Vec<i64> = (first..first + rows as i64).collect();
+        t.push("id", Values::Int(ids.clone()));
+        t.push(
+            "x",
+            Values::Float(
+                ids.iter()
+                    .map(|&i| (i % 7 != 0).then(|| (i as f64 * 0.37).sin()))
+                    .collect(),
+            ),
+        );
+        t.push(
+            "s",
+            Values::Text(
+                ids.iter()
+                    .map(|&i| (i % 5 != 0).then(|| format!("p-{}", i % 13)))
+                    .collect(),
+            ),
+        );
+        t.push("b", Values::Bool(ids.iter().map(|&i| i % 3 == 0).collect()));
+        t
+    }
+
+    #[test]
+    fn copied_row_groups_give_the_written_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let groups = [big(0, 70_000), big(70_000, 3), big(70_003, 40_000)];
+        // Written directly.
+        let direct = dir.path().join("direct.parquet");
+        let mut sink = ParquetSink::create(&direct, &groups[0]).unwrap();
+        for g in &groups {
+            sink.write(g).unwrap();
+        }
+        sink.finish().unwrap();
+        // The groups written in two files, then copied into a third.
+        let a = dir.path().join("a.parquet");
+        let mut sink = ParquetSink::create(&a, &groups[0]).unwrap();
+        sink.write(&groups[0]).unwrap();
+        sink.write(&groups[1]).unwrap();
+        sink.finish().unwrap();
+        let b = dir.path().join("b.parquet");
+        let mut sink = ParquetSink::create(&b, &groups[2]).unwrap();
+        sink.write(&groups[2]).unwrap();
+        sink.finish().unwrap();
+        let copied = dir.path().join("copied.parquet");
+        let (ra, rb) = (
+            ParquetGroups::open(&a, "t").unwrap(),
+            ParquetGroups::open(&b, "t").unwrap(),
+        );
+        let mut sink = ParquetSink::create(&copied, &groups[0]).unwrap();
+        sink.copy_group(&ra, 0).unwrap();
+        sink.copy_group(&ra, 1).unwrap();
+        sink.copy_group(&rb, 0).unwrap();
+        sink.finish().unwrap();
+        assert_eq!(fs::read(&direct).unwrap(), fs::read(&copied).unwrap());
+        // A file of other columns is refused, naming it.
+        let mut other = Table::new("o");
+        other.push("id", Values::Int(vec![1]));
+        let o = dir.path().join("other.parquet");
+        write_parquet(&other, &o).unwrap();
+        let ro = ParquetGroups::open(&o, "o").unwrap();
+        let mut sink = ParquetSink::create(&dir.path().join("x.parquet"), &groups[0]).unwrap();
+        let e = sink.copy_group(&ro, 0).unwrap_err().to_string();
+        assert!(e.contains("other.parquet"), "{e}");
     }
 
     #[test]
