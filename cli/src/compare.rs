@@ -294,8 +294,17 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     let out = output_dir(&args.out, &study::report::FILES)?;
     let bar = StudyBar::new(comparison.study.total_patient_years(), args.quiet);
     // The only failures of a comparison's run are parameter draws outside their ranges.
-    let results = with_threads(args.threads, || comparison.run(&bar))?
-        .map_err(|e| input_error(e.to_string()))?;
+    let results = if comparison.regions.is_empty() {
+        with_threads(args.threads, || comparison.run(&bar))?
+            .map_err(|e| input_error(e.to_string()))?
+    } else {
+        // Each region a population of its own, their runs added up (as its shards' merge).
+        let all = 0..comparison.regions.len();
+        let reps = 0..comparison.study.settings.replicates;
+        let runs = with_threads(args.threads, || comparison.run_regions(&bar, all, reps))?
+            .map_err(|e| input_error(e.to_string()))?;
+        comparison.results_of_partials(runs)
+    };
     bar.finish();
     let threads = with_threads(args.threads, rayon::current_num_threads)?;
     write_outputs(
@@ -320,27 +329,37 @@ fn compare_shard(
     started: Instant,
 ) -> anyhow::Result<()> {
     let replicates = comparison.study.settings.replicates;
+    let n_regions = comparison.regions.len();
+    // The regions this shard simulates (all of them when it has every person).
+    let mut regions = 0..n_regions;
     let (split, range, reps) = if args.psa.is_some() {
         let r = s.range(u64::from(replicates));
         (shard::Split::Draws, r.clone(), r.start as u32..r.end as u32)
+    } else if n_regions > 0 {
+        // Whole regions: each reproduces its own places exactly.
+        let r = s.range(n_regions as u64);
+        if s.count as usize > n_regions {
+            return Err(input_error(format!(
+                "--shard {}/{}: the population is in {n_regions} regions with their own places, \
+                 and a shard holds whole regions: use at most {n_regions} shards (docs/shards.md)",
+                s.index, s.count
+            )));
+        }
+        regions = r.start as usize..r.end as usize;
+        let people = comparison.regions[regions.start].people.start
+            ..comparison.regions[regions.end - 1].people.end;
+        (shard::Split::People, people, 0..replicates)
     } else {
         // Capacity-limited programmes allocate places over the whole population each
         // year: a part of the people alone cannot reproduce who gets one.
-        for sc in &comparison.scenarios {
-            if let Some(p) = sc
-                .programmes
-                .iter()
-                .find(|p| p.spec.capacity_per_year.is_some())
-            {
-                return Err(input_error(format!(
-                    "--shard: {}: programme `{}` has capacity_per_year, which couples people \
-                     (places are allocated over the whole population each year), so a shard \
-                     of the people cannot reproduce it; run it unsharded, or shard a PSA \
-                     (--psa K) by draw (docs/shards.md)",
-                    sc.file.display(),
-                    p.spec.name
-                )));
-            }
+        if let Some((file, programme)) = comparison.coupled_programme() {
+            return Err(input_error(format!(
+                "--shard: {file}: programme `{programme}` has capacity_per_year for the whole \
+                 population, which couples people (places are allocated over everyone each \
+                 year), so a shard of the people cannot reproduce it; give the population \
+                 regions with their own places ([[region]]) to shard by region, run it \
+                 unsharded, or shard a PSA (--psa K) by draw (docs/shards.md)"
+            )));
         }
         let n = comparison.study.population.len() as u64;
         let r = s.range(n);
@@ -360,13 +379,23 @@ fn compare_shard(
         )));
     }
     let out = output_dir(&args.out, &[shard::PARTIALS])?;
-    let total = comparison.study.population.len() as u64
+    let people = match split {
+        shard::Split::People => range.end - range.start,
+        shard::Split::Draws => comparison.study.population.len() as u64,
+    };
+    let total = people
         * u64::from(comparison.study.settings.years)
         * (reps.end - reps.start) as u64
         * comparison.study.arms.len() as u64;
     let bar = StudyBar::new(total, args.quiet);
-    let runs = with_threads(args.threads, || comparison.run_partial(&bar, reps.clone()))?
-        .map_err(|e| input_error(e.to_string()))?;
+    let runs = with_threads(args.threads, || {
+        if n_regions > 0 {
+            comparison.run_regions(&bar, regions.clone(), reps.clone())
+        } else {
+            comparison.run_partial(&bar, reps.clone())
+        }
+    })?
+    .map_err(|e| input_error(e.to_string()))?;
     bar.finish();
     let threads = with_threads(args.threads, rayon::current_num_threads)?;
     let mut w = shard::PartialWriter::create(&out.join(shard::PARTIALS))?;

@@ -336,3 +336,104 @@ fn merge_refuses_what_is_not_one_complete_set() {
     ok(&["merge", &s(&a0), &s(&a1), &s(&a2), "--out", &s(&out), "-q"]);
     assert!(out.join("manifest.json").exists());
 }
+
+/// Four municipalities, each with its own places of two capacity-limited programmes.
+const REGIONS: &str = r#"
+name = "regional_frailty_prevention"
+description = "Four municipalities, each with its own salon and exercise places."
+years = 2
+replicates = 2
+[population]
+n = 1200
+age_min = 65
+age_max = 89
+represents = 6000
+
+[[intervention]]
+name = "salon"
+type = "community_salon"
+priority = "random"
+uptake = 0.5
+capacity_per_year = 1000
+cost_per_participant_year_yen = 10000
+cost_source = "[A] test"
+[intervention.eligibility]
+age = { min = 65.0 }
+
+[[intervention]]
+name = "exercise_nutrition"
+type = "exercise_nutrition"
+priority = "frailty_index"
+uptake = 0.6
+capacity_per_year = 300
+cost_per_participant_year_yen = 60000
+cost_source = "[A] test"
+[intervention.eligibility]
+age = { min = 65.0 }
+frailty_states = ["prefrail", "frail"]
+
+[[region]]
+name = "north"
+people = 200
+capacity_per_year = { salon = 100, exercise_nutrition = 60 }
+[[region]]
+name = "east"
+people = 350
+capacity_per_year = { salon = 400, exercise_nutrition = 90 }
+[[region]]
+name = "south"
+people = 400
+capacity_per_year = { salon = 300, exercise_nutrition = 0 }
+[[region]]
+name = "west"
+people = 250
+capacity_per_year = { salon = 200, exercise_nutrition = 150 }
+"#;
+
+/// A run whose population is several regions with their own places shards by region: 1,
+/// 2 and 4 shards (of 4 regions) merge into the unsharded bytes; 7 shards (more than the
+/// regions) are refused, as is a programme with places for the whole population next to
+/// regional ones.
+#[test]
+fn region_shards_of_capacity_limited_programmes_merge_into_the_unsharded_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let regional = dir.path().join("regional.toml");
+    fs::write(&regional, REGIONS).unwrap();
+    let args = vec![
+        "compare".to_string(),
+        library("baseline.toml"),
+        s(&regional),
+        "--population-from".into(),
+        "2".into(),
+    ];
+    let whole = unsharded(dir.path(), &args);
+    for n in [1, 2, 4] {
+        assert_same_outputs(&whole, &shard_and_merge(dir.path(), &args, n));
+    }
+    let out = dir.path().join("seven");
+    let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out_s = s(&out);
+    a.extend(["--shard", "6/7", "--out", &out_s, "-q"]);
+    let o = healthtwin(&a);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("4 regions"), "{err}");
+    assert!(!out.exists(), "nothing written");
+    // A third scenario whose places are the whole population's cannot run on regions.
+    let a = [
+        "compare",
+        &library("baseline.toml"),
+        &s(&regional),
+        &library("municipal_frailty_prevention.toml"),
+        "--population-from",
+        "2",
+        "--out",
+        &out_s,
+        "-q",
+    ];
+    let o = healthtwin(&a);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("municipal_frailty_prevention.toml"), "{err}");
+    assert!(err.contains("regions"), "{err}");
+}

@@ -118,6 +118,23 @@ pub struct Scenario {
     pub parameters: Vec<(String, f64)>,
     pub programmes: Vec<ScenarioProgramme>,
     pub uncertainty: Vec<Distribution>,
+    /// `[[region]]`: municipalities, each a consecutive part of the people with its own
+    /// places of the capacity-limited programmes (empty: one population, places shared).
+    pub regions: Vec<Region>,
+}
+
+/// A municipality of a scenario's population with its own programme places: its people are
+/// simulated as a population of their own (places allocated among them only), so a run of
+/// several regions is exactly the sum of its regions' runs, and shards by region
+/// (docs/shards.md).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Region {
+    pub name: String,
+    /// Its people: positions in the scenario's population.
+    pub people: std::ops::Range<u64>,
+    /// Places a year per capacity-limited programme (as `capacity_per_year`: of the
+    /// represented population when `represents` is set).
+    pub capacity_per_year: std::collections::BTreeMap<String, u64>,
 }
 
 /// Reads and validates a scenario file.
@@ -251,6 +268,19 @@ impl Scenario {
                 s
             })
             .collect()
+    }
+
+    /// The scenario in region `k`: its programmes with the region's places, no regions.
+    pub fn in_region(&self, k: usize) -> Scenario {
+        let mut s = self.clone();
+        let region = &self.regions[k];
+        for p in &mut s.programmes {
+            if p.spec.capacity_per_year.is_some() {
+                p.spec.capacity_per_year = region.capacity_per_year.get(&p.spec.name).copied();
+            }
+        }
+        s.regions.clear();
+        s
     }
 
     /// The PSA draws (empty without an `[uncertainty]` table).

@@ -39,6 +39,18 @@ pub(crate) struct RawScenario {
     intervention: Vec<RawIntervention>,
     #[serde(default)]
     uncertainty: BTreeMap<String, RawUncertainty>,
+    #[serde(default)]
+    region: Vec<RawRegion>,
+}
+
+/// `[[region]]`: a municipality of the population with its own programme places.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRegion {
+    name: String,
+    people: i64,
+    #[serde(default)]
+    capacity_per_year: BTreeMap<String, i64>,
 }
 
 #[derive(Deserialize, Debug, Default, Clone, Copy)]
@@ -457,6 +469,7 @@ impl RawScenario {
         })?;
 
         let uncertainty = uncertainty(ctx, &model, self.uncertainty)?;
+        let regions = regions(ctx, &population, &programmes, self.region)?;
 
         Ok(Scenario {
             file: path.to_path_buf(),
@@ -472,8 +485,99 @@ impl RawScenario {
             parameters,
             programmes,
             uncertainty,
+            regions,
         })
     }
+}
+
+/// The `[[region]]` tables: consecutive parts of the synthetic population, their people
+/// adding up to `population.n`; every capacity-limited programme has places in every
+/// region, adding up to its `capacity_per_year`.
+fn regions(
+    ctx: &Ctx,
+    population: &crate::Population,
+    programmes: &[crate::ScenarioProgramme],
+    raw: Vec<RawRegion>,
+) -> R<Vec<crate::Region>> {
+    if raw.is_empty() {
+        return Ok(Vec::new());
+    }
+    let crate::Source::Synthetic { n, .. } = population.source else {
+        return Err(ctx.err(
+            "region",
+            "regions need the synthetic population (population.n people, split by region)",
+        ));
+    };
+    let mut out: Vec<crate::Region> = Vec::new();
+    let mut first = 0u64;
+    for (i, r) in raw.into_iter().enumerate() {
+        let key = format!("region[{i}]");
+        if r.name.trim().is_empty() || out.iter().any(|o| o.name == r.name) {
+            return Err(ctx.err(&format!("{key}.name"), "empty or used twice"));
+        }
+        if r.people < 1 {
+            return Err(ctx.err(&format!("{key}.people"), "must be at least 1"));
+        }
+        for (name, &places) in &r.capacity_per_year {
+            let limited = programmes
+                .iter()
+                .any(|p| &p.spec.name == name && p.spec.capacity_per_year.is_some());
+            if !limited {
+                return Err(ctx.err(
+                    &format!("{key}.capacity_per_year.{name}"),
+                    "no intervention of this name has capacity_per_year",
+                ));
+            }
+            if places < 0 {
+                return Err(ctx.err(
+                    &format!("{key}.capacity_per_year.{name}"),
+                    "must be 0 or more",
+                ));
+            }
+        }
+        let people = r.people as u64;
+        out.push(crate::Region {
+            name: r.name,
+            people: first..first + people,
+            capacity_per_year: r
+                .capacity_per_year
+                .into_iter()
+                .map(|(k, v)| (k, v as u64))
+                .collect(),
+        });
+        first += people;
+    }
+    if first != n {
+        return Err(ctx.err(
+            "region",
+            format!("the regions' people add up to {first}, not population.n = {n}"),
+        ));
+    }
+    for p in programmes {
+        let Some(total) = p.spec.capacity_per_year else {
+            continue;
+        };
+        let mut sum = 0;
+        for (i, r) in out.iter().enumerate() {
+            let Some(&c) = r.capacity_per_year.get(&p.spec.name) else {
+                return Err(ctx.err(
+                    &format!("region[{i}].capacity_per_year"),
+                    format!("no places for `{}` (every capacity-limited programme needs the places of every region)", p.spec.name),
+                ));
+            };
+            sum += c;
+        }
+        if sum != total {
+            return Err(ctx.err(
+                "region",
+                format!(
+                    "the regions' places of `{}` add up to {sum}, not its capacity_per_year = {total}",
+                    p.spec.name
+                ),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// The `[uncertainty]` tables, each checked against `model`'s parameter of that name.

@@ -70,6 +70,8 @@ pub enum CompareError {
     PsaReplicates { draws: u32, replicates: u32 },
     #[error("--psa: {0}")]
     Study(#[from] StudyError),
+    #[error("{file}: {message} (docs/shards.md, regions)")]
+    Regions { file: String, message: String },
 }
 
 /// Scenarios resolved into one study on one shared population.
@@ -86,6 +88,9 @@ pub struct Comparison {
     pub notes: Vec<String>,
     /// Replicate k draws one particle of this sample (PSA from a calibration's posterior).
     pub posterior: Option<Posterior>,
+    /// The shared population's regions (`[[region]]`), each simulated as a population of
+    /// its own with its own places; empty: one population.
+    pub regions: Vec<scenarios::Region>,
 }
 
 /// One run (scenario, replicate) of a shard, as it adds up with the other shards' runs of
@@ -197,6 +202,7 @@ impl Comparison {
         let replicates = opts.psa.or(opts.replicates).unwrap_or(shared.replicates);
         let population = shared.cohort(opts.patients)?;
         let n = population.len() as u64;
+        check_regions(&scenarios, &shared, n)?;
         let mut arms = Vec::new();
         for p in &scenarios {
             let mut q = p.clone();
@@ -230,7 +236,103 @@ impl Comparison {
             scenarios,
             notes,
             posterior: opts.posterior.clone(),
+            regions: shared.regions.clone(),
         })
+    }
+
+    /// A capacity-limited programme whose places are shared by the whole population (no
+    /// regions): (scenario file, programme). Such a run couples every person.
+    pub fn coupled_programme(&self) -> Option<(String, String)> {
+        if !self.regions.is_empty() {
+            return None;
+        }
+        self.scenarios.iter().find_map(|sc| {
+            sc.programmes
+                .iter()
+                .find(|p| p.spec.capacity_per_year.is_some())
+                .map(|p| (sc.file.display().to_string(), p.spec.name.clone()))
+        })
+    }
+
+    /// The comparison in region `k`: the region's people, every scenario with the region's
+    /// places (capacities scaled as for the whole population).
+    pub fn region(&self, k: usize) -> Result<Comparison, CompareError> {
+        let shared = &self.scenarios[self.shared];
+        let n = self.study.population.len() as u64;
+        let r = &self.regions[k].people;
+        let mut arms = Vec::with_capacity(self.scenarios.len());
+        for p in &self.scenarios {
+            let mut q = if p.regions.is_empty() {
+                p.clone()
+            } else {
+                p.in_region(k)
+            };
+            q.population = shared.population.clone();
+            arms.push(Arm {
+                name: p.name.clone(),
+                model: q.model(n)?,
+            });
+        }
+        Ok(Comparison {
+            scenarios: self.scenarios.clone(),
+            shared: self.shared,
+            study: Study {
+                arms,
+                population: self.study.population[r.start as usize..r.end as usize].to_vec(),
+                settings: self.study.settings.clone(),
+                draws: self.study.draws.clone(),
+                allocation: crate::runner::Allocation::Paired,
+            },
+            start_year: self.start_year,
+            discount_rate: self.discount_rate,
+            represents: self.represents,
+            notes: Vec::new(),
+            posterior: self.posterior.clone(),
+            regions: Vec::new(),
+        })
+    }
+
+    /// [`Self::run_partial`] of the regions `regions`, each its own population, added up:
+    /// per arm the runs of `replicates` and the simulation seconds.
+    pub fn run_regions(
+        &self,
+        progress: &dyn Progress,
+        regions: std::ops::Range<usize>,
+        replicates: std::ops::Range<u32>,
+    ) -> Result<Vec<(Vec<PartialRun>, f64)>, CompareError> {
+        let mut total: Option<Vec<(Vec<PartialRun>, f64)>> = None;
+        for k in regions {
+            let runs = self.region(k)?.run_partial(progress, replicates.clone())?;
+            match total.as_mut() {
+                None => total = Some(runs),
+                Some(t) => {
+                    for ((acc, acc_s), (runs, s)) in t.iter_mut().zip(runs) {
+                        *acc_s += s;
+                        for (a, r) in acc.iter_mut().zip(runs) {
+                            a.merge(r);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(total.unwrap_or_default())
+    }
+
+    /// The results of every scenario from runs that add up to the whole population's.
+    pub fn results_of_partials(&self, runs: Vec<(Vec<PartialRun>, f64)>) -> Vec<ScenarioResults> {
+        let runs = runs
+            .into_iter()
+            .enumerate()
+            .map(|(a, (reps, s))| {
+                (
+                    reps.into_iter()
+                        .map(|r| self.reduce_partial(a, r))
+                        .collect(),
+                    s,
+                )
+            })
+            .collect();
+        self.results_of(runs)
     }
 
     /// The simulated people.
@@ -373,4 +475,61 @@ impl Comparison {
     fn study_ref(&self) -> &Study<HealthModel> {
         &self.study
     }
+}
+
+/// The regions of a comparison are its shared population's: their people add up to it, and
+/// every scenario with capacity-limited programmes gives their places in the same regions.
+fn check_regions(scenarios: &[Scenario], shared: &Scenario, n: u64) -> Result<(), CompareError> {
+    let err = |s: &Scenario, message: String| CompareError::Regions {
+        file: s.file.display().to_string(),
+        message,
+    };
+    if let Some(last) = shared.regions.last() {
+        if last.people.end != n {
+            return Err(err(
+                shared,
+                format!(
+                    "its regions hold {} people, the run {n} (--patients changes the population; \
+                     regions fix it)",
+                    last.people.end
+                ),
+            ));
+        }
+    }
+    for s in scenarios {
+        let limited = s
+            .programmes
+            .iter()
+            .find(|p| p.spec.capacity_per_year.is_some());
+        if s.regions.is_empty() {
+            if let (Some(p), false) = (limited, shared.regions.is_empty()) {
+                return Err(err(
+                    s,
+                    format!(
+                        "programme `{}` has places for the whole population, but the population \
+                         ({}) is in regions; give each region's places ([[region]])",
+                        p.spec.name,
+                        shared.file.display()
+                    ),
+                ));
+            }
+            continue;
+        }
+        let same = s.regions.len() == shared.regions.len()
+            && s.regions
+                .iter()
+                .zip(&shared.regions)
+                .all(|(a, b)| a.name == b.name && a.people == b.people);
+        if !same {
+            return Err(err(
+                s,
+                format!(
+                    "its regions (names and people) differ from those of the population's \
+                     scenario {}",
+                    shared.file.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
