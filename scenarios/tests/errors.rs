@@ -208,3 +208,48 @@ fn uncertainty_tables() {
         &["unknown parameter"],
     );
 }
+
+#[test]
+fn regions() {
+    let with = |regions: &str| format!("{OK}\n{regions}");
+    let two = "[[region]]\nname = \"n\"\npeople = 40\ncapacity_per_year = { a = 4 }\n\
+               [[region]]\nname = \"s\"\npeople = 60\ncapacity_per_year = { a = 6 }\n";
+    let p = parse(&with(two), Path::new("s.toml")).unwrap();
+    assert_eq!(p.regions.len(), 2);
+    assert_eq!(p.regions[1].people, 40..100);
+    let south = p.in_region(1);
+    assert_eq!(south.programmes[0].spec.capacity_per_year, Some(6));
+    assert!(south.regions.is_empty());
+    let refused = |text: String, key: &str, words: &[&str]| {
+        let e = err(&text);
+        assert_eq!(e.key, key, "{e}");
+        for w in words {
+            assert!(e.message.contains(w), "`{w}` not in: {e}");
+        }
+    };
+    refused(
+        with(&two.replace("people = 60", "people = 50")),
+        "region",
+        &["90", "population.n = 100"],
+    );
+    refused(
+        with(&two.replace("a = 6", "a = 5")),
+        "region",
+        &["`a`", "9", "capacity_per_year = 10"],
+    );
+    refused(
+        with(&two.replace("capacity_per_year = { a = 6 }", "")),
+        "region[1].capacity_per_year",
+        &["`a`"],
+    );
+    refused(
+        with(&two.replace("{ a = 6 }", "{ a = 6, b = 1 }")),
+        "region[1].capacity_per_year.b",
+        &["capacity_per_year"],
+    );
+    refused(
+        with(&two.replace("name = \"s\"", "name = \"n\"")),
+        "region[1].name",
+        &["twice"],
+    );
+}

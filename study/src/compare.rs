@@ -279,7 +279,7 @@ impl Comparison {
             study: Study {
                 arms,
                 population: self.study.population[r.start as usize..r.end as usize].to_vec(),
-                settings: self.study.settings.clone(),
+                settings: self.study.settings,
                 draws: self.study.draws.clone(),
                 allocation: crate::runner::Allocation::Paired,
             },
