@@ -608,3 +608,40 @@ impl ShardSet {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Block-aligned ranges cover `0..total` in order, each whole blocks but the last's end;
+    /// with fewer blocks than shards, the plain ranges.
+    #[test]
+    fn people_ranges_are_whole_blocks_when_they_can_be() {
+        for (total, count, block) in [(1_000u64, 3u32, 100u64), (1_050, 4, 100), (1_050, 11, 100)] {
+            let mut at = 0;
+            for index in 0..count {
+                let r = Shard { index, count }.people_range(total, block);
+                assert_eq!(r.start, at);
+                assert!(!r.is_empty());
+                if total.div_ceil(block) >= u64::from(count) {
+                    assert_eq!(r.start % block, 0);
+                    assert!(r.end % block == 0 || r.end == total);
+                } else {
+                    assert_eq!(r, Shard { index, count }.range(total));
+                }
+                at = r.end;
+            }
+            assert_eq!(at, total);
+        }
+    }
+
+    /// A shard's row groups are the unsharded run's blocks, or the parts of one in it.
+    #[test]
+    fn blocks_cut_at_multiples_of_the_block() {
+        let cut = |first, len| blocks(first, len, 100).collect::<Vec<_>>();
+        assert_eq!(cut(0, 250), vec![0..100, 100..200, 200..250]);
+        assert_eq!(cut(150, 200), vec![0..50, 50..150, 150..200]);
+        assert_eq!(cut(200, 100), vec![0..100]);
+        assert!(cut(7, 0).is_empty());
+    }
+}
