@@ -624,8 +624,8 @@ mod tests {
                 assert_eq!(r.start, at);
                 assert!(!r.is_empty());
                 if total.div_ceil(block) >= u64::from(count) {
-                    assert_eq!(r.start % block, 0);
-                    assert!(r.end % block == 0 || r.end == total);
+                    assert!(r.start.is_multiple_of(block));
+                    assert!(r.end.is_multiple_of(block) || r.end == total);
                 } else {
                     assert_eq!(r, Shard { index, count }.range(total));
                 }
