@@ -70,6 +70,20 @@ fn size(args: &SlurmArgs, cli: &Cli) -> anyhow::Result<Size> {
             let arms = c.scenarios.len() as u64;
             let (per_people, per_reps) = if c.psa.is_some() {
                 (people, replicates.div_ceil(n))
+            } else if !s.regions.is_empty() {
+                // Whole regions a shard: the largest shard's people.
+                let r = s.regions.len() as u64;
+                let largest = (0..n)
+                    .map(|i| {
+                        let (a, b) = ((r * i / n) as usize, (r * (i + 1) / n) as usize);
+                        s.regions[a..b]
+                            .iter()
+                            .map(|g| g.people.end - g.people.start)
+                            .sum::<u64>()
+                    })
+                    .max()
+                    .unwrap_or(people);
+                (largest, replicates)
             } else {
                 (people.div_ceil(n), replicates)
             };
