@@ -31,7 +31,12 @@ impl Diabetes {
         // The person's own drift of ε before onset (drawn after every earlier draw of the
         // stream, so adding it moved none of them).
         let (u_prog, z_prog) = (s.uniform(), s.std_normal());
-        let efficiency_drift = if u_prog < p.progressor_share {
+        let share = if b.sex.index() == 1 {
+            (p.progressor_share * p.progressor_share_female_ratio).min(1.0)
+        } else {
+            p.progressor_share
+        };
+        let efficiency_drift = if u_prog < share {
             p.progressor_drift_mean + p.progressor_drift_sd * z_prog
         } else {
             0.0
