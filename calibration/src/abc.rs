@@ -5,9 +5,13 @@
 //!
 //! Generation 0 samples the prior and accepts every particle (the prior predictive). Each
 //! later generation proposes from the weighted previous particles moved by a Gaussian kernel
-//! with twice their weighted covariance (Beaumont's optimal-for-a-Gaussian choice), and
-//! accepts a proposal whose distance to the targets is at most the tolerance; weights are
-//! prior / kernel mixture. The sampler works in probit space: z = Φ⁻¹(prior quantile), where
+//! and accepts a proposal whose distance to the targets is at most the tolerance; weights are
+//! prior / kernel mixture. The kernel ([`KernelKind`]) is by default the optimal local
+//! covariance matrix (OLCM, Filippi et al. 2013, Stat Appl Genet Mol Biol 12:87): around
+//! particle i, Σᵢ = Σₖ ω̃ₖ (θₖ − θᵢ)(θₖ − θᵢ)ᵀ over the previous particles k already inside
+//! the new tolerance (weights renormalised over them), which points the moves at the region
+//! the next generation accepts; or the global Gaussian kernel with twice the particles'
+//! weighted covariance (Beaumont et al. 2009's optimal-for-a-Gaussian choice). The sampler works in probit space: z = Φ⁻¹(prior quantile), where
 //! every prior is a standard normal and no proposal falls outside the support (in the unit
 //! cube itself most proposals of a 10-parameter kernel would leave it and be wasted). Candidates are numbered; candidate k of generation g draws its random numbers from
 //! the keyed stream (seed, g, k), batches of candidates are simulated in parallel and
@@ -38,6 +42,17 @@ pub struct AbcOptions {
     /// lowered further at a reasonable cost).
     pub min_acceptance: f64,
     pub seed: u64,
+    pub kernel: KernelKind,
+}
+
+/// The perturbation kernel of generations after the first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum KernelKind {
+    /// Optimal local covariance matrix per particle (Filippi et al. 2013).
+    #[default]
+    Olcm,
+    /// One Gaussian with twice the particles' weighted covariance (Beaumont et al. 2009).
+    Global,
 }
 
 impl Default for AbcOptions {
@@ -49,6 +64,7 @@ impl Default for AbcOptions {
             final_tolerance: 1.0,
             min_acceptance: 0.02,
             seed: 1,
+            kernel: KernelKind::Olcm,
         }
     }
 }
@@ -121,16 +137,19 @@ pub fn cholesky(a: &[f64], d: usize) -> Option<Vec<f64>> {
     Some(l)
 }
 
-/// The perturbation kernel: N(0, Σ) with Σ = 2 × the particles' weighted covariance.
+/// A Gaussian perturbation kernel N(0, Σ).
 struct Kernel {
     d: usize,
     chol: Vec<f64>,
     /// Inverse of Σ (for the density), row-major.
     inv: Vec<f64>,
+    /// −½ ln det Σ: kernels of different particles differ, so the constant matters.
+    log_norm: f64,
 }
 
 impl Kernel {
-    fn new(particles: &[Particle]) -> Kernel {
+    /// Σ = 2 × the particles' weighted covariance (the global kernel).
+    fn global(particles: &[Particle]) -> Kernel {
         let d = particles[0].z.len();
         let mut mean = vec![0.0; d];
         for p in particles {
@@ -149,6 +168,33 @@ impl Kernel {
         for v in &mut cov {
             *v *= 2.0;
         }
+        Kernel::from_cov(cov, d)
+    }
+
+    /// The optimal local covariance around `center`: the weighted second moment of the
+    /// particles `near` (those inside the next tolerance, `weights` renormalised over them)
+    /// about the centre (Filippi et al. 2013, eq. 9).
+    fn local(center: &[f64], near: &[&Particle], total_weight: f64) -> Kernel {
+        let d = center.len();
+        let mut cov = vec![0.0; d * d];
+        for p in near {
+            let w = p.weight / total_weight;
+            for i in 0..d {
+                let a = p.z[i] - center[i];
+                for j in 0..=i {
+                    cov[i * d + j] += w * a * (p.z[j] - center[j]);
+                }
+            }
+        }
+        for i in 0..d {
+            for j in 0..i {
+                cov[j * d + i] = cov[i * d + j];
+            }
+        }
+        Kernel::from_cov(cov, d)
+    }
+
+    fn from_cov(mut cov: Vec<f64>, d: usize) -> Kernel {
         // A floor on the variances keeps the kernel proper when the particles collapse.
         for i in 0..d {
             cov[i * d + i] += 1e-8;
@@ -162,10 +208,16 @@ impl Kernel {
             l
         });
         let inv = invert_from_cholesky(&chol, d);
-        Kernel { d, chol, inv }
+        let log_norm = -(0..d).map(|i| chol[i * d + i].ln_det()).sum::<f64>();
+        Kernel {
+            d,
+            chol,
+            inv,
+            log_norm,
+        }
     }
 
-    /// The kernel density of a move `x` (up to the constant, which cancels in the weights).
+    /// The kernel density of a move `x` (up to (2π)^(−d/2), common to every kernel).
     fn density(&self, x: &[f64]) -> f64 {
         let d = self.d;
         let mut q = 0.0;
@@ -174,7 +226,7 @@ impl Kernel {
                 q += x[i] * self.inv[i * d + j] * x[j];
             }
         }
-        (-0.5 * q).exp_det()
+        (self.log_norm - 0.5 * q).exp_det()
     }
 
     fn perturb(&self, center: &[f64], z: &[f64]) -> Vec<f64> {
@@ -183,6 +235,25 @@ impl Kernel {
             .map(|i| center[i] + (0..=i).map(|k| self.chol[i * d + k] * z[k]).sum::<f64>())
             .collect()
     }
+}
+
+/// The kernels of the next generation: one per particle of `current` (OLCM), or one for all
+/// (global; also OLCM's fallback while fewer than d + 1 particles are inside the tolerance,
+/// when a local covariance would be singular).
+fn kernels(current: &[Particle], tol: f64, kind: KernelKind) -> Vec<Kernel> {
+    let d = current[0].z.len();
+    let near: Vec<&Particle> = current
+        .iter()
+        .filter(|p| p.distance <= tol && p.weight > 0.0)
+        .collect();
+    let total: f64 = near.iter().map(|p| p.weight).sum();
+    if kind == KernelKind::Global || near.len() <= d || total <= 0.0 {
+        return vec![Kernel::global(current)];
+    }
+    current
+        .iter()
+        .map(|p| Kernel::local(&p.z, &near, total))
+        .collect()
 }
 
 /// Σ⁻¹ from its lower Cholesky factor L (Σ = L Lᵀ).
@@ -307,7 +378,7 @@ pub fn run(
             // The quantile did not move (many equal distances): shrink a little anyway.
             tol = (0.95 * last_tol).max(opts.final_tolerance);
         }
-        let kernel = Kernel::new(&current);
+        let kernels = kernels(&current, tol, opts.kernel);
         let cumulative: Vec<f64> = current
             .iter()
             .scan(0.0, |acc, p| {
@@ -334,7 +405,7 @@ pub fn run(
                         .position(|&c| pick < c)
                         .unwrap_or(current.len() - 1);
                     let e: Vec<f64> = (0..d).map(|_| s.std_normal()).collect();
-                    kernel.perturb(&current[j].z, &e)
+                    kernels[j.min(kernels.len() - 1)].perturb(&current[j].z, &e)
                 })
                 .collect();
             let thetas: Vec<Vec<f64>> = proposals.iter().map(|z| to_theta(z)).collect();
@@ -381,9 +452,10 @@ pub fn run(
         for p in &mut accepted {
             let mix: f64 = current
                 .iter()
-                .map(|q| {
+                .enumerate()
+                .map(|(i, q)| {
                     let x: Vec<f64> = p.z.iter().zip(&q.z).map(|(a, b)| a - b).collect();
-                    q.weight * kernel.density(&x)
+                    q.weight * kernels[i.min(kernels.len() - 1)].density(&x)
                 })
                 .sum();
             p.weight = if mix > 0.0 {
@@ -449,5 +521,37 @@ mod tests {
             }
         }
         assert!(cholesky(&[1.0, 2.0, 2.0, 1.0], 2).is_none());
+    }
+
+    fn particle(z: &[f64], weight: f64, distance: f64) -> Particle {
+        Particle {
+            theta: z.to_vec(),
+            z: z.to_vec(),
+            stats: Vec::new(),
+            distance,
+            weight,
+        }
+    }
+
+    #[test]
+    fn olcm_is_the_weighted_second_moment_about_the_centre_of_the_particles_inside() {
+        let ps = [
+            particle(&[0.0, 0.0], 0.25, 0.5),
+            particle(&[1.0, 0.0], 0.25, 0.5),
+            particle(&[0.0, 2.0], 0.5, 0.5),
+            particle(&[9.0, 9.0], 0.5, 3.0), // outside the tolerance: not in the moment
+        ];
+        let near: Vec<&Particle> = ps.iter().filter(|p| p.distance <= 1.0).collect();
+        let k = Kernel::local(&[0.0, 0.0], &near, 1.0);
+        // Σ = 0.25·[1 0; 0 0] + 0.5·[0 0; 0 4] = diag(0.25, 2) (+ the 1e-8 floor).
+        let l = &k.chol;
+        assert!((l[0] * l[0] - 0.25).abs() < 1e-6 && (l[3] * l[3] - 2.0).abs() < 1e-6);
+        assert!(l[2].abs() < 1e-12);
+        // Normalised density: at 0, 1/sqrt(det Σ) = 1/sqrt(0.5).
+        assert!((k.density(&[0.0, 0.0]) - 0.5f64.sqrt().recip()).abs() < 1e-6);
+        // Every particle gets its own kernel; too few inside falls back to one global kernel.
+        assert_eq!(kernels(&ps, 1.0, KernelKind::Olcm).len(), 4);
+        assert_eq!(kernels(&ps, 0.1, KernelKind::Olcm).len(), 1);
+        assert_eq!(kernels(&ps, 1.0, KernelKind::Global).len(), 1);
     }
 }

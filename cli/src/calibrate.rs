@@ -62,6 +62,14 @@ pub enum Method {
     Both,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Kernel {
+    /// Optimal local covariance per particle (Filippi et al. 2013).
+    Olcm,
+    /// One Gaussian with twice the particles' weighted covariance (Beaumont et al. 2009).
+    Global,
+}
+
 #[derive(Args, Debug)]
 pub struct FitArgs {
     /// Target files (TOML or CSV; `calibration/targets/`).
@@ -112,6 +120,9 @@ pub struct FitArgs {
     /// Stop when a generation's acceptance rate falls below this.
     #[arg(long, default_value_t = 0.02)]
     pub min_acceptance: f64,
+    /// ABC perturbation kernel.
+    #[arg(long, value_enum, default_value_t = Kernel::Olcm)]
+    pub kernel: Kernel,
     /// Most Nelder–Mead iterations.
     #[arg(long, default_value_t = 150)]
     pub max_iterations: u64,
@@ -257,6 +268,7 @@ struct Manifest<'a> {
     threads: usize,
     distance_before: f64,
     distance_after: f64,
+    abc_kernel: Option<String>,
     abc_stopped: Option<String>,
     abc_reached_final_tolerance: Option<bool>,
     files: Vec<String>,
@@ -418,6 +430,10 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
             final_tolerance: args.final_tolerance,
             min_acceptance: args.min_acceptance,
             seed: args.seed,
+            kernel: match args.kernel {
+                Kernel::Olcm => abc::KernelKind::Olcm,
+                Kernel::Global => abc::KernelKind::Global,
+            },
         };
         let r = abc::run(&sim, &distance, &opts, &Progress { quiet }).map_err(cal_err)?;
         if let Some(best) = r
@@ -599,6 +615,13 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
         threads,
         distance_before,
         distance_after: point.2,
+        abc_kernel: abc_result.as_ref().map(|_| {
+            match args.kernel {
+                Kernel::Olcm => "olcm",
+                Kernel::Global => "global",
+            }
+            .to_string()
+        }),
         abc_stopped: abc_result.as_ref().map(|r| r.stopped.clone()),
         abc_reached_final_tolerance: abc_result.as_ref().map(|r| r.reached_final_tolerance),
         files: out.files.clone(),

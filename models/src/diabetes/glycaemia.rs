@@ -178,10 +178,9 @@ impl Diabetes {
             st.physiology_month = end;
             // The relaxation at the start of this step sets the cadence of the next.
             st.stiff = step.relaxation * QUARTER_DAYS > STIFF_QUARTER;
-            // Age-related decline of β-cell function (Szoke 2008); 0 by default (no exp),
-            // plus a personal twin's own drift before onset (0 for everyone else: it is
-            // read from the pre-diabetic history; after onset the model's own dynamics
-            // and treatment take over).
+            // Age-related decline of β-cell function (Szoke 2008; 0 by default), plus the
+            // person's own drift before onset (a progressor's draw or a personal twin's fit;
+            // after onset the model's own dynamics and treatment take over).
             let drift = if st.onset_age.is_none() {
                 st.efficiency_drift
             } else {

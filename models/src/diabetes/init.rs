@@ -28,6 +28,19 @@ impl Diabetes {
             s.uniform(),
             s.std_normal(),
         );
+        // The person's own drift of ε before onset (drawn after every earlier draw of the
+        // stream, so adding it moved none of them).
+        let (u_prog, z_prog) = (s.uniform(), s.std_normal());
+        let share = if b.sex.index() == 1 {
+            (p.progressor_share * p.progressor_share_female_ratio).min(1.0)
+        } else {
+            p.progressor_share
+        };
+        let efficiency_drift = if u_prog < share {
+            p.progressor_drift_mean + p.progressor_drift_sd * z_prog
+        } else {
+            0.0
+        };
         // The measured baseline reading (floored where the physiology has no solution).
         let baseline_fpg_mg_dl = c.fpg_mg_dl.max(40.0);
         let hba1c_pct = c.hba1c_pct;
@@ -44,7 +57,7 @@ impl Diabetes {
             fpg_mg_dl: baseline_fpg_mg_dl,
             insulin_uu_ml: 0.0,
             efficiency: 1.0,
-            efficiency_drift: 0.0,
+            efficiency_drift,
             si_person: (p.si_sd_log * z_si).exp_det(),
             r0: TOPP_2000.r0 * (p.r0_sd_log * z_r0).exp_det(),
             glycation: 0.0,

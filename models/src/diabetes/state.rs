@@ -56,9 +56,10 @@ pub struct DmState {
     /// Endogenous fasting insulin of the model's quasi-steady state (μU/mL).
     pub insulin_uu_ml: f64,
     pub efficiency: f64,
-    /// A personal twin's own yearly rate of decline of the replication efficiency ε (the
-    /// drift of the person's glycaemic set point; 0 for everyone else: the population
-    /// model's rate is `dm.beta.efficiency_loss_per_year`, the same for all).
+    /// The person's own yearly rate of decline of the replication efficiency ε before onset
+    /// (the drift of their glycaemic set point), on top of the common
+    /// `dm.beta.efficiency_loss_per_year`: 0 for most people, drawn for the share
+    /// `dm.beta.progressor_share` of glycaemic progressors, or a personal twin's fit.
     pub efficiency_drift: f64,
     pub si_person: f64,
     pub r0: f64,
