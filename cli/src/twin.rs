@@ -922,6 +922,7 @@ fn bench_person() -> PersonRecord {
         treatment_records: Default::default(),
         pdc: None,
         index_day: None,
+        dated: Vec::new(),
     }
 }
 
