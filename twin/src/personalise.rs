@@ -80,10 +80,6 @@ pub const BMI_SLOPE_SD: f64 = 0.15;
 pub const BMI_READING_SD: f64 = 0.5;
 /// [A] Between-person SD of BMI for the level's prior (NHNS SD 3–3.7 kg/m² by age and sex).
 pub const BMI_LEVEL_SD: f64 = 3.5;
-/// LDL reading error, relative: NCEP analytical goal for LDL-C, CV ≤ 4% (NCEP Laboratory
-/// Standardization Panel 1995) [M]; within-person biological change from year to year is
-/// the model's own fluctuation (`cvd.ldl.fluctuation_sd`).
-pub const LDL_READING_CV: f64 = 0.04;
 /// [A] Mean repair rate of present deficits for the frailty kernel: 0.2 × J-CHS + 0.8 ×
 /// other items (the J-CHS share of a typical count), from `fr.deficits.repair_*_at_70`.
 pub const JCHS_SHARE_OF_DEFICITS: f64 = 0.2;
@@ -266,7 +262,7 @@ pub fn personalise(
             slope_sd: LDL_SLOPE_SD,
             fluct_sd: cvd.p.ldl_fluct_sd,
             autocorr: cvd.p.fluct_autocorr,
-            reading_sd: &|y| LDL_READING_CV * y.max(20.0),
+            reading_sd: &|y| cvd.p.ldl_measure_cv * y.max(20.0),
             natural: &|t, y| {
                 if person.treated_at(Drug::LipidLowering, t) {
                     y / (1.0 - cvd.p.statin_ldl * adherence_cvd)

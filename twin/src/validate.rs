@@ -151,7 +151,7 @@ pub fn noisy(model: &HealthModel, q: Quantity, truth: f64, z: f64) -> f64 {
         Quantity::Fpg => truth * (dm.fpg_cv * z).exp_det(),
         Quantity::Hba1c => truth + dm.hba1c_cv * truth * z,
         Quantity::Sbp => truth + model.cvd().p.sbp_measure_sd * z,
-        Quantity::Ldl => truth * (1.0 + personalise::LDL_READING_CV * z),
+        Quantity::Ldl => truth * (1.0 + model.cvd().p.ldl_measure_cv * z),
         Quantity::Bmi => truth + personalise::BMI_READING_SD * z,
         Quantity::Fi => truth,
     }
