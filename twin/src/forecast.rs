@@ -396,7 +396,12 @@ pub fn run_copies(
             step_months: s.step_months,
             replicates: 1,
             streams: Streams::Common,
-            chunk_size: 256,
+            // Two chunks per thread at least 256 copies each: each chunk of a year starts an
+            // aggregator (zeroed, one per metric), so small chunks cost more than they
+            // balance. Results do not depend on the chunk size.
+            chunk_size: (n as usize)
+                .div_ceil(2 * rayon::current_num_threads())
+                .max(256),
             trace_patients: n,
         },
         draws: Vec::new(),
