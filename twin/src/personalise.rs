@@ -92,6 +92,11 @@ pub struct PersonaliseSettings {
     /// Prior particles of the glycaemic block.
     pub particles: usize,
     pub seed: u64,
+    /// Score the glycaemic readings against the fit and the one-step-ahead predictions
+    /// (`Posterior::fit`, `one_step`: the report's fit chart and the alerts). Off where only
+    /// the forecast is needed (stratification, validation): the weighted-mixture quantiles
+    /// were most of the personalisation's time.
+    pub scores: bool,
 }
 
 impl Default for PersonaliseSettings {
@@ -99,6 +104,7 @@ impl Default for PersonaliseSettings {
         PersonaliseSettings {
             particles: 2000,
             seed: 1,
+            scores: true,
         }
     }
 }
@@ -298,7 +304,7 @@ pub fn personalise(
         &mut fit,
         &mut one_step,
     );
-    let fr_exposure = frailty_block(model, person, &mut fit, &mut one_step);
+    let fr_exposure = frailty_block(model, person, s.scores, &mut fit, &mut one_step);
     let adherence = person.pdc.map(|pdc| {
         let dm = &model.diabetes().p;
         (
@@ -367,7 +373,7 @@ fn glycaemic_block(
             k += 1;
         }
         let w = normalised(&logw);
-        for r in j..k {
+        for r in (j..k).filter(|_| s.scores) {
             let (t, q, y) = replay.readings[r];
             let preds: Vec<(f64, f64)> = replay.pred.iter().map(|p| p[r]).collect();
             one_step.push(mixture_score(q, t, y, &preds, &w));
@@ -393,7 +399,7 @@ fn glycaemic_block(
     }
     let weights = normalised(&logw_index);
     for (r, &(t, q, y)) in replay.readings.iter().enumerate() {
-        if t <= 1e-9 {
+        if t <= 1e-9 && s.scores {
             let preds: Vec<(f64, f64)> = replay.pred.iter().map(|p| p[r]).collect();
             fit.push(mixture_score(q, t, y, &preds, &weights));
         }
@@ -931,6 +937,7 @@ fn posterior_of(spec: &GaussSpec<'_>, pts: &[(f64, f64)]) -> Option<GaussPosteri
 fn frailty_block(
     model: &HealthModel,
     person: &PersonRecord,
+    scores: bool,
     fit: &mut Vec<Scored>,
     one_step: &mut Vec<Scored>,
 ) -> Option<f64> {
@@ -971,7 +978,7 @@ fn frailty_block(
                 }
             })
             .collect();
-        if j > 0 {
+        if j > 0 && scores {
             // One-step predictive: P(count ≤ n) under the current posterior.
             let w = normalised(&logp);
             let (t0, n0) = counts[j - 1];
@@ -1044,8 +1051,15 @@ fn frailty_block(
     Some(mean_e)
 }
 
+/// ln n!, from a table of the same left-to-right sums for n < 64 (the frailty kernel asks
+/// for it millions of times per person).
 fn ln_factorial(n: u32) -> f64 {
-    (1..=n).map(|i| f64::from(i).ln_det()).sum()
+    static TABLE: std::sync::OnceLock<[f64; 64]> = std::sync::OnceLock::new();
+    let sum = |n: u32| -> f64 { (1..=n).map(|i| f64::from(i).ln_det()).sum() };
+    match TABLE.get_or_init(|| std::array::from_fn(|i| sum(i as u32))).get(n as usize) {
+        Some(v) => *v,
+        None => sum(n),
+    }
 }
 
 fn poisson_logpmf(n: u32, lambda: f64) -> f64 {

@@ -421,6 +421,7 @@ pub fn validate_people(
     let ps = PersonaliseSettings {
         particles: s.particles,
         seed: s.seed,
+        scores: false,
     };
     let mut v = Validation {
         people: people.len(),

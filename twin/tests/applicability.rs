@@ -110,6 +110,7 @@ fn people_with_diabetes_at_the_index_get_no_onset_risk_or_prevention_benefit_and
         personalise: PersonaliseSettings {
             particles: 100,
             seed: 1,
+            scores: false,
         },
         forecast: ForecastSettings {
             futures: 16,
