@@ -1056,7 +1056,10 @@ fn frailty_block(
 fn ln_factorial(n: u32) -> f64 {
     static TABLE: std::sync::OnceLock<[f64; 64]> = std::sync::OnceLock::new();
     let sum = |n: u32| -> f64 { (1..=n).map(|i| f64::from(i).ln_det()).sum() };
-    match TABLE.get_or_init(|| std::array::from_fn(|i| sum(i as u32))).get(n as usize) {
+    match TABLE
+        .get_or_init(|| std::array::from_fn(|i| sum(i as u32)))
+        .get(n as usize)
+    {
         Some(v) => *v,
         None => sum(n),
     }

@@ -244,6 +244,17 @@ pub fn batch(
     Ok(out)
 }
 
+impl Ranked {
+    /// Monte Carlo standard error of the ranking risk: √(r(1 − r)/n) over the n copies at
+    /// risk (the copies are independent draws of the person's predictive distribution).
+    pub fn rank_risk_mc_se(&self) -> f64 {
+        if self.rank_at_risk == 0 || !self.rank_risk.is_finite() {
+            return f64::NAN;
+        }
+        (self.rank_risk * (1.0 - self.rank_risk) / self.rank_at_risk as f64).sqrt()
+    }
+}
+
 /// Sorts by the ranking risk (highest first; not at risk last), then pseudonym.
 pub fn rank(rows: &mut [Ranked]) {
     rows.sort_by(|a, b| {
@@ -273,6 +284,7 @@ pub fn ranked_table(rows: &[Ranked], s: &StratifySettings) -> report::Table {
             'f',
         ),
         (format!("copies_at_risk_{}", s.rank_by.0.name()), 'i'),
+        ("rank_risk_mc_se".into(), 'f'),
         ("trial_eligible".into(), 'i'),
         ("t2d_at_index".into(), 't'),
     ];
@@ -304,6 +316,7 @@ pub fn ranked_table(rows: &[Ranked], s: &StratifySettings) -> report::Table {
             V::F((r.age_years * 10.0).round() / 10.0),
             V::F(r.rank_risk),
             V::I(r.rank_at_risk as i64),
+            V::F(r.rank_risk_mc_se()),
             V::I(i64::from(r.eligible)),
             V::T(r.t2d_at_index.map_or("", |t| t.name()).into()),
         ];
