@@ -358,6 +358,7 @@ fn run(a: &TwinArgs) -> anyhow::Result<()> {
         personalise: PersonaliseSettings {
             particles: a.particles as usize,
             seed: a.seed,
+            scores: true,
         },
         forecast: ForecastSettings {
             futures: a.futures.unwrap_or(1000) as usize,
@@ -594,6 +595,7 @@ fn stratify_cmd(
         personalise: PersonaliseSettings {
             particles: (a.particles as usize).min(250),
             seed: a.seed,
+            scores: false,
         },
         forecast: ForecastSettings {
             futures: a.futures.unwrap_or(32) as usize,
@@ -922,6 +924,7 @@ fn bench_person() -> PersonRecord {
         treatment_records: Default::default(),
         pdc: None,
         index_day: None,
+        dated: Vec::new(),
     }
 }
 
@@ -942,6 +945,7 @@ fn bench(b: &TwinBenchArgs) -> anyhow::Result<()> {
         personalise: PersonaliseSettings {
             particles: b.particles,
             seed: 1,
+            scores: true,
         },
         forecast: ForecastSettings {
             futures: b.futures,

@@ -236,7 +236,8 @@ pub fn simulate<M: Model>(
     let n_metrics = metric_defs(causes, &model.metrics()).len();
     let years = settings.years as usize;
     let mut total = Aggregator::new(years, n_metrics);
-    let mut trace = Vec::new();
+    // The census rows of each year, each block sorted by patient.
+    let mut trace_years: Vec<Vec<TraceRow<M::State>>> = Vec::new();
     let spy = settings.steps_per_year();
     let dt = settings.dt_years();
     let step_length = FixedYears::new(dt);
@@ -259,6 +260,11 @@ pub fn simulate<M: Model>(
                     )
                 },
                 |(mut agg, mut rows, mut prep), (c, people)| {
+                    let traced = people
+                        .iter()
+                        .filter(|p| p.id() < settings.trace_patients)
+                        .count();
+                    rows.reserve(traced);
                     for j in 0..people.len() {
                         // The next person's state comes from memory while this one's year
                         // runs in cache (the census would otherwise wait for it).
@@ -319,13 +325,37 @@ pub fn simulate<M: Model>(
         }
         total.merge_year(year as usize, &agg);
         rows.sort_by_key(|r| r.patient);
-        trace.extend(rows);
+        trace_years.push(rows);
     }
-    trace.sort_by_key(|r| (r.patient, r.year));
     ReplicateOutput {
         aggregate: total,
-        trace,
+        trace: merge_by_patient(trace_years, |r| r.patient),
     }
+}
+
+/// Year blocks of census rows (in year order, each sorted by patient, a patient at most
+/// once per block) as one list in (patient, year) order. Each row is moved once: sorting
+/// the concatenation moved these large rows several times.
+fn merge_by_patient<T>(blocks: Vec<Vec<T>>, patient: impl Fn(&T) -> u64) -> Vec<T> {
+    let total = blocks.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(total);
+    let mut heads: Vec<_> = blocks
+        .into_iter()
+        .map(|b| b.into_iter().peekable())
+        .collect();
+    // The smallest patient at the blocks' heads, then its rows in year order.
+    while let Some(p) = heads
+        .iter_mut()
+        .filter_map(|h| h.peek().map(&patient))
+        .min()
+    {
+        for h in &mut heads {
+            if let Some(r) = h.next_if(|r| patient(r) == p) {
+                out.push(r);
+            }
+        }
+    }
+    out
 }
 
 /// Asks the processor to bring `x` into cache (a hint: no effect on results; a no-op where
@@ -410,4 +440,23 @@ fn step<M: Model>(
         });
     }
     p.age_years += exposure;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_by_patient;
+
+    #[test]
+    fn year_blocks_merge_into_patient_then_year_order() {
+        // (patient, year): patients die (2 after year 0, 0 after year 1), ids not contiguous.
+        let blocks: Vec<Vec<(u64, u32)>> = vec![
+            vec![(0, 0), (2, 0), (5, 0), (9, 0)],
+            vec![(0, 1), (5, 1), (9, 1)],
+            vec![(5, 2), (9, 2)],
+        ];
+        let mut want: Vec<(u64, u32)> = blocks.concat();
+        want.sort_by_key(|r| (r.0, r.1));
+        assert_eq!(merge_by_patient(blocks, |r| r.0), want);
+        assert!(merge_by_patient(Vec::<Vec<(u64, u32)>>::new(), |r| r.0).is_empty());
+    }
 }

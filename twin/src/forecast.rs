@@ -198,15 +198,21 @@ pub fn programme(k: Kind) -> Intervention {
     }
 }
 
-/// Interventions that make sense for a person at the index date (the default
-/// counterfactuals): lifestyle for BMI ≥ 23 (the WHO expert consultation's Asian
-/// overweight cut-off, Lancet 2004;363:157 [M]) without diagnosed diabetes; metformin
-/// without it; a statin or another BP drug when not on one; smoking cessation for
-/// smokers; exercise and nutrition and salons from 65; glucose intensification for
-/// diagnosed diabetes.
-pub fn applicable(b: &Baseline) -> Vec<Kind> {
+/// Interventions that apply to a person at the index date (the default counterfactuals, and
+/// the interventions whose benefit the ranked list reports): lifestyle for BMI ≥ 23 (the WHO
+/// expert consultation's Asian overweight cut-off, Lancet 2004;363:157 [M]) without
+/// diagnosed diabetes; metformin without it; glucose intensification with it; an
+/// antihypertensive for people not on one whose readings are above the model's own
+/// treatment threshold (`cvd.care.bp_threshold_sbp`, DBP 90: `CvdParams::high_bp`, the care
+/// path's rule) or with diagnosed hypertension; a statin for people not on one whose LDL is
+/// at or above the model's threshold (`cvd.care.ldl_threshold`, or
+/// `cvd.care.ldl_threshold_diabetes` with diabetes: `CvdParams::ldl_threshold_for`) or with
+/// diagnosed dyslipidaemia; smoking cessation for smokers; exercise and nutrition and salons
+/// from 65.
+pub fn applicable(model: &HealthModel, b: &Baseline) -> Vec<Kind> {
     use engine::{Conditions, Treatments};
     let c = &b.covariates;
+    let cvd = &model.cvd().p;
     let dm = c.conditions.contains(Conditions::DIABETES)
         || c.treatments.contains(Treatments::GLUCOSE_LOWERING);
     let mut v = Vec::new();
@@ -219,10 +225,17 @@ pub fn applicable(b: &Baseline) -> Vec<Kind> {
     if dm {
         v.push(Kind::GlucoseIntensification);
     }
-    if !c.treatments.contains(Treatments::LIPID_LOWERING) {
+    if !c.treatments.contains(Treatments::LIPID_LOWERING)
+        && (c.ldl_mg_dl >= cvd.ldl_threshold_for(dm)
+            || c.conditions.contains(Conditions::DYSLIPIDAEMIA))
+    {
         v.push(Kind::Statin);
     }
-    v.push(Kind::Antihypertensive);
+    if !c.treatments.contains(Treatments::ANTIHYPERTENSIVE)
+        && (cvd.high_bp(c.sbp_mmhg, c.dbp_mmhg) || c.conditions.contains(Conditions::HYPERTENSION))
+    {
+        v.push(Kind::Antihypertensive);
+    }
     if c.smoker {
         v.push(Kind::SmokingCessation);
     }
@@ -383,7 +396,12 @@ pub fn run_copies(
             step_months: s.step_months,
             replicates: 1,
             streams: Streams::Common,
-            chunk_size: 256,
+            // Two chunks per thread at least 256 copies each: each chunk of a year starts an
+            // aggregator (zeroed, one per metric), so small chunks cost more than they
+            // balance. Results do not depend on the chunk size.
+            chunk_size: (n as usize)
+                .div_ceil(2 * rayon::current_num_threads())
+                .max(256),
             trace_patients: n,
         },
         draws: Vec::new(),

@@ -108,7 +108,7 @@ pub fn run_twin(
     let k = s.forecast.futures.max(1);
     let (pop, traits) = personalise::copies(person, &posterior, k, 0, s.forecast.seed);
     let singles: Vec<Kind> = match &s.counterfactuals {
-        CounterfactualPlan::Default => forecast::applicable(&person.baseline(0)),
+        CounterfactualPlan::Default => forecast::applicable(model, &person.baseline(0)),
         CounterfactualPlan::Singles(v) => v.clone(),
         CounterfactualPlan::Exactly(_) | CounterfactualPlan::None => Vec::new(),
     };

@@ -10,6 +10,7 @@
 //! Must never: hold a name or a raw identifier (a person's label is a pseudonym or a label
 //! the user chose for the file).
 
+use cohort::import::{covariates_as_of, HistoryItem, ImportOptions};
 use engine::{Baseline, Conditions, Covariates, Sex, Treatments};
 
 /// Days per year for converting dated records (the Gregorian mean year).
@@ -137,6 +138,15 @@ impl Drug {
             Drug::LipidLowering => Treatments::LIPID_LOWERING,
         }
     }
+    /// The importer's flag of the drug class.
+    pub fn flag_item(self) -> cohort::import::measure::Flag {
+        use cohort::import::measure::Flag;
+        match self {
+            Drug::GlucoseLowering => Flag::RxGlucoseLowering,
+            Drug::Antihypertensive => Flag::RxAntihypertensive,
+            Drug::LipidLowering => Flag::RxLipidLowering,
+        }
+    }
     pub fn name(self) -> &'static str {
         match self {
             Drug::GlucoseLowering => "rx_glucose_lowering",
@@ -159,6 +169,22 @@ pub struct Observation {
     pub value: f64,
 }
 
+/// One dated history row as imported: every measure and flag `cohort import` keeps (not
+/// only the six quantities), so the index covariates can be rebuilt as of another date
+/// ([`PersonRecord::cut_at`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dated {
+    /// Minutes from the index date (negative = before).
+    pub minute: i32,
+    pub item: HistoryItem,
+    /// In the measure's canonical unit; flags 1 (yes) or 0 (no).
+    pub value: f64,
+}
+
+/// Readings within this many days after a cut date count as on or before it (dates round
+/// to days).
+pub const CUT_TOLERANCE_DAYS: f64 = 1.5;
+
 /// One person: who, the index-date covariates, and the history.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PersonRecord {
@@ -177,6 +203,9 @@ pub struct PersonRecord {
     pub pdc: Option<f64>,
     /// Index date as days since 1970-01-01, when known (dates in FHIR output).
     pub index_day: Option<i32>,
+    /// Every dated row of the history (imported cohorts, FHIR input and person files; empty
+    /// for people made in memory), for rebuilding the covariates at a cut.
+    pub dated: Vec<Dated>,
 }
 
 impl PersonRecord {
@@ -210,9 +239,16 @@ impl PersonRecord {
     }
 
     /// The same person with the history cut at `t` (years from the index): the index moves
-    /// to `t`, ages and times shift, the index covariates become the latest values on or
-    /// before it (within a year; the old index values otherwise). For validation on
-    /// imported histories.
+    /// to `t`, ages and times shift, and every index covariate becomes what `cohort import`
+    /// would have made of the history up to that date ([`covariates_as_of`]: latest value
+    /// in the look-back window, derivations, smoking, diagnoses and treatments recorded by
+    /// then, the importer's imputation for what is missing at that age). Rows dated up to
+    /// [`CUT_TOLERANCE_DAYS`] after `t` count as before it. Facts the history cannot date
+    /// hold at the cut too: a diagnosis at the index with no dated row (undated in the
+    /// source), a treatment at the index no dated row explains (a prescription period,
+    /// whose start is its only row) if it has no row after the cut, and the smoking status
+    /// if no row dates it. For validation on imported histories; the import's default
+    /// windows are used (365-day look-back, 180-day prescription window, 90 days of steps).
     pub fn cut_at(&self, t: f64) -> PersonRecord {
         let shift = |x: f64| x - t;
         let observations: Vec<Observation> = self
@@ -229,30 +265,78 @@ impl PersonRecord {
                 .map(|&x| shift(x))
                 .collect()
         });
-        let mut out = PersonRecord {
+        let age = self.age_years + t;
+        let at_day = (t * DAYS_PER_YEAR + CUT_TOLERANCE_DAYS).floor() as i32;
+        let at_minute = at_day.saturating_mul(1440);
+        let opts = ImportOptions::new(0, std::path::PathBuf::new());
+        let rows = || self.dated.iter().map(|d| (d.item, d.minute, d.value));
+        // What the dated rows explain at the index date; the rest was undated.
+        let at_index = covariates_as_of(
+            self.sex,
+            self.age_years,
+            rows(),
+            0,
+            Conditions::default(),
+            Treatments::default(),
+            &opts,
+        );
+        let mut carried_rx = Treatments::default();
+        for d in Drug::ALL {
+            let unexplained =
+                self.index.treatments.contains(d.flag()) && !at_index.treatments.contains(d.flag());
+            let started_by_cut = !self.dated.iter().any(|r| {
+                r.item == HistoryItem::Flag(d.flag_item()) && r.minute >= at_minute + 1440
+            });
+            if unexplained && started_by_cut {
+                carried_rx.insert(d.flag());
+            }
+        }
+        let explained = covariates_as_of(
+            self.sex,
+            self.age_years,
+            rows(),
+            0,
+            Conditions::default(),
+            self.index.treatments,
+            &opts,
+        );
+        let carried_dx = Conditions(self.index.conditions.0 & !explained.conditions.0);
+        let mut index = covariates_as_of(
+            self.sex,
+            age,
+            rows(),
+            at_minute,
+            carried_dx,
+            carried_rx,
+            &opts,
+        );
+        let smoking_dated = self
+            .dated
+            .iter()
+            .any(|r| r.item == HistoryItem::Flag(cohort::import::measure::Flag::Smoker));
+        if !smoking_dated {
+            index.smoker = self.index.smoker;
+        }
+        PersonRecord {
             label: self.label.clone(),
             sex: self.sex,
-            age_years: self.age_years + t,
-            index: self.index,
+            age_years: age,
+            index,
             observations,
             treatment_records,
             pdc: self.pdc,
             index_day: self
                 .index_day
                 .map(|d| d + (t * DAYS_PER_YEAR).round() as i32),
-        };
-        for q in Quantity::ALL {
-            if let Some(v) = out.latest(q, 0.0, 1.0) {
-                set_quantity(&mut out.index, q, v);
-            }
-        }
-        for d in Drug::ALL {
-            let on = out.treatment_records[d as usize]
+            dated: self
+                .dated
                 .iter()
-                .any(|&r| r <= 1e-9 && -r <= RX_WINDOW_YEARS);
-            out.index.treatments.set(d.flag(), on);
+                .map(|r| Dated {
+                    minute: r.minute.saturating_sub(at_minute),
+                    ..*r
+                })
+                .collect(),
         }
-        out
     }
 
     /// The latest value of `q` on or before `t`, no older than `lookback` years.
@@ -301,4 +385,125 @@ pub fn index_covariates(
     let v: [f64; 11] =
         std::array::from_fn(|k| values[k].unwrap_or_else(|| mean_covariate(k, sex, age, diabetic)));
     Covariates::from_parts(v, smoker, conditions, treatments)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cohort::import::measure::{ClinicalMeasure as M, Flag};
+
+    fn row(day: i32, item: HistoryItem, value: f64) -> Dated {
+        Dated {
+            minute: day * 1440,
+            item,
+            value,
+        }
+    }
+
+    /// A person whose risk factors, smoking, diagnoses and treatment all change in the two
+    /// years before the index date; cut 2 years before it, none of the later facts may
+    /// remain.
+    fn changing_person() -> PersonRecord {
+        let m = HistoryItem::Measure;
+        let f = HistoryItem::Flag;
+        let dated = vec![
+            // Earlier: within a year before the cut (day −730).
+            row(-900, m(M::Hba1cPct), 5.6),
+            row(-900, m(M::DbpMmhg), 70.0),
+            row(-900, m(M::TcMgDl), 180.0),
+            row(-900, m(M::HdlMgDl), 62.0),
+            row(-900, m(M::EgfrMlMin), 85.0),
+            row(-900, m(M::WeightKg), 60.0),
+            row(-900, m(M::HeightCm), 170.0),
+            row(-900, f(Flag::Smoker), 0.0),
+            // Later: between the cut and the index date.
+            row(-200, f(Flag::DxDiabetes), 1.0),
+            row(-100, f(Flag::HxMyocardialInfarction), 1.0),
+            row(-60, f(Flag::RxGlucoseLowering), 1.0),
+            row(-30, m(M::Hba1cPct), 7.4),
+            row(-30, m(M::DbpMmhg), 95.0),
+            row(-30, m(M::TcMgDl), 260.0),
+            row(-30, m(M::HdlMgDl), 38.0),
+            row(-30, m(M::EgfrMlMin), 48.0),
+            row(-30, m(M::BmiKgM2), 27.0),
+            row(-30, f(Flag::Smoker), 1.0),
+        ];
+        let conditions = Conditions(
+            Conditions::DIABETES.0 | Conditions::MI.0 | Conditions::STROKE.0, // stroke undated
+        );
+        let index = index_covariates(
+            Sex::Male,
+            60.0,
+            [
+                Some(27.0),
+                None,
+                Some(7.4),
+                None,
+                Some(95.0),
+                Some(260.0),
+                Some(38.0),
+                None,
+                Some(48.0),
+                None,
+                None,
+            ],
+            true,
+            conditions,
+            Treatments::GLUCOSE_LOWERING,
+        );
+        PersonRecord {
+            label: "cut-test".into(),
+            sex: Sex::Male,
+            age_years: 60.0,
+            index,
+            observations: vec![
+                Observation {
+                    t_years: -900.0 / DAYS_PER_YEAR,
+                    quantity: Quantity::Hba1c,
+                    value: 5.6,
+                },
+                Observation {
+                    t_years: -30.0 / DAYS_PER_YEAR,
+                    quantity: Quantity::Hba1c,
+                    value: 7.4,
+                },
+            ],
+            treatment_records: [vec![-60.0 / DAYS_PER_YEAR], Vec::new(), Vec::new()],
+            pdc: None,
+            index_day: None,
+            dated,
+        }
+    }
+
+    #[test]
+    fn cutting_a_history_leaves_no_later_value_diagnosis_or_treatment() {
+        let p = changing_person();
+        let c = p.cut_at(-2.0).index;
+        assert_eq!(c.hba1c_pct, 5.6);
+        assert_eq!((c.dbp_mmhg, c.tc_mg_dl, c.hdl_mg_dl), (70.0, 180.0, 62.0));
+        assert_eq!(c.egfr_ml_min, 85.0);
+        // BMI derived from weight and height, as the importer does.
+        assert!((c.bmi_kg_m2 - 60.0 / (1.7 * 1.7)).abs() < 1e-9);
+        assert!(!c.smoker, "a later smoking answer leaked");
+        assert!(
+            !c.conditions.contains(Conditions::DIABETES),
+            "later diagnosis"
+        );
+        assert!(!c.conditions.contains(Conditions::MI), "later MI");
+        assert!(!c.treatments.contains(Treatments::GLUCOSE_LOWERING));
+        // Undated in the source: holds at the cut as it does at the index.
+        assert!(c.conditions.contains(Conditions::STROKE));
+        // Missing by the cut: the importer's imputation at the age then (58).
+        let age = 60.0 - 2.0;
+        assert_eq!(c.sbp_mmhg, mean_covariate(3, Sex::Male, age, false));
+        assert_eq!(c.ldl_mg_dl, mean_covariate(7, Sex::Male, age, false));
+        assert_eq!(c.fpg_mg_dl, mean_covariate(1, Sex::Male, age, false));
+    }
+
+    #[test]
+    fn a_cut_at_the_index_date_rebuilds_the_index_covariates() {
+        let p = changing_person();
+        let c = p.cut_at(0.0).index;
+        assert_eq!(c, p.index);
+    }
 }

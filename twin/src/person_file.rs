@@ -6,12 +6,13 @@
 
 use std::path::Path;
 
-use cohort::import::date;
+use cohort::import::{date, HistoryItem};
 use engine::{Conditions, Covariates, Sex, Treatments};
 use serde::Deserialize;
 
 use crate::person::{
-    index_covariates, Drug, Observation, PersonRecord, Quantity, DAYS_PER_YEAR, RX_WINDOW_YEARS,
+    index_covariates, Dated, Drug, Observation, PersonRecord, Quantity, DAYS_PER_YEAR,
+    RX_WINDOW_YEARS,
 };
 use crate::TwinError;
 
@@ -221,6 +222,7 @@ fn from_file(path: &Path, f: PersonFile) -> Result<PersonRecord, TwinError> {
     }
     let mut observations = Vec::new();
     let mut treatment_records: [Vec<f64>; 3] = Default::default();
+    let mut dated = Vec::new();
     // Latest index-window value per continuous covariate (CONTINUOUS order): (t, value).
     let mut latest: [Option<(f64, f64)>; 11] = [None; 11];
     for (i, v) in f.visits.iter().enumerate() {
@@ -274,9 +276,17 @@ fn from_file(path: &Path, f: PersonFile) -> Result<PersonRecord, TwinError> {
             (9, None),
             (10, fi),
         ];
+        let minute = ((t * DAYS_PER_YEAR).round() as i32).saturating_mul(1440);
         for (k, x) in values {
             let Some(x) = x else { continue };
             let name = Covariates::CONTINUOUS[k];
+            if let Some(item) = HistoryItem::parse(name) {
+                dated.push(Dated {
+                    minute,
+                    item,
+                    value: x,
+                });
+            }
             if !plausible(name, x) {
                 return Err(bad(
                     path,
@@ -302,6 +312,11 @@ fn from_file(path: &Path, f: PersonFile) -> Result<PersonRecord, TwinError> {
                 )
             })?;
             treatment_records[d as usize].push(t);
+            dated.push(Dated {
+                minute,
+                item: HistoryItem::Flag(d.flag_item()),
+                value: 1.0,
+            });
             if t <= 1e-9 && -t <= RX_WINDOW_YEARS {
                 treatments.insert(d.flag());
             }
@@ -344,6 +359,7 @@ fn from_file(path: &Path, f: PersonFile) -> Result<PersonRecord, TwinError> {
         treatment_records,
         pdc: f.pdc,
         index_day,
+        dated,
     })
 }
 

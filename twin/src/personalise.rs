@@ -80,10 +80,6 @@ pub const BMI_SLOPE_SD: f64 = 0.15;
 pub const BMI_READING_SD: f64 = 0.5;
 /// [A] Between-person SD of BMI for the level's prior (NHNS SD 3–3.7 kg/m² by age and sex).
 pub const BMI_LEVEL_SD: f64 = 3.5;
-/// LDL reading error, relative: NCEP analytical goal for LDL-C, CV ≤ 4% (NCEP Laboratory
-/// Standardization Panel 1995) [M]; within-person biological change from year to year is
-/// the model's own fluctuation (`cvd.ldl.fluctuation_sd`).
-pub const LDL_READING_CV: f64 = 0.04;
 /// [A] Mean repair rate of present deficits for the frailty kernel: 0.2 × J-CHS + 0.8 ×
 /// other items (the J-CHS share of a typical count), from `fr.deficits.repair_*_at_70`.
 pub const JCHS_SHARE_OF_DEFICITS: f64 = 0.2;
@@ -96,6 +92,11 @@ pub struct PersonaliseSettings {
     /// Prior particles of the glycaemic block.
     pub particles: usize,
     pub seed: u64,
+    /// Score the glycaemic readings against the fit and the one-step-ahead predictions
+    /// (`Posterior::fit`, `one_step`: the report's fit chart and the alerts). Off where only
+    /// the forecast is needed (stratification, validation): the weighted-mixture quantiles
+    /// were most of the personalisation's time.
+    pub scores: bool,
 }
 
 impl Default for PersonaliseSettings {
@@ -103,6 +104,7 @@ impl Default for PersonaliseSettings {
         PersonaliseSettings {
             particles: 2000,
             seed: 1,
+            scores: true,
         }
     }
 }
@@ -266,7 +268,7 @@ pub fn personalise(
             slope_sd: LDL_SLOPE_SD,
             fluct_sd: cvd.p.ldl_fluct_sd,
             autocorr: cvd.p.fluct_autocorr,
-            reading_sd: &|y| LDL_READING_CV * y.max(20.0),
+            reading_sd: &|y| cvd.p.ldl_measure_cv * y.max(20.0),
             natural: &|t, y| {
                 if person.treated_at(Drug::LipidLowering, t) {
                     y / (1.0 - cvd.p.statin_ldl * adherence_cvd)
@@ -302,7 +304,7 @@ pub fn personalise(
         &mut fit,
         &mut one_step,
     );
-    let fr_exposure = frailty_block(model, person, &mut fit, &mut one_step);
+    let fr_exposure = frailty_block(model, person, s.scores, &mut fit, &mut one_step);
     let adherence = person.pdc.map(|pdc| {
         let dm = &model.diabetes().p;
         (
@@ -371,7 +373,7 @@ fn glycaemic_block(
             k += 1;
         }
         let w = normalised(&logw);
-        for r in j..k {
+        for r in (j..k).filter(|_| s.scores) {
             let (t, q, y) = replay.readings[r];
             let preds: Vec<(f64, f64)> = replay.pred.iter().map(|p| p[r]).collect();
             one_step.push(mixture_score(q, t, y, &preds, &w));
@@ -397,7 +399,7 @@ fn glycaemic_block(
     }
     let weights = normalised(&logw_index);
     for (r, &(t, q, y)) in replay.readings.iter().enumerate() {
-        if t <= 1e-9 {
+        if t <= 1e-9 && s.scores {
             let preds: Vec<(f64, f64)> = replay.pred.iter().map(|p| p[r]).collect();
             fit.push(mixture_score(q, t, y, &preds, &weights));
         }
@@ -935,6 +937,7 @@ fn posterior_of(spec: &GaussSpec<'_>, pts: &[(f64, f64)]) -> Option<GaussPosteri
 fn frailty_block(
     model: &HealthModel,
     person: &PersonRecord,
+    scores: bool,
     fit: &mut Vec<Scored>,
     one_step: &mut Vec<Scored>,
 ) -> Option<f64> {
@@ -975,7 +978,7 @@ fn frailty_block(
                 }
             })
             .collect();
-        if j > 0 {
+        if j > 0 && scores {
             // One-step predictive: P(count ≤ n) under the current posterior.
             let w = normalised(&logp);
             let (t0, n0) = counts[j - 1];
@@ -1048,8 +1051,18 @@ fn frailty_block(
     Some(mean_e)
 }
 
+/// ln n!, from a table of the same left-to-right sums for n < 64 (the frailty kernel asks
+/// for it millions of times per person).
 fn ln_factorial(n: u32) -> f64 {
-    (1..=n).map(|i| f64::from(i).ln_det()).sum()
+    static TABLE: std::sync::OnceLock<[f64; 64]> = std::sync::OnceLock::new();
+    let sum = |n: u32| -> f64 { (1..=n).map(|i| f64::from(i).ln_det()).sum() };
+    match TABLE
+        .get_or_init(|| std::array::from_fn(|i| sum(i as u32)))
+        .get(n as usize)
+    {
+        Some(v) => *v,
+        None => sum(n),
+    }
 }
 
 fn poisson_logpmf(n: u32, lambda: f64) -> f64 {

@@ -11,12 +11,14 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use cohort::import::{self, codes::CodeMap, fhir, pseudo::Pseudonymiser, ImportOptions, Importer};
+use cohort::import::{
+    self, codes::CodeMap, fhir, pseudo::Pseudonymiser, HistoryItem, ImportOptions, Importer,
+};
 use engine::Baseline;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 
-use crate::person::{Drug, Observation, PersonRecord, Quantity, DAYS_PER_YEAR};
+use crate::person::{Dated, Drug, Observation, PersonRecord, Quantity, DAYS_PER_YEAR};
 use crate::TwinError;
 
 fn file_err(path: &Path, row: Option<usize>, msg: impl Into<String>) -> TwinError {
@@ -29,10 +31,21 @@ fn file_err(path: &Path, row: Option<usize>, msg: impl Into<String>) -> TwinErro
 struct RawHistory {
     observations: Vec<Observation>,
     treatments: [Vec<f64>; 3],
+    dated: Vec<Dated>,
 }
 
 impl RawHistory {
-    fn add(&mut self, measure: &str, value: f64, days: i64) {
+    /// One row: `minute` from the index date (`days * 1440 + minute_of_day`).
+    fn add(&mut self, measure: &str, value: f64, days: i64, minute: i64) {
+        if let (Some(item), Ok(minute)) = (HistoryItem::parse(measure), i32::try_from(minute)) {
+            if value.is_finite() {
+                self.dated.push(Dated {
+                    minute,
+                    item,
+                    value,
+                });
+            }
+        }
         let t = days as f64 / DAYS_PER_YEAR;
         if let Some(q) = Quantity::parse(measure) {
             if value.is_finite() {
@@ -64,6 +77,7 @@ impl RawHistory {
             treatment_records: self.treatments,
             pdc: None,
             index_day,
+            dated: self.dated,
         }
     }
 }
@@ -157,6 +171,7 @@ impl CohortFolder {
             for (i, row) in rows.enumerate() {
                 let row = row.map_err(|_| file_err(path, Some(i + 1), "unreadable row"))?;
                 let (mut pid, mut measure, mut value, mut days) = (None, None, None, None);
+                let mut minute_of_day = 0i64;
                 for (name, field) in row.get_column_iter() {
                     match (name.as_str(), field) {
                         ("patient_id", Field::Long(v)) => pid = Some(*v),
@@ -166,6 +181,8 @@ impl CohortFolder {
                         ("value", Field::Float(v)) => value = Some(f64::from(*v)),
                         ("days_from_index", Field::Long(v)) => days = Some(*v),
                         ("days_from_index", Field::Int(v)) => days = Some(i64::from(*v)),
+                        ("minute_of_day", Field::Long(v)) => minute_of_day = *v,
+                        ("minute_of_day", Field::Int(v)) => minute_of_day = i64::from(*v),
                         _ => {}
                     }
                 }
@@ -198,7 +215,10 @@ impl CohortFolder {
                 // Everyone before this patient is complete.
                 flush_until(r, &mut hist, &mut pending, &mut next_row, &mut f)?;
                 if wanted(r) {
-                    hist.entry(r).or_default().add(&measure, value, days);
+                    let minute = days.saturating_mul(1440).saturating_add(minute_of_day);
+                    hist.entry(r)
+                        .or_default()
+                        .add(&measure, value, days, minute);
                 }
             }
         }
@@ -284,7 +304,12 @@ pub fn from_fhir(
         .collect();
     result.for_each_history::<TwinError>(|r| {
         if let Some(h) = hist.get_mut(r.patient_id as usize) {
-            h.add(r.measure, r.value, i64::from(r.days_from_index()));
+            h.add(
+                r.measure,
+                r.value,
+                i64::from(r.days_from_index()),
+                i64::from(r.minute),
+            );
         }
         Ok(())
     })?;

@@ -13,7 +13,9 @@ use models::interventions::Kind;
 use models::HealthModel;
 use rayon::prelude::*;
 
-use crate::forecast::{run_copies, CopyPath, Counterfactual, ForecastSettings, Outcome};
+use crate::forecast::{
+    applicable, run_copies, CopyPath, Counterfactual, ForecastSettings, Outcome,
+};
 use crate::output::{Builder, V};
 use crate::person::PersonRecord;
 use crate::personalise::{copies, personalise, PersonaliseSettings};
@@ -89,6 +91,36 @@ pub struct StratifySettings {
     pub trial: Option<TrialFilter>,
 }
 
+/// Type 2 diabetes already present at the index date: its onset risk does not apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum T2dAtIndex {
+    /// Diagnosed or on glucose-lowering treatment.
+    Diagnosed,
+    /// Undiagnosed, but the index HbA1c or fasting glucose is at the diabetes level (the
+    /// model's own definition, `models::diabetes::HBA1C_DIABETES` / `FPG_DIABETES`).
+    ReadingsAtDiabetesLevel,
+}
+
+impl T2dAtIndex {
+    pub fn of(p: &PersonRecord) -> Option<T2dAtIndex> {
+        if p.diagnosed_diabetes() {
+            Some(T2dAtIndex::Diagnosed)
+        } else if p.index.hba1c_pct >= models::diabetes::HBA1C_DIABETES
+            || p.index.fpg_mg_dl >= models::diabetes::FPG_DIABETES
+        {
+            Some(T2dAtIndex::ReadingsAtDiabetesLevel)
+        } else {
+            None
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            T2dAtIndex::Diagnosed => "diagnosed",
+            T2dAtIndex::ReadingsAtDiabetesLevel => "readings_at_diabetes_level",
+        }
+    }
+}
+
 /// One person's row of the ranked list.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ranked {
@@ -101,7 +133,11 @@ pub struct Ranked {
     /// [`Benefit`].
     pub averted_per_1000: Vec<[f64; 3]>,
     pub rank_risk: f64,
+    /// Copies at risk of the ranking outcome (the denominator of `rank_risk`).
+    pub rank_at_risk: usize,
     pub eligible: bool,
+    /// T2D present at the index date: T2D risks, T2D benefit and ranking by T2D are NaN.
+    pub t2d_at_index: Option<T2dAtIndex>,
 }
 
 /// Forecasts one batch of people.
@@ -134,7 +170,21 @@ pub fn batch(
     for (i, p) in people.iter().enumerate() {
         let slice = |a: usize| &runs[a].0[i * k..(i + 1) * k];
         let base = slice(0);
+        let t2d_at_index = T2dAtIndex::of(p);
+        let offered = applicable(model, &p.baseline(0));
+        let applies = |o: Outcome| !(o == Outcome::T2d && t2d_at_index.is_some());
+        let at_risk = |o: Outcome| {
+            if !applies(o) {
+                return 0;
+            }
+            base.iter()
+                .filter(|c| !c.event_years[o as usize].is_nan())
+                .count()
+        };
         let risk = |copies: &[CopyPath], o: Outcome, h: f64| {
+            if !applies(o) {
+                return f64::NAN;
+            }
             let at = copies
                 .iter()
                 .filter(|c| !c.event_years[o as usize].is_nan())
@@ -154,7 +204,11 @@ pub fn batch(
             .collect();
         let averted = (1..arms.len())
             .map(|a| {
+                let kind = s.interventions[a - 1];
                 Benefit::ALL.map(|b| {
+                    if !offered.contains(&kind) || (b == Benefit::T2d && t2d_at_index.is_some()) {
+                        return f64::NAN;
+                    }
                     let (mut n, mut d) = (0usize, 0i64);
                     for (c0, c1) in base.iter().zip(slice(a)) {
                         if let (Some(e0), Some(e1)) = (b.event(c0, h_rank), b.event(c1, h_rank)) {
@@ -182,10 +236,23 @@ pub fn batch(
             risks,
             averted_per_1000: averted,
             rank_risk,
+            rank_at_risk: at_risk(s.rank_by.0),
             eligible,
+            t2d_at_index,
         });
     }
     Ok(out)
+}
+
+impl Ranked {
+    /// Monte Carlo standard error of the ranking risk: √(r(1 − r)/n) over the n copies at
+    /// risk (the copies are independent draws of the person's predictive distribution).
+    pub fn rank_risk_mc_se(&self) -> f64 {
+        if self.rank_at_risk == 0 || !self.rank_risk.is_finite() {
+            return f64::NAN;
+        }
+        (self.rank_risk * (1.0 - self.rank_risk) / self.rank_at_risk as f64).sqrt()
+    }
 }
 
 /// Sorts by the ranking risk (highest first; not at risk last), then pseudonym.
@@ -216,7 +283,10 @@ pub fn ranked_table(rows: &[Ranked], s: &StratifySettings) -> report::Table {
             format!("rank_risk_{}_{}y", s.rank_by.0.name(), s.rank_by.1),
             'f',
         ),
+        (format!("copies_at_risk_{}", s.rank_by.0.name()), 'i'),
+        ("rank_risk_mc_se".into(), 'f'),
         ("trial_eligible".into(), 'i'),
+        ("t2d_at_index".into(), 't'),
     ];
     for o in LISTED {
         for h in LIST_HORIZONS {
@@ -245,7 +315,10 @@ pub fn ranked_table(rows: &[Ranked], s: &StratifySettings) -> report::Table {
             V::T(r.sex.name().into()),
             V::F((r.age_years * 10.0).round() / 10.0),
             V::F(r.rank_risk),
+            V::I(r.rank_at_risk as i64),
+            V::F(r.rank_risk_mc_se()),
             V::I(i64::from(r.eligible)),
+            V::T(r.t2d_at_index.map_or("", |t| t.name()).into()),
         ];
         for rk in &r.risks {
             row.extend(rk.iter().map(|x| V::F(*x)));
@@ -273,7 +346,9 @@ pub fn aggregates_table(
     let age_group = |a: f64| ((a / 10.0).floor() as i64 * 10).clamp(10, 100);
     let band_of = |r: f64| BANDS.iter().position(|&b| r < b).unwrap_or(BANDS.len() - 1);
     use std::collections::BTreeMap;
-    let mut cells: BTreeMap<(String, i64, usize), (usize, Vec<f64>)> = BTreeMap::new();
+    // Per cell: people, and per intervention the sum of benefits and the people it applies to.
+    type Cell = (usize, Vec<f64>, Vec<usize>);
+    let mut cells: BTreeMap<(String, i64, usize), Cell> = BTreeMap::new();
     let n_iv = s.interventions.len();
     for r in rows.iter().filter(|r| r.rank_risk.is_finite()) {
         let key = (
@@ -281,7 +356,9 @@ pub fn aggregates_table(
             age_group(r.age_years),
             band_of(r.rank_risk),
         );
-        let e = cells.entry(key).or_insert_with(|| (0, vec![0.0; n_iv]));
+        let e = cells
+            .entry(key)
+            .or_insert_with(|| (0, vec![0.0; n_iv], vec![0; n_iv]));
         e.0 += 1;
         for (i, a) in r.averted_per_1000.iter().enumerate() {
             // The benefit in the ranking outcome's group (T2D for t2d, else CVD or care).
@@ -296,6 +373,7 @@ pub fn aggregates_table(
             };
             if pick.is_finite() {
                 e.1[i] += pick;
+                e.2[i] += 1;
             }
         }
     }
@@ -335,7 +413,7 @@ pub fn aggregates_table(
     }
     let spec_ref: Vec<(&str, char)> = spec.iter().map(|(n, c)| (n.as_str(), *c)).collect();
     let mut b = Builder::new("aggregates", &spec_ref);
-    for (key, (n, sums)) in &cells {
+    for (key, (n, sums, applied)) in &cells {
         let hide = suppressed.contains(key);
         let lo = if key.2 == 0 { 0.0 } else { BANDS[key.2 - 1] };
         let hi = BANDS[key.2].min(1.0);
@@ -349,11 +427,13 @@ pub fn aggregates_table(
                 V::F(*n as f64)
             },
         ];
-        for s in sums {
-            row.push(if hide {
+        // The mean over the people the intervention applies to, shown only if they are at
+        // least the threshold too.
+        for (s, m) in sums.iter().zip(applied) {
+            row.push(if hide || *m < threshold {
                 V::F(f64::NAN)
             } else {
-                V::F(s / *n as f64)
+                V::F(s / *m as f64)
             });
         }
         b.row(row);

@@ -17,6 +17,8 @@
 //!
 //! Must never: score a reading that the personalisation saw.
 
+use cohort::import::measure::Flag;
+use cohort::import::HistoryItem;
 use engine::math::DetMath;
 use engine::rng::{Process, Stream, StreamKey};
 use engine::{Conditions, RunKey, Treatments};
@@ -149,7 +151,7 @@ pub fn noisy(model: &HealthModel, q: Quantity, truth: f64, z: f64) -> f64 {
         Quantity::Fpg => truth * (dm.fpg_cv * z).exp_det(),
         Quantity::Hba1c => truth + dm.hba1c_cv * truth * z,
         Quantity::Sbp => truth + model.cvd().p.sbp_measure_sd * z,
-        Quantity::Ldl => truth * (1.0 + personalise::LDL_READING_CV * z),
+        Quantity::Ldl => truth * (1.0 + model.cvd().p.ldl_measure_cv * z),
         Quantity::Bmi => truth + personalise::BMI_READING_SD * z,
         Quantity::Fi => truth,
     }
@@ -298,6 +300,7 @@ pub fn synthetic_truth(
             treatment_records,
             pdc: None,
             index_day: None,
+            dated: Vec::new(),
         };
         out.push((person, future, t2d5));
     }
@@ -418,6 +421,7 @@ pub fn validate_people(
     let ps = PersonaliseSettings {
         particles: s.particles,
         seed: s.seed,
+        scores: false,
     };
     let mut v = Validation {
         people: people.len(),
@@ -437,14 +441,16 @@ pub fn validate_people(
 
 /// People of an imported cohort cut `cut_years` before the index date: the history before
 /// the cut, the readings after it (up to the index date) to score, and T2D by 5 years after
-/// the cut from the readings (HbA1c ≥ 6.5% or FPG ≥ 126 mg/dL) or a glucose-lowering
-/// prescription; people without a reading on both sides are left out.
+/// the cut from the readings (HbA1c ≥ 6.5% or FPG ≥ 126 mg/dL), a glucose-lowering
+/// prescription or a dated diabetes diagnosis; people without a reading on both sides are
+/// left out. Every index covariate is as of the cut ([`PersonRecord::cut_at`]): nothing
+/// recorded after it reaches the forecast.
 pub fn cut_people(people: &[PersonRecord], cut_years: f64) -> Vec<Case> {
     people
         .iter()
         .filter_map(|p| {
             // Readings within a day of the cut count as before it (dates round to days).
-            let day = 1.5 / crate::person::DAYS_PER_YEAR;
+            let day = crate::person::CUT_TOLERANCE_DAYS / crate::person::DAYS_PER_YEAR;
             let c = p.cut_at(-cut_years);
             let future: Vec<Observation> = c
                 .observations
@@ -460,6 +466,8 @@ pub fn cut_people(people: &[PersonRecord], cut_years: f64) -> Vec<Case> {
             for r in &mut hist.treatment_records {
                 r.retain(|t| *t <= 1e-9);
             }
+            // `cut_at` makes the rows' minutes relative to the cut's day.
+            hist.dated.retain(|r| r.minute < 1440);
             if hist.observations.is_empty() || future.is_empty() {
                 return None;
             }
@@ -474,6 +482,12 @@ pub fn cut_people(people: &[PersonRecord], cut_years: f64) -> Vec<Case> {
                 }) || c.treatment_records[Drug::GlucoseLowering as usize]
                     .iter()
                     .any(|t| *t > 0.0 && *t <= 5.0)
+                    || c.dated.iter().any(|r| {
+                        r.item == HistoryItem::Flag(Flag::DxDiabetes)
+                            && r.value > 0.5
+                            && r.minute >= 1440
+                            && f64::from(r.minute) / 1440.0 <= 5.0 * crate::person::DAYS_PER_YEAR
+                    })
             });
             Some((hist, future, t2d))
         })

@@ -36,6 +36,7 @@ fn settings() -> TwinSettings {
         personalise: PersonaliseSettings {
             particles: 1500,
             seed: 7,
+            scores: true,
         },
         forecast: ForecastSettings {
             futures: 600,

@@ -53,7 +53,7 @@ pub use finish::ImportResult;
 pub use history::HistoryRow;
 pub use importer::Importer;
 pub use options::{ImportOptions, Impute};
-pub use person::{mean_covariate, ImportedPerson};
+pub use person::{covariates_as_of, mean_covariate, HistoryItem, ImportedPerson};
 pub use record::Val;
 pub(crate) use source::file_len;
 pub use source::{At, Format, InputName};

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use engine::{Baseline, Conditions, Covariates, Sex, Treatments};
 
-use super::measure::ClinicalMeasure;
+use super::measure::{ClinicalMeasure, Flag};
 use super::{ImportOptions, Impute};
 use crate::japan;
 
@@ -100,6 +100,89 @@ impl PersonAcc {
         }
     }
 
+    /// Folds a kept value at `minute` (from the index date) into the baseline slots: the
+    /// latest value in the look-back window up to the end of the index day (values at the
+    /// same minute averaged); steps averaged over their window.
+    pub(super) fn observe(
+        &mut self,
+        m: ClinicalMeasure,
+        v: f64,
+        minute: i32,
+        opts: &ImportOptions,
+    ) {
+        let lookback = -(opts.lookback_days as i32) * 1440;
+        let steps_from = -(opts.steps_window_days as i32) * 1440;
+        let day_end = 1440; // the whole index day counts as "on the index date"
+        if m == ClinicalMeasure::StepsPerDay {
+            if minute >= steps_from && minute < day_end {
+                self.steps_sum += v;
+                self.steps_days += 1;
+            }
+        } else if let Some(s) = slot_of(m) {
+            // Height is stable in adults: any measurement up to the index date counts.
+            let in_window =
+                minute < day_end && (m == ClinicalMeasure::HeightCm || minute >= lookback);
+            let slot = &mut self.slots[s];
+            if in_window {
+                if minute > slot.minute {
+                    *slot = Slot {
+                        minute,
+                        sum: v,
+                        n: 1,
+                    };
+                } else if minute == slot.minute {
+                    slot.sum += v;
+                    slot.n += 1;
+                }
+            }
+        }
+    }
+
+    /// Folds a yes/no fact into the baseline: the latest smoking answer in the look-back
+    /// window; a diagnosis once recorded on or before the index date (undated: taken as
+    /// present); a treatment recorded in its window (`rx_window_days`, or the look-back for
+    /// questionnaire answers) or given as a period covering the index date.
+    pub(super) fn flag(
+        &mut self,
+        flag: Flag,
+        value: bool,
+        minute: Option<i32>,
+        end: Option<i32>,
+        questionnaire: bool,
+        opts: &ImportOptions,
+    ) {
+        let lookback = -(opts.lookback_days as i32) * 1440;
+        let rx_from = -(opts.rx_window_days as i32) * 1440;
+        let day_end = 1440;
+        match flag {
+            Flag::Smoker => {
+                if let Some(mi) = minute {
+                    if mi >= lookback && mi < day_end && self.smoker.is_none_or(|s| mi >= s.0) {
+                        self.smoker = Some((mi, value));
+                    }
+                }
+            }
+            f if f.is_condition() => {
+                let before = minute.is_none_or(|mi| mi < day_end);
+                if value && before {
+                    self.conditions.insert(f.condition().unwrap_or_default());
+                }
+            }
+            f => {
+                let from = if questionnaire { lookback } else { rx_from };
+                let active = match (minute, end) {
+                    (Some(s), Some(e)) => s < day_end && (e >= 0 || s >= from),
+                    (Some(s), None) => s >= from && s < day_end,
+                    (None, Some(e)) => e >= 0 && e < day_end + 1440 * 365 * 100,
+                    (None, None) => false,
+                };
+                if value && active {
+                    self.treatments.insert(f.treatment().unwrap_or_default());
+                }
+            }
+        }
+    }
+
     /// Why this person cannot be in the cohort, if they cannot (first reason that applies).
     pub(super) fn exclusion(&self, opts: &ImportOptions) -> Option<&'static str> {
         let index_day = opts.index_day;
@@ -169,6 +252,28 @@ pub(super) fn baseline_of(
 ) -> Option<(Baseline, [bool; 12], [Origin; 12])> {
     let sex = p.sex?;
     let age = age_years(p.birth_day?, index_day);
+    let (covariates, imputed, how) = covariates_of(p, sex, age, impute, derived)?;
+    Some((
+        Baseline {
+            id: 0,
+            sex,
+            age_years: age,
+            covariates,
+        },
+        imputed,
+        how,
+    ))
+}
+
+/// The covariates of an accumulator for a person of `sex` aged `age` (derivations counted
+/// in `derived`); `None` if one is missing and imputation is off.
+fn covariates_of(
+    p: &PersonAcc,
+    sex: Sex,
+    age: f64,
+    impute: Impute,
+    derived: &mut BTreeMap<String, u64>,
+) -> Option<(Covariates, [bool; 12], [Origin; 12])> {
     let slot = |m: ClinicalMeasure| slot_of(m).and_then(|s| p.slots[s].value());
     let mut count = |k: &str| *derived.entry(k.to_string()).or_insert(0) += 1;
     let plausible = |m: ClinicalMeasure, v: f64| m.is_plausible(v).then_some(v);
@@ -286,16 +391,66 @@ pub(super) fn baseline_of(
         }
     };
     let covariates = Covariates::from_parts(cont, smoker, conditions, treatments);
-    Some((
-        Baseline {
-            id: 0,
-            sex,
-            age_years: age,
-            covariates,
-        },
-        imputed,
-        how,
-    ))
+    Some((covariates, imputed, how))
+}
+
+/// An item of the longitudinal history, as `history.parquet` names it: a measure or a flag
+/// (value 1 = yes, 0 = no).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryItem {
+    Measure(ClinicalMeasure),
+    Flag(Flag),
+}
+
+impl HistoryItem {
+    /// The item of a `measure` column value, if it is one the importer writes.
+    pub fn parse(name: &str) -> Option<HistoryItem> {
+        ClinicalMeasure::parse(name)
+            .map(HistoryItem::Measure)
+            .or_else(|| Flag::parse(name).map(HistoryItem::Flag))
+    }
+}
+
+/// A person's baseline covariates as of a date other than the index date, from their dated
+/// history, by the import's own rules: the latest value in the look-back window on or
+/// before the date, derivations (BMI from weight and height, TC by Friedewald, eGFR from
+/// creatinine), smoking from the latest answer, a diagnosis once recorded, a treatment
+/// recorded within its window, a treatment's diagnosis, and mean imputation of what is
+/// missing (at `age_years`, the age at that date). `rows` are (item, minutes from the
+/// import's index date, value) as `history.parquet` holds them; `at_minute` is the date in
+/// the same minutes (its whole day counts). The history cannot date everything the import
+/// saw: undated diagnoses and treatment periods (only their start is a row) are passed as
+/// `carried_conditions` / `carried_treatments`, facts known to hold at the date. For
+/// validation by cutting a history (twin).
+#[allow(clippy::too_many_arguments)]
+pub fn covariates_as_of(
+    sex: Sex,
+    age_years: f64,
+    rows: impl IntoIterator<Item = (HistoryItem, i32, f64)>,
+    at_minute: i32,
+    carried_conditions: Conditions,
+    carried_treatments: Treatments,
+    opts: &ImportOptions,
+) -> Covariates {
+    let mut acc = PersonAcc::new([0; 16]);
+    acc.sex = Some(sex);
+    for (item, minute, value) in rows {
+        let m = minute.saturating_sub(at_minute);
+        match item {
+            HistoryItem::Measure(c) => acc.observe(c, value, m, opts),
+            HistoryItem::Flag(f) => acc.flag(f, value > 0.5, Some(m), None, false, opts),
+        }
+    }
+    acc.conditions.insert(carried_conditions);
+    acc.treatments.insert(carried_treatments);
+    let mut derived = BTreeMap::new();
+    // Mean imputation never gives `None`; the fallback keeps the signature total.
+    covariates_of(&acc, sex, age_years, Impute::Mean, &mut derived)
+        .map(|c| c.0)
+        .unwrap_or_else(|| {
+            let v = std::array::from_fn(|k| mean_covariate(k, sex, age_years, false));
+            Covariates::from_parts(v, false, acc.conditions, acc.treatments)
+        })
 }
 
 /// The imputation value of continuous covariate `k` (`Covariates::CONTINUOUS` order): the

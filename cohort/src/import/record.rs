@@ -9,7 +9,6 @@
 
 use super::codes::{self, Mapping, System, Target};
 use super::measure::{ClinicalMeasure, Flag};
-use super::person::{slot_of, Slot};
 use super::spill::SpillRecord;
 use super::spill::FLAG_CODE_BASE;
 use super::units::{self, Converted};
@@ -122,36 +121,10 @@ impl Importer {
         if minute >= 1440 {
             self.q.dates.after_index_date += 1;
         }
-        let index = 0i32;
-        let lookback = -(self.opts.lookback_days as i32) * 1440;
-        let steps_from = -(self.opts.steps_window_days as i32) * 1440;
-        let day_end = 1440; // the whole index day counts as "on the index date"
         {
             let acc = &mut self.people[person as usize];
             acc.sources |= 1 << format as u8;
-            if m == ClinicalMeasure::StepsPerDay {
-                if minute >= steps_from && minute < index + day_end {
-                    acc.steps_sum += v;
-                    acc.steps_days += 1;
-                }
-            } else if let Some(s) = slot_of(m) {
-                // Height is stable in adults: any measurement up to the index date counts.
-                let in_window = minute < index + day_end
-                    && (m == ClinicalMeasure::HeightCm || minute >= lookback);
-                let slot = &mut acc.slots[s];
-                if in_window {
-                    if minute > slot.minute {
-                        *slot = Slot {
-                            minute,
-                            sum: v,
-                            n: 1,
-                        };
-                    } else if minute == slot.minute {
-                        slot.sum += v;
-                        slot.n += 1;
-                    }
-                }
-            }
+            acc.observe(m, v, minute, &self.opts);
         }
         self.touch(person, minute);
         self.spill.push(SpillRecord {
@@ -179,45 +152,16 @@ impl Importer {
     ) {
         let minute = when.map(|w| self.minute(w));
         let end = period_end.map(|w| self.minute(w));
-        let lookback = -(self.opts.lookback_days as i32) * 1440;
-        let rx_from = -(self.opts.rx_window_days as i32) * 1440;
         let day_end = 1440;
         let acc = &mut self.people[person as usize];
         acc.sources |= 1 << format as u8;
-        match flag {
-            Flag::Smoker => {
-                if let Some(mi) = minute {
-                    if mi >= lookback && mi < day_end && acc.smoker.is_none_or(|s| mi >= s.0) {
-                        acc.smoker = Some((mi, value));
-                    }
-                }
-            }
-            f if f.is_condition() => {
-                // Undated diagnoses are taken as present (counted).
-                let before = minute.is_none_or(|mi| mi < day_end);
-                if value && before {
-                    acc.conditions.insert(f.condition().unwrap_or_default());
-                }
-                if minute.is_none() && value {
-                    *self
-                        .q
-                        .derived
-                        .entry("undated_condition_taken_as_present".into())
-                        .or_insert(0) += 1;
-                }
-            }
-            f => {
-                let from = if questionnaire { lookback } else { rx_from };
-                let active = match (minute, end) {
-                    (Some(s), Some(e)) => s < day_end && (e >= 0 || s >= from),
-                    (Some(s), None) => s >= from && s < day_end,
-                    (None, Some(e)) => e >= 0 && e < day_end + 1440 * 365 * 100,
-                    (None, None) => false,
-                };
-                if value && active {
-                    acc.treatments.insert(f.treatment().unwrap_or_default());
-                }
-            }
+        acc.flag(flag, value, minute, end, questionnaire, &self.opts);
+        if minute.is_none() && value && flag.is_condition() {
+            *self
+                .q
+                .derived
+                .entry("undated_condition_taken_as_present".into())
+                .or_insert(0) += 1;
         }
         if let Some(mi) = minute {
             if mi >= day_end {

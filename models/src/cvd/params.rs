@@ -202,6 +202,27 @@ param_block! {
     }
 }
 
+/// DBP at or above which blood pressure counts as high (JSH 2019, with `bp_threshold` for
+/// SBP).
+pub const DBP_THRESHOLD: f64 = 90.0;
+
+impl CvdParams {
+    /// Whether readings are above the blood-pressure treatment threshold (the care path's
+    /// decision; the twin offers an antihypertensive on the same rule).
+    pub fn high_bp(&self, sbp_mmhg: f64, dbp_mmhg: f64) -> bool {
+        sbp_mmhg >= self.bp_threshold || dbp_mmhg >= DBP_THRESHOLD
+    }
+
+    /// The LDL treatment threshold of a person with or without diagnosed diabetes.
+    pub fn ldl_threshold_for(&self, diagnosed_diabetes: bool) -> f64 {
+        if diagnosed_diabetes {
+            self.ldl_threshold_dm
+        } else {
+            self.ldl_threshold
+        }
+    }
+}
+
 /// Midpoints of the 10-year bands of the tables below (as `cohort/src/japan.rs`).
 pub const BAND_MIDPOINTS: [f64; 5] = [45.0, 55.0, 65.0, 75.0, 85.0];
 

@@ -88,7 +88,7 @@ impl Cvd {
         let (ds, dd) = self.bp_lowering(sbp_nat, dbp_nat, st.bp_drugs, st.bp_adherence());
         let sbp = sbp_nat - ds + prm.sbp_measure_sd * z_bp;
         let dbp = dbp_nat - dd + 0.6 * prm.sbp_measure_sd * z_bp;
-        let high_bp = sbp >= prm.bp_threshold || dbp >= 90.0;
+        let high_bp = prm.high_bp(sbp, dbp);
         let p_start = |checkup: f64, care: f64| {
             1.0 - (1.0 - if attends { checkup } else { 0.0 })
                 * (1.0 - if in_care { care } else { 0.0 })
@@ -107,11 +107,7 @@ impl Cvd {
         let ldl_nat = st.natural_ldl();
         let ldl = (ldl_nat - self.ldl_lowering(ldl_nat, st.statin, st.statin_adherence()))
             * (1.0 + prm.ldl_measure_cv * z_ldl);
-        let ldl_threshold = if link.diagnosed {
-            prm.ldl_threshold_dm
-        } else {
-            prm.ldl_threshold
-        };
+        let ldl_threshold = prm.ldl_threshold_for(link.diagnosed);
         if !stm.statin
             && ldl >= ldl_threshold
             && u_statin < p_start(prm.start_statin_checkup, prm.start_statin_care)
