@@ -55,18 +55,6 @@ const FIRST_READING_NOISE: Process = Process::named("twin.first_reading_noise");
 const COPY_DRAWS: Process = Process::named("twin.copy_draws");
 const RESAMPLE: Process = Process::named("twin.resample");
 
-/// Prior of a person's own yearly decline of β-cell replication efficiency ε (the drift of
-/// their glycaemic set point: fasting glucose at equilibrium is about inversely proportional
-/// to ε), spike and slab: with probability [`GLYCAEMIC_DRIFT_SHARE`] the person is a
-/// "progressor" whose drift is normal with SD [`GLYCAEMIC_DRIFT_SD`], otherwise 0 as in the
-/// population model (whose common rate `dm.beta.efficiency_loss_per_year` is 0, [C]).
-/// Without it the model explains a steadily rising HbA1c only as noise; with a plain normal
-/// prior a flat history could not shrink back to the population model (docs/twin.md). Both
-/// numbers are [A]; Szoke 2008 measured the disposition index falling ~0.7%/y on average in
-/// normal glucose tolerance [V abstract].
-pub const GLYCAEMIC_DRIFT_SHARE: f64 = 0.1;
-/// [A] SD of the progressors' drift of ε per year.
-pub const GLYCAEMIC_DRIFT_SD: f64 = 0.015;
 /// Prior SD of a person's own yearly slope of the untreated SBP level beyond the
 /// population's age drift: [A] 0.7 mmHg/y (the population drift is 0.3–0.9 mmHg/y by age,
 /// NHNS; individual slopes of the same order are assumed; docs/twin.md lists the effect).
@@ -593,13 +581,12 @@ fn replay(
                 covariates: cov,
             };
             let mut st: DmState = dm.init(run, &b);
-            let (u_slab, z_drift) = (z.uniform(), z.std_normal());
-            let drift = if u_slab < GLYCAEMIC_DRIFT_SHARE {
-                GLYCAEMIC_DRIFT_SD * z_drift
-            } else {
-                0.0
-            };
-            st.efficiency_drift = drift;
+            // The person's own drift of ε (spike and slab: a glycaemic progressor or not) is
+            // the population model's prior, drawn by `Diabetes::init` above
+            // (`Diabetes::progressor_drift`, the `dm.beta.progressor_*` parameters): without
+            // it a steadily rising HbA1c could only be noise; with the spike at 0 a flat
+            // history shrinks back to the population model (docs/twin.md).
+            let drift = st.efficiency_drift;
             let mut hba1c = cov.hba1c_pct;
             let mut t = first;
             let mut preds = Vec::with_capacity(readings.len());

@@ -188,11 +188,7 @@ pub fn synthetic_truth(
             .map(|b| {
                 let mut z = Stream::new(StreamKey::new(run, TRUTH), b.id, 0);
                 let (u, zd) = (z.uniform(), z.std_normal());
-                let drift = if u < personalise::GLYCAEMIC_DRIFT_SHARE {
-                    personalise::GLYCAEMIC_DRIFT_SD * zd
-                } else {
-                    0.0
-                };
+                let drift = model.diabetes().progressor_drift(b.sex.index(), u, zd);
                 PersonalTraits {
                     dm: Some(DmTraits {
                         efficiency_drift: drift,

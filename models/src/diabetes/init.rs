@@ -31,16 +31,7 @@ impl Diabetes {
         // The person's own drift of ε before onset (drawn after every earlier draw of the
         // stream, so adding it moved none of them).
         let (u_prog, z_prog) = (s.uniform(), s.std_normal());
-        let share = if b.sex.index() == 1 {
-            (p.progressor_share * p.progressor_share_female_ratio).min(1.0)
-        } else {
-            p.progressor_share
-        };
-        let efficiency_drift = if u_prog < share {
-            p.progressor_drift_mean + p.progressor_drift_sd * z_prog
-        } else {
-            0.0
-        };
+        let efficiency_drift = self.progressor_drift(b.sex.index(), u_prog, z_prog);
         // The measured baseline reading (floored where the physiology has no solution).
         let baseline_fpg_mg_dl = c.fpg_mg_dl.max(40.0);
         let hba1c_pct = c.hba1c_pct;
@@ -119,6 +110,25 @@ impl Diabetes {
         st.glycation = (hba1c_pct - self.phys.hba1c_target(st.fpg_mg_dl, 0.0)).clamp(-2.0, 2.0);
         st.stiff = self.is_stiff(&self.inputs(&st, b.age_years, c), &st);
         st
+    }
+
+    /// A person's own yearly decline of ε before onset from a uniform `u` and a standard
+    /// normal `z`: with probability `dm.beta.progressor_share` (times
+    /// `dm.beta.progressor_share_female_ratio` for women, `sex` index 1) a glycaemic
+    /// progressor's N(`dm.beta.progressor_drift_mean`, `dm.beta.progressor_drift_sd`²)
+    /// draw, otherwise 0. The population's draw at entry and the personal twin's prior.
+    pub fn progressor_drift(&self, sex: usize, u: f64, z: f64) -> f64 {
+        let p = &self.p;
+        let share = if sex == 1 {
+            (p.progressor_share * p.progressor_share_female_ratio).min(1.0)
+        } else {
+            p.progressor_share
+        };
+        if u < share {
+            p.progressor_drift_mean + p.progressor_drift_sd * z
+        } else {
+            0.0
+        }
     }
 
     /// Years since onset for a person with diabetes at baseline: onset ages follow the
