@@ -15,20 +15,20 @@ param_block! {
     /// Parameters of the frailty and long-term-care model.
     pub struct FrailtyParams {
         // --- deficit accumulation (Mitnitski-type birth-death process) ------------------
-        acquisition: "fr.deficits.acquisition_per_year" = 0.52, "deficits/y", (0.0, 20.0),
+        acquisition: "fr.deficits.acquisition_per_year" = 0.485, "deficits/y", (0.0, 20.0),
             "[C] stressor intensity lambda (new deficits per year for an average person with \
-             none, before the ceiling): holds the cohort's mean FI by age (docs/validation.md)";
+             none, before the ceiling): holds the cohort's mean FI by age (docs/validation.md) (since issue 19: the point estimate of the ABC-SMC benchmark fit, docs/validation.md, Frailty: the ABC benchmark point)";
         recovery_time_growth: "fr.deficits.recovery_time_growth" = 0.045, "1/y", (0.0, 0.2),
             "Mitnitski & Rockwood 2016 Biogerontology 17:199: mean FI grows 4.5% (+-0.75) per \
              year longitudinally, doubling in 15.4 y; N = lambda*W with the mean recovery time \
              W doubling (Mitnitski 2013 [S5]) [V]: every repair rate falls by this much per year \
              of age";
-        acquisition_growth: "fr.deficits.acquisition_growth" = 0.032, "1/y", (0.0, 0.2),
+        acquisition_growth: "fr.deficits.acquisition_growth" = 0.0329, "1/y", (0.0, 0.2),
             "[C] growth of lambda per year of age (exp(g*(age - 70))): with most deficits \
              repaired slowly the process is acquisition-dominated at old ages, so the published \
              log-linear growth of the mean (3-4.5%/y [V S1-S3]) needs the stressor intensity to \
              grow too; target: cross-sectional slope of ln(mean FI) on age and the longitudinal \
-             4.5%/y";
+             4.5%/y (since issue 19: the ABC benchmark fit's point, docs/validation.md)";
         growth_floor_age: "fr.deficits.growth_floor_age" = 58.0, "y", (0.0, 100.0),
             "[A] below this age lambda and the repair rates keep their values at this age: the \
              reference FI is nearly flat before 60 (UK Biobank 0.111 at <50, 0.123 at 50-59, \
@@ -36,12 +36,12 @@ param_block! {
         repair_other: "fr.deficits.repair_other_at_70" = 0.05, "1/y", (0.0, 5.0),
             "[C] repair rate of one non-phenotype deficit at age 70: Fallah 2011 JAGS 59:524, \
              20.6-32.4% of people 70+ had the same or fewer deficits 54 months later [V]";
-        repair_jchs: "fr.deficits.repair_jchs_at_70" = 0.35, "1/y", (0.0, 10.0),
+        repair_jchs: "fr.deficits.repair_jchs_at_70" = 0.294, "1/y", (0.0, 10.0),
             "[C] repair rate of one J-CHS criterion at age 70: Kojima 2019 Ageing Res Rev 50:81 \
-             robust-row transitions over 3.9 y (54.0 / 40.6 / 4.5%) and prefrail->robust 23.1% [V]";
-        jchs_weight: "fr.deficits.jchs_weight" = 1.9, "ratio", (0.0, 20.0),
+             robust-row transitions over 3.9 y (54.0 / 40.6 / 4.5%) and prefrail->robust 23.1% [V] (since issue 19: the point estimate of the ABC-SMC benchmark fit, docs/validation.md, Frailty: the ABC benchmark point)";
+        jchs_weight: "fr.deficits.jchs_weight" = 1.52, "ratio", (0.0, 20.0),
             "[C] chance that a new deficit is a given J-CHS criterion rather than a given other \
-             item, at FI 0: Kojima 2017 J Epidemiol 27:347 frailty by age [V]";
+             item, at FI 0: Kojima 2017 J Epidemiol 27:347 frailty by age [V] (since issue 19: the point estimate of the ABC-SMC benchmark fit, docs/validation.md, Frailty: the ABC benchmark point)";
         jchs_weight_per_fi: "fr.deficits.jchs_weight_per_fi" = 6.0, "1/FI", (0.0, 30.0),
             "[C] growth of that weight with the FI (exp(g*FI)): late, network-hub-like items \
              (Farrell 2016 generic network model [S10]) are damaged when much else is; same \
