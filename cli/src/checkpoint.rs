@@ -3,13 +3,14 @@
 //! writes exactly the bytes of an uninterrupted run.
 //!
 //! After each replicate, the run writes into `OUT/checkpoint/`: the replicate's people
-//! (`patients-R.parquet`, in the row groups of the final file), its trace
-//! (`trace-R.parquet`), then `replicate-R.bin` (its exact aggregates, as a shard's partials),
+//! (`patients/part-rR-bK.parquet`, the very part files of the output's `patients/`), its
+//! trace (`trace-R.parquet`), then `replicate-R.bin` (its exact aggregates, as a shard's partials),
 //! each atomically; `replicate-R.bin` last, so a replicate counts as done only when all of
 //! its files are complete. `identity.json` is the run's identity (as a shard's): `--resume`
 //! refuses a checkpoint of other settings. Replicates are independent (each starts from the
 //! baseline cohort with its own key), so the replicates after the last one done are simply
-//! run again; the outputs are then assembled from the checkpoint's files.
+//! run again; the outputs are then assembled from the checkpoint's files (the part files
+//! by hard link into `OUT/patients/`, before the checkpoint is removed).
 //!
 //! Granularity is one replicate (of a shard, when sharded): a replicate of a 1-million-
 //! person shard over 30 years is about a minute on two cores, the work a kill can lose.
@@ -17,7 +18,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use report::{write_atomic, ParquetGroups, ParquetSink, Table};
+use report::{
+    link_or_copy, write_atomic, write_parquet, AtomicDir, ParquetGroups, ParquetSink, Table,
+};
 use study::PartialRun;
 
 use crate::common::input_error;
@@ -84,28 +87,29 @@ impl Checkpoint {
         Ok((Checkpoint { dir }, done))
     }
 
-    pub fn patients(&self, replicate: u32) -> PathBuf {
-        self.dir.join(format!("patients-{replicate}.parquet"))
+    /// The folder of the finished replicates' part files.
+    fn patients(&self) -> PathBuf {
+        self.dir.join(crate::run::PATIENTS_DIR)
     }
 
     pub fn trace(&self, replicate: u32) -> PathBuf {
         self.dir.join(format!("trace-{replicate}.parquet"))
     }
 
-    /// Writes the replicate's tables (`patients`: its row groups in order) and then its
+    /// Writes the replicate's tables (`patients`: its part files, named) and then its
     /// aggregates, which mark it done.
     pub fn save(
         &self,
         replicate: u32,
-        patients: &[Table],
+        patients: &[(String, Table)],
         trace: Option<&Table>,
         aggregate: engine::Aggregator,
     ) -> anyhow::Result<()> {
-        let mut sink = ParquetSink::create(&self.patients(replicate), &patients[0])?;
-        for t in patients {
-            sink.write(t)?;
+        let dir = self.patients();
+        fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        for (name, t) in patients {
+            write_parquet(t, &dir.join(name))?;
         }
-        sink.finish()?;
         if let Some(t) = trace {
             let mut sink = ParquetSink::create(&self.trace(replicate), t)?;
             sink.write(t)?;
@@ -132,16 +136,26 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// The row groups of replicate `replicate`'s people, in order, to `f`.
-    pub fn each_patients_group(
-        &self,
-        replicate: u32,
-        mut f: impl FnMut(&Table) -> anyhow::Result<()>,
-    ) -> anyhow::Result<()> {
-        let groups = ParquetGroups::open(&self.patients(replicate), "patients")?;
-        for g in 0..groups.groups() {
-            f(&groups.read(g)?)?;
+    /// Places every finished replicate's part files into the folder `dest` (hard links,
+    /// or copies across file systems), which appears whole; the checkpoint keeps its own
+    /// names until [`Self::remove`], so a kill in between loses nothing.
+    pub fn place_patients(&self, dest: &Path) -> anyhow::Result<()> {
+        let to = AtomicDir::create(dest)?;
+        let from = self.patients();
+        if from.exists() {
+            let entries =
+                fs::read_dir(&from).map_err(|e| anyhow::anyhow!("{}: {e}", from.display()))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| anyhow::anyhow!("{}: {e}", from.display()))?;
+                let name = entry.file_name();
+                let Some(name) = name.to_str() else { continue };
+                // Part files only (not the writer's temporaries of a killed run).
+                if name.starts_with("part-") && name.ends_with(".parquet") {
+                    link_or_copy(&entry.path(), &to.join(name))?;
+                }
+            }
         }
+        to.commit()?;
         Ok(())
     }
 

@@ -33,17 +33,26 @@ fn manifest_without_times(dir: &Path) -> serde_json::Value {
     v
 }
 
+/// The files under `d` (sub-folders included, as `patients/part-….parquet`), sorted.
+fn tree(d: &Path) -> Vec<String> {
+    let mut v = Vec::new();
+    for e in fs::read_dir(d).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type().unwrap().is_dir() {
+            v.extend(tree(&e.path()).into_iter().map(|f| format!("{name}/{f}")));
+        } else {
+            v.push(name);
+        }
+    }
+    v.sort();
+    v
+}
+
+/// The same files under `a` and `b`, byte for byte (manifest.json: but for times).
 fn assert_same_outputs(a: &Path, b: &Path) {
-    let names = |d: &Path| {
-        let mut v: Vec<String> = fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    };
-    let files = names(a);
-    assert_eq!(files, names(b), "{} and {}", a.display(), b.display());
+    let files = tree(a);
+    assert_eq!(files, tree(b), "{} and {}", a.display(), b.display());
     for f in &files {
         if f == "manifest.json" {
             assert_eq!(manifest_without_times(a), manifest_without_times(b));
@@ -112,9 +121,16 @@ fn a_shard_resumes_to_the_same_shard_folder() {
     a.push("--resume");
     ok(&a);
     let (x, y) = (Path::new(&whole), Path::new(&out));
-    for f in ["partials.bin", "patients.parquet", "trace.parquet"] {
+    let parts = tree(&x.join("patients"));
+    assert_eq!(parts, tree(&y.join("patients")));
+    assert!(!parts.is_empty());
+    for f in ["partials.bin", "trace.parquet"]
+        .into_iter()
+        .map(String::from)
+        .chain(parts.iter().map(|p| format!("patients/{p}")))
+    {
         assert!(
-            fs::read(x.join(f)).unwrap() == fs::read(y.join(f)).unwrap(),
+            fs::read(x.join(&f)).unwrap() == fs::read(y.join(&f)).unwrap(),
             "{f}"
         );
     }
