@@ -178,8 +178,8 @@ pub struct RunArgs {
     /// cohort, written as a partial folder for `healthtwin merge` (docs/shards.md).
     #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
     pub shard: Option<crate::shard::Shard>,
-    /// Write a checkpoint after each replicate into OUT/checkpoint, so that `--resume` can
-    /// continue a killed run (docs/shards.md).
+    /// Write a checkpoint after each block of 65,536 people of each replicate into
+    /// OUT/checkpoint, so that `--resume` can continue a killed run (docs/shards.md).
     #[arg(long)]
     pub checkpoint: bool,
     /// Continue the run whose checkpoint is in OUT (same flags), or start it when there is

@@ -590,8 +590,11 @@ fn execute(
     ))
 }
 
-/// [`execute`] with a checkpoint after each replicate (`--checkpoint`, `--resume`): the
-/// replicates the checkpoint holds are not run again; the files are assembled from it.
+/// [`execute`] with a checkpoint after each block of people of each replicate
+/// (`--checkpoint`, `--resume`): the blocks the checkpoint holds are not run again; the
+/// files are assembled from it. People do not interact in `run` (no programmes), so a block
+/// of a replicate runs alone as a study of its people (every draw is keyed by person id),
+/// and a replicate's aggregate is the exact sum of its blocks'.
 #[allow(clippy::too_many_arguments)]
 fn execute_checkpointed(
     args: &RunArgs,
@@ -607,52 +610,77 @@ fn execute_checkpointed(
     let (ck, done) = checkpoint::Checkpoint::open(out.path(), identity, args.resume)?;
     let causes = study.arms[0].model.causes_of_death();
     let pseudo = |id: u64| format!("{pseudo_prefix}-{id}");
-    let first = done.len() as u32;
-    let mut aggregates = Vec::with_capacity(args.replicates as usize);
-    let mut seconds = Vec::with_capacity(args.replicates as usize);
-    for d in done {
-        aggregates.push(d.aggregate);
-    }
-    if first > 0 && !args.quiet {
+    let blocks: Vec<(u64, std::ops::Range<usize>)> =
+        parts(first_person, study.population.len()).collect();
+    let total = blocks.len() * args.replicates as usize;
+    if !done.is_empty() && !args.quiet {
         eprintln!(
-            "resuming: {first} of {} replicates done (checkpoint in {})",
-            args.replicates,
+            "resuming: {} of {total} blocks of people done (checkpoint in {})",
+            done.len(),
             out.join(checkpoint::DIR).display()
         );
     }
-    if first < args.replicates {
-        let results = study::run_replicates(
-            study,
-            first..args.replicates,
-            bar,
-            |ctx, run| -> anyhow::Result<()> {
-                let tables: Vec<(String, Table)> = parts(first_person, ctx.patients.len())
-                    .map(|(k, b)| {
-                        let t = patients_table_with(
-                            ctx.replicate,
-                            &ctx.patients[b],
-                            causes,
-                            &pseudo,
-                            ages,
-                        );
-                        (part_name(ctx.replicate, k), t)
-                    })
-                    .collect();
-                let trace = (args.trace > 0)
-                    .then(|| trace_table_with(ctx.replicate, args.start_year, &run.trace, ages));
-                aggregates.push(run.aggregate.clone());
-                seconds.push(ctx.seconds);
-                ck.save(ctx.replicate, &tables, trace.as_ref(), run.aggregate)
-            },
-        )?;
-        drop(results);
+    let mut aggregates = Vec::with_capacity(args.replicates as usize);
+    let mut seconds = Vec::with_capacity(args.replicates as usize);
+    for r in 0..args.replicates {
+        let mut sum: Option<Aggregator> = None;
+        let mut spent = 0.0;
+        for (i, (k, b)) in blocks.iter().enumerate() {
+            let last = i + 1 == blocks.len();
+            let aggregate = if done.contains(&(r, *k)) {
+                ck.block_aggregate(r, *k)?
+            } else {
+                let block = Study {
+                    arms: study.arms.clone(),
+                    population: study.population[b.clone()].to_vec(),
+                    settings: study.settings.clone(),
+                    draws: study.draws.clone(),
+                    allocation: study.allocation.clone(),
+                };
+                let mut kept = None;
+                study::run_replicates(&block, r..r + 1, bar, |ctx, run| -> anyhow::Result<()> {
+                    let table = patients_table_with(r, ctx.patients, causes, &pseudo, ages);
+                    let trace = (args.trace > 0)
+                        .then(|| trace_table_with(r, args.start_year, &run.trace, ages));
+                    spent += ctx.seconds;
+                    ck.save(
+                        r,
+                        *k,
+                        &part_name(r, *k),
+                        &table,
+                        trace.as_ref(),
+                        &run.aggregate,
+                        last,
+                    )?;
+                    kept = Some(run.aggregate);
+                    Ok(())
+                })?;
+                kept.expect("one run of one arm")
+            };
+            match sum.as_mut() {
+                None => sum = Some(aggregate),
+                Some(s) => s.merge(&aggregate),
+            }
+        }
+        aggregates.push(sum.expect("at least one block"));
+        seconds.push(spent);
     }
-    // The outputs, from the checkpoint (its part files are an uninterrupted run's).
+    // The outputs, from the checkpoint (its part files are an uninterrupted run's; a
+    // replicate's trace is its blocks' in order, as the people are).
     ck.place_patients(&out.join(PATIENTS_DIR))?;
     if args.trace > 0 {
-        let tables = (0..args.replicates)
-            .map(|r| ck.trace_table(r))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut tables = Vec::with_capacity(args.replicates as usize);
+        for r in 0..args.replicates {
+            let mut all: Option<Table> = None;
+            for (k, _) in &blocks {
+                let t = ck.trace_table(r, *k)?;
+                match all.as_mut() {
+                    None => all = Some(t),
+                    Some(a) => a.extend(&t)?,
+                }
+            }
+            tables.push(all.expect("at least one block"));
+        }
         write_trace(out, &tables, !sharded)?;
     }
     ck.remove()?;
