@@ -633,7 +633,7 @@ fn execute_checkpointed(
                 let block = Study {
                     arms: study.arms.clone(),
                     population: study.population[b.clone()].to_vec(),
-                    settings: study.settings.clone(),
+                    settings: study.settings,
                     draws: study.draws.clone(),
                     allocation: study.allocation.clone(),
                 };
