@@ -111,7 +111,7 @@ struct RunManifest<'a> {
     wall_time_seconds: f64,
     files: Vec<&'a str>,
     disclosure: DisclosureManifest,
-    /// `exact`, or `whole months` for real people (patients.parquet, trace).
+    /// `exact`, or `whole months` for real people (patients/, trace).
     person_level_ages: &'static str,
 }
 

@@ -138,8 +138,8 @@ fn run_shards_merge_into_the_unsharded_bytes() {
     }
 }
 
-/// More people than one row group of patients.parquet (65,536): shards of whole blocks
-/// (n ≤ 4 here; the merge copies their row groups without decoding) and shards that cut
+/// More people than one block of patients/ (65,536): shards of whole blocks
+/// (n ≤ 4 here; the merge links their part files) and shards that cut
 /// blocks (7 shards of 4 blocks; the merge joins the cut blocks) both give the bytes.
 #[test]
 fn run_shards_of_whole_row_groups_merge_into_the_unsharded_bytes() {
