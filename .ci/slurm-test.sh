@@ -50,6 +50,8 @@ for f in "$WORK"/whole/*; do
   if [ "$name" = manifest.json ]; then
     strip() { grep -v -E '"(wall_time_seconds|threads)":' "$1"; }
     diff <(strip "$f") <(strip "$WORK/merged/$name") || status=1
+  elif [ -d "$f" ]; then
+    diff -r "$f" "$WORK/merged/$name" || status=1   # patients/: every part file
   else
     cmp "$f" "$WORK/merged/$name" || status=1
   fi

@@ -178,8 +178,8 @@ pub struct RunArgs {
     /// cohort, written as a partial folder for `healthtwin merge` (docs/shards.md).
     #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
     pub shard: Option<crate::shard::Shard>,
-    /// Write a checkpoint after each replicate into OUT/checkpoint, so that `--resume` can
-    /// continue a killed run (docs/shards.md).
+    /// Write a checkpoint after each block of 65,536 people of each replicate into
+    /// OUT/checkpoint, so that `--resume` can continue a killed run (docs/shards.md).
     #[arg(long)]
     pub checkpoint: bool,
     /// Continue the run whose checkpoint is in OUT (same flags), or start it when there is
@@ -236,7 +236,7 @@ pub struct MergeBenchArgs {
     /// Years the shards simulate (the merge's work is the people's rows, not the years).
     #[arg(long, short = 'y', default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub years: u32,
-    /// Replicates (each adds one row per person to patients.parquet).
+    /// Replicates (each adds one row per person to patients/).
     #[arg(long, short = 'r', default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub replicates: u32,
     /// Working folder: `DIR/shards/<i>` (kept and reused by a later bench of the same

@@ -31,7 +31,7 @@ pub const SIMULATED_PERSON_BYTES: u64 = 1_000;
 pub const SCREENED_PERSON_BYTES: u64 = 450;
 /// Bytes per person of `cohort synth` (measured 536 B).
 pub const COHORT_FILE_PERSON_BYTES: u64 = 600;
-/// Fixed part: code, model tables, one row group of `patients.parquet` (measured ≤ 43 MiB).
+/// Fixed part: code, model tables, one part file of `patients/` (measured ≤ 43 MiB).
 pub const FIXED_BYTES: u64 = 64 << 20;
 /// Address space per worker thread beyond its resident memory (malloc arena, stack).
 pub const VIRTUAL_BYTES_PER_THREAD: u64 = 66 << 20;

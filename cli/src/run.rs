@@ -13,8 +13,8 @@ use report::outputs::{
     cohort_table, patients_table_with, summary_table_disclosed, trace_table_with, AgePrecision,
 };
 use report::{
-    provenance, write_csv, write_parquet, write_parquet_with_metadata, OutputDir, ParquetGroups,
-    ParquetSink, Table,
+    link_or_copy, parquet_group_rows, provenance, write_csv, write_parquet,
+    write_parquet_with_metadata, AtomicDir, OutputDir, ParquetGroups, ParquetSink, Table,
 };
 use serde::{Deserialize, Serialize};
 use study::headline::Headline;
@@ -29,11 +29,37 @@ use crate::flags::generator;
 use crate::memory::{self, Footprint};
 use crate::{checkpoint, shard};
 
-/// Rows per Parquet row group of patients.parquet: bounds memory for any cohort size. The
-/// groups are fixed blocks of the cohort (persons `k·B … (k+1)·B` of each replicate) in a
-/// shard as in the whole run, so that `merge` copies them without decoding
-/// ([`shard::blocks`], [`shard::Shard::people_range`]).
+/// People per file of the `patients/` dataset folder: bounds memory for any cohort size.
+/// The files are fixed blocks of the cohort (persons `k·B … (k+1)·B` of each replicate) in a
+/// shard as in the whole run, so that `merge` places them by hard link, without copying
+/// their bytes ([`shard::blocks`], [`shard::Shard::people_range`]).
 pub const PATIENT_ROW_GROUP: usize = 65_536;
+
+/// The person-level dataset folder of `run`: one self-contained Parquet file per replicate
+/// and block of [`PATIENT_ROW_GROUP`] people ([`part_name`]); read it whole as a dataset
+/// (`pl.scan_parquet("patients/*.parquet")`, `pyarrow.dataset`, DuckDB
+/// `read_parquet('patients/*.parquet')`).
+pub const PATIENTS_DIR: &str = "patients";
+
+/// The file of replicate `replicate`'s people of block `block` (persons
+/// `block·65,536 … (block+1)·65,536`) in [`PATIENTS_DIR`]: `part-r0000-b00000.parquet`. The
+/// names sort in row order (replicate, then person) up to 10,000 replicates and 100,000
+/// blocks (6.5 billion people).
+pub fn part_name(replicate: u32, block: u64) -> String {
+    format!("part-r{replicate:04}-b{block:05}.parquet")
+}
+
+/// The parts of the people `first..first + len` of a cohort: each block's number and its
+/// rows (indices from `first`). A shard's parts are the unsharded run's, or pieces of one.
+fn parts(first: u64, len: usize) -> impl Iterator<Item = (u64, std::ops::Range<usize>)> {
+    let block = PATIENT_ROW_GROUP as u64;
+    shard::blocks(first, len, block).map(move |b| ((first + b.start as u64) / block, b))
+}
+
+/// `patients/<part>` as named in manifests.
+fn part_path(name: &str) -> String {
+    format!("{PATIENTS_DIR}/{name}")
+}
 
 /// The resolved scenario recorded in the manifest.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -85,7 +111,7 @@ struct RunManifest<'a> {
     wall_time_seconds: f64,
     files: Vec<&'a str>,
     disclosure: DisclosureManifest,
-    /// `exact`, or `whole months` for real people (patients.parquet, trace).
+    /// `exact`, or `whole months` for real people (patients/, trace).
     person_level_ages: &'static str,
 }
 
@@ -133,10 +159,12 @@ pub fn synth(args: &SynthArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The files `run` writes besides manifest.json (stale ones of an earlier run are removed).
-pub const RUN_FILES: [&str; 5] = [
+/// The files `run` writes besides manifest.json (stale ones of an earlier run are removed;
+/// `patients.parquet` is what versions before the `patients/` folder wrote).
+pub const RUN_FILES: [&str; 6] = [
     "summary.csv",
     "summary.parquet",
+    PATIENTS_DIR,
     "patients.parquet",
     "trace.csv",
     "trace.parquet",
@@ -181,7 +209,12 @@ impl RunIdentity {
 }
 
 /// The files of a `run --shard` folder besides manifest.json.
-pub const SHARD_RUN_FILES: [&str; 3] = [shard::PARTIALS, "patients.parquet", "trace.parquet"];
+pub const SHARD_RUN_FILES: [&str; 4] = [
+    shard::PARTIALS,
+    PATIENTS_DIR,
+    "patients.parquet",
+    "trace.parquet",
+];
 
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -367,12 +400,19 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
         let partials_sha256 = w.finish()?;
         let range = s.people_range(people, PATIENT_ROW_GROUP as u64);
-        let mut files = vec![shard::PARTIALS.to_string(), "patients.parquet".into()];
+        let mut files = vec![shard::PARTIALS.to_string(), format!("{PATIENTS_DIR}/")];
+        let mut parquet = Vec::new();
+        for r in 0..args.replicates {
+            for (k, _) in parts(range.start, (range.end - range.start) as usize) {
+                parquet.push(part_path(&part_name(r, k)));
+            }
+        }
         if args.trace > 0 {
             files.push("trace.parquet".into());
+            parquet.push("trace.parquet".into());
         }
         let identity = serde_json::to_value(&identity)?;
-        let parquet_footers = files[1..]
+        let parquet_footers = parquet
             .iter()
             .map(|f| {
                 shard::ParquetFooter::of(out.path(), f)
@@ -451,7 +491,7 @@ fn write_run_outputs(
     );
     write_csv(&summary, &out.join("summary.csv"))?;
     write_parquet(&summary, &out.join("summary.parquet"))?;
-    let mut files = vec!["summary.csv", "summary.parquet", "patients.parquet"];
+    let mut files = vec!["summary.csv", "summary.parquet", "patients/"];
     if identity.trace_patients > 0 {
         files.extend(["trace.csv", "trace.parquet"]);
     }
@@ -488,7 +528,7 @@ fn write_run_outputs(
         };
         print!("{}", headline.render_disclosed(&disclosure));
         println!(
-            "\nFiles in {}: summary.csv, summary.parquet, patients.parquet{}, manifest.json (docs/outputs.md)",
+            "\nFiles in {}: summary.csv, summary.parquet, patients/*.parquet{}, manifest.json (docs/outputs.md)",
             out_path.display(),
             if identity.trace_patients > 0 {
                 ", trace.csv, trace.parquet"
@@ -500,7 +540,8 @@ fn write_run_outputs(
     Ok(())
 }
 
-/// Runs the study, streaming each replicate's people into patients.parquet (and the trace);
+/// Runs the study, writing each replicate's people into `patients/`, a file per block (and
+/// the trace);
 /// returns each replicate's aggregates and simulation seconds. A shard writes no trace.csv
 /// (its merge writes the whole run's).
 fn execute(
@@ -515,22 +556,15 @@ fn execute(
     let sharded = args.shard.is_some();
     let causes = study.arms[0].model.causes_of_death();
     let pseudo = |id: u64| format!("{pseudo_prefix}-{id}");
-    let mut patients_sink: Option<ParquetSink> = None;
+    let patients = AtomicDir::create(&out.join(PATIENTS_DIR))?;
     let mut trace_rows = Vec::new();
     let mut seconds = Vec::new();
     let results = study::run(study, bar, |ctx, run| -> anyhow::Result<Aggregator> {
         seconds.push(ctx.seconds);
-        for block in shard::blocks(first_person, ctx.patients.len(), PATIENT_ROW_GROUP as u64) {
+        for (k, block) in parts(first_person, ctx.patients.len()) {
             let chunk = &ctx.patients[block];
             let table = patients_table_with(ctx.replicate, chunk, causes, &pseudo, ages);
-            match patients_sink.as_mut() {
-                Some(sink) => sink.write(&table)?,
-                None => {
-                    let mut sink = ParquetSink::create(&out.join("patients.parquet"), &table)?;
-                    sink.write(&table)?;
-                    patients_sink = Some(sink);
-                }
-            }
+            write_parquet(&table, &patients.join(&part_name(ctx.replicate, k)))?;
         }
         if args.trace > 0 {
             trace_rows.push(trace_table_with(
@@ -542,9 +576,7 @@ fn execute(
         }
         Ok(run.aggregate)
     })?;
-    if let Some(sink) = patients_sink {
-        sink.finish()?;
-    }
+    patients.commit()?;
     if args.trace > 0 {
         write_trace(out, &trace_rows, !sharded)?;
     }
@@ -558,8 +590,11 @@ fn execute(
     ))
 }
 
-/// [`execute`] with a checkpoint after each replicate (`--checkpoint`, `--resume`): the
-/// replicates the checkpoint holds are not run again; the files are assembled from it.
+/// [`execute`] with a checkpoint after each block of people of each replicate
+/// (`--checkpoint`, `--resume`): the blocks the checkpoint holds are not run again; the
+/// files are assembled from it. People do not interact in `run` (no programmes), so a block
+/// of a replicate runs alone as a study of its people (every draw is keyed by person id),
+/// and a replicate's aggregate is the exact sum of its blocks'.
 #[allow(clippy::too_many_arguments)]
 fn execute_checkpointed(
     args: &RunArgs,
@@ -575,68 +610,77 @@ fn execute_checkpointed(
     let (ck, done) = checkpoint::Checkpoint::open(out.path(), identity, args.resume)?;
     let causes = study.arms[0].model.causes_of_death();
     let pseudo = |id: u64| format!("{pseudo_prefix}-{id}");
-    let first = done.len() as u32;
-    let mut aggregates = Vec::with_capacity(args.replicates as usize);
-    let mut seconds = Vec::with_capacity(args.replicates as usize);
-    for d in done {
-        aggregates.push(d.aggregate);
-    }
-    if first > 0 && !args.quiet {
+    let blocks: Vec<(u64, std::ops::Range<usize>)> =
+        parts(first_person, study.population.len()).collect();
+    let total = blocks.len() * args.replicates as usize;
+    if !done.is_empty() && !args.quiet {
         eprintln!(
-            "resuming: {first} of {} replicates done (checkpoint in {})",
-            args.replicates,
+            "resuming: {} of {total} blocks of people done (checkpoint in {})",
+            done.len(),
             out.join(checkpoint::DIR).display()
         );
     }
-    if first < args.replicates {
-        let results = study::run_replicates(
-            study,
-            first..args.replicates,
-            bar,
-            |ctx, run| -> anyhow::Result<()> {
-                let tables: Vec<Table> =
-                    shard::blocks(first_person, ctx.patients.len(), PATIENT_ROW_GROUP as u64)
-                        .map(|b| {
-                            patients_table_with(
-                                ctx.replicate,
-                                &ctx.patients[b],
-                                causes,
-                                &pseudo,
-                                ages,
-                            )
-                        })
-                        .collect();
-                let trace = (args.trace > 0)
-                    .then(|| trace_table_with(ctx.replicate, args.start_year, &run.trace, ages));
-                aggregates.push(run.aggregate.clone());
-                seconds.push(ctx.seconds);
-                ck.save(ctx.replicate, &tables, trace.as_ref(), run.aggregate)
-            },
-        )?;
-        drop(results);
-    }
-    // The outputs, from the checkpoint (the same row groups as an uninterrupted run's).
-    let mut sink: Option<ParquetSink> = None;
+    let mut aggregates = Vec::with_capacity(args.replicates as usize);
+    let mut seconds = Vec::with_capacity(args.replicates as usize);
     for r in 0..args.replicates {
-        ck.each_patients_group(r, |t| {
-            match sink.as_mut() {
-                Some(s) => s.write(t)?,
-                None => {
-                    let mut s = ParquetSink::create(&out.join("patients.parquet"), t)?;
-                    s.write(t)?;
-                    sink = Some(s);
+        let mut sum: Option<Aggregator> = None;
+        let mut spent = 0.0;
+        for (i, (k, b)) in blocks.iter().enumerate() {
+            let last = i + 1 == blocks.len();
+            let aggregate = if done.contains(&(r, *k)) {
+                ck.block_aggregate(r, *k)?
+            } else {
+                let block = Study {
+                    arms: study.arms.clone(),
+                    population: study.population[b.clone()].to_vec(),
+                    settings: study.settings,
+                    draws: study.draws.clone(),
+                    allocation: study.allocation.clone(),
+                };
+                let mut kept = None;
+                study::run_replicates(&block, r..r + 1, bar, |ctx, run| -> anyhow::Result<()> {
+                    let table = patients_table_with(r, ctx.patients, causes, &pseudo, ages);
+                    let trace = (args.trace > 0)
+                        .then(|| trace_table_with(r, args.start_year, &run.trace, ages));
+                    spent += ctx.seconds;
+                    ck.save(
+                        r,
+                        *k,
+                        &part_name(r, *k),
+                        &table,
+                        trace.as_ref(),
+                        &run.aggregate,
+                        last,
+                    )?;
+                    kept = Some(run.aggregate);
+                    Ok(())
+                })?;
+                kept.expect("one run of one arm")
+            };
+            match sum.as_mut() {
+                None => sum = Some(aggregate),
+                Some(s) => s.merge(&aggregate),
+            }
+        }
+        aggregates.push(sum.expect("at least one block"));
+        seconds.push(spent);
+    }
+    // The outputs, from the checkpoint (its part files are an uninterrupted run's; a
+    // replicate's trace is its blocks' in order, as the people are).
+    ck.place_patients(&out.join(PATIENTS_DIR))?;
+    if args.trace > 0 {
+        let mut tables = Vec::with_capacity(args.replicates as usize);
+        for r in 0..args.replicates {
+            let mut all: Option<Table> = None;
+            for (k, _) in &blocks {
+                let t = ck.trace_table(r, *k)?;
+                match all.as_mut() {
+                    None => all = Some(t),
+                    Some(a) => a.extend(&t)?,
                 }
             }
-            Ok(())
-        })?;
-    }
-    if let Some(s) = sink {
-        s.finish()?;
-    }
-    if args.trace > 0 {
-        let tables = (0..args.replicates)
-            .map(|r| ck.trace_table(r))
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            tables.push(all.expect("at least one block"));
+        }
         write_trace(out, &tables, !sharded)?;
     }
     ck.remove()?;
@@ -706,102 +750,84 @@ pub fn merge(set: &shard::ShardSet, out_path: &std::path::Path, quiet: bool) -> 
     )
 }
 
-/// A shard's patients.parquet, opened for the merge.
+/// A shard's `patients/` folder, checked for the merge.
 struct PatientPart {
-    reader: ParquetGroups,
+    dir: std::path::PathBuf,
     first: u64,
     end: u64,
-    /// Row groups per replicate.
-    groups: usize,
 }
 
-/// The shards' patients.parquet, each checked to hold the row groups its shard writes.
+/// The shards' `patients/` folders, each checked to hold the part files its shard writes:
+/// every part is in the shard's manifest (so [`shard::check_set`] checked its size and
+/// footer) and holds the rows of its block in the shard's range.
 fn patient_parts(
     set: &shard::ShardSet,
     identity: &RunIdentity,
 ) -> anyhow::Result<Vec<PatientPart>> {
-    let block = PATIENT_ROW_GROUP as u64;
-    let replicates = identity.replicates as usize;
-    let mut parts = Vec::with_capacity(set.folders.len());
+    let mut out = Vec::with_capacity(set.folders.len());
     for (d, m) in set.folders.iter().zip(&set.manifests) {
-        let path = d.join("patients.parquet");
-        let reader = ParquetGroups::open(&path, "patients")
-            .map_err(|e| input_error(format!("{e} (a shard's patients.parquet)")))?;
         let (first, end) = (m.shard.first, m.shard.end);
-        let groups = shard::blocks(first, (end - first) as usize, block).count();
-        // Its layout is the one its run writes, or the file is not that shard's.
-        let sizes_ok = reader.groups() == groups * replicates
-            && (0..replicates).all(|r| {
-                shard::blocks(first, (end - first) as usize, block)
-                    .enumerate()
-                    .all(|(k, b)| reader.rows(r * groups + k) == b.len())
-            });
-        if !sizes_ok {
-            return Err(input_error(format!(
-                "{}: its row groups are not those of people {first}..{end} over {replicates} \
-                 replicate(s) (a changed or foreign file)",
-                path.display()
-            )));
+        for r in 0..identity.replicates {
+            for (k, b) in parts(first, (end - first) as usize) {
+                let name = part_path(&part_name(r, k));
+                let listed = m.parquet_footers.iter().any(|f| f.file == name);
+                let rows = parquet_group_rows(&d.join(&name)).ok();
+                if !listed || rows != Some(vec![b.len()]) {
+                    return Err(input_error(format!(
+                        "{}: {name}: missing, or not the rows of people {}..{} of replicate                          {r} (a changed or foreign file)",
+                        d.display(),
+                        first + b.start as u64,
+                        first + b.end as u64,
+                    )));
+                }
+            }
         }
-        parts.push(PatientPart {
-            reader,
+        out.push(PatientPart {
+            dir: d.join(PATIENTS_DIR),
             first,
             end,
-            groups,
         });
     }
-    Ok(parts)
+    Ok(out)
 }
 
-/// patients.parquet of a merge: each replicate's people in cohort order, in the row groups of
-/// the unsharded run (blocks of [`PATIENT_ROW_GROUP`] people). A block inside one shard is
-/// that shard's row group, copied without decoding; a block that shards cut (only when
-/// there are fewer blocks than shards) is joined from their parts and encoded again.
+/// `patients/` of a merge: the unsharded run's part files (one per replicate and block of
+/// [`PATIENT_ROW_GROUP`] people). A block inside one shard is that shard's file, placed by
+/// hard link (a copy across file systems); a block that shards cut (only when there are
+/// fewer blocks than shards) is joined from their parts and encoded again. The folder is
+/// filled under a temporary name and renamed into place when complete.
 fn merge_patients(
-    parts: &[PatientPart],
+    parts_of: &[PatientPart],
     identity: &RunIdentity,
     out: &OutputDir,
 ) -> anyhow::Result<()> {
-    let block = PATIENT_ROW_GROUP as u64;
-    let replicates = identity.replicates as usize;
-    let mut sink: Option<ParquetSink> = None;
-    let path = out.join("patients.parquet");
-    for r in 0..replicates {
-        for b in shard::blocks(0, identity.people as usize, block) {
+    let dir = AtomicDir::create(&out.join(PATIENTS_DIR))?;
+    for r in 0..identity.replicates {
+        for (k, b) in parts(0, identity.people as usize) {
             let (lo, hi) = (b.start as u64, b.end as u64);
-            // The shards with people of this block, and their row group of it.
-            let mut pieces = Vec::new();
-            for p in parts.iter().filter(|p| p.first < hi && p.end > lo) {
-                let k = shard::blocks(p.first, (p.end - p.first) as usize, block)
-                    .position(|g| p.first + g.start as u64 >= lo)
-                    .expect("a shard with people of a block has a group of it");
-                pieces.push((p, r * p.groups + k));
-            }
-            if let [(p, g)] = pieces[..] {
-                if sink.is_none() {
-                    sink = Some(ParquetSink::create(&path, &p.reader.read(g)?)?);
-                }
-                sink.as_mut().expect("created").copy_group(&p.reader, g)?;
+            let name = part_name(r, k);
+            // The shards with people of this block.
+            let pieces: Vec<&PatientPart> = parts_of
+                .iter()
+                .filter(|p| p.first < hi && p.end > lo)
+                .collect();
+            if let [p] = pieces[..] {
+                link_or_copy(&p.dir.join(&name), &dir.join(&name))?;
             } else {
                 let mut joined: Option<Table> = None;
-                for (p, g) in pieces {
-                    let t = p.reader.read(g)?;
+                for p in pieces {
+                    let t = ParquetGroups::open(&p.dir.join(&name), "patients")?.read(0)?;
                     match joined.as_mut() {
                         None => joined = Some(t),
                         Some(j) => j.extend(&t)?,
                     }
                 }
                 let t = joined.expect("every block is in some shard");
-                if sink.is_none() {
-                    sink = Some(ParquetSink::create(&path, &t)?);
-                }
-                sink.as_mut().expect("created").write(&t)?;
+                write_parquet(&t, &dir.join(&name))?;
             }
         }
     }
-    if let Some(s) = sink {
-        s.finish()?;
-    }
+    dir.commit()?;
     Ok(())
 }
 

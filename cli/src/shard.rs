@@ -8,7 +8,7 @@
 //!
 //! - `partials.bin`: per (replicate, arm) run, the exact aggregate cells (and for
 //!   `compare`, the per-person delays of diabetes onset), in the format of [`PartialWriter`];
-//! - the person-level files of its people (`run`: `patients.parquet`, `trace.parquet`);
+//! - the person-level files of its people (`run`: `patients/`, `trace.parquet`);
 //! - `manifest.json` (last): the run's identity (command, scenario files and their hashes,
 //!   seed, parameter hash, cohort, every setting that changes results) and the shard
 //!   `i/n` with its range.
@@ -132,7 +132,7 @@ pub struct ShardManifest {
     pub identity_sha256: String,
     pub partials_sha256: String,
     pub files: Vec<String>,
-    /// The shard's Parquet files (`run`: patients.parquet, trace.parquet), each with its
+    /// The shard's Parquet files (`run`: every part of patients/, trace.parquet), each with its
     /// size and the SHA-256 of its footer (the row groups' sizes, offsets and statistics): a
     /// file replaced by another shard's, or truncated, is refused without reading it whole.
     #[serde(default)]

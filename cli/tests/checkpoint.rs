@@ -1,6 +1,7 @@
 //! Checkpoints (`run --checkpoint`, `--resume`; docs/shards.md): a run killed after any
-//! replicate's checkpoint, or by `kill -9` at a timed moment, and then resumed, writes the
-//! bytes of an uninterrupted run (manifest.json apart from `wall_time_seconds`/`threads`).
+//! replicate's or block's checkpoint (inside a replicate too), or by `kill -9` at a timed
+//! moment, and then resumed, writes the bytes of an uninterrupted run (manifest.json apart
+//! from `wall_time_seconds`/`threads`).
 
 use std::fs;
 use std::path::Path;
@@ -33,17 +34,26 @@ fn manifest_without_times(dir: &Path) -> serde_json::Value {
     v
 }
 
+/// The files under `d` (sub-folders included, as `patients/part-….parquet`), sorted.
+fn tree(d: &Path) -> Vec<String> {
+    let mut v = Vec::new();
+    for e in fs::read_dir(d).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type().unwrap().is_dir() {
+            v.extend(tree(&e.path()).into_iter().map(|f| format!("{name}/{f}")));
+        } else {
+            v.push(name);
+        }
+    }
+    v.sort();
+    v
+}
+
+/// The same files under `a` and `b`, byte for byte (manifest.json: but for times).
 fn assert_same_outputs(a: &Path, b: &Path) {
-    let names = |d: &Path| {
-        let mut v: Vec<String> = fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    };
-    let files = names(a);
-    assert_eq!(files, names(b), "{} and {}", a.display(), b.display());
+    let files = tree(a);
+    assert_eq!(files, tree(b), "{} and {}", a.display(), b.display());
     for f in &files {
         if f == "manifest.json" {
             assert_eq!(manifest_without_times(a), manifest_without_times(b));
@@ -83,7 +93,10 @@ fn resumed_after_each_replicate_gives_the_uninterrupted_bytes() {
             .unwrap();
         assert!(!o.status.success(), "aborted after replicate {k}");
         assert!(!out.join("manifest.json").exists());
-        assert!(out.join(format!("checkpoint/replicate-{k}.bin")).exists());
+        // RUN has one block of people (1,200): replicate k's block is done.
+        assert!(out
+            .join(format!("checkpoint/block-r000{k}-b00000.bin"))
+            .exists());
         ok(&with_out(&RUN, &out_s, &["--resume"]));
         assert!(
             !out.join("checkpoint").exists(),
@@ -112,9 +125,16 @@ fn a_shard_resumes_to_the_same_shard_folder() {
     a.push("--resume");
     ok(&a);
     let (x, y) = (Path::new(&whole), Path::new(&out));
-    for f in ["partials.bin", "patients.parquet", "trace.parquet"] {
+    let parts = tree(&x.join("patients"));
+    assert_eq!(parts, tree(&y.join("patients")));
+    assert!(!parts.is_empty());
+    for f in ["partials.bin", "trace.parquet"]
+        .into_iter()
+        .map(String::from)
+        .chain(parts.iter().map(|p| format!("patients/{p}")))
+    {
         assert!(
-            fs::read(x.join(f)).unwrap() == fs::read(y.join(f)).unwrap(),
+            fs::read(x.join(&f)).unwrap() == fs::read(y.join(&f)).unwrap(),
             "{f}"
         );
     }
@@ -153,6 +173,74 @@ fn kill_9_at_timed_moments_then_resume_gives_the_uninterrupted_bytes() {
         let _ = child.kill(); // SIGKILL on unix
         let _ = child.wait();
         ok(&with_out(&run, &out, &["--resume"]));
+        assert_same_outputs(Path::new(&whole), Path::new(&out));
+    }
+}
+
+/// Three blocks of people (65,536 each, the last 3,000), 2 replicates, a trace.
+const BLOCKS: [&str; 9] = ["run", "-n", "134072", "-y", "1", "-r", "2", "--trace", "3"];
+
+/// Killed after a block inside a replicate (and after a replicate's last block), a run
+/// keeps the blocks done, runs only the others, and writes the uninterrupted bytes.
+#[test]
+fn resumed_after_a_block_inside_a_replicate_gives_the_uninterrupted_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let whole_s = whole.display().to_string();
+    ok(&with_out(&BLOCKS, &whole_s, &[]));
+    let blocks = |out: &Path| {
+        let mut v: Vec<String> = fs::read_dir(out.join("checkpoint"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|f| f.starts_with("block-"))
+            .collect();
+        v.sort();
+        v
+    };
+    for (at, done) in [("0/0", 1), ("0/1", 2), ("1/0", 4), ("1/1", 5)] {
+        let out = dir.path().join(format!("killed-{}", at.replace('/', "-")));
+        let out_s = out.display().to_string();
+        let o = bin()
+            .args(with_out(&BLOCKS, &out_s, &["--checkpoint"]))
+            .env("HEALTHTWIN_TEST_ABORT_AFTER_BLOCK", at)
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "aborted after block {at}");
+        assert!(!out.join("manifest.json").exists());
+        let kept = blocks(&out);
+        assert_eq!(kept.len(), done, "{kept:?}");
+        let (r, b) = at.split_once('/').unwrap();
+        assert_eq!(kept[done - 1], format!("block-r000{r}-b0000{b}.bin"));
+        // Resumed (not quiet: it says what it kept).
+        let o = healthtwin(&[&BLOCKS[..], &["--resume", "--out", &out_s]].concat());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            said.contains(&format!("resuming: {done} of 6 blocks")),
+            "{said}"
+        );
+        assert!(!out.join("checkpoint").exists());
+        assert_same_outputs(&whole, &out);
+    }
+}
+
+/// A real `kill -9` at timed moments of a run of several blocks a replicate, then
+/// `--resume`: the uninterrupted bytes, wherever the kill fell.
+#[test]
+fn kill_9_inside_replicates_of_several_blocks_then_resume_gives_the_uninterrupted_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole").display().to_string();
+    ok(&with_out(&BLOCKS, &whole, &[]));
+    for (i, ms) in [700u64, 2000, 3500].into_iter().enumerate() {
+        let out = dir.path().join(format!("k{i}")).display().to_string();
+        let mut child = bin()
+            .args(with_out(&BLOCKS, &out, &["--checkpoint"]))
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(ms));
+        let _ = child.kill(); // SIGKILL on unix
+        let _ = child.wait();
+        ok(&with_out(&BLOCKS, &out, &["--resume"]));
         assert_same_outputs(Path::new(&whole), Path::new(&out));
     }
 }

@@ -25,7 +25,7 @@ fn files(dir: &Path) -> Vec<String> {
 const DETERMINISTIC: [&str; 5] = [
     "summary.csv",
     "summary.parquet",
-    "patients.parquet",
+    "patients/part-r0000-b00000.parquet",
     "trace.csv",
     "trace.parquet",
 ];
@@ -57,7 +57,20 @@ fn output_files_are_identical_for_any_thread_count_and_chunk_size() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         outputs.push(out);
     }
-    for name in DETERMINISTIC {
+    // Every part of patients/ (one per replicate here: 3,000 people are one block).
+    assert_eq!(
+        files(&outputs[0].join("patients")),
+        [
+            "part-r0000-b00000.parquet",
+            "part-r0001-b00000.parquet",
+            "part-r0002-b00000.parquet"
+        ]
+    );
+    let parts = [
+        "patients/part-r0001-b00000.parquet",
+        "patients/part-r0002-b00000.parquet",
+    ];
+    for name in DETERMINISTIC.into_iter().chain(parts) {
         let reference = fs::read(outputs[0].join(name)).unwrap();
         assert!(!reference.is_empty());
         for other in &outputs[1..] {
@@ -101,7 +114,7 @@ fn run_writes_every_documented_file() {
         files(&out),
         [
             "manifest.json",
-            "patients.parquet",
+            "patients",
             "summary.csv",
             "summary.parquet",
             "trace.csv",

@@ -38,6 +38,20 @@ fn files(dir: &Path) -> Vec<String> {
     v
 }
 
+/// The contents of a file, or of every file under a folder (`patients/`), by name.
+fn contents(p: &Path) -> Vec<(String, Vec<u8>)> {
+    if !p.is_dir() {
+        return vec![(String::new(), fs::read(p).unwrap())];
+    }
+    let mut v = Vec::new();
+    for name in files(p) {
+        for (sub, bytes) in contents(&p.join(&name)) {
+            v.push((format!("{name}/{sub}"), bytes));
+        }
+    }
+    v
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -506,9 +520,17 @@ fn control_is_on_for_real_people_and_on_request_for_synthetic_ones() {
 }
 
 /// Every float of the Parquet file's columns `columns`.
+/// The values of `columns` in a Parquet file, or in every file of a dataset folder
+/// (`patients/`, in name order).
 fn parquet_floats(path: &Path, columns: &[&str]) -> Vec<f64> {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     use parquet::record::Field;
+    if path.is_dir() {
+        return files(path)
+            .iter()
+            .flat_map(|f| parquet_floats(&path.join(f), columns))
+            .collect();
+    }
     let r = SerializedFileReader::new(fs::File::open(path).unwrap()).unwrap();
     let mut out = Vec::new();
     for row in r.get_row_iter(None).unwrap() {
@@ -548,7 +570,7 @@ fn person_level_files_of_real_people_give_ages_in_whole_months() {
         "--out",
         s(&out),
     ]));
-    let v = parquet_floats(&out.join("patients.parquet"), &ages);
+    let v = parquet_floats(&out.join("patients"), &ages);
     assert!(v.len() > 200 && whole_months(&v));
     let t = parquet_floats(&out.join("trace.parquet"), &["age_years"]);
     assert!(!t.is_empty() && whole_months(&t));
@@ -565,15 +587,12 @@ fn person_level_files_of_real_people_give_ages_in_whole_months() {
         "--out",
         s(&syn),
     ]));
-    assert!(!whole_months(&parquet_floats(
-        &syn.join("patients.parquet"),
-        &ages
-    )));
+    assert!(!whole_months(&parquet_floats(&syn.join("patients"), &ages)));
 }
 
 const RUN_FILES: [&str; 4] = [
     "manifest.json",
-    "patients.parquet",
+    "patients",
     "summary.csv",
     "summary.parquet",
 ];
@@ -610,7 +629,7 @@ fn two_runs_into_one_folder_one_fails_and_one_complete_run_remains() {
         "--out",
     ];
     let mut first = spawn_run(&[&first_args[..], &[s(&out)]].concat());
-    // The first run holds the folder once it streams patients.parquet (after replicate 0).
+    // The first run holds the folder once it fills patients/ (under a temporary name).
     let mut waited = 0;
     while !has_temporary(&out) {
         assert!(
@@ -646,9 +665,9 @@ fn two_runs_into_one_folder_one_fails_and_one_complete_run_remains() {
     assert_eq!(manifest(&out)["seed"], 1);
     let alone = dir.path().join("alone");
     ok(&healthtwin(&[&first_args[..], &[s(&alone)]].concat()));
-    for f in ["summary.csv", "summary.parquet", "patients.parquet"] {
+    for f in ["summary.csv", "summary.parquet", "patients"] {
         assert!(
-            fs::read(out.join(f)).unwrap() == fs::read(alone.join(f)).unwrap(),
+            contents(&out.join(f)) == contents(&alone.join(f)),
             "{f} mixed"
         );
     }
@@ -707,8 +726,8 @@ fn a_rerun_after_kill_9_at_any_point_leaves_a_clean_folder() {
         }
         ok(&healthtwin(&[&rerun[..], &[s(&out)]].concat()));
         assert_eq!(files(&out), RUN_FILES, "after a kill at {delay_ms} ms");
-        for f in ["summary.csv", "patients.parquet"] {
-            assert!(fs::read(out.join(f)).unwrap() == fs::read(clean.join(f)).unwrap());
+        for f in ["summary.csv", "patients"] {
+            assert!(contents(&out.join(f)) == contents(&clean.join(f)));
         }
     }
 }
@@ -733,6 +752,14 @@ fn stale_files_of_an_earlier_run_go_and_foreign_files_stay() {
     assert!(out.join("trace.csv").exists());
     fs::write(out.join("notes.txt"), "mine").unwrap();
     fs::write(out.join(".healthtwin-tmp-999999-summary.csv"), "debris").unwrap();
+    // A killed run's half-filled dataset folder, and the single file of earlier versions.
+    fs::create_dir(out.join(".healthtwin-tmp-999999-patients")).unwrap();
+    fs::write(
+        out.join(".healthtwin-tmp-999999-patients/x.parquet"),
+        "debris",
+    )
+    .unwrap();
+    fs::write(out.join("patients.parquet"), "old").unwrap();
     ok(&healthtwin(&[
         "run",
         "-q",

@@ -45,18 +45,36 @@ fn manifest_without_times(dir: &Path) -> serde_json::Value {
     v
 }
 
-/// Every file of `a` and `b` is the same, byte for byte (manifest.json: but for times).
+/// The files under `d` (sub-folders included, as `patients/part-….parquet`), sorted.
+fn tree(d: &Path) -> Vec<String> {
+    let mut v = Vec::new();
+    for e in fs::read_dir(d).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type().unwrap().is_dir() {
+            v.extend(tree(&e.path()).into_iter().map(|f| format!("{name}/{f}")));
+        } else {
+            v.push(name);
+        }
+    }
+    v.sort();
+    v
+}
+
+/// Copies the folder `from` (and its sub-folders) to `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    for f in tree(from) {
+        let dest = to.join(&f);
+        fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        fs::copy(from.join(&f), dest).unwrap();
+    }
+}
+
+/// Every file of the trees `a` and `b` is the same, byte for byte (manifest.json: but for
+/// times).
 fn assert_same_outputs(a: &Path, b: &Path) {
-    let names = |d: &Path| {
-        let mut v: Vec<String> = fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    };
-    let files = names(a);
-    assert_eq!(files, names(b), "{} and {}", a.display(), b.display());
+    let files = tree(a);
+    assert_eq!(files, tree(b), "{} and {}", a.display(), b.display());
     assert!(files.iter().any(|f| f == "manifest.json"));
     for f in &files {
         if f == "manifest.json" {
@@ -120,8 +138,8 @@ fn run_shards_merge_into_the_unsharded_bytes() {
     }
 }
 
-/// More people than one row group of patients.parquet (65,536): shards of whole blocks
-/// (n ≤ 4 here; the merge copies their row groups without decoding) and shards that cut
+/// More people than one block of patients/ (65,536): shards of whole blocks
+/// (n ≤ 4 here; the merge links their part files) and shards that cut
 /// blocks (7 shards of 4 blocks; the merge joins the cut blocks) both give the bytes.
 #[test]
 fn run_shards_of_whole_row_groups_merge_into_the_unsharded_bytes() {
@@ -132,17 +150,51 @@ fn run_shards_of_whole_row_groups_merge_into_the_unsharded_bytes() {
     for n in [1, 3, 4, 7] {
         assert_same_outputs(&whole, &shard_and_merge(dir.path(), &args, n));
     }
-    // A shard's patients.parquet swapped for another's is refused, naming the file.
-    fs::copy(
-        dir.path().join("4-0/patients.parquet"),
-        dir.path().join("4-1/patients.parquet"),
-    )
-    .unwrap();
+    let parts = tree(&whole.join("patients"));
+    assert_eq!(parts.len(), 8, "{parts:?}");
+    assert_eq!(parts[0], "part-r0000-b00000.parquet");
+    assert_eq!(parts[7], "part-r0001-b00003.parquet");
+    // Whole blocks are placed by hard link: the merged file is the shard's file.
+    {
+        use std::os::unix::fs::MetadataExt;
+        let ino = |p: PathBuf| fs::metadata(p).unwrap().ino();
+        for (i, part) in ["part-r0000-b00001.parquet", "part-r0001-b00003.parquet"]
+            .iter()
+            .enumerate()
+        {
+            let shard = dir.path().join(format!("4-{}/patients", 2 * i + 1));
+            let merged = dir.path().join("merged-4/patients");
+            assert_eq!(ino(shard.join(part)), ino(merged.join(part)), "{part}");
+        }
+    }
     let shards: Vec<PathBuf> = (0..4).map(|i| dir.path().join(format!("4-{i}"))).collect();
     let refs: Vec<&Path> = shards.iter().map(PathBuf::as_path).collect();
     let out = dir.path().join("bad");
+    let part = |i: u32, r: u32| {
+        dir.path()
+            .join(format!("4-{i}/patients/part-r000{r}-b0000{i}.parquet"))
+    };
+    // A shard's part file swapped for another's, truncated, or changed in its footer is
+    // refused, naming the folder and the file; nothing is written.
+    let keep = fs::read(part(1, 0)).unwrap();
+    fs::remove_file(part(1, 0)).unwrap();
+    fs::copy(part(0, 0), part(1, 0)).unwrap();
     let e = refused(&refs, &out);
-    assert!(e.contains("4-1: patients.parquet"), "{e}");
+    assert!(e.contains("4-1: patients/part-r0000-b00001.parquet"), "{e}");
+    fs::write(part(1, 0), &keep[..keep.len() - 100]).unwrap();
+    let e = refused(&refs, &out);
+    assert!(e.contains("4-1: patients/part-r0000-b00001.parquet"), "{e}");
+    let mut changed = keep.clone();
+    let at = changed.len() - 200;
+    changed[at] ^= 1;
+    fs::write(part(1, 0), &changed).unwrap();
+    let e = refused(&refs, &out);
+    assert!(e.contains("4-1: patients/part-r0000-b00001.parquet"), "{e}");
+    // A missing part file.
+    fs::remove_file(part(2, 1)).unwrap();
+    fs::write(part(1, 0), &keep).unwrap();
+    let e = refused(&refs, &out);
+    assert!(e.contains("4-2: patients/part-r0001-b00002.parquet"), "{e}");
 }
 
 #[test]
@@ -292,10 +344,8 @@ fn merge_refuses_what_is_not_one_complete_set() {
 
     // A shard folder without its manifest (killed before it finished).
     let unfinished = d.join("unfinished");
-    fs::create_dir(&unfinished).unwrap();
-    for f in ["partials.bin", "patients.parquet"] {
-        fs::copy(a2.join(f), unfinished.join(f)).unwrap();
-    }
+    copy_tree(&a2, &unfinished);
+    fs::remove_file(unfinished.join("manifest.json")).unwrap();
     let e = refused(&[&a0, &a1, &unfinished], &out);
     assert!(
         e.contains("unfinished") && e.contains("manifest.json"),
@@ -304,10 +354,7 @@ fn merge_refuses_what_is_not_one_complete_set() {
 
     // A changed partials file.
     let changed = d.join("changed");
-    fs::create_dir(&changed).unwrap();
-    for f in ["partials.bin", "patients.parquet", "manifest.json"] {
-        fs::copy(a2.join(f), changed.join(f)).unwrap();
-    }
+    copy_tree(&a2, &changed);
     let mut bytes = fs::read(changed.join("partials.bin")).unwrap();
     let last = bytes.len() - 1;
     bytes[last / 2] ^= 1;

@@ -17,6 +17,6 @@ pub mod table;
 
 pub use output_dir::{OutputDir, OutputError};
 pub use table::{
-    write_atomic, write_csv, write_parquet, write_parquet_with_metadata, ParquetGroups,
-    ParquetSink, ReportError, Table, Values,
+    link_or_copy, parquet_group_rows, write_atomic, write_csv, write_parquet,
+    write_parquet_with_metadata, AtomicDir, ParquetGroups, ParquetSink, ReportError, Table, Values,
 };

@@ -8,9 +8,11 @@
 //!    [`OutputError::Busy`] when another process holds it;
 //! 2. checks the folder is writable (a probe file), before any simulation;
 //! 3. removes `manifest.json` first, so from here the folder reads as incomplete;
-//! 4. removes the files of its own kinds an earlier run left (e.g. `trace.csv` of a run with
-//!    `--trace` beside a run without), never anything else;
-//! 5. removes the atomic writer's temporary files (`.healthtwin-tmp-*`) of killed runs.
+//! 4. removes the files and folders of its own kinds an earlier run left (e.g. `trace.csv`
+//!    of a run with `--trace` beside a run without, the `patients/` dataset folder), never
+//!    anything else;
+//! 5. removes the atomic writers' temporary files and folders (`.healthtwin-tmp-*`) of
+//!    killed runs.
 //!
 //! [`OutputDir::commit`] writes `manifest.json` last (atomically, then syncs the folder) and
 //! releases the lock. Dropped without commit (an error), the folder keeps no manifest.
@@ -149,7 +151,8 @@ impl OutputDir {
         })
     }
 
-    /// Removes temporary files, and when `stale` the files in `own` too.
+    /// Removes temporary files and folders, and when `stale` the files and folders in `own`
+    /// too.
     fn clean(&self, own: &[&str], stale: bool) -> Result<(), OutputError> {
         let entries = fs::read_dir(&self.path).map_err(|e| io(&self.path, e))?;
         for entry in entries {
@@ -157,9 +160,17 @@ impl OutputDir {
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             let remove = is_temporary(name, own) || (stale && own.contains(&name));
-            if remove && entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if remove && (kind.is_file() || kind.is_dir()) {
                 let p = entry.path();
-                match fs::remove_file(&p) {
+                let removed = if kind.is_dir() {
+                    fs::remove_dir_all(&p)
+                } else {
+                    fs::remove_file(&p)
+                };
+                match removed {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                     Err(e) => return Err(not_writable(&p, e)),
@@ -254,6 +265,29 @@ mod tests {
                 "summary.csv"
             ]
         );
+    }
+
+    #[test]
+    fn stale_own_folders_and_temporary_folders_go_foreign_folders_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        for d in ["patients", ".healthtwin-tmp-77-patients", "notes"] {
+            fs::create_dir(out.join(d)).unwrap();
+            fs::write(out.join(d).join("part.parquet"), b"old").unwrap();
+        }
+        let d = OutputDir::create(out, &["patients"]).unwrap();
+        assert_eq!(names(out), ["notes"]);
+        let parts = crate::table::AtomicDir::create(&d.join("patients")).unwrap();
+        fs::write(parts.join("a"), b"new").unwrap();
+        // Not yet in place: only its temporary folder exists.
+        assert!(!out.join("patients").exists());
+        parts.commit().unwrap();
+        d.commit(b"{}").unwrap();
+        assert_eq!(names(out), ["manifest.json", "notes", "patients"]);
+        assert_eq!(names(&out.join("patients")), ["a"]);
+        // Dropped without commit, a dataset folder leaves nothing.
+        drop(crate::table::AtomicDir::create(&out.join("other")).unwrap());
+        assert_eq!(names(out), ["manifest.json", "notes", "patients"]);
     }
 
     #[test]

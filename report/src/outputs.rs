@@ -163,7 +163,7 @@ pub fn cohort_table(people: &[Baseline], pseudo_id: &dyn Fn(u64) -> String) -> T
     t
 }
 
-/// `patients.parquet` rows of one replicate (a slice of it): baseline and outcomes.
+/// `patients/` rows of one replicate (a block of it, one part file): baseline and outcomes.
 pub fn patients_table<S>(
     replicate: u32,
     patients: &[Patient<S>],

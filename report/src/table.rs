@@ -192,6 +192,93 @@ impl Drop for AtomicFile {
     }
 }
 
+/// A folder being filled under a temporary name (`.healthtwin-tmp-<pid>-<name>` beside
+/// `dest`); `commit` renames it into place, dropping it without commit removes it. A
+/// Parquet dataset folder (`patients/`) appears whole or not at all; the temporaries of a
+/// killed run are removed by the next [`crate::OutputDir`] of the folder.
+pub struct AtomicDir {
+    tmp: PathBuf,
+    dest: PathBuf,
+    committed: bool,
+}
+
+impl AtomicDir {
+    /// Creates the (empty) temporary folder of `dest`.
+    pub fn create(dest: &Path) -> Result<AtomicDir, ReportError> {
+        let tmp = temporary_path(dest);
+        match fs::remove_dir_all(&tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&tmp, e)),
+        }
+        fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+        Ok(AtomicDir {
+            tmp,
+            dest: dest.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    /// The path of file `name` in the folder being filled.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.tmp.join(name)
+    }
+
+    /// Makes the files' renames durable, replaces `dest` (a folder of an earlier run is
+    /// removed first) and renames the folder into place.
+    pub fn commit(mut self) -> Result<(), ReportError> {
+        File::open(&self.tmp)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io(&self.tmp, e))?;
+        match fs::remove_dir_all(&self.dest) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&self.dest, e)),
+        }
+        fs::rename(&self.tmp, &self.dest).map_err(|e| io(&self.dest, e))?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for AtomicDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+/// Places the finished file `src` at `dest` by a hard link (no bytes copied), or, when the
+/// file system cannot link them (two file systems, no link support), by an atomic copy.
+/// `dest` must not exist. The two names then share one file: the writers of this crate
+/// never change a finished file in place (they write a new one and rename it).
+pub fn link_or_copy(src: &Path, dest: &Path) -> Result<(), ReportError> {
+    if fs::hard_link(src, dest).is_ok() {
+        return Ok(());
+    }
+    let (guard, mut file) = AtomicFile::create(dest)?;
+    let mut from = File::open(src).map_err(|e| io(src, e))?;
+    std::io::copy(&mut from, &mut file)
+        .and_then(|_| file.sync_all())
+        .map_err(|e| io(dest, e))?;
+    guard.commit()
+}
+
+/// The rows of each row group of the Parquet file `path`, from its footer alone.
+pub fn parquet_group_rows(path: &Path) -> Result<Vec<usize>, ReportError> {
+    use parquet::file::reader::FileReader;
+    let file = File::open(path).map_err(|e| io(path, e))?;
+    let reader = parquet::file::serialized_reader::SerializedFileReader::new(file)
+        .map_err(|e| pq(path, e))?;
+    reader
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| usize::try_from(g.num_rows()).map_err(|e| pq(path, e)))
+        .collect()
+}
+
 /// Writes `bytes` to `dest` atomically.
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     let (guard, mut file) = AtomicFile::create(dest)?;
