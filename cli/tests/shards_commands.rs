@@ -224,3 +224,33 @@ fn twin_cohort_merge_refuses_what_is_not_one_run() {
     let cohort = cohort(dir.path(), "8");
     refuses_what_is_not_one_run(dir.path(), &twin_args(&cohort), "--seed");
 }
+
+fn plan_args() -> Vec<String> {
+    strings(&[
+        "plan",
+        &repo("scenarios/library/example_town_plan.toml"),
+        "-r",
+        "4",
+        "-y",
+        "2",
+        "--sample",
+        "300",
+    ])
+}
+
+#[test]
+fn plan_shards_of_replicates_merge_into_the_unsharded_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = plan_args();
+    let whole = unsharded(dir.path(), &args);
+    for n in [1, 2, 4] {
+        assert_same_outputs(&whole, &shard_and_merge(dir.path(), &args, n));
+    }
+    shard_refused(dir.path(), &args, 0, 7, "use at most 4 shards");
+}
+
+#[test]
+fn plan_merge_refuses_what_is_not_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    refuses_what_is_not_one_run(dir.path(), &plan_args(), "--seed");
+}
