@@ -40,6 +40,7 @@ fn merge(args: &args::MergeArgs) -> anyhow::Result<()> {
         Some("compare") => compare::merge(&set, &args.out, args.quiet),
         Some("twin --cohort") => twin::merge(&set, &args.out, args.quiet),
         Some("plan") => plan::merge(&set, &args.out, args.quiet),
+        Some("trial") => trial::merge(&set, &args.out, args.quiet),
         _ => Err(common::input_error(format!(
             "{}: a shard of an unknown command",
             set.folders[0].display()

@@ -254,3 +254,31 @@ fn plan_merge_refuses_what_is_not_one_run() {
     let dir = tempfile::tempdir().unwrap();
     refuses_what_is_not_one_run(dir.path(), &plan_args(), "--seed");
 }
+
+fn trial_args() -> Vec<String> {
+    strings(&[
+        "trial",
+        &repo("scenarios/trials/bench_two_arm.toml"),
+        "--screened",
+        "400",
+        "-r",
+        "4",
+    ])
+}
+
+#[test]
+fn trial_shards_of_replicates_merge_into_the_unsharded_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = trial_args();
+    let whole = unsharded(dir.path(), &args);
+    for n in [1, 2, 4] {
+        assert_same_outputs(&whole, &shard_and_merge(dir.path(), &args, n));
+    }
+    shard_refused(dir.path(), &args, 0, 7, "use at most 4 shards");
+}
+
+#[test]
+fn trial_merge_refuses_what_is_not_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    refuses_what_is_not_one_run(dir.path(), &trial_args(), "--seed");
+}
