@@ -282,3 +282,55 @@ fn trial_merge_refuses_what_is_not_one_run() {
     let dir = tempfile::tempdir().unwrap();
     refuses_what_is_not_one_run(dir.path(), &trial_args(), "--seed");
 }
+
+/// `healthtwin slurm` writes job scripts for a trial's shards; run by hand (the task id
+/// given as Slurm would), they merge into the unsharded bytes. More shards than replicates
+/// (plan) or batches (twin --cohort) are refused when the scripts are written.
+#[test]
+fn slurm_scripts_of_trial_shards_merge_into_the_unsharded_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = trial_args();
+    let whole = unsharded(dir.path(), &args);
+    let jobs = s(&dir.path().join("jobs"));
+    let merged = s(&dir.path().join("merged"));
+    let mut a = vec![
+        "slurm", "--shards", "3", "--cpus", "1", "--jobs", &jobs, "--",
+    ];
+    a.extend(args.iter().map(String::as_str));
+    a.extend(["--out", &merged]);
+    ok(&a);
+    let bash = |script: &str, task: Option<u32>| {
+        let mut c = Command::new("bash");
+        c.arg(Path::new(&jobs).join(script));
+        if let Some(t) = task {
+            c.env("SLURM_ARRAY_TASK_ID", t.to_string());
+        }
+        let o = c.output().expect("bash runs");
+        assert!(
+            o.status.success(),
+            "{script}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    for t in 0..3 {
+        bash("shards.sbatch", Some(t));
+    }
+    bash("merge.sbatch", None);
+    assert_same_outputs(&whole, Path::new(&merged));
+
+    let refused = |command: &[String], needle: &str| {
+        let jobs = s(&dir.path().join("refused-jobs"));
+        let mut a = vec![
+            "slurm", "--shards", "7", "--cpus", "1", "--jobs", &jobs, "--",
+        ];
+        a.extend(command.iter().map(String::as_str));
+        a.extend(["--out", &merged]);
+        let o = healthtwin(&a);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(needle), "{err}");
+    };
+    refused(&plan_args(), "use at most 4 shards");
+    let cohort = cohort(dir.path(), "14");
+    refused(&twin_args(&cohort), "use at most 5 shards");
+}
