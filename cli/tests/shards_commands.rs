@@ -253,6 +253,26 @@ fn plan_shards_of_replicates_merge_into_the_unsharded_bytes() {
 fn plan_merge_refuses_what_is_not_one_run() {
     let dir = tempfile::tempdir().unwrap();
     refuses_what_is_not_one_run(dir.path(), &plan_args(), "--seed");
+    refuses_a_file_changed_since_the_shards(dir.path(), &plan_args(), 1);
+}
+
+/// The merge reads the command's file (argument `at` of `args`) again: a file changed since
+/// the shards ran is refused, named, and nothing is written.
+fn refuses_a_file_changed_since_the_shards(dir: &Path, args: &[String], at: usize) {
+    let copy = dir.join("changed.toml");
+    fs::copy(&args[at], &copy).unwrap();
+    let mut args = args.to_vec();
+    args[at] = s(&copy);
+    let a = shard(dir, "c", &args, 0, 2);
+    let b = shard(dir, "c", &args, 1, 2);
+    let mut text = fs::read_to_string(&copy).unwrap();
+    text.push_str("\n# edited after the shards ran\n");
+    fs::write(&copy, text).unwrap();
+    merge_refused(
+        dir,
+        &[&a, &b],
+        &["changed.toml", "changed since the shards ran"],
+    );
 }
 
 fn trial_args() -> Vec<String> {
@@ -281,6 +301,7 @@ fn trial_shards_of_replicates_merge_into_the_unsharded_bytes() {
 fn trial_merge_refuses_what_is_not_one_run() {
     let dir = tempfile::tempdir().unwrap();
     refuses_what_is_not_one_run(dir.path(), &trial_args(), "--seed");
+    refuses_a_file_changed_since_the_shards(dir.path(), &trial_args(), 1);
 }
 
 /// `healthtwin slurm` writes job scripts for a trial's shards; run by hand (the task id
