@@ -55,11 +55,12 @@ pub enum Command {
     /// interventions, the clinician's report (HTML), FHIR RiskAssessments, alerts;
     /// `--cohort DIR` alone: risk stratification; `twin validate`, `twin bench`.
     Twin(Box<twin::TwinCommand>),
-    /// Merge the folders of every shard of one `run` or `compare` (`--shard i/n`) into the
-    /// outputs of the unsharded run, byte for byte (docs/shards.md). Checks first that the
+    /// Merge the folders of every shard of one `run`, `compare`, `trial`, `plan` or
+    /// `twin --cohort` (`--shard i/n`) into the outputs of the unsharded run, byte for byte (docs/shards.md). Checks first that the
     /// folders are one complete set of one run; writes nothing otherwise.
     Merge(MergeArgs),
-    /// Write Slurm job scripts that run `run …` or `compare …` as a job array over N shards
+    /// Write Slurm job scripts that run `run …`, `compare …`, `trial …`, `plan …` or
+    /// `twin --cohort …` as a job array over N shards
     /// and merge them when all succeeded (afterok); resources from the memory model and a
     /// measured throughput (docs/shards.md).
     Slurm(Box<SlurmArgs>),
@@ -112,6 +113,10 @@ pub struct TrialArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Run shard I of N (0-based): a contiguous range of the replicates, written as a
+    /// partial folder for `healthtwin merge` (docs/shards.md).
+    #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
+    pub shard: Option<crate::shard::Shard>,
 }
 
 #[derive(Subcommand)]
@@ -315,7 +320,8 @@ pub struct SlurmArgs {
     /// At most this many array tasks run at once (`--array=…%K`).
     #[arg(long)]
     pub max_running: Option<u32>,
-    /// The command to shard: `run …` or `compare …`, with its --out (the merged result).
+    /// The command to shard: `run …`, `compare …`, `trial …`, `plan …` or `twin --cohort …`,
+    /// with its --out (the merged result).
     #[arg(last = true, required = true, num_args = 1..)]
     pub command: Vec<String>,
 }

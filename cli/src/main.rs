@@ -38,6 +38,9 @@ fn merge(args: &args::MergeArgs) -> anyhow::Result<()> {
     match set.identity.get("command").and_then(|c| c.as_str()) {
         Some("run") => run::merge(&set, &args.out, args.quiet),
         Some("compare") => compare::merge(&set, &args.out, args.quiet),
+        Some("twin --cohort") => twin::merge(&set, &args.out, args.quiet),
+        Some("plan") => plan::merge(&set, &args.out, args.quiet),
+        Some("trial") => trial::merge(&set, &args.out, args.quiet),
         _ => Err(common::input_error(format!(
             "{}: a shard of an unknown command",
             set.folders[0].display()

@@ -13,9 +13,10 @@ use plan::report::{write_tables, PlanReport};
 use plan::{Plan, PlanError, PlanOptions};
 use report::html::Lang;
 use report::write_atomic;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::common::{ensure_dir, input_error, with_threads, StudyBar};
+use crate::common::{ensure_dir, input_error, output_dir, with_threads, StudyBar};
+use crate::shard;
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
@@ -58,6 +59,10 @@ pub struct PlanArgs {
     /// No progress bar and no summary on the terminal.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Run shard I of N (0-based): a contiguous range of the replicates, written as a
+    /// partial folder for `healthtwin merge` (docs/shards.md).
+    #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
+    pub shard: Option<shard::Shard>,
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -89,7 +94,7 @@ struct PlanManifest<'a> {
     local: Vec<ManifestLocal>,
     arms: Vec<ManifestArm>,
     notes: Vec<String>,
-    language: &'a str,
+    language: &'static str,
     threads: usize,
     patient_years: f64,
     wall_time_seconds: f64,
@@ -134,6 +139,101 @@ fn plan_error(e: PlanError) -> anyhow::Error {
     }
 }
 
+/// A file the plan reads, where it is and its SHA-256.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct InputFile {
+    given: String,
+    absolute: String,
+    sha256: String,
+}
+
+impl InputFile {
+    fn of(path: &Path) -> InputFile {
+        InputFile {
+            given: path.display().to_string(),
+            absolute: fs::canonicalize(path)
+                .unwrap_or_else(|_| path.to_path_buf())
+                .display()
+                .to_string(),
+            sha256: sha256_file(path),
+        }
+    }
+}
+
+/// What makes a plan's outputs what they are: its files with their hashes and every flag
+/// that changes results. The identity of `plan` shards.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct PlanIdentity {
+    command: String,
+    plan: InputFile,
+    /// The register or scaled-structure CSV and the projection, as the plan reads them.
+    inputs: Vec<InputFile>,
+    residents: Option<String>,
+    lang: String,
+    replicates: Option<u32>,
+    years: Option<u32>,
+    seed: Option<u64>,
+    psa: Option<u32>,
+    sample: Option<u64>,
+    threshold: Option<u64>,
+}
+
+impl PlanIdentity {
+    fn of(args: &PlanArgs, plan: &Plan) -> PlanIdentity {
+        let mut inputs = Vec::new();
+        if let Some(p) = plan_residents(plan) {
+            inputs.push(InputFile::of(&p));
+        }
+        if let scenarios::plan::Future::Projection(p) = &plan.file.future {
+            inputs.push(InputFile::of(p));
+        }
+        PlanIdentity {
+            command: "plan".into(),
+            plan: InputFile::of(&args.plan),
+            inputs,
+            residents: args.residents.as_ref().map(|p| p.display().to_string()),
+            lang: args.lang.code().into(),
+            replicates: args.replicates,
+            years: args.years,
+            seed: args.seed,
+            psa: args.psa,
+            sample: args.sample,
+            threshold: args.threshold,
+        }
+    }
+
+    fn options(&self) -> PlanOptions {
+        PlanOptions {
+            residents: self.residents.as_ref().map(PathBuf::from),
+            replicates: self.replicates,
+            years: self.years,
+            seed: self.seed,
+            psa: self.psa,
+            sample: self.sample,
+            threshold: self.threshold,
+        }
+    }
+}
+
+fn plan_residents(plan: &Plan) -> Option<PathBuf> {
+    match &plan.file.structure {
+        scenarios::plan::Structure::Residents(p) => Some(p.clone()),
+        scenarios::plan::Structure::Scaled { path, .. } => Some(path.clone()),
+        scenarios::plan::Structure::National { .. } => None,
+    }
+}
+
+/// Removes a stale manifest first: a folder without one holds no complete plan.
+fn begin_output(out: &Path) -> anyhow::Result<PathBuf> {
+    ensure_dir(out)?;
+    let manifest_path = out.join("manifest.json");
+    if manifest_path.exists() {
+        fs::remove_file(&manifest_path)
+            .with_context(|| format!("cannot replace {}", manifest_path.display()))?;
+    }
+    Ok(manifest_path)
+}
+
 pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let file = scenarios::plan::load(&args.plan).map_err(|e| input_error(e.to_string()))?;
@@ -148,21 +248,182 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
     };
     // Everything the user gave is read and checked before anything is written.
     let plan = with_threads(args.threads, || Plan::new(file, &opts))?.map_err(plan_error)?;
-    ensure_dir(&args.out)?;
-    let manifest_path = args.out.join("manifest.json");
-    if manifest_path.exists() {
-        fs::remove_file(&manifest_path)
-            .with_context(|| format!("cannot replace {}", manifest_path.display()))?;
+    let id = PlanIdentity::of(args, &plan);
+    if let Some(s) = args.shard {
+        return plan_shard(args, s, &id, &plan, started);
     }
+    let manifest_path = begin_output(&args.out)?;
     let bar = StudyBar::new(plan.study.total_patient_years(), args.quiet);
     let results = with_threads(args.threads, || plan.run(&bar))?.map_err(plan_error)?;
     bar.finish();
     let threads = with_threads(args.threads, rayon::current_num_threads)?;
+    write_plan(
+        &id,
+        &plan,
+        &results,
+        &args.out,
+        &manifest_path,
+        threads,
+        started,
+        args.quiet,
+    )
+}
 
-    let report = PlanReport::new(&plan, &results, args.lang);
-    let mut files = write_tables(&report, &args.out)?;
-    files.extend(report.write_charts(&args.out)?);
-    files.push(report.write_html(&args.out)?);
+/// One shard of a plan: a contiguous range of its replicates (each replicate's runs are
+/// independent of the others'; the residents are coupled within a run by the places).
+fn plan_shard(
+    args: &PlanArgs,
+    s: shard::Shard,
+    id: &PlanIdentity,
+    plan: &Plan,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let replicates = plan.study.settings.replicates;
+    if s.count > replicates {
+        return Err(input_error(format!(
+            "--shard {}/{}: the plan has {replicates} replicate(s), and a shard holds whole \
+             replicates (the residents share the programmes' places within a run, so a part of \
+             them cannot be simulated alone): use at most {replicates} shards (docs/shards.md)",
+            s.index, s.count
+        )));
+    }
+    let r = s.range(u64::from(replicates));
+    let reps = r.start as u32..r.end as u32;
+    let out = output_dir(&args.out, &[shard::PARTIALS])?;
+    let total = plan.people().len() as u64
+        * u64::from(plan.study.settings.years)
+        * u64::from(reps.end - reps.start)
+        * plan.study.arms.len() as u64;
+    let bar = StudyBar::new(total, args.quiet);
+    let runs =
+        with_threads(args.threads, || plan.run_partial(&bar, reps.clone()))?.map_err(plan_error)?;
+    bar.finish();
+    let threads = with_threads(args.threads, rayon::current_num_threads)?;
+    let simulation_seconds: Vec<f64> = runs.iter().map(|r| r.1).collect();
+    let mut w = shard::PartialWriter::create(&out.join(shard::PARTIALS))?;
+    let mut per_arm: Vec<_> = runs.into_iter().map(|(v, _)| v.into_iter()).collect();
+    for rep in reps.clone() {
+        for (a, it) in per_arm.iter_mut().enumerate() {
+            let aggregate = it.next().expect("one run per replicate");
+            w.write(&shard::Entry {
+                arm: a as u32,
+                replicate: rep,
+                run: study::PartialRun {
+                    aggregate,
+                    delays: None,
+                },
+            })?;
+        }
+    }
+    let sha = w.finish()?;
+    shard::commit_shard(
+        out,
+        s,
+        shard::Split::Draws,
+        r.clone(),
+        serde_json::to_value(id)?,
+        sha,
+        simulation_seconds,
+        threads,
+        started,
+    )?;
+    if !args.quiet {
+        println!(
+            "shard {}/{}: replicates {}..{} in {:.1} s; files in {} (merge with `healthtwin merge`)",
+            s.index,
+            s.count,
+            r.start,
+            r.end,
+            started.elapsed().as_secs_f64(),
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// `healthtwin merge` of `plan` shards: the plan is built again from its files (checked
+/// against their hashes), each run reduced from its shard's exact aggregate, then the plan's
+/// one writer.
+pub fn merge(set: &shard::ShardSet, out: &Path, quiet: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let id: PlanIdentity = serde_json::from_value(set.identity.clone())
+        .map_err(|e| input_error(format!("merge: the shards' plan is not readable: {e}")))?;
+    for f in std::iter::once(&id.plan).chain(&id.inputs) {
+        if sha256_file(Path::new(&f.absolute)) != f.sha256 {
+            return Err(input_error(format!(
+                "merge: {} has changed since the shards ran (its SHA-256 differs)",
+                f.given
+            )));
+        }
+    }
+    let file = scenarios::plan::load(Path::new(&id.plan.absolute))
+        .map_err(|e| input_error(e.to_string()))?;
+    let mut opts = id.options();
+    if opts.residents.is_some() {
+        opts.residents = id.inputs.first().map(|f| PathBuf::from(&f.absolute));
+    }
+    let mut plan = Plan::new(file, &opts).map_err(plan_error)?;
+    // Named as the shards named them (the outputs show these paths).
+    plan.file.file = PathBuf::from(&id.plan.given);
+    let mut given = id.inputs.iter().map(|f| PathBuf::from(&f.given));
+    match &mut plan.file.structure {
+        scenarios::plan::Structure::Residents(p)
+        | scenarios::plan::Structure::Scaled { path: p, .. } => {
+            *p = given.next().unwrap_or_default();
+        }
+        scenarios::plan::Structure::National { .. } => {}
+    }
+    if let scenarios::plan::Future::Projection(p) = &mut plan.file.future {
+        *p = given.next().unwrap_or_default();
+    }
+    let sources = plan.sources().map_err(plan_error)?;
+    let arms = plan.study.arms.len();
+    let replicates = plan.study.settings.replicates;
+    let manifest_path = begin_output(out)?;
+    let mut runs: Vec<(Vec<_>, f64)> = (0..arms)
+        .map(|_| (Vec::with_capacity(replicates as usize), 0.0))
+        .collect();
+    set.merge_partials(arms, replicates, |_, a, run| {
+        runs[a].0.push(plan.reduce(&sources, a, &run.aggregate));
+        Ok(())
+    })?;
+    for m in &set.manifests {
+        for (r, s) in runs.iter_mut().zip(&m.simulation_seconds) {
+            r.1 += s;
+        }
+    }
+    let results = Plan::assemble(runs);
+    let threads = rayon::current_num_threads();
+    write_plan(
+        &id,
+        &plan,
+        &results,
+        out,
+        &manifest_path,
+        threads,
+        started,
+        quiet,
+    )
+}
+
+/// A plan's tables, charts, report, manifest and terminal text: the one writer of `plan`
+/// and of its merge.
+#[allow(clippy::too_many_arguments)]
+fn write_plan(
+    id: &PlanIdentity,
+    plan: &Plan,
+    results: &plan::PlanResults,
+    out: &Path,
+    manifest_path: &Path,
+    threads: usize,
+    started: Instant,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let lang = Lang::parse(&id.lang).unwrap_or(Lang::Ja);
+    let report = PlanReport::new(plan, results, lang);
+    let mut files = write_tables(&report, out)?;
+    files.extend(report.write_charts(out)?);
+    files.push(report.write_html(out)?);
 
     let names = |places: &[(usize, u64)]| -> Vec<(String, u64)> {
         places
@@ -170,17 +431,15 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
             .map(|&(k, n)| (plan.programme_names[k].clone(), n))
             .collect()
     };
-    let residents_file = match &plan.file.structure {
-        scenarios::plan::Structure::Residents(p) => Some(p.clone()),
-        scenarios::plan::Structure::Scaled { path, .. } => Some(path.clone()),
-        scenarios::plan::Structure::National { .. } => None,
-    };
+    let residents_file = plan_residents(plan);
     let manifest = PlanManifest {
         healthtwin_version: env!("CARGO_PKG_VERSION"),
         git_commit: env!("HEALTHTWIN_GIT_COMMIT"),
-        plan: args.plan.display().to_string(),
-        plan_sha256: sha256_file(&args.plan),
-        residents_sha256: residents_file.as_deref().map(sha256_file),
+        plan: id.plan.given.clone(),
+        plan_sha256: id.plan.sha256.clone(),
+        residents_sha256: residents_file
+            .as_ref()
+            .and_then(|_| id.inputs.first().map(|f| f.sha256.clone())),
         residents_file: residents_file.map(|p| p.display().to_string()),
         town_name: plan.file.town_name.clone(),
         start_fiscal_year: plan.file.start_fiscal_year,
@@ -188,7 +447,7 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
         replicates: plan.study.settings.replicates,
         seed: plan.study.settings.seed,
         step_months: plan.study.settings.step_months,
-        psa_draws: args.psa,
+        psa_draws: id.psa,
         psa_parameters: plan.study.draws.iter().map(|d| d.name.clone()).collect(),
         people_simulated: plan.people().len(),
         residents_simulated: plan.strata.iter().map(|s| s.residents).sum(),
@@ -223,23 +482,20 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
             })
             .collect(),
         notes: plan.notes.iter().map(|n| n.en.clone()).collect(),
-        language: args.lang.code(),
+        language: lang.code(),
         threads,
         patient_years: results.person_years,
         wall_time_seconds: started.elapsed().as_secs_f64(),
         files: files.clone(),
     };
     write_atomic(
-        &manifest_path,
+        manifest_path,
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
-    if !args.quiet {
+    if !quiet {
         // The terminal speaks English, whatever the report's language.
-        print!(
-            "{}",
-            PlanReport::new(&plan, &results, Lang::En).text(threads)
-        );
-        println!("Report: {}", args.out.join("plan_report.html").display());
+        print!("{}", PlanReport::new(plan, results, Lang::En).text(threads));
+        println!("Report: {}", out.join("plan_report.html").display());
     }
     Ok(())
 }

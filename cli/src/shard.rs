@@ -188,6 +188,23 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// The SHA-256 of a file, read in blocks.
+pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    let mut f = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// The identity's hash: of its JSON text (serde_json writes object keys in a fixed order).
 pub fn identity_hash(identity: &serde_json::Value) -> String {
     sha256_hex(identity.to_string().as_bytes())
@@ -536,6 +553,164 @@ pub fn check_set(dirs: &[PathBuf]) -> anyhow::Result<ShardSet> {
         identity,
         split,
     })
+}
+
+/// Magic of a `partials.bin` of records ([`Enc`]).
+const RECORDS_MAGIC: &[u8; 8] = b"HTRECS01";
+
+/// A shard's partial results that are not aggregates (`trial`'s per-replicate runs,
+/// `twin --cohort`'s ranked rows), encoded exactly (floats by their bits, little-endian)
+/// into `partials.bin`; read back with [`Dec`].
+pub struct Enc(Vec<u8>);
+
+impl Default for Enc {
+    fn default() -> Self {
+        Enc(RECORDS_MAGIC.to_vec())
+    }
+}
+
+impl Enc {
+    pub fn u64(&mut self, x: u64) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    pub fn f64(&mut self, x: f64) {
+        self.u64(x.to_bits());
+    }
+    pub fn f32(&mut self, x: f32) {
+        self.0.extend_from_slice(&x.to_bits().to_le_bytes());
+    }
+    pub fn u8(&mut self, x: u8) {
+        self.0.push(x);
+    }
+    pub fn bool(&mut self, x: bool) {
+        self.0.push(u8::from(x));
+    }
+    pub fn str(&mut self, x: &str) {
+        self.u64(x.len() as u64);
+        self.0.extend_from_slice(x.as_bytes());
+    }
+    /// Writes `dir/partials.bin` atomically; returns its SHA-256.
+    pub fn write(self, dir: &Path) -> anyhow::Result<String> {
+        report::write_atomic(&dir.join(PARTIALS), &self.0)?;
+        Ok(sha256_hex(&self.0))
+    }
+}
+
+/// Reads the records of a shard folder's `partials.bin` ([`Enc`]).
+pub struct Dec {
+    bytes: Vec<u8>,
+    at: usize,
+    dir: PathBuf,
+}
+
+impl Dec {
+    pub fn open(dir: &Path) -> anyhow::Result<Dec> {
+        let bytes = std::fs::read(dir.join(PARTIALS))
+            .map_err(|_| input_error(format!("{}: {PARTIALS} is missing", dir.display())))?;
+        if !bytes.starts_with(RECORDS_MAGIC) {
+            return Err(input_error(format!(
+                "{}: {PARTIALS} is not a shard's records",
+                dir.display()
+            )));
+        }
+        Ok(Dec {
+            bytes,
+            at: RECORDS_MAGIC.len(),
+            dir: dir.to_path_buf(),
+        })
+    }
+    fn take(&mut self, n: usize) -> anyhow::Result<&[u8]> {
+        if self.bytes.len() - self.at < n {
+            return Err(input_error(format!(
+                "{}: {PARTIALS} is truncated",
+                self.dir.display()
+            )));
+        }
+        self.at += n;
+        Ok(&self.bytes[self.at - n..self.at])
+    }
+    pub fn u64(&mut self) -> anyhow::Result<u64> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+    pub fn f64(&mut self) -> anyhow::Result<f64> {
+        Ok(f64::from_bits(self.u64()?))
+    }
+    pub fn f32(&mut self) -> anyhow::Result<f32> {
+        Ok(f32::from_bits(u32_at(self.take(4)?, 0)))
+    }
+    pub fn u8(&mut self) -> anyhow::Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+    pub fn bool(&mut self) -> anyhow::Result<bool> {
+        Ok(self.u8()? != 0)
+    }
+    pub fn str(&mut self) -> anyhow::Result<String> {
+        let n = self.u64()? as usize;
+        let b = self.take(n)?.to_vec();
+        String::from_utf8(b).map_err(|_| self.bad())
+    }
+    /// A count of records that must fit in what is left (at least `min_bytes` each).
+    pub fn len(&mut self, min_bytes: usize) -> anyhow::Result<usize> {
+        let n = self.u64()? as usize;
+        if n.saturating_mul(min_bytes.max(1)) > self.bytes.len() - self.at {
+            return Err(self.bad());
+        }
+        Ok(n)
+    }
+    /// An error naming the folder: its records are not what the run wrote.
+    pub fn bad(&self) -> anyhow::Error {
+        input_error(format!(
+            "{}: {PARTIALS} does not hold this run's records",
+            self.dir.display()
+        ))
+    }
+    /// Checks that every byte was read.
+    pub fn finish(&self) -> anyhow::Result<()> {
+        if self.at == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(self.bad())
+        }
+    }
+}
+
+/// Writes a shard folder's manifest.json (last) with the run's identity and the shard's
+/// range; the shard's files are already in `out`.
+#[allow(clippy::too_many_arguments)]
+pub fn commit_shard(
+    out: report::OutputDir,
+    s: Shard,
+    split: Split,
+    range: std::ops::Range<u64>,
+    identity: serde_json::Value,
+    partials_sha256: String,
+    simulation_seconds: Vec<f64>,
+    threads: usize,
+    started: std::time::Instant,
+) -> anyhow::Result<()> {
+    let manifest = ShardManifest {
+        healthtwin_version: env!("CARGO_PKG_VERSION").into(),
+        git_commit: env!("HEALTHTWIN_GIT_COMMIT").into(),
+        shard: ShardRecord {
+            index: s.index,
+            count: s.count,
+            split,
+            first: range.start,
+            end: range.end,
+        },
+        identity_sha256: identity_hash(&identity),
+        identity,
+        partials_sha256,
+        files: vec![PARTIALS.into()],
+        parquet_footers: Vec::new(),
+        simulation_seconds,
+        threads,
+        wall_time_seconds: started.elapsed().as_secs_f64(),
+    };
+    out.commit(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    Ok(())
 }
 
 /// The top-level keys in which two identities differ.

@@ -1,5 +1,5 @@
-//! `healthtwin slurm`: job scripts that run a `run` or `compare` as a Slurm job array over
-//! its shards, then merge them in a job that starts only when every shard succeeded
+//! `healthtwin slurm`: job scripts that run a `run`, `compare`, `trial`, `plan` or
+//! `twin --cohort` as a Slurm job array over its shards, then merge them in a job that starts only when every shard succeeded
 //! (`afterok`). Resource requests come from the memory model of `memory.rs` and a measured
 //! throughput (docs/shards.md, docs/validation.md), with a margin.
 //!
@@ -97,10 +97,117 @@ fn size(args: &SlurmArgs, cli: &Cli) -> anyhow::Result<Size> {
                 metrics: 200,
             })
         }
+        Command::Trial(t) => {
+            let spec = if t.file == Path::new("dpp") {
+                scenarios::parse_trial(crate::trial::DPP, Path::new("scenarios/trials/dpp.toml"))
+            } else {
+                scenarios::load_trial(&t.file)
+            }
+            .map_err(|e| input_error(e.to_string()))?;
+            let people = match (&spec.population.source, t.screened) {
+                (_, Some(p)) => p,
+                (Source::Synthetic { n, .. }, None) => *n,
+                (Source::CohortFile { path }, None) => report::provenance::read(path)
+                    .rows
+                    .ok_or_else(|| input_error(format!("{}: rows unknown", path.display())))?,
+            };
+            let replicates = t.replicates.unwrap_or(spec.replicates);
+            let reps = by_replicate(args.shards, replicates)?;
+            let years = spec.follow_up.months.div_ceil(12).max(1);
+            let arms = spec.arms.len() as u64;
+            // Every candidate is screened in every shard; at most all of them enrolled.
+            Ok(Size {
+                people_per_shard: people * memory::SCREENED_PERSON_BYTES
+                    / memory::SIMULATED_PERSON_BYTES
+                    + people,
+                patient_years_per_shard: people as f64 * f64::from(years) * (reps * arms) as f64,
+                years,
+                runs_per_shard: reps * arms,
+                metrics: 200,
+            })
+        }
+        Command::Plan(p) => {
+            let file = scenarios::plan::load(&p.plan).map_err(|e| input_error(e.to_string()))?;
+            let opts = plan::PlanOptions {
+                residents: p.residents.clone(),
+                replicates: p.replicates,
+                years: p.years,
+                seed: p.seed,
+                psa: p.psa,
+                sample: p.sample,
+                threshold: p.threshold,
+            };
+            // The plan itself (its residents and arms): what each shard builds.
+            let plan = plan::Plan::new(file, &opts).map_err(|e| input_error(e.to_string()))?;
+            let settings = &plan.study.settings;
+            let reps = by_replicate(args.shards, settings.replicates)?;
+            let people = plan.people().len() as u64;
+            let arms = plan.study.arms.len() as u64;
+            Ok(Size {
+                people_per_shard: people,
+                patient_years_per_shard: people as f64
+                    * f64::from(settings.years)
+                    * (reps * arms) as f64,
+                years: settings.years,
+                runs_per_shard: reps * arms,
+                metrics: 200,
+            })
+        }
+        Command::Twin(t) => {
+            let a = &t.args;
+            let (Some(dir), None, None) = (&a.cohort, &a.pseudonym, &t.action) else {
+                return Err(input_error(
+                    "healthtwin slurm: of `twin`, only the stratification of a cohort \
+                     (`twin --cohort DIR`) shards",
+                ));
+            };
+            let people = report::provenance::read(&dir.join("cohort.parquet"))
+                .rows
+                .ok_or_else(|| {
+                    input_error(format!("{}/cohort.parquet: rows unknown", dir.display()))
+                })?;
+            let batch = a.batch.max(1) as u64;
+            let batches = people.div_ceil(batch);
+            if u64::from(args.shards) > batches {
+                return Err(input_error(format!(
+                    "--shards {}: the cohort's {people} people are {batches} batch(es) of \
+                     --batch {batch}, and a shard holds whole batches: use at most {batches} \
+                     shards",
+                    args.shards
+                )));
+            }
+            let per = batches.div_ceil(n) * batch;
+            // Every copy of a batch is simulated at once in each arm (usual care and up to
+            // six interventions), 10 years or more.
+            let copies = batch * u64::from(a.futures.unwrap_or(32));
+            let arms = 7;
+            let years = a.years.max(10);
+            Ok(Size {
+                people_per_shard: people + copies * arms,
+                patient_years_per_shard: (per * u64::from(a.futures.unwrap_or(32)) * arms) as f64
+                    * f64::from(years),
+                years,
+                runs_per_shard: per.div_ceil(batch) * arms,
+                metrics: 200,
+            })
+        }
         _ => Err(input_error(
-            "healthtwin slurm: only `run …` and `compare …` shard (docs/shards.md)",
+            "healthtwin slurm: only `run …`, `compare …`, `trial …`, `plan …` and \
+             `twin --cohort …` shard (docs/shards.md)",
         )),
     }
+}
+
+/// Replicates per shard of a command that shards by replicate; more shards than
+/// replicates is refused.
+fn by_replicate(shards: u32, replicates: u32) -> anyhow::Result<u64> {
+    if shards > replicates {
+        return Err(input_error(format!(
+            "--shards {shards}: the command has {replicates} replicate(s), and a shard holds \
+             whole replicates: use at most {replicates} shards"
+        )));
+    }
+    Ok(u64::from(replicates.div_ceil(shards)))
 }
 
 /// The command's arguments without its --out (returned separately) and --threads/--quiet.

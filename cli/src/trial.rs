@@ -7,13 +7,14 @@ use std::time::Instant;
 use report::plot::{write_chart, Chart, Series};
 use report::table::{write_csv, write_parquet, Table, Values};
 use scenarios::Source;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use study::trial::{self, Design, TrialResults, BASELINE_VARIABLES, MEASURES};
 use study::Allocation;
 
 use crate::args::TrialArgs;
 use crate::common::{input_error, output_dir, DisclosureManifest, Provenance, StudyBar};
 use crate::memory::{self, Footprint};
+use crate::shard;
 
 /// The tables `trial` writes (each as .csv and .parquet), besides one Kaplan-Meier chart per
 /// outcome (`km_<outcome>.png`/`.svg`) and manifest.json.
@@ -44,28 +45,88 @@ struct TrialManifest {
 }
 
 /// The library's DPP trial, embedded so `trial dpp` runs from any folder.
-const DPP: &str = include_str!("../../scenarios/trials/dpp.toml");
+pub const DPP: &str = include_str!("../../scenarios/trials/dpp.toml");
 
 /// DPP's published incidence per 100 person-years (Knowler 2002 NEJM 346:393 [V]): the
 /// calibration target of the metformin and lifestyle mechanisms, printed beside the result.
 const DPP_TARGETS: [(&str, f64); 3] = [("placebo", 11.0), ("metformin", 7.8), ("lifestyle", 4.8)];
 
-pub fn trial(args: &TrialArgs) -> anyhow::Result<()> {
-    let is_dpp = args.file == Path::new("dpp");
-    let mut spec = if is_dpp {
-        scenarios::parse_trial(DPP, Path::new("scenarios/trials/dpp.toml"))
-    } else {
-        scenarios::load_trial(&args.file)
+/// A file the trial reads, where it is and its SHA-256.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct InputFile {
+    given: String,
+    absolute: String,
+    sha256: String,
+}
+
+impl InputFile {
+    fn of(path: &Path) -> anyhow::Result<InputFile> {
+        Ok(InputFile {
+            given: path.display().to_string(),
+            absolute: std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.to_path_buf())
+                .display()
+                .to_string(),
+            sha256: shard::sha256_file(path)?,
+        })
+    }
+}
+
+/// What makes a trial's outputs what they are: its file (or the embedded DPP file) and
+/// cohort file with their hashes, and every flag that changes results. The identity of
+/// `trial` shards.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct TrialIdentity {
+    command: String,
+    /// `None` for the embedded `dpp`.
+    file: Option<InputFile>,
+    cohort: Option<InputFile>,
+    screened: Option<u64>,
+    replicates: Option<u32>,
+    seed: Option<u64>,
+    set: Vec<String>,
+}
+
+/// A trial resolved from its identity: the file, the design, where its people come from.
+struct Prepared {
+    spec: scenarios::TrialSpec,
+    design: Design,
+    provenance: Provenance,
+    is_dpp: bool,
+    /// `--set` as given (the manifest's `parameters`).
+    design_parameters: Vec<String>,
+    /// The trial file as given on the command line.
+    file_label: String,
+}
+
+/// Loads the trial file (from where the shards found it when `absolute`, checked against
+/// its hash) and builds its design.
+fn prepare(id: &TrialIdentity, absolute: bool) -> anyhow::Result<Prepared> {
+    let is_dpp = id.file.is_none();
+    let mut spec = match &id.file {
+        None => scenarios::parse_trial(DPP, Path::new("scenarios/trials/dpp.toml")),
+        Some(f) if absolute => {
+            for g in std::iter::once(f).chain(&id.cohort) {
+                if shard::sha256_file(Path::new(&g.absolute)).ok().as_ref() != Some(&g.sha256) {
+                    return Err(input_error(format!(
+                        "merge: {} has changed since the shards ran (its SHA-256 differs)",
+                        g.given
+                    )));
+                }
+            }
+            scenarios::load_trial(Path::new(&f.absolute))
+        }
+        Some(f) => scenarios::load_trial(Path::new(&f.given)),
     }
     .map_err(|e| input_error(e.to_string()))?;
-    if let Some(r) = args.replicates {
+    if let Some(r) = id.replicates {
         spec.replicates = r;
     }
-    if let Some(s) = args.seed {
+    if let Some(s) = id.seed {
         spec.seed = s;
     }
     let mut model = spec.model();
-    for kv in &args.set {
+    for kv in &id.set {
         let (k, v) = kv
             .split_once('=')
             .ok_or_else(|| input_error(format!("--set {kv}: expected NAME=VALUE")))?;
@@ -109,15 +170,54 @@ pub fn trial(args: &TrialArgs) -> anyhow::Result<()> {
             spec.file.display()
         )));
     }
-    if let Source::Synthetic { n, .. } = &spec.population.source {
-        memory::check(&Footprint {
-            size_flag: "--screened",
-            people: args.screened.unwrap_or(*n),
-            bytes_per_person: memory::SCREENED_PERSON_BYTES,
-            other_bytes: memory::FIXED_BYTES,
-            threads: rayon::current_num_threads(),
-        })?;
+    Ok(Prepared {
+        spec,
+        design,
+        provenance,
+        is_dpp,
+        design_parameters: id.set.clone(),
+        file_label: id
+            .file
+            .as_ref()
+            .map(|f| f.given.clone())
+            .unwrap_or_default(),
+    })
+}
+
+/// The screening of a prepared trial: the candidates made or read, the eligible enrolled.
+fn screen(p: &Prepared, screened: Option<u64>, quiet: bool) -> anyhow::Result<trial::Screening> {
+    let t0 = Instant::now();
+    let candidates = p
+        .spec
+        .population
+        .people(&p.spec.file, screened)
+        .map_err(|e| input_error(e.to_string()))?;
+    let screening =
+        trial::screen(&p.design, &candidates).map_err(|e| input_error(e.to_string()))?;
+    if !quiet {
+        eprintln!(
+            "{}: screened {}, eligible {}, consented {}, enrolled {} ({:.1} s)",
+            p.spec.name,
+            screening.screened,
+            screening.eligible,
+            screening.consented,
+            screening.enrolled.len(),
+            t0.elapsed().as_secs_f64()
+        );
     }
+    if screening.enrolled.is_empty() {
+        return Err(input_error(format!(
+            "{}: nobody eligible among {} screened; screen more people (--screened) or widen \
+             the eligibility",
+            p.spec.file.display(),
+            screening.screened
+        )));
+    }
+    Ok(screening)
+}
+
+/// The files a trial writes (besides manifest.json).
+fn own_files(spec: &scenarios::TrialSpec) -> Vec<String> {
     let mut own: Vec<String> = TRIAL_TABLES
         .iter()
         .flat_map(|t| [format!("{t}.csv"), format!("{t}.parquet")])
@@ -126,62 +226,114 @@ pub fn trial(args: &TrialArgs) -> anyhow::Result<()> {
         own.push(format!("km_{}.png", o.name));
         own.push(format!("km_{}.svg", o.name));
     }
+    own
+}
+
+pub fn trial(args: &TrialArgs) -> anyhow::Result<()> {
+    let is_dpp = args.file == Path::new("dpp");
+    let id = TrialIdentity {
+        command: "trial".into(),
+        file: if is_dpp {
+            None
+        } else {
+            // Loaded (and its errors reported) by `prepare`; hashed for shards.
+            match args.shard {
+                Some(_) if args.file.is_file() => Some(InputFile::of(&args.file)?),
+                _ => Some(InputFile {
+                    given: args.file.display().to_string(),
+                    absolute: String::new(),
+                    sha256: String::new(),
+                }),
+            }
+        },
+        cohort: None,
+        screened: args.screened,
+        replicates: args.replicates,
+        seed: args.seed,
+        set: args.set.clone(),
+    };
+    let mut id = id;
+    let p = prepare(&id, false)?;
+    if let (Source::CohortFile { path }, Some(_)) = (&p.spec.population.source, args.shard) {
+        id.cohort = Some(InputFile::of(path)?);
+    }
+    if let Source::Synthetic { n, .. } = &p.spec.population.source {
+        memory::check(&Footprint {
+            size_flag: "--screened",
+            people: args.screened.unwrap_or(*n),
+            bytes_per_person: memory::SCREENED_PERSON_BYTES,
+            other_bytes: memory::FIXED_BYTES,
+            threads: rayon::current_num_threads(),
+        })?;
+    }
+    let design = &p.design;
+    let (range, own) = match args.shard {
+        Some(s) => {
+            if s.count > design.replicates {
+                return Err(input_error(format!(
+                    "--shard {}/{}: the trial has {} replicate(s), and a shard holds whole \
+                     replicates (randomisation and analysis are per replicate): use at most {} \
+                     shards (docs/shards.md)",
+                    s.index, s.count, design.replicates, design.replicates
+                )));
+            }
+            let r = s.range(u64::from(design.replicates));
+            (
+                r.start as u32..r.end as u32,
+                vec![shard::PARTIALS.to_string()],
+            )
+        }
+        None => (0..design.replicates, own_files(&p.spec)),
+    };
     let own_refs: Vec<&str> = own.iter().map(String::as_str).collect();
     // Locked and writable before the trial runs.
     let out = output_dir(&args.out, &own_refs)?;
     let t0 = Instant::now();
-    let candidates = spec
-        .population
-        .people(&spec.file, args.screened)
-        .map_err(|e| input_error(e.to_string()))?;
-    let screening = trial::screen(&design, &candidates).map_err(|e| input_error(e.to_string()))?;
+    let screening = screen(&p, args.screened, false)?;
     let screen_seconds = t0.elapsed().as_secs_f64();
-    eprintln!(
-        "{}: screened {}, eligible {}, consented {}, enrolled {} ({:.1} s)",
-        spec.name,
-        screening.screened,
-        screening.eligible,
-        screening.consented,
-        screening.enrolled.len(),
-        screen_seconds
-    );
-    if screening.enrolled.is_empty() {
-        return Err(input_error(format!(
-            "{}: nobody eligible among {} screened; screen more people (--screened) or widen \
-             the eligibility",
-            spec.file.display(),
-            screening.screened
-        )));
-    }
     let per_run = screening.enrolled.len() as u64 * u64::from(design.years());
-    let runs = u64::from(design.replicates) * design.arms.len() as u64;
+    let runs = u64::from(range.end - range.start) * design.arms.len() as u64;
     let bar = StudyBar::new(per_run * runs, args.quiet);
     let t1 = Instant::now();
-    let results = trial::run(&design, &screening, &bar)?;
+    let runs = trial::run_replicates(design, &screening, range.clone(), &bar)?;
     bar.finish();
     let run_seconds = t1.elapsed().as_secs_f64();
-    print_summary(&design, &results, is_dpp);
-    write_outputs(out.path(), &design, &screening, &results)?;
-    let manifest = TrialManifest {
-        healthtwin_version: env!("CARGO_PKG_VERSION"),
-        git_commit: env!("HEALTHTWIN_GIT_COMMIT"),
-        trial: design.name.clone(),
-        trial_file: if is_dpp {
-            "scenarios/trials/dpp.toml (embedded)".to_string()
-        } else {
-            spec.file.display().to_string()
-        },
-        seed: design.seed,
-        replicates: design.replicates,
-        screened: screening.screened,
-        enrolled: screening.enrolled.len(),
-        parameters: args.set.clone(),
-        threads: rayon::current_num_threads(),
-        wall_time_seconds: t0.elapsed().as_secs_f64(),
-        files: own,
-        disclosure: provenance.policy.record(0).into(),
-    };
-    out.commit(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    if let Some(s) = args.shard {
+        let mut e = shard::Enc::default();
+        e.u64(runs.len() as u64);
+        for rep in &runs {
+            for run in rep {
+                encode_run(&mut e, run);
+            }
+        }
+        let sha = e.write(out.path())?;
+        let seconds: Vec<f64> = (0..design.arms.len())
+            .map(|a| runs.iter().map(|r| r[a].seconds).sum())
+            .collect();
+        shard::commit_shard(
+            out,
+            s,
+            shard::Split::Draws,
+            u64::from(range.start)..u64::from(range.end),
+            serde_json::to_value(&id)?,
+            sha,
+            seconds,
+            rayon::current_num_threads(),
+            t0,
+        )?;
+        eprintln!(
+            "shard {}/{}: replicates {}..{} in {:.1} s; files in {} (merge with `healthtwin merge`)",
+            s.index,
+            s.count,
+            range.start,
+            range.end,
+            t0.elapsed().as_secs_f64(),
+            args.out.display()
+        );
+        return Ok(());
+    }
+    let results = trial::results_of(design, runs);
+    write_trial(&p, &screening, &results, out, own, t0, true)?;
     eprintln!(
         "timing: screening {screen_seconds:.2} s, simulation and analysis {run_seconds:.2} s \
          ({} people x {} arms x {} replicates, {} months), total {:.2} s; files in {}",
@@ -192,6 +344,125 @@ pub fn trial(args: &TrialArgs) -> anyhow::Result<()> {
         t0.elapsed().as_secs_f64(),
         args.out.display()
     );
+    Ok(())
+}
+
+fn encode_run(e: &mut shard::Enc, r: &trial::ArmRun) {
+    e.u64(r.ids.len() as u64);
+    for id in &r.ids {
+        e.u64(*id);
+    }
+    e.u64(r.times.len() as u64);
+    for t in &r.times {
+        e.f32(*t);
+    }
+    e.u64(r.events.len() as u64);
+    for x in &r.events {
+        e.bool(*x);
+    }
+    e.f64(r.achieved_sbp_mmhg);
+    e.f64(r.bp_drugs);
+    e.f64(r.seconds);
+}
+
+fn decode_run(d: &mut shard::Dec) -> anyhow::Result<trial::ArmRun> {
+    let n = d.len(8)?;
+    let ids = (0..n).map(|_| d.u64()).collect::<anyhow::Result<_>>()?;
+    let n = d.len(4)?;
+    let times = (0..n).map(|_| d.f32()).collect::<anyhow::Result<_>>()?;
+    let n = d.len(1)?;
+    let events = (0..n).map(|_| d.bool()).collect::<anyhow::Result<_>>()?;
+    Ok(trial::ArmRun {
+        ids,
+        times,
+        events,
+        achieved_sbp_mmhg: d.f64()?,
+        bp_drugs: d.f64()?,
+        seconds: d.f64()?,
+    })
+}
+
+/// `healthtwin merge` of `trial` shards: the trial file loaded again (checked against its
+/// hash) and its people screened again, every replicate's runs from its shard, then the
+/// trial's one analysis and writer.
+pub fn merge(set: &shard::ShardSet, out_path: &Path, quiet: bool) -> anyhow::Result<()> {
+    let t0 = Instant::now();
+    let id: TrialIdentity = serde_json::from_value(set.identity.clone())
+        .map_err(|e| input_error(format!("merge: the shards' trial is not readable: {e}")))?;
+    let p = prepare(&id, true)?;
+    let own = own_files(&p.spec);
+    let own_refs: Vec<&str> = own.iter().map(String::as_str).collect();
+    let out = output_dir(out_path, &own_refs)?;
+    let screening = screen(&p, id.screened, true)?;
+    let arms = p.design.arms.len();
+    let mut runs = Vec::with_capacity(p.design.replicates as usize);
+    let mut at = 0;
+    for (dir, m) in set.folders.iter().zip(&set.manifests) {
+        let mut d = shard::Dec::open(dir)?;
+        let n = d.len(arms)?;
+        if m.shard.first != at || m.shard.end - m.shard.first != n as u64 {
+            return Err(d.bad());
+        }
+        at = m.shard.end;
+        for _ in 0..n {
+            runs.push(
+                (0..arms)
+                    .map(|_| decode_run(&mut d))
+                    .collect::<anyhow::Result<Vec<_>>>()?,
+            );
+        }
+        d.finish()?;
+    }
+    if at != u64::from(p.design.replicates) {
+        return Err(input_error(format!(
+            "merge: the shards hold {at} of the trial's {} replicates",
+            p.design.replicates
+        )));
+    }
+    let results = trial::results_of(&p.design, runs);
+    write_trial(&p, &screening, &results, out, own, t0, !quiet)?;
+    if !quiet {
+        println!("Files in {}", out_path.display());
+    }
+    Ok(())
+}
+
+/// A trial's tables, charts, manifest and terminal summary: the one writer of `trial` and
+/// of its merge.
+fn write_trial(
+    p: &Prepared,
+    screening: &trial::Screening,
+    results: &TrialResults,
+    out: report::OutputDir,
+    own: Vec<String>,
+    t0: Instant,
+    print: bool,
+) -> anyhow::Result<()> {
+    let design = &p.design;
+    if print {
+        print_summary(design, results, p.is_dpp);
+    }
+    write_outputs(out.path(), design, screening, results)?;
+    let manifest = TrialManifest {
+        healthtwin_version: env!("CARGO_PKG_VERSION"),
+        git_commit: env!("HEALTHTWIN_GIT_COMMIT"),
+        trial: design.name.clone(),
+        trial_file: if p.is_dpp {
+            "scenarios/trials/dpp.toml (embedded)".to_string()
+        } else {
+            p.file_label.clone()
+        },
+        seed: design.seed,
+        replicates: design.replicates,
+        screened: screening.screened,
+        enrolled: screening.enrolled.len(),
+        parameters: p.design_parameters.clone(),
+        threads: rayon::current_num_threads(),
+        wall_time_seconds: t0.elapsed().as_secs_f64(),
+        files: own,
+        disclosure: p.provenance.policy.record(0).into(),
+    };
+    out.commit(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
     Ok(())
 }
 

@@ -27,7 +27,9 @@ use twin::{
     TwinSettings,
 };
 
-use crate::common::{ensure_dir, input_error, model_with, with_threads};
+use crate::common::{ensure_dir, input_error, model_with, output_dir, with_threads};
+use crate::shard;
+use serde::{Deserialize, Serialize};
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -134,6 +136,10 @@ pub struct TwinArgs {
     pub out: PathBuf,
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Cohort mode: run shard I of N (0-based), a contiguous range of whole batches of the
+    /// cohort's people, written as a partial folder for `healthtwin merge` (docs/shards.md).
+    #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
+    pub shard: Option<crate::shard::Shard>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -297,7 +303,13 @@ fn run(a: &TwinArgs) -> anyhow::Result<()> {
     let model = model_with(&a.set)?;
     let kinds = parse_kinds(&a.interventions)?;
     if let (Some(dir), None) = (&a.cohort, &a.pseudonym) {
-        return stratify_cmd(a, dir, &model, kinds);
+        return stratify_cmd(a, dir, &model);
+    }
+    if a.shard.is_some() {
+        return Err(input_error(
+            "--shard: only the stratification of a cohort (--cohort DIR without --pseudonym) \
+             shards",
+        ));
     }
     let person: PersonRecord = if let Some(f) = &a.person {
         twin::person_file::read(f).map_err(twin_err)?
@@ -549,76 +561,162 @@ fn alert_json(p: &PersonRecord, a: &Alert) -> serde_json::Value {
     })
 }
 
-fn stratify_cmd(
-    a: &TwinArgs,
-    dir: &Path,
-    model: &models::HealthModel,
-    kinds: Vec<Kind>,
-) -> anyhow::Result<()> {
+/// What makes a stratification's outputs what they are: the cohort (its files' SHA-256 when
+/// sharded) and every flag that changes results. The identity of `twin --cohort` shards.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct StratifyIdentity {
+    command: String,
+    cohort: String,
+    cohort_sha256: Option<String>,
+    history_sha256: Option<String>,
+    seed: u64,
+    futures: Option<u32>,
+    years: u32,
+    particles: u32,
+    interventions: Vec<String>,
+    rank_by: String,
+    trial: Option<String>,
+    disclosure_threshold: usize,
+    set: Vec<String>,
+    batch: usize,
+}
+
+const STRATIFY_COMMAND: &str = "twin --cohort";
+
+impl StratifyIdentity {
+    /// Of the flags `a`; with `hashes`, the SHA-256 of the cohort's files too.
+    fn of(a: &TwinArgs, dir: &Path, hashes: bool) -> anyhow::Result<StratifyIdentity> {
+        let hash = |name: &str| -> anyhow::Result<Option<String>> {
+            let p = dir.join(name);
+            if !hashes || !p.is_file() {
+                return Ok(None);
+            }
+            Ok(Some(crate::shard::sha256_file(&p)?))
+        };
+        Ok(StratifyIdentity {
+            command: STRATIFY_COMMAND.into(),
+            cohort: fs::canonicalize(dir)
+                .unwrap_or_else(|_| dir.to_path_buf())
+                .display()
+                .to_string(),
+            cohort_sha256: hash("cohort.parquet")?,
+            history_sha256: hash("history.parquet")?,
+            seed: a.seed,
+            futures: a.futures,
+            years: a.years,
+            particles: a.particles,
+            interventions: a.interventions.clone(),
+            rank_by: a.rank_by.clone(),
+            trial: a.trial.clone(),
+            disclosure_threshold: a.disclosure_threshold,
+            set: a.set.clone(),
+            batch: a.batch.max(1),
+        })
+    }
+
+    /// The stratification's settings.
+    fn settings(&self) -> anyhow::Result<StratifySettings> {
+        let kinds = parse_kinds(&self.interventions)?;
+        let (o, y, _) = parse_outcome_years("--rank-by", &self.rank_by)?;
+        let trial = match &self.trial {
+            Some(t) => {
+                let (to, ty, r) = parse_outcome_years("--trial", t)?;
+                let min = *r.first().ok_or_else(|| {
+                    input_error(format!("--trial {t}: give OUTCOME:YEARS:MIN[:MAX]"))
+                })?;
+                let max = r.get(1).copied().unwrap_or(1.0);
+                if !(0.0..=1.0).contains(&min) || !(min..=1.0).contains(&max) {
+                    return Err(input_error(format!(
+                        "--trial {t}: MIN and MAX are risks in [0, 1], MIN ≤ MAX"
+                    )));
+                }
+                Some(TrialFilter {
+                    outcome: to,
+                    horizon: ty,
+                    min,
+                    max,
+                })
+            }
+            None => None,
+        };
+        let interventions = if kinds.is_empty() {
+            vec![
+                Kind::IntensiveLifestyle,
+                Kind::Metformin,
+                Kind::Statin,
+                Kind::Antihypertensive,
+                Kind::SmokingCessation,
+                Kind::ExerciseNutrition,
+            ]
+        } else {
+            kinds
+        };
+        Ok(StratifySettings {
+            personalise: PersonaliseSettings {
+                particles: (self.particles as usize).min(250),
+                seed: self.seed,
+                scores: false,
+            },
+            forecast: ForecastSettings {
+                futures: self.futures.unwrap_or(32) as usize,
+                years: y.max(10).min(self.years.max(y)),
+                seed: self.seed,
+                step_months: 1,
+            },
+            interventions,
+            batch: self.batch,
+            rank_by: (o, y),
+            trial,
+        })
+    }
+}
+
+fn stratify_cmd(a: &TwinArgs, dir: &Path, model: &models::HealthModel) -> anyhow::Result<()> {
     let started = Instant::now();
     let folder = CohortFolder::open(dir).map_err(twin_err)?;
-    let (o, y, _) = parse_outcome_years("--rank-by", &a.rank_by)?;
-    let trial = match &a.trial {
-        Some(t) => {
-            let (to, ty, r) = parse_outcome_years("--trial", t)?;
-            let min = *r
-                .first()
-                .ok_or_else(|| input_error(format!("--trial {t}: give OUTCOME:YEARS:MIN[:MAX]")))?;
-            let max = r.get(1).copied().unwrap_or(1.0);
-            if !(0.0..=1.0).contains(&min) || !(min..=1.0).contains(&max) {
+    let id = StratifyIdentity::of(a, dir, a.shard.is_some())?;
+    let s = id.settings()?;
+    let n = folder.people.len();
+    // Whole batches: a person's futures are keyed by their place in the batch.
+    let batches = n.div_ceil(s.batch);
+    let (range, shard_out) = match a.shard {
+        None => (0..batches, None),
+        Some(sh) => {
+            if sh.count as usize > batches {
                 return Err(input_error(format!(
-                    "--trial {t}: MIN and MAX are risks in [0, 1], MIN ≤ MAX"
+                    "--shard {}/{}: the cohort's {n} people are {batches} batch(es) of --batch \
+                     {}, and a shard holds whole batches (a person's futures are keyed by their \
+                     place in the batch): use at most {batches} shards, or a smaller --batch \
+                     (docs/shards.md)",
+                    sh.index, sh.count, s.batch
                 )));
             }
-            Some(TrialFilter {
-                outcome: to,
-                horizon: ty,
-                min,
-                max,
-            })
+            let r = sh.range(batches as u64);
+            let out = output_dir(&a.out, &[shard::PARTIALS])?;
+            (r.start as usize..r.end as usize, Some((sh, out)))
         }
-        None => None,
     };
-    let interventions = if kinds.is_empty() {
-        vec![
-            Kind::IntensiveLifestyle,
-            Kind::Metformin,
-            Kind::Statin,
-            Kind::Antihypertensive,
-            Kind::SmokingCessation,
-            Kind::ExerciseNutrition,
-        ]
-    } else {
-        kinds
+    let manifest = match shard_out {
+        None => Some(begin_output(&a.out)?),
+        Some(_) => None,
     };
-    let s = StratifySettings {
-        personalise: PersonaliseSettings {
-            particles: (a.particles as usize).min(250),
-            seed: a.seed,
-            scores: false,
-        },
-        forecast: ForecastSettings {
-            futures: a.futures.unwrap_or(32) as usize,
-            years: y.max(10).min(a.years.max(y)),
-            seed: a.seed,
-            step_months: 1,
-        },
-        interventions,
-        batch: a.batch.max(1),
-        rank_by: (o, y),
-        trial,
-    };
-    let manifest = begin_output(&a.out)?;
-    let n = folder.people.len();
-    let mut rows = Vec::with_capacity(n);
+    let span = (range.start * s.batch)..(range.end * s.batch).min(n);
+    let mut rows = Vec::with_capacity(span.len());
     let mut done = 0usize;
+    let mut k = 0usize;
     folder
         .for_each_batch(s.batch, None, |people| {
+            let this = k;
+            k += 1;
+            if !range.contains(&this) {
+                return Ok(());
+            }
             let r = stratify::batch(model, &people, &s)?;
             done += people.len();
             if !a.quiet {
                 eprint!(
-                    "\r{done}/{n} people ({:.0} s)",
+                    "\r{done}/{} people ({:.0} s)",
+                    span.len(),
                     started.elapsed().as_secs_f64()
                 );
             }
@@ -629,41 +727,173 @@ fn stratify_cmd(
     if !a.quiet {
         eprintln!();
     }
+    let Some((sh, out)) = shard_out else {
+        let manifest = manifest.expect("unsharded");
+        return write_stratified(&id, &s, model, rows, &a.out, &manifest, started, a.quiet);
+    };
+    let mut e = shard::Enc::default();
+    e.u64(rows.len() as u64);
+    for r in &rows {
+        encode_ranked(&mut e, r);
+    }
+    let sha = e.write(out.path())?;
+    let threads = rayon::current_num_threads();
+    shard::commit_shard(
+        out,
+        sh,
+        shard::Split::People,
+        span.start as u64..span.end as u64,
+        serde_json::to_value(&id)?,
+        sha,
+        vec![started.elapsed().as_secs_f64()],
+        threads,
+        started,
+    )?;
+    if !a.quiet {
+        println!(
+            "shard {}/{}: people {}..{} of {n} in {:.1} s; files in {} (merge with `healthtwin merge`)",
+            sh.index,
+            sh.count,
+            span.start,
+            span.end,
+            started.elapsed().as_secs_f64(),
+            a.out.display()
+        );
+    }
+    Ok(())
+}
+
+fn encode_ranked(e: &mut shard::Enc, r: &stratify::Ranked) {
+    e.str(&r.label);
+    e.u8(r.sex as u8);
+    e.f64(r.age_years);
+    for v in [&r.risks, &r.averted_per_1000] {
+        e.u64(v.len() as u64);
+        for x in v.iter().flatten() {
+            e.f64(*x);
+        }
+    }
+    e.f64(r.rank_risk);
+    e.u64(r.rank_at_risk as u64);
+    e.bool(r.eligible);
+    e.u8(match r.t2d_at_index {
+        None => 0,
+        Some(stratify::T2dAtIndex::Diagnosed) => 1,
+        Some(stratify::T2dAtIndex::ReadingsAtDiabetesLevel) => 2,
+    });
+}
+
+fn decode_ranked(d: &mut shard::Dec) -> anyhow::Result<stratify::Ranked> {
+    let label = d.str()?;
+    let sex = match d.u8()? {
+        0 => engine::Sex::Male,
+        1 => engine::Sex::Female,
+        _ => return Err(d.bad()),
+    };
+    let age_years = d.f64()?;
+    let mut lists: [Vec<[f64; 3]>; 2] = Default::default();
+    for l in &mut lists {
+        let n = d.len(24)?;
+        for _ in 0..n {
+            l.push([d.f64()?, d.f64()?, d.f64()?]);
+        }
+    }
+    let [risks, averted_per_1000] = lists;
+    Ok(stratify::Ranked {
+        label,
+        sex,
+        age_years,
+        risks,
+        averted_per_1000,
+        rank_risk: d.f64()?,
+        rank_at_risk: d.u64()? as usize,
+        eligible: d.bool()?,
+        t2d_at_index: match d.u8()? {
+            0 => None,
+            1 => Some(stratify::T2dAtIndex::Diagnosed),
+            2 => Some(stratify::T2dAtIndex::ReadingsAtDiabetesLevel),
+            _ => return Err(d.bad()),
+        },
+    })
+}
+
+/// `healthtwin merge` of `twin --cohort` shards: the ranked rows of every shard in cohort
+/// order, then the stratification's one writer (ranking, disclosure control, manifest).
+pub fn merge(set: &shard::ShardSet, out: &Path, quiet: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let id: StratifyIdentity = serde_json::from_value(set.identity.clone()).map_err(|e| {
+        input_error(format!(
+            "merge: the shards' stratification is not readable: {e}"
+        ))
+    })?;
+    let s = id.settings()?;
+    let model = model_with(&id.set)?;
+    let mut rows = Vec::new();
+    let mut at = 0;
+    for (dir, m) in set.folders.iter().zip(&set.manifests) {
+        let mut d = shard::Dec::open(dir)?;
+        let n = d.len(1)?;
+        if m.shard.first != at || m.shard.end - m.shard.first != n as u64 {
+            return Err(d.bad());
+        }
+        at = m.shard.end;
+        for _ in 0..n {
+            rows.push(decode_ranked(&mut d)?);
+        }
+        d.finish()?;
+    }
+    let manifest = begin_output(out)?;
+    write_stratified(&id, &s, &model, rows, out, &manifest, started, quiet)
+}
+
+/// The files of a stratification from its rows in cohort order: the one writer of
+/// `twin --cohort` and of its merge.
+#[allow(clippy::too_many_arguments)]
+fn write_stratified(
+    id: &StratifyIdentity,
+    s: &StratifySettings,
+    model: &models::HealthModel,
+    mut rows: Vec<stratify::Ranked>,
+    out: &Path,
+    manifest: &Path,
+    started: Instant,
+    quiet: bool,
+) -> anyhow::Result<()> {
     stratify::rank(&mut rows);
-    let table = stratify::ranked_table(&rows, &s);
-    write_table(&table, &a.out, "ranked")?;
+    let table = stratify::ranked_table(&rows, s);
+    write_table(&table, out, "ranked")?;
     if s.trial.is_some() {
         let eligible: Vec<_> = rows.iter().filter(|r| r.eligible).cloned().collect();
         write_csv(
-            &stratify::ranked_table(&eligible, &s),
-            &a.out.join("eligible.csv"),
+            &stratify::ranked_table(&eligible, s),
+            &out.join("eligible.csv"),
         )?;
     }
-    let (agg, suppressed) = stratify::aggregates_table(&rows, &s, a.disclosure_threshold);
-    write_table(&agg, &a.out, "aggregates")?;
+    let (agg, suppressed) = stratify::aggregates_table(&rows, s, id.disclosure_threshold);
+    write_table(&agg, out, "aggregates")?;
     let m = serde_json::json!({
-        "command": "twin --cohort",
+        "command": STRATIFY_COMMAND,
         "version": env!("CARGO_PKG_VERSION"),
         "people": rows.len(),
         "futures_per_person": s.forecast.futures,
         "years": s.forecast.years,
         "interventions": s.interventions.iter().map(|k| k.name()).collect::<Vec<_>>(),
-        "rank_by": a.rank_by,
-        "trial": a.trial,
+        "rank_by": id.rank_by,
+        "trial": id.trial,
         "trial_eligible": rows.iter().filter(|r| r.eligible).count(),
-        "disclosure_threshold": a.disclosure_threshold,
+        "disclosure_threshold": id.disclosure_threshold,
         "suppressed_cells": suppressed,
         "parameter_hash_sha256": parameter_hash(model),
         "seconds": started.elapsed().as_secs_f64(),
     });
-    write_atomic(&manifest, serde_json::to_string_pretty(&m)?.as_bytes())?;
-    if !a.quiet {
+    write_atomic(manifest, serde_json::to_string_pretty(&m)?.as_bytes())?;
+    if !quiet {
         eprintln!(
             "ranked {} people by {} in {:.1} s; wrote {}/ranked.csv, aggregates.csv{}",
             rows.len(),
-            a.rank_by,
+            id.rank_by,
             started.elapsed().as_secs_f64(),
-            a.out.display(),
+            out.display(),
             if s.trial.is_some() {
                 ", eligible.csv"
             } else {

@@ -399,36 +399,82 @@ impl Plan {
     /// Runs every arm on the same residents (common random numbers) and keeps each run's
     /// values on the town's scale.
     pub fn run(&self, progress: &dyn Progress) -> Result<PlanResults, PlanError> {
-        let sources: Vec<Sources> = self
-            .study
+        let sources = self.sources()?;
+        let results = study::run(&self.study, progress, |ctx, out| {
+            Ok::<_, PlanError>(self.reduce(&sources, ctx.arm, &out.aggregate))
+        })?;
+        Ok(Self::assemble(
+            results
+                .arms
+                .into_iter()
+                .map(|a| (a.replicates, a.seconds))
+                .collect(),
+        ))
+    }
+
+    /// Runs replicates `replicates` only (a shard of the replicates: each is keyed exactly
+    /// as in the whole plan, and the residents' places are allocated within a run, so a
+    /// replicate's run is the whole plan's) and keeps each run's exact aggregate: per arm,
+    /// the runs in replicate order and the arm's simulation seconds.
+    pub fn run_partial(
+        &self,
+        progress: &dyn Progress,
+        replicates: std::ops::Range<u32>,
+    ) -> Result<Vec<(Vec<engine::Aggregator>, f64)>, PlanError> {
+        let results = study::run_replicates(&self.study, replicates, progress, |_, out| {
+            Ok::<_, PlanError>(out.aggregate)
+        })?;
+        Ok(results
+            .arms
+            .into_iter()
+            .map(|a| (a.replicates, a.seconds))
+            .collect())
+    }
+
+    /// Where each arm's values come from in its aggregates.
+    pub fn sources(&self) -> Result<Vec<Sources>, PlanError> {
+        self.study
             .arms
             .iter()
             .map(|a| Sources::new(&a.model, &self.programme_names))
             .collect::<Result<_, _>>()
-            .map_err(|e| PlanError::Model(e.to_string()))?;
-        let results = study::run(&self.study, progress, |ctx, out| {
-            Ok::<_, PlanError>((
-                measures::extract(&out.aggregate, &sources[ctx.arm], &self.weights),
-                measures::simulated_person_years(&out.aggregate),
-            ))
-        })?;
+            .map_err(|e| PlanError::Model(e.to_string()))
+    }
+
+    /// One run of arm `arm` reduced to its values on the town's scale and its simulated
+    /// person-years, as [`Self::run`] reduces it.
+    pub fn reduce(
+        &self,
+        sources: &[Sources],
+        arm: usize,
+        aggregate: &engine::Aggregator,
+    ) -> (RunValues, f64) {
+        (
+            measures::extract(aggregate, &sources[arm], &self.weights),
+            measures::simulated_person_years(aggregate),
+        )
+    }
+
+    /// The results from every run's reduced values (per arm: the replicates in order and
+    /// the arm's simulation seconds): what [`Self::run`] returns.
+    pub fn assemble(arms: Vec<(Vec<(RunValues, f64)>, f64)>) -> PlanResults {
         let mut person_years = 0.0;
         let mut seconds = Vec::new();
         let mut runs = Vec::new();
-        for arm in results.arms {
-            seconds.push(arm.seconds);
+        for (replicates, s) in arms {
+            seconds.push(s);
             let mut v = Vec::new();
-            for (values, py) in arm.replicates {
+            for (values, py) in replicates {
                 person_years += py;
                 v.push(values);
             }
             runs.push(v);
         }
-        Ok(PlanResults {
+        PlanResults {
             runs,
             seconds,
             person_years,
-        })
+        }
     }
 
     /// The arm with role `role`.

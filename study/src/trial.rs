@@ -328,6 +328,19 @@ pub fn run(
     screening: &Screening,
     progress: &dyn Progress,
 ) -> Result<TrialResults, StudyError> {
+    let runs = run_replicates(design, screening, 0..design.replicates, progress)?;
+    Ok(results_of(design, runs))
+}
+
+/// The runs of replicates `replicates` only (a shard of the replicates), `[replicate][arm]`:
+/// each replicate is keyed (randomisation included) exactly as in the whole trial, so its
+/// runs are the whole trial's, and [`results_of`] of every replicate's runs is [`run`].
+pub fn run_replicates(
+    design: &Design,
+    screening: &Screening,
+    replicates: std::ops::Range<u32>,
+    progress: &dyn Progress,
+) -> Result<Vec<Vec<ArmRun>>, StudyError> {
     let arms = design
         .arms
         .iter()
@@ -365,7 +378,7 @@ pub fn run(
         },
         FOLLOW_UP,
     );
-    let results = runner::run(&study, progress, |ctx, _out| {
+    let results = runner::run_replicates(&study, replicates.clone(), progress, |ctx, _out| {
         let n = ctx.patients.len();
         let mut run = ArmRun {
             ids: Vec::with_capacity(n),
@@ -401,15 +414,23 @@ pub fn run(
         Ok::<_, StudyError>(run)
     })?;
     let n_arms = design.arms.len();
-    let reps = design.replicates as usize;
+    let reps = replicates.len();
     let mut runs: Vec<Vec<ArmRun>> = (0..reps).map(|_| Vec::with_capacity(n_arms)).collect();
-    let mut simulated_seconds = 0.0;
     for arm in results.arms {
-        simulated_seconds += arm.seconds;
         for (r, v) in arm.replicates.into_iter().enumerate() {
             runs[r].push(v);
         }
     }
+    Ok(runs)
+}
+
+/// A trial's analysis from every replicate's runs (`[replicate][arm]`, replicate 0 first):
+/// each replicate analysed alone, then the curves over replicates.
+pub fn results_of(design: &Design, runs: Vec<Vec<ArmRun>>) -> TrialResults {
+    let n_out = design.outcomes.len();
+    let n_arms = design.arms.len();
+    let fu = design.follow_up;
+    let simulated_seconds = runs.iter().flatten().map(|r| r.seconds).sum();
     let follow_up_years = f64::from(fu.months) / 12.0;
     let replicates: Vec<Vec<Vec<ArmOutcome>>> = runs
         .par_iter()
@@ -426,7 +447,7 @@ pub fn run(
                 .collect()
         })
         .collect();
-    Ok(TrialResults {
+    TrialResults {
         arms: design.arms.iter().map(|a| a.name.clone()).collect(),
         outcomes: design.outcomes.iter().map(|o| o.name.clone()).collect(),
         replicates,
@@ -434,7 +455,7 @@ pub fn run(
         curves,
         follow_up_years,
         simulated_seconds,
-    })
+    }
 }
 
 /// Years from entry to the first of `events` (the event) or to censoring (death from another
