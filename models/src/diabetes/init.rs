@@ -16,6 +16,17 @@ impl Diabetes {
     /// The diabetes state of a person at the start of the run, consistent with their
     /// baseline fasting glucose, HbA1c, diagnosis and treatment.
     pub fn init(&self, run: RunKey, b: &Baseline) -> DmState {
+        self.init_with(run, b, true)
+    }
+
+    /// As `init`, with the insulin-sensitivity fluctuation at 0 (its mean): the personal
+    /// twin's particles, whose likelihood carries the fluctuation as process noise rather
+    /// than as a state frozen over the history.
+    pub fn init_mean_fluctuation(&self, run: RunKey, b: &Baseline) -> DmState {
+        self.init_with(run, b, false)
+    }
+
+    fn init_with(&self, run: RunKey, b: &Baseline, fluctuate: bool) -> DmState {
         let p = &self.p;
         let c = &b.covariates;
         let mut s = Stream::new(engine::rng::StreamKey::new(run, INIT), b.id, 0);
@@ -34,7 +45,7 @@ impl Diabetes {
         // The fluctuation of insulin sensitivity at entry, from its stationary distribution
         // (a cohort enters mid-fluctuation; started at 0, every person's first year would
         // fluctuate less than the later ones and incidence would rise over the first years).
-        let z_fluct = s.std_normal();
+        let z_fluct = if fluctuate { s.std_normal() } else { 0.0 };
         // The measured baseline reading (floored where the physiology has no solution).
         let baseline_fpg_mg_dl = c.fpg_mg_dl.max(40.0);
         let hba1c_pct = c.hba1c_pct;
