@@ -6,8 +6,8 @@
 //! 10,000 are the 1,000 people of a cohort of 1,000 with the same seed, and generation
 //! order or thread count never matters.
 
-use engine::math::norm_inv;
 use engine::math::DetMath;
+use engine::math::{norm_cdf, norm_inv};
 use engine::{
     Baseline, Conditions, Covariates, Process, RunKey, Sex, Stream, StreamKey, Treatments,
 };
@@ -16,6 +16,11 @@ use rayon::prelude::*;
 
 use crate::japan::{self, Marginal, Share, N_LATENT};
 use crate::CohortError;
+
+/// The diagnostic thresholds that bound the glucose of people without diabetes (JDS:
+/// HbA1c 6.5%, fasting plasma glucose 126 mg/dL).
+const HBA1C_DIABETES: f64 = 6.5;
+const FPG_DIABETES: f64 = 126.0;
 
 const SYNTH: Process = Process::named("cohort.synthetic");
 
@@ -173,11 +178,20 @@ impl Generator {
                 + japan::FPG_DIABETIC_SD * z[14];
             (a, f.clamp(70.0, 450.0))
         } else {
+            // People without diabetes have HbA1c < 6.5% and fasting glucose < 126 mg/dL:
+            // each marginal is a normal truncated at that bound (not clamped onto it, which
+            // piled ~1% of them on the threshold, all converting in the first year).
+            let below = |m: &Marginal, zi: f64, bound: f64| {
+                let (mean, sd) = m.at(sex.index(), age);
+                let zt = norm_inv(norm_cdf(zi) * norm_cdf((bound - mean) / sd));
+                mean + sd * zt
+            };
             let r = japan::HBA1C_FPG_CORRELATION;
-            let a = normal(&japan::HBA1C_NON_DIABETIC, z[3]).clamp(4.0, 6.49);
-            let f = normal(
+            let a = below(&japan::HBA1C_NON_DIABETIC, z[3], HBA1C_DIABETES).clamp(4.0, 6.49);
+            let f = below(
                 &japan::FPG_NON_DIABETIC,
                 r * z[3] + (1.0 - r * r).sqrt() * z[14],
+                FPG_DIABETES,
             );
             (a, f.clamp(60.0, 125.0))
         };

@@ -1015,3 +1015,63 @@ fn a_twenty_year_run_keeps_every_state_valid() {
     );
     assert!(dead > 100 && with_dm > 400 && insulin > 0 && macro_ > 0);
 }
+
+/// The share of glycaemic progressors and their mean drift among people of one sex, age and
+/// fasting glucose at entry, over a fine grid of the uniform and normal inputs.
+fn progressors_at_entry(dm: &Diabetes, sex: usize, age: f64, fpg: f64) -> (f64, f64) {
+    let n = 400;
+    let (mut count, mut drift) = (0usize, 0.0);
+    for i in 0..n {
+        let u = (i as f64 + 0.5) / n as f64;
+        // Paired normal quantiles ±z, so the drifts average to the posterior mean.
+        let z = if i % 2 == 0 { 0.5 } else { -0.5 };
+        let d = dm.progressor_drift_at_entry(sex, age, fpg, u, z);
+        if d != 0.0 {
+            count += 1;
+            drift += d;
+        }
+    }
+    (count as f64 / n as f64, drift / count.max(1) as f64)
+}
+
+/// Glycaemic progressors at entry (docs/model.md): at the age their drift starts, the prior;
+/// older, a person whose glucose is still near the reference is rarely a fast progressor (the
+/// drift would have raised it), a person with higher glucose more often, and a progressor's
+/// drift given a normal glucose at 70 is slower than the prior mean.
+#[test]
+fn progressors_at_entry_follow_what_their_glucose_implies() {
+    let p = default_params();
+    let dm = diabetes();
+    let share = p.progressor_share;
+    for sex in [0, 1] {
+        let prior_share = if sex == 1 {
+            share * p.progressor_share_female_ratio
+        } else {
+            share
+        };
+        let (s40, _) = progressors_at_entry(&dm, sex, p.progression_start_age, 100.0);
+        assert!(
+            (s40 - prior_share).abs() <= 1.0 / 400.0 + 1e-12,
+            "{s40} vs {prior_share}"
+        );
+        let (s70_low, d70_low) = progressors_at_entry(&dm, sex, 70.0, 95.0);
+        let (s70_high, _) = progressors_at_entry(&dm, sex, 70.0, 120.0);
+        assert!(
+            s70_low < 0.5 * prior_share,
+            "{s70_low} vs prior {prior_share}"
+        );
+        assert!(s70_high > s70_low, "{s70_high} <= {s70_low}");
+        assert!(d70_low < p.progressor_drift_mean, "{d70_low}");
+    }
+    let none = Diabetes::new(
+        DiabetesParams {
+            progressor_share: 0.0,
+            ..default_params()
+        },
+        models::layout::MetricLayout::alone(models::diabetes::metric_defs()),
+    );
+    assert_eq!(
+        none.progressor_drift_at_entry(0, 70.0, 120.0, 0.0, 1.0),
+        0.0
+    );
+}

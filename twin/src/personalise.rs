@@ -580,7 +580,7 @@ fn replay(
                 age_years: age1,
                 covariates: cov,
             };
-            let mut st: DmState = dm.init(run, &b);
+            let mut st: DmState = dm.init_mean_fluctuation(run, &b);
             // The person's own drift of ε (spike and slab: a glycaemic progressor or not) is
             // the population model's prior, drawn by `Diabetes::init` above
             // (`Diabetes::progressor_drift`, the `dm.beta.progressor_*` parameters): without

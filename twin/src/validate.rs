@@ -188,7 +188,13 @@ pub fn synthetic_truth(
             .map(|b| {
                 let mut z = Stream::new(StreamKey::new(run, TRUTH), b.id, 0);
                 let (u, zd) = (z.uniform(), z.std_normal());
-                let drift = model.diabetes().progressor_drift(b.sex.index(), u, zd);
+                let drift = model.diabetes().progressor_drift_at_entry(
+                    b.sex.index(),
+                    b.age_years,
+                    b.covariates.fpg_mg_dl,
+                    u,
+                    zd,
+                );
                 PersonalTraits {
                     dm: Some(DmTraits {
                         efficiency_drift: drift,

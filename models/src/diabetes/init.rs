@@ -16,6 +16,17 @@ impl Diabetes {
     /// The diabetes state of a person at the start of the run, consistent with their
     /// baseline fasting glucose, HbA1c, diagnosis and treatment.
     pub fn init(&self, run: RunKey, b: &Baseline) -> DmState {
+        self.init_with(run, b, true)
+    }
+
+    /// As `init`, with the insulin-sensitivity fluctuation at 0 (its mean): the personal
+    /// twin's particles, whose likelihood carries the fluctuation as process noise rather
+    /// than as a state frozen over the history.
+    pub fn init_mean_fluctuation(&self, run: RunKey, b: &Baseline) -> DmState {
+        self.init_with(run, b, false)
+    }
+
+    fn init_with(&self, run: RunKey, b: &Baseline, fluctuate: bool) -> DmState {
         let p = &self.p;
         let c = &b.covariates;
         let mut s = Stream::new(engine::rng::StreamKey::new(run, INIT), b.id, 0);
@@ -31,7 +42,10 @@ impl Diabetes {
         // The person's own drift of ε before onset (drawn after every earlier draw of the
         // stream, so adding it moved none of them).
         let (u_prog, z_prog) = (s.uniform(), s.std_normal());
-        let efficiency_drift = self.progressor_drift(b.sex.index(), u_prog, z_prog);
+        // The fluctuation of insulin sensitivity at entry, from its stationary distribution
+        // (a cohort enters mid-fluctuation; started at 0, every person's first year would
+        // fluctuate less than the later ones and incidence would rise over the first years).
+        let z_fluct = if fluctuate { s.std_normal() } else { 0.0 };
         // The measured baseline reading (floored where the physiology has no solution).
         let baseline_fpg_mg_dl = c.fpg_mg_dl.max(40.0);
         let hba1c_pct = c.hba1c_pct;
@@ -41,6 +55,19 @@ impl Diabetes {
             || treated
             || hba1c_pct >= HBA1C_DIABETES
             || baseline_fpg_mg_dl >= FPG_DIABETES;
+        // Without diabetes, the drift given the age and glucose at entry; with it, the
+        // drift no longer acts (onset has happened) and the prior draw is kept.
+        let efficiency_drift = if dm {
+            self.progressor_drift(b.sex.index(), u_prog, z_prog)
+        } else {
+            self.progressor_drift_at_entry(
+                b.sex.index(),
+                b.age_years,
+                baseline_fpg_mg_dl,
+                u_prog,
+                z_prog,
+            )
+        };
         let onset_age = dm.then(|| b.age_years - self.duration_at_baseline(b, u_onset));
         let mut st = DmState {
             beta: 0.0,
@@ -52,7 +79,7 @@ impl Diabetes {
             si_person: (p.si_sd_log * z_si).exp_det(),
             r0: TOPP_2000.r0 * (p.r0_sd_log * z_r0).exp_det(),
             glycation: 0.0,
-            si_fluctuation: 0.0,
+            si_fluctuation: p.si_fluctuation_sd * z_fluct,
             si_z_next: f64::INFINITY,
             physiology_month: 0,
             stiff: false,
@@ -126,6 +153,80 @@ impl Diabetes {
         };
         if u < share {
             p.progressor_drift_mean + p.progressor_drift_sd * z
+        } else {
+            0.0
+        }
+    }
+
+    /// A person's own yearly decline of ε before onset, given that they are `age_years`
+    /// old, without diabetes, with fasting glucose `fpg_mg_dl` (docs/model.md, "Glycaemic
+    /// progressors at entry"), from a uniform `u` and a standard normal `z`.
+    ///
+    /// A progressor's drift `d` has acted since `dm.beta.progression_start_age`, Δ years,
+    /// so their log glucose is the reference distribution at 40-49
+    /// (`dm.init.fpg_reference_*`, log-normal with variance σ²) shifted by `d·Δ`; a
+    /// non-progressor's is not shifted. With `y` the person's log glucose less the
+    /// reference's log mean, the likelihood ratio of a progressor with drift `d` is
+    /// exp((d·Δ·y − d²Δ²/2)/σ²). Averaged over the prior N(m, s²) of `d` it has a closed
+    /// form, which gives the posterior probability of being a progressor (`u` below it:
+    /// a progressor), and the posterior of `d` is normal with precision B + 1/s², B = Δ²/σ²,
+    /// and mean (A + m/s²)/(B + 1/s²), A = Δ·y/σ² (`z` draws from it). At Δ = 0 this is
+    /// `progressor_drift`: the prior. A 65-year-old at 100 mg/dL is rarely a fast progressor
+    /// (25 years of drift would have taken them past the threshold), so the cohort's
+    /// non-diabetic people at older ages are not a fresh pool of progressors that all
+    /// convert in the first years of the run.
+    pub fn progressor_drift_at_entry(
+        &self,
+        sex: usize,
+        age_years: f64,
+        fpg_mg_dl: f64,
+        u: f64,
+        z: f64,
+    ) -> f64 {
+        let p = &self.p;
+        let share = if sex == 1 {
+            (p.progressor_share * p.progressor_share_female_ratio).min(1.0)
+        } else {
+            p.progressor_share
+        };
+        let delta = (age_years - p.progression_start_age).max(0.0);
+        if share <= 0.0 || delta == 0.0 {
+            return self.progressor_drift(sex, u, z);
+        }
+        let reference = if sex == 1 {
+            p.fpg_reference_female
+        } else {
+            p.fpg_reference_male
+        };
+        let cv = p.fpg_reference_sd / reference;
+        let var = (1.0 + cv * cv).ln_det();
+        let y = fpg_mg_dl.max(1.0).ln_det() - (reference.ln_det() - 0.5 * var);
+        let a = delta * y / var;
+        let b = delta * delta / var;
+        let (m, s) = (p.progressor_drift_mean, p.progressor_drift_sd);
+        // log E[likelihood ratio] over the prior of d, and the posterior of d.
+        let (log_lr, post_mean, post_sd) = if s > 0.0 {
+            let s2 = s * s;
+            let precision = b + 1.0 / s2;
+            let num = a + m / s2;
+            (
+                -0.5 * (1.0 + b * s2).ln_det() + num * num / (2.0 * precision) - m * m / (2.0 * s2),
+                num / precision,
+                (1.0 / precision).sqrt(),
+            )
+        } else {
+            (a * m - 0.5 * b * m * m, m, 0.0)
+        };
+        // P(progressor | glucose) = share·LR / (share·LR + 1 − share), in logs.
+        let odds_log = log_lr + share.ln_det() - (1.0 - share).max(1e-300).ln_det();
+        let posterior = if odds_log > 0.0 {
+            1.0 / (1.0 + (-odds_log).exp_det())
+        } else {
+            let e = odds_log.exp_det();
+            e / (1.0 + e)
+        };
+        if u < posterior {
+            post_mean + post_sd * z
         } else {
             0.0
         }

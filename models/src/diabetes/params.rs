@@ -25,7 +25,7 @@ param_block! {
              insulin (Conn 2014) [V]";
         si_sd_log: "dm.si.sd_log" = 0.3, "log", (0.0, 1.5),
             "[A] between-person SD of log insulin sensitivity beyond BMI, age and steps";
-        si_fluctuation_sd: "dm.si.fluctuation_sd" = 0.066, "log", (0.0, 1.0),
+        si_fluctuation_sd: "dm.si.fluctuation_sd" = 0.086, "log", (0.0, 1.0),
             "[C] stationary SD of within-person fluctuation of log insulin sensitivity; joint \
              diabetes fit (docs/validation.md, T2D by age): it sets how often people \
              near the threshold cross it (0.15 before, [A])";
@@ -40,7 +40,7 @@ param_block! {
              on a time scale of years [M])";
         capacity_hill: "dm.capacity.hill" = 4.0, "exponent", (1.0, 12.0),
             "[A] steepness of the capacity limit on replication";
-        capacity_headroom: "dm.capacity.headroom" = 3.5, "ratio", (1.0, 10.0),
+        capacity_headroom: "dm.capacity.headroom" = 3.44, "ratio", (1.0, 10.0),
             "[C] median capacity K at age 40 as a multiple of the mass the person needs at baseline; Japanese incidence 8.8/1000 PY \
              (Goto 2013) and NHNS prevalence by age (joint diabetes fit, docs/validation.md)";
         capacity_sd_log: "dm.capacity.sd_log" = 0.3, "log", (0.0, 1.5),
@@ -50,25 +50,42 @@ param_block! {
              (joint diabetes fit, docs/validation.md)";
         capacity_glucotoxicity: "dm.capacity.glucotoxicity" = 2.0, "ratio", (0.0, 20.0),
             "[A] extra capacity loss per unit relative glucose excess above 100 mg/dL";
-        efficiency_loss: "dm.beta.efficiency_loss_per_year" = 0.0015, "1/y", (0.0, 0.1),
+        efficiency_loss: "dm.beta.efficiency_loss_per_year" = 0.0024, "1/y", (0.0, 0.1),
             "[C] common yearly decline of epsilon with age, joint diabetes fit (NHNS 2016 \
              prevalence, Goto 2013 incidence, stationarity of incidence within bands); inside \
              Szoke 2008 Diabetes Care 31:539, disposition index falling ~0.7%/y with age in \
              normal glucose tolerance [V abstract]";
-        progressor_share: "dm.beta.progressor_share" = 0.097, "probability", (0.0, 1.0),
+        progressor_share: "dm.beta.progressor_share" = 0.13, "probability", (0.0, 1.0),
             "[C] share of people whose beta-cell replication efficiency drifts on their own \
              before onset (glycaemic progressors): people differ in how fast fasting glucose \
              rises in middle age, which one common rate cannot give (docs/validation.md, T2D \
              by age); NHNS 2016 prevalence at 50-59 and Goto 2013 incidence";
-        progressor_share_female_ratio: "dm.beta.progressor_share_female_ratio" = 0.64, "ratio", (0.0, 5.0),
+        progressor_share_female_ratio: "dm.beta.progressor_share_female_ratio" = 0.425, "ratio", (0.0, 5.0),
             "[C] women's share of glycaemic progressors relative to men's: Japanese men's \
              diabetes prevalence at 50-59 is twice women's (NHNS 2016, 12.6% vs 6.1%), more \
              than their baseline glucose explains; same targets";
-        progressor_drift_mean: "dm.beta.progressor_drift_mean" = 0.018, "1/y", (-0.1, 0.1),
+        progressor_drift_mean: "dm.beta.progressor_drift_mean" = 0.0175, "1/y", (-0.1, 0.1),
             "[C] mean yearly decline of epsilon among progressors (same targets)";
-        progressor_drift_sd: "dm.beta.progressor_drift_sd" = 0.025, "1/y", (0.0, 0.1),
+        progressor_drift_sd: "dm.beta.progressor_drift_sd" = 0.024, "1/y", (0.0, 0.1),
             "[C] SD of the progressors' yearly decline of epsilon (same targets); the personal \
              twin's prior of a person's own drift is this distribution (docs/twin.md)";
+        progression_start_age: "dm.beta.progression_start_age" = 41.5, "y", (0.0, 100.0),
+            "[C] age from which a glycaemic progressor's own drift has acted: at entry, a \
+             person of age a without diabetes is a progressor with the probability their \
+             fasting glucose implies after a - this age years of drift (docs/model.md, \
+             \"Glycaemic progressors at entry\"); joint diabetes fit (prior uniform 25-45 \
+             around 40, the cohort's youngest age and the start of 特定健診)";
+        fpg_reference_male: "dm.init.fpg_reference_male" = 97.0, "mg/dL", (50.0, 200.0),
+            "Mean fasting glucose of men 40-49 without diabetes, the cohort's own marginal \
+             (cohort::japan::FPG_NON_DIABETIC: weak, by decade, seijyou.net [unconfirmed]; \
+             Ningen-dock FBG 97.1 at mean age 52 [V], JMAJ 2024-0328): the glucose a \
+             progressor's drift starts from";
+        fpg_reference_female: "dm.init.fpg_reference_female" = 90.0, "mg/dL", (50.0, 200.0),
+            "Mean fasting glucose of women 40-49 without diabetes (same source as \
+             dm.init.fpg_reference_male)";
+        fpg_reference_sd: "dm.init.fpg_reference_sd" = 10.0, "mg/dL", (1.0, 50.0),
+            "[A] SD of fasting glucose without diabetes at 40-49, the cohort's own \
+             (cohort::japan::FPG_NON_DIABETIC)";
         decline_at_onset: "dm.beta.decline_at_baseline" = 0.04, "1/y", (0.0, 0.5),
             "UKPDS 16 (Diabetes 1995;44:1249): beta-cell function falls ~4%/y after diagnosis [M]; \
              sets the state of people with diabetes at baseline";
