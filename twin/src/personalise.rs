@@ -445,14 +445,12 @@ fn mixture_score(q: Quantity, t: f64, y: f64, preds: &[(f64, f64)], w: &[f64]) -
 }
 
 /// Quantile of a weighted normal mixture by bisection.
+///
+/// Each step compares the mixture's CDF at the midpoint, summed in particle order, with
+/// `q`; [`mixture_cdf`] gives exactly that sum with less work, and the bisection stops once
+/// the midpoint is an end already compared (nothing changes after that), so the result is
+/// the one of 60 plain steps, bit for bit.
 pub(crate) fn mixture_quantile(preds: &[(f64, f64)], w: &[f64], q: f64) -> f64 {
-    let cdf = |x: f64| -> f64 {
-        preds
-            .iter()
-            .zip(w)
-            .map(|(&(mu, sd), w)| w * norm_cdf((x - mu) / sd))
-            .sum()
-    };
     let (mut lo, mut hi) = preds.iter().zip(w).filter(|(_, &w)| w > 0.0).fold(
         (f64::INFINITY, f64::NEG_INFINITY),
         |(lo, hi), (&(mu, sd), _)| (lo.min(mu - 6.0 * sd), hi.max(mu + 6.0 * sd)),
@@ -460,15 +458,67 @@ pub(crate) fn mixture_quantile(preds: &[(f64, f64)], w: &[f64], q: f64) -> f64 {
     if !lo.is_finite() {
         return f64::NAN;
     }
+    // The skipping in `mixture_cdf` needs every term's normal CDF to be a number in [0, 1]
+    // and no negative weight.
+    let regular = preds
+        .iter()
+        .all(|&(mu, sd)| mu.is_finite() && sd.is_finite() && sd > 0.0)
+        && !w.iter().any(|&x| x < 0.0);
+    let (mut lo_seen, mut hi_seen) = (false, false);
     for _ in 0..60 {
         let mid = 0.5 * (lo + hi);
-        if cdf(mid) < q {
+        // At an end already compared, the comparison and so every later step repeats.
+        if (mid.to_bits() == lo.to_bits() && lo_seen) || (mid.to_bits() == hi.to_bits() && hi_seen)
+        {
+            break;
+        }
+        let below = if regular {
+            mixture_cdf(preds, w, mid) < q
+        } else {
+            let cdf: f64 = preds
+                .iter()
+                .zip(w)
+                .map(|(&(mu, sd), w)| w * norm_cdf((mid - mu) / sd))
+                .sum();
+            cdf < q
+        };
+        if below {
             lo = mid;
+            lo_seen = true;
         } else {
             hi = mid;
+            hi_seen = true;
         }
     }
     0.5 * (lo + hi)
+}
+
+/// The weighted mixture's CDF at `x` as the sum `Σ w·Φ((x − μ)/σ)` in particle order gives
+/// it, bit for bit, without evaluating the terms that cannot change the running sum: a term
+/// is at most its weight (Φ ≤ 1, every μ and σ finite, σ > 0), and a non-negative term
+/// below half the gap from a positive running sum to the next number leaves it unchanged
+/// (round to nearest). Importance weights span many orders of magnitude, so most terms of
+/// a degenerate posterior are skipped.
+fn mixture_cdf(preds: &[(f64, f64)], w: &[f64], x: f64) -> f64 {
+    // Half the gap above a positive normal `s` (0 when too small to say cheaply).
+    let half_gap = |s: f64| {
+        let e = s.to_bits() >> 52;
+        if s > 0.0 && e >= 54 && e < 0x7ff {
+            f64::from_bits((e - 53) << 52)
+        } else {
+            0.0
+        }
+    };
+    let mut sum = -0.0;
+    let mut skip_below = 0.0;
+    for (&(mu, sd), &wi) in preds.iter().zip(w) {
+        if wi < skip_below {
+            continue;
+        }
+        sum += wi * norm_cdf((x - mu) / sd);
+        skip_below = half_gap(sum);
+    }
+    sum
 }
 
 /// The glycaemic readings of `person` (sorted by time), first-visit values and times, and
@@ -1144,4 +1194,86 @@ pub fn copies(
         traits.push(t);
     }
     (baselines, traits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{mixture_quantile, norm_cdf};
+
+    /// The plain bisection: 60 steps, every CDF summed over every term.
+    fn plain_quantile(preds: &[(f64, f64)], w: &[f64], q: f64) -> f64 {
+        let cdf = |x: f64| -> f64 {
+            preds
+                .iter()
+                .zip(w)
+                .map(|(&(mu, sd), w)| w * norm_cdf((x - mu) / sd))
+                .sum()
+        };
+        let (mut lo, mut hi) = preds.iter().zip(w).filter(|(_, &w)| w > 0.0).fold(
+            (f64::INFINITY, f64::NEG_INFINITY),
+            |(lo, hi), (&(mu, sd), _)| (lo.min(mu - 6.0 * sd), hi.max(mu + 6.0 * sd)),
+        );
+        if !lo.is_finite() {
+            return f64::NAN;
+        }
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if cdf(mid) < q {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        0.5 * (lo + hi)
+    }
+
+    #[test]
+    fn the_mixture_quantile_is_the_plain_bisections_bit_for_bit() {
+        use engine::math::ExpDet;
+        use engine::rng::{Process, RunKey, Stream, StreamKey};
+        let key = StreamKey::new(
+            RunKey {
+                seed: 3,
+                replicate: 0,
+            },
+            Process::named("test"),
+        );
+        for case in 0..60u64 {
+            let mut s = Stream::new(key, case, 0);
+            let n = 1 + (case as usize * 37) % 700;
+            // Log-weights from flat to very degenerate (spread up to 2,000 nats), some
+            // exactly zero weights, means and SDs on an HbA1c-like and an FPG-like scale.
+            let spread = [0.1, 5.0, 50.0, 400.0, 2000.0][case as usize % 5];
+            let scale = if case % 2 == 0 { 6.0 } else { 110.0 };
+            let mut preds = Vec::with_capacity(n);
+            let mut logw = Vec::with_capacity(n);
+            for _ in 0..n {
+                let mu = scale * (1.0 + 0.2 * s.std_normal());
+                let sd = scale * 0.03 * (0.3 * s.std_normal()).exp_det();
+                preds.push((mu, sd));
+                logw.push(-spread * s.uniform());
+            }
+            let max = logw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let mut w: Vec<f64> = logw.iter().map(|l| (l - max).exp_det()).collect();
+            let total: f64 = w.iter().sum();
+            w.iter_mut().for_each(|x| *x /= total);
+            if case % 3 == 0 {
+                w[n / 2] = 0.0;
+            }
+            for q in [0.05, 0.5, 0.95, 1e-9] {
+                let (a, b) = (
+                    mixture_quantile(&preds, &w, q),
+                    plain_quantile(&preds, &w, q),
+                );
+                assert_eq!(a.to_bits(), b.to_bits(), "case {case}, q {q}: {a} vs {b}");
+            }
+        }
+        // Irregular terms (a zero SD) take the plain sum.
+        let preds = [(5.0, 0.0), (5.5, 0.2), (6.0, 0.3)];
+        let w = [0.2, 0.5, 0.3];
+        assert_eq!(
+            mixture_quantile(&preds, &w, 0.5).to_bits(),
+            plain_quantile(&preds, &w, 0.5).to_bits()
+        );
+    }
 }
