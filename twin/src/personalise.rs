@@ -80,11 +80,15 @@ pub struct PersonaliseSettings {
     /// Prior particles of the glycaemic block.
     pub particles: usize,
     pub seed: u64,
-    /// Score the glycaemic readings against the fit and the one-step-ahead predictions
-    /// (`Posterior::fit`, `one_step`: the report's fit chart and the alerts). Off where only
-    /// the forecast is needed (stratification, validation): the weighted-mixture quantiles
-    /// were most of the personalisation's time.
+    /// Score the readings up to the index date against the fit (`Posterior::fit`: the
+    /// report's fit chart and `fit.csv`). Off where only the forecast is needed
+    /// (stratification, validation): the weighted-mixture quantiles were most of the
+    /// personalisation's time.
     pub scores: bool,
+    /// Score every reading against its one-step-ahead prediction from the readings before
+    /// it (`Posterior::one_step`: only the alerts read them). Off unless alerts are asked
+    /// for: as many mixture quantiles as the fit, and the frailty count's kernel sums.
+    pub one_step: bool,
 }
 
 impl Default for PersonaliseSettings {
@@ -93,6 +97,7 @@ impl Default for PersonaliseSettings {
             particles: 2000,
             seed: 1,
             scores: true,
+            one_step: true,
         }
     }
 }
@@ -241,6 +246,7 @@ pub fn personalise(
         },
         &mut fit,
         &mut one_step,
+        s.one_step,
     );
     let ldl = gauss_block(
         person,
@@ -274,6 +280,7 @@ pub fn personalise(
         },
         &mut fit,
         &mut one_step,
+        s.one_step,
     );
     let bmi = gauss_block(
         person,
@@ -291,8 +298,9 @@ pub fn personalise(
         },
         &mut fit,
         &mut one_step,
+        s.one_step,
     );
-    let fr_exposure = frailty_block(model, person, s.scores, &mut fit, &mut one_step);
+    let fr_exposure = frailty_block(model, person, s.one_step, &mut fit, &mut one_step);
     let adherence = person.pdc.map(|pdc| {
         let dm = &model.diabetes().p;
         (
@@ -361,7 +369,7 @@ fn glycaemic_block(
             k += 1;
         }
         let w = normalised(&logw);
-        for r in (j..k).filter(|_| s.scores) {
+        for r in (j..k).filter(|_| s.one_step) {
             let (t, q, y) = replay.readings[r];
             let preds: Vec<(f64, f64)> = replay.pred.iter().map(|p| p[r]).collect();
             one_step.push(mixture_score(q, t, y, &preds, &w));
@@ -656,6 +664,11 @@ fn replay(
             };
             let mut next = 0usize;
             let step = 1.0 / 12.0;
+            // The HbA1c lag weights of the last step length: a function of the length only,
+            // so they are the bits `step_slow` would compute, and most steps repeat the
+            // length before them (a month, to the last bit about 4 steps in 5).
+            let month_days: f64 = step * 365.25;
+            let mut last = (month_days.to_bits(), dm.phys.step_weights(month_days));
             loop {
                 // Record what is due at the current time.
                 while next < targets.len() && targets[next] <= t + 1e-9 {
@@ -713,7 +726,17 @@ fn replay(
                 }
                 let inp = dm.inputs(&st, age, &c);
                 let mut y = [st.beta, st.capacity, hba1c];
-                let (g, _) = dm.phys.step_slow(&inp, &mut y, st.fpg_mg_dl, dt * 365.25);
+                let dt_days = dt * 365.25;
+                let lag = if dt_days.to_bits() == last.0 {
+                    last.1
+                } else {
+                    last = (dt_days.to_bits(), dm.phys.step_weights(dt_days));
+                    last.1
+                };
+                let g = dm
+                    .phys
+                    .step_slow_with(&inp, &mut y, st.fpg_mg_dl, dt_days, lag)
+                    .fpg_mg_dl;
                 st.beta = y[0].max(0.0);
                 st.capacity = y[1].max(0.0);
                 hba1c = y[2];
@@ -787,6 +810,7 @@ fn gauss_block(
     spec: GaussSpec<'_>,
     fit: &mut Vec<Scored>,
     one_step: &mut Vec<Scored>,
+    one_step_wanted: bool,
 ) -> Option<GaussPosterior> {
     let mut obs: Vec<(f64, f64, f64)> = person
         .observations
@@ -798,7 +822,7 @@ fn gauss_block(
         obs.drain(..obs.len() - MAX_READINGS);
     }
     let before: Vec<(f64, f64, f64)> = obs.iter().copied().filter(|o| o.0 <= 1e-9).collect();
-    if obs.len() >= 2 {
+    if obs.len() >= 2 && one_step_wanted {
         // One-step-ahead predictive of every reading after the first.
         let all: Vec<(f64, f64)> = obs.iter().map(|o| (o.0, o.1)).collect();
         if let Some(steps) = sequential_predictive(&spec, &all) {
@@ -974,7 +998,7 @@ fn posterior_of(spec: &GaussSpec<'_>, pts: &[(f64, f64)]) -> Option<GaussPosteri
 fn frailty_block(
     model: &HealthModel,
     person: &PersonRecord,
-    scores: bool,
+    one_step_wanted: bool,
     fit: &mut Vec<Scored>,
     one_step: &mut Vec<Scored>,
 ) -> Option<f64> {
@@ -1015,7 +1039,7 @@ fn frailty_block(
                 }
             })
             .collect();
-        if j > 0 && scores {
+        if j > 0 && one_step_wanted {
             // One-step predictive: P(count ≤ n) under the current posterior.
             let w = normalised(&logp);
             let (t0, n0) = counts[j - 1];
