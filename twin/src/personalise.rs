@@ -508,15 +508,10 @@ pub(crate) fn mixture_quantile(preds: &[(f64, f64)], w: &[f64], q: f64) -> f64 {
 /// (round to nearest). Importance weights span many orders of magnitude, so most terms of
 /// a degenerate posterior are skipped.
 fn mixture_cdf(preds: &[(f64, f64)], w: &[f64], x: f64) -> f64 {
-    // Half the gap above a positive normal `s` (0 when too small to say cheaply).
-    let half_gap = |s: f64| {
-        let e = s.to_bits() >> 52;
-        if s > 0.0 && e >= 54 && e < 0x7ff {
-            f64::from_bits((e - 53) << 52)
-        } else {
-            0.0
-        }
-    };
+    // A positive running sum s lies in [2^k, 2^(k+1)); the gap above it is 2^(k−52), so
+    // s·2^−54 < 2^(k−53) is below half the gap (and rounding cannot take it past 2^(k−53),
+    // itself a number). A sum of ±0 skips nothing (no weight is below 0).
+    const QUARTER_ULP: f64 = 1.0 / (1u64 << 54) as f64;
     let mut sum = -0.0;
     let mut skip_below = 0.0;
     for (&(mu, sd), &wi) in preds.iter().zip(w) {
@@ -524,7 +519,7 @@ fn mixture_cdf(preds: &[(f64, f64)], w: &[f64], x: f64) -> f64 {
             continue;
         }
         sum += wi * norm_cdf((x - mu) / sd);
-        skip_below = half_gap(sum);
+        skip_below = sum * QUARTER_ULP;
     }
     sum
 }
