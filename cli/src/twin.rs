@@ -199,6 +199,10 @@ pub struct TwinBenchArgs {
     pub step_months: u32,
     #[arg(long, default_value_t = 2000)]
     pub particles: usize,
+    /// Also score every reading against its one-step prediction, as `twin --alerts` does
+    /// (the default is `twin --person`'s work: the fit for the report, no alert scoring).
+    #[arg(long)]
+    pub alerts: bool,
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
 }
@@ -371,6 +375,8 @@ fn run(a: &TwinArgs) -> anyhow::Result<()> {
             particles: a.particles as usize,
             seed: a.seed,
             scores: true,
+            // The one-step predictions are read by the alerts only.
+            one_step: a.alerts,
         },
         forecast: ForecastSettings {
             futures: a.futures.unwrap_or(1000) as usize,
@@ -656,6 +662,7 @@ impl StratifyIdentity {
                 particles: (self.particles as usize).min(250),
                 seed: self.seed,
                 scores: false,
+                one_step: false,
             },
             forecast: ForecastSettings {
                 futures: self.futures.unwrap_or(32) as usize,
@@ -1176,6 +1183,7 @@ fn bench(b: &TwinBenchArgs) -> anyhow::Result<()> {
             particles: b.particles,
             seed: 1,
             scores: true,
+            one_step: b.alerts,
         },
         forecast: ForecastSettings {
             futures: b.futures,
@@ -1198,7 +1206,8 @@ fn bench(b: &TwinBenchArgs) -> anyhow::Result<()> {
     times.sort_by(|a, c| a.0.total_cmp(&c.0));
     let (total, pers, sim) = times[times.len() / 2];
     println!(
-        "one person: personalise + {} futures × {} years × 7 arms (usual care + 6 counterfactuals) on {} thread(s): median {:.3} s (personalisation {:.3} s, simulation {:.3} s; runs {})",
+        "one person: personalise{} + {} futures × {} years × 7 arms (usual care + 6 counterfactuals) on {} thread(s): median {:.3} s (personalisation {:.3} s, simulation {:.3} s; runs {})",
+        if b.alerts { " with alert scoring" } else { "" },
         b.futures,
         b.years,
         rayon::current_num_threads(),

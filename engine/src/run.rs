@@ -141,19 +141,44 @@ impl RunSettings {
     }
 }
 
-/// One row of a yearly trajectory.
+/// One row of a yearly trajectory: what a [`Trace`] keeps of a person at a census.
 #[derive(Clone, Debug)]
-pub struct TraceRow<S> {
+pub struct Traced<R> {
     pub patient: u64,
     pub year: u32,
-    pub patient_state: Patient<S>,
+    pub patient_state: R,
 }
 
-/// What one replicate produces besides the final patient states.
+/// One row of a yearly trajectory of whole persons (the default [`Trace`], [`WholePatient`]).
+pub type TraceRow<S> = Traced<Patient<S>>;
+
+/// What the yearly trajectory keeps of a traced person at each census (the state before the
+/// year's first step, as [`Model::census`] sees it). A caller that reads a few fields keeps
+/// only those: a whole person is a large copy per person-year.
+pub trait Trace<S>: Sync {
+    type Row: Send;
+    fn row(&self, p: &Patient<S>) -> Self::Row;
+}
+
+/// The whole person (the trace of [`simulate`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WholePatient;
+
+impl<S: Clone + Send> Trace<S> for WholePatient {
+    type Row = Patient<S>;
+    #[inline]
+    fn row(&self, p: &Patient<S>) -> Patient<S> {
+        p.clone()
+    }
+}
+
+/// What one replicate produces besides the final patient states: the aggregates and the
+/// trace rows (of type `R`, whole persons by default) in (patient, year) order.
 #[derive(Clone, Debug)]
-pub struct ReplicateOutput<S> {
+pub struct ReplicateOutput<S, R = Patient<S>> {
     pub aggregate: Aggregator,
-    pub trace: Vec<TraceRow<S>>,
+    pub trace: Vec<Traced<R>>,
+    state: std::marker::PhantomData<fn() -> S>,
 }
 
 /// Fresh patients for a replicate.
@@ -227,6 +252,19 @@ pub fn simulate<M: Model>(
     patients: &mut [Patient<M::State>],
     progress: &(dyn Fn(usize) + Sync),
 ) -> ReplicateOutput<M::State> {
+    simulate_traced(model, settings, run, patients, progress, &WholePatient)
+}
+
+/// [`simulate`] keeping of each traced person at each census what `trace` makes of them.
+/// Results other than the trace do not depend on `trace`.
+pub fn simulate_traced<M: Model, T: Trace<M::State>>(
+    model: &M,
+    settings: &RunSettings,
+    run: RunKey,
+    patients: &mut [Patient<M::State>],
+    progress: &(dyn Fn(usize) + Sync),
+    trace: &T,
+) -> ReplicateOutput<M::State, T::Row> {
     let causes = model.causes_of_death();
     assert!(
         causes.len() <= MAX_CAUSES,
@@ -237,7 +275,7 @@ pub fn simulate<M: Model>(
     let years = settings.years as usize;
     let mut total = Aggregator::new(years, n_metrics);
     // The census rows of each year, each block sorted by patient.
-    let mut trace_years: Vec<Vec<TraceRow<M::State>>> = Vec::new();
+    let mut trace_years: Vec<Vec<Traced<T::Row>>> = Vec::new();
     let spy = settings.steps_per_year();
     let dt = settings.dt_years();
     let step_length = FixedYears::new(dt);
@@ -278,10 +316,10 @@ pub fn simulate<M: Model>(
                         let base = agg.census(0, p);
                         model.census(p, &mut Recorder::new(agg.cells_mut(base), model_offset));
                         if p.id() < settings.trace_patients {
-                            rows.push(TraceRow {
+                            rows.push(Traced {
                                 patient: p.id(),
                                 year,
-                                patient_state: p.clone(),
+                                patient_state: trace.row(p),
                             });
                         }
                         for s in 0..spy {
@@ -330,6 +368,7 @@ pub fn simulate<M: Model>(
     ReplicateOutput {
         aggregate: total,
         trace: merge_by_patient(trace_years, |r| r.patient),
+        state: std::marker::PhantomData,
     }
 }
 

@@ -29,7 +29,7 @@ pub mod trial;
 
 pub use compare::{CompareError, CompareOptions, Comparison, PartialRun, ScenarioResults};
 pub use runner::{
-    run, run_aggregates, run_drawn, run_drawn_replicates, run_replicates, Allocation, Arm,
-    ArmResults, Progress, RunContext, Settings, Streams, Study, StudyError, StudyModel,
+    run, run_aggregates, run_drawn, run_drawn_replicates, run_replicates, run_traced, Allocation,
+    Arm, ArmResults, Progress, RunContext, Settings, Streams, Study, StudyError, StudyModel,
     StudyResults,
 };

@@ -19,8 +19,8 @@
 
 use std::time::Instant;
 
-use engine::run::ReplicateOutput;
-use engine::{init_patients_into, simulate, Aggregator, Baseline, Model, Patient, RunKey};
+use engine::run::{simulate_traced, ReplicateOutput, Trace, WholePatient};
+use engine::{init_patients_into, Aggregator, Baseline, Model, Patient, RunKey};
 use models::params::{ParamDraw, ParamError};
 use models::HealthModel;
 
@@ -136,6 +136,12 @@ pub enum Allocation {
     /// draw keyed by (seed, replicate, person): one pool split afresh in every replicate, so
     /// replicates carry the sampling variability of an individually randomised trial.
     Randomised { weights: Vec<u32> },
+    /// Each person runs in the arms of their mask (`masks[i]` for the population's person
+    /// `i`; bit `a` set: arm `a`, so at most 64 arms), with common random numbers as when
+    /// paired: an arm that does not concern a person skips them. A person's path in an arm
+    /// is the one they have when paired as long as no programme of the arm has a capacity
+    /// limit (the only coupling between people).
+    Selected { masks: Vec<u64> },
 }
 
 /// The keyed allocation draw.
@@ -145,7 +151,7 @@ impl Allocation {
     /// The arm of person `id` in `replicate` (always `Some(arm)` when paired: every arm).
     pub fn arm_of(&self, settings: &Settings, replicate: u32, id: u64) -> Option<usize> {
         match self {
-            Allocation::Paired => None,
+            Allocation::Paired | Allocation::Selected { .. } => None,
             Allocation::Randomised { weights } => {
                 let total: u64 = weights.iter().map(|&w| u64::from(w)).sum();
                 let key = engine::rng::StreamKey::new(settings.draw_key(replicate), ALLOCATION);
@@ -193,6 +199,12 @@ pub enum StudyError {
     },
     #[error("randomised allocation needs one positive weight per arm ({arms} arms, weights {weights:?})")]
     Weights { arms: usize, weights: Vec<u32> },
+    #[error("selected allocation needs one mask per person ({people} people, {masks} masks) and at most 64 arms ({arms})")]
+    Masks {
+        people: usize,
+        masks: usize,
+        arms: usize,
+    },
     #[error("trial: {0}")]
     Trial(String),
     #[error("parameter draw for replicate {replicate}: {source}")]
@@ -271,6 +283,15 @@ impl<M: StudyModel> Study<M> {
                 return Err(StudyError::Weights {
                     arms: self.arms.len(),
                     weights: weights.clone(),
+                });
+            }
+        }
+        if let Allocation::Selected { masks } = &self.allocation {
+            if masks.len() != self.population.len() || self.arms.len() > 64 {
+                return Err(StudyError::Masks {
+                    people: self.population.len(),
+                    masks: masks.len(),
+                    arms: self.arms.len(),
                 });
             }
         }
@@ -356,10 +377,52 @@ pub fn run_drawn_replicates<M, R, E>(
     replicates: std::ops::Range<u32>,
     progress: &dyn Progress,
     model_of: impl Fn(&M, u32) -> Result<M, ParamError>,
-    mut reduce: impl FnMut(&RunContext<'_, M>, ReplicateOutput<M::State>) -> Result<R, E>,
+    reduce: impl FnMut(&RunContext<'_, M>, ReplicateOutput<M::State>) -> Result<R, E>,
 ) -> Result<StudyResults<R>, E>
 where
     M: StudyModel,
+    E: From<StudyError>,
+{
+    run_inner(study, replicates, progress, model_of, &WholePatient, reduce)
+}
+
+/// [`run`] with the trace (`Settings::trace_patients`) keeping what `trace` makes of each
+/// traced person at each census instead of the whole person (a caller that reads a few
+/// fields of the trace saves a large copy per person-year). Nothing else changes.
+pub fn run_traced<M, T, R, E>(
+    study: &Study<M>,
+    progress: &dyn Progress,
+    trace: &T,
+    reduce: impl FnMut(&RunContext<'_, M>, ReplicateOutput<M::State, T::Row>) -> Result<R, E>,
+) -> Result<StudyResults<R>, E>
+where
+    M: StudyModel,
+    T: Trace<M::State>,
+    E: From<StudyError>,
+{
+    let key = |replicate| study.settings.draw_key(replicate);
+    run_inner(
+        study,
+        0..study.settings.replicates,
+        progress,
+        |arm: &M, replicate| arm.for_replicate(key(replicate), &study.draws),
+        trace,
+        reduce,
+    )
+}
+
+/// The loop itself (every public `run…` comes here).
+fn run_inner<M, T, R, E>(
+    study: &Study<M>,
+    replicates: std::ops::Range<u32>,
+    progress: &dyn Progress,
+    model_of: impl Fn(&M, u32) -> Result<M, ParamError>,
+    trace: &T,
+    mut reduce: impl FnMut(&RunContext<'_, M>, ReplicateOutput<M::State, T::Row>) -> Result<R, E>,
+) -> Result<StudyResults<R>, E>
+where
+    M: StudyModel,
+    T: Trace<M::State>,
     E: From<StudyError>,
 {
     study.check()?;
@@ -400,9 +463,19 @@ where
                         .collect::<Vec<_>>();
                     &members[..]
                 }
+                Allocation::Selected { ref masks } => {
+                    members = study
+                        .population
+                        .iter()
+                        .zip(masks)
+                        .filter(|(_, m)| *m >> a & 1 == 1)
+                        .map(|(b, _)| *b)
+                        .collect::<Vec<_>>();
+                    &members[..]
+                }
             };
             init_patients_into(&model, key, population, &mut patients);
-            let out = simulate(&model, &s.engine(), key, &mut patients, &advanced);
+            let out = simulate_traced(&model, &s.engine(), key, &mut patients, &advanced, trace);
             let seconds = t0.elapsed().as_secs_f64();
             let ctx = RunContext {
                 arm: a,

@@ -119,3 +119,108 @@ fn bad_studies_are_refused_before_anything_runs() {
     });
     assert!(r.is_err() && calls == 1);
 }
+
+/// An uncapped lifestyle programme everyone takes up at the start.
+fn lifestyle() -> models::interventions::Intervention {
+    use models::interventions::{Eligibility, Intervention, Kind, Mechanism, Priority};
+    let k = Kind::IntensiveLifestyle;
+    Intervention {
+        name: k.name().to_string(),
+        kind: k,
+        eligibility: Eligibility::default(),
+        priority: Priority::Random,
+        uptake: 1.0,
+        adherence: 1.0,
+        dropout_per_year: 0.0,
+        start_year: 0,
+        stop_year: None,
+        duration_years: None,
+        capacity_per_year: None,
+        cost_per_participant_year_yen: 0.0,
+        effect_scale: 1.0,
+        mechanism: Mechanism::default_for(k),
+    }
+}
+
+/// Each person's final state in each run, by id (Debug text: the whole state).
+fn finals(s: &Study<HealthModel>) -> Vec<Vec<(u64, String)>> {
+    let r = run(s, &(), |ctx, _| {
+        Ok::<_, StudyError>(
+            ctx.patients
+                .iter()
+                .map(|p| (p.id(), format!("{p:?}")))
+                .collect::<Vec<_>>(),
+        )
+    })
+    .unwrap();
+    r.arms.into_iter().flat_map(|a| a.replicates).collect()
+}
+
+#[test]
+fn a_selected_person_has_their_paired_path_in_each_of_their_arms() {
+    let mut s = study(2, Streams::Common);
+    s.settings.replicates = 1;
+    s.arms[1]
+        .model
+        .set_interventions(vec![lifestyle()])
+        .unwrap();
+    let paired = finals(&s);
+    // Arm 0: everyone; arm 1: every third person.
+    s.allocation = study::Allocation::Selected {
+        masks: (0..s.population.len())
+            .map(|i| if i % 3 == 0 { 0b11 } else { 0b01 })
+            .collect(),
+    };
+    let selected = finals(&s);
+    assert_eq!(selected[0], paired[0]);
+    let want: Vec<_> = paired[1]
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 3 == 0)
+        .map(|(_, x)| x.clone())
+        .collect();
+    assert_eq!(selected[1], want);
+    assert_ne!(paired[0], paired[1], "the programme changes paths");
+    // One mask per person.
+    s.allocation = study::Allocation::Selected { masks: vec![1; 3] };
+    assert!(matches!(
+        run_aggregates(&s, &()),
+        Err(StudyError::Masks { masks: 3, .. })
+    ));
+}
+
+/// The age of a traced person at each census.
+struct Age;
+impl engine::run::Trace<models::PersonState> for Age {
+    type Row = f64;
+    fn row(&self, p: &engine::Patient<models::PersonState>) -> f64 {
+        p.age_years
+    }
+}
+
+#[test]
+fn a_trace_of_a_few_fields_reads_the_whole_persons_trace() {
+    let mut s = study(1, Streams::Common);
+    s.settings.replicates = 1;
+    s.settings.trace_patients = 50;
+    let whole = run(&s, &(), |_, out| {
+        Ok::<_, StudyError>(
+            out.trace
+                .iter()
+                .map(|r| (r.patient, r.year, r.patient_state.age_years))
+                .collect::<Vec<_>>(),
+        )
+    })
+    .unwrap();
+    let ages = study::run_traced(&s, &(), &Age, |_, out| {
+        Ok::<_, StudyError>(
+            out.trace
+                .iter()
+                .map(|r| (r.patient, r.year, r.patient_state))
+                .collect::<Vec<_>>(),
+        )
+    })
+    .unwrap();
+    assert!(!ages.arms[0].replicates[0].is_empty());
+    assert_eq!(whole.arms[0].replicates, ages.arms[0].replicates);
+}

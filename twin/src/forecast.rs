@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use engine::observe::metric_defs;
-use engine::run::ReplicateOutput;
+use engine::run::{ReplicateOutput, Trace};
 use engine::{Baseline, Model, Patient};
 use models::frailty::kcl::Phenotype;
 use models::frailty::level;
@@ -373,6 +373,22 @@ pub fn run_copies(
     arms: &[Counterfactual],
     s: &ForecastSettings,
 ) -> Result<Vec<(Vec<CopyPath>, outcomes::Outcomes)>, ForecastError> {
+    run_copies_selected(model, population, traits, arms, s, None)
+}
+
+/// [`run_copies`] where copy `i` runs only in the arms of `masks[i]` (bit `a`: arm `a`;
+/// `None`: every arm). Each arm returns the paths of its copies only, in population order;
+/// a copy's path is the one it has when every copy runs in every arm (the programmes have
+/// no capacity limit, so copies do not interact), and the arm's aggregates are over its
+/// copies.
+pub fn run_copies_selected(
+    model: &HealthModel,
+    population: Vec<Baseline>,
+    traits: Vec<PersonalTraits>,
+    arms: &[Counterfactual],
+    s: &ForecastSettings,
+    masks: Option<Vec<u64>>,
+) -> Result<Vec<(Vec<CopyPath>, outcomes::Outcomes)>, ForecastError> {
     let traits: Arc<[PersonalTraits]> = traits.into();
     let mut study_arms = Vec::with_capacity(arms.len());
     for cf in arms {
@@ -386,10 +402,22 @@ pub fn run_copies(
         });
     }
     let n = population.len() as u64;
+    // The copies an arm runs (all of them when every copy runs in every arm).
+    let per_arm: Vec<usize> = (0..arms.len())
+        .map(|a| {
+            masks.as_ref().map_or(n as usize, |m| {
+                m.iter().filter(|&&x| x >> a & 1 == 1).count()
+            })
+        })
+        .collect();
+    let largest = per_arm.iter().copied().max().unwrap_or(0);
     let study = Study {
         arms: study_arms,
         population,
-        allocation: study::Allocation::Paired,
+        allocation: match masks {
+            Some(masks) => study::Allocation::Selected { masks },
+            None => study::Allocation::Paired,
+        },
         settings: Settings {
             seed: s.seed,
             years: s.years,
@@ -399,17 +427,18 @@ pub fn run_copies(
             // Two chunks per thread at least 256 copies each: each chunk of a year starts an
             // aggregator (zeroed, one per metric), so small chunks cost more than they
             // balance. Results do not depend on the chunk size.
-            chunk_size: (n as usize)
-                .div_ceil(2 * rayon::current_num_threads())
-                .max(256),
+            chunk_size: largest.div_ceil(2 * rayon::current_num_threads()).max(256),
             trace_patients: n,
         },
         draws: Vec::new(),
     };
     let years = s.years as usize;
-    let results = study::run(&study, &(), |ctx: &RunContext<'_, HealthModel>, out| {
-        Ok::<_, ForecastError>(reduce(ctx, out, years))
-    })?;
+    let results = study::run_traced(
+        &study,
+        &(),
+        &CensusTrace,
+        |ctx: &RunContext<'_, HealthModel>, out| Ok::<_, ForecastError>(reduce(ctx, out, years)),
+    )?;
     Ok(results
         .arms
         .into_iter()
@@ -417,9 +446,68 @@ pub fn run_copies(
         .collect())
 }
 
+/// What a forecast reads of a copy at each yearly census (instead of the whole person).
+#[derive(Clone, Copy, Debug)]
+struct Census {
+    values: [f32; 6],
+    treatments: u16,
+    /// The care level (`fr.ltc`).
+    ltc: u8,
+    /// Conditions present: the bits below ([`MI`] …).
+    flags: u8,
+}
+
+const MI: u8 = 1;
+const ISCHAEMIC_STROKE: u8 = 2;
+const HAEMORRHAGIC_STROKE: u8 = 4;
+const HEART_FAILURE: u8 = 8;
+const FRAIL: u8 = 16;
+const DIAGNOSED: u8 = 32;
+const ONSET: u8 = 64;
+
+/// The trace of a forecast: [`Census`] rows.
+struct CensusTrace;
+
+impl Trace<PersonState> for CensusTrace {
+    type Row = Census;
+    #[inline]
+    fn row(&self, p: &Patient<PersonState>) -> Census {
+        Census::of(p)
+    }
+}
+
+impl Census {
+    fn of(p: &Patient<PersonState>) -> Census {
+        let s = &p.state;
+        let mut flags = 0;
+        for (bit, on) in [
+            (MI, s.cvd.mi_count > 0),
+            (ISCHAEMIC_STROKE, s.cvd.ischaemic_stroke),
+            (HAEMORRHAGIC_STROKE, s.cvd.haemorrhagic_stroke),
+            (HEART_FAILURE, s.cvd.heart_failure),
+            (FRAIL, s.fr.phenotype() == Phenotype::Frail),
+            (DIAGNOSED, s.dm.diagnosed),
+            (ONSET, s.dm.onset_age.is_some()),
+        ] {
+            if on {
+                flags |= bit;
+            }
+        }
+        Census {
+            values: values_of(p),
+            treatments: p.now.treatments.0,
+            ltc: s.fr.ltc,
+            flags,
+        }
+    }
+    fn has(&self, bit: u8) -> bool {
+        self.flags & bit != 0
+    }
+}
+
 fn reduce(
     ctx: &RunContext<'_, HealthModel>,
-    out: ReplicateOutput<PersonState>,
+    out: ReplicateOutput<PersonState, Census>,
     years: usize,
 ) -> (Vec<CopyPath>, outcomes::Outcomes) {
     let defs = metric_defs(ctx.model.causes_of_death(), &ctx.model.metrics());
@@ -435,35 +523,40 @@ fn reduce(
         })
         .collect();
     let mut seen_diag = vec![false; n];
-    // The census rows, in (patient, year) order: year 0 is the state at entry.
+    // The census rows, in (patient, year) order: year 0 is the state at entry. The run's
+    // copies are in population order (ids ascending), so one cursor finds each row's copy.
+    let mut i = 0;
     for row in &out.trace {
-        let i = row.patient as usize;
-        let y = row.year as usize;
-        if i >= n {
+        while i < n && ctx.patients[i].id() < row.patient {
+            i += 1;
+        }
+        if i >= n || ctx.patients[i].id() != row.patient {
             continue;
         }
-        let p = &row.patient_state;
+        let y = row.year as usize;
+        let c = &row.patient_state;
         let path = &mut paths[i];
         if y == 0 {
-            mark_prevalent(path, p);
-            seen_diag[i] = p.state.dm.diagnosed;
+            mark_prevalent(path, c);
+            seen_diag[i] = c.has(DIAGNOSED);
         }
-        observe(path, p, y as f64, &mut seen_diag[i]);
-        path.values[y] = values_of(p);
-        path.treatments[y] = p.now.treatments.0;
+        observe(path, c, y as f64, &mut seen_diag[i]);
+        path.values[y] = c.values;
+        path.treatments[y] = c.treatments;
     }
     // The end of the run: survivors at the horizon, the dead at their death.
     for (i, p) in ctx.patients.iter().enumerate() {
         let path = &mut paths[i];
+        let c = Census::of(p);
         match p.death {
             Some(d) => {
-                observe(path, p, d.time_years, &mut seen_diag[i]);
+                observe(path, &c, d.time_years, &mut seen_diag[i]);
                 path.event_years[Outcome::Death as usize] = d.time_years;
             }
             None => {
-                observe(path, p, years as f64, &mut seen_diag[i]);
-                path.values[years] = values_of(p);
-                path.treatments[years] = p.now.treatments.0;
+                observe(path, &c, years as f64, &mut seen_diag[i]);
+                path.values[years] = c.values;
+                path.treatments[years] = c.treatments;
             }
         }
         // T2D onset is exact (the physiology's age at onset).
@@ -490,47 +583,45 @@ fn values_of(p: &Patient<PersonState>) -> [f32; 6] {
 }
 
 /// Conditions present at entry: not at risk (NaN).
-fn mark_prevalent(path: &mut CopyPath, p: &Patient<PersonState>) {
-    let s = &p.state;
+fn mark_prevalent(path: &mut CopyPath, c: &Census) {
     let mut set = |o: Outcome, present: bool| {
         if present {
             path.event_years[o as usize] = f64::NAN;
         }
     };
-    set(Outcome::T2d, s.dm.onset_age.is_some());
-    set(Outcome::Mi, s.cvd.mi_count > 0);
-    set(Outcome::IschaemicStroke, s.cvd.ischaemic_stroke);
-    set(Outcome::HaemorrhagicStroke, s.cvd.haemorrhagic_stroke);
-    set(Outcome::HeartFailure, s.cvd.heart_failure);
-    set(Outcome::Frailty, s.fr.phenotype() == Phenotype::Frail);
-    set(Outcome::Care, s.fr.ltc != level::NONE);
-    set(Outcome::CareSupport, s.fr.ltc != level::NONE);
-    set(Outcome::Care12, s.fr.ltc >= level::CARE1);
-    set(Outcome::Care35, s.fr.ltc >= level::CARE1 + 2);
+    set(Outcome::T2d, c.has(ONSET));
+    set(Outcome::Mi, c.has(MI));
+    set(Outcome::IschaemicStroke, c.has(ISCHAEMIC_STROKE));
+    set(Outcome::HaemorrhagicStroke, c.has(HAEMORRHAGIC_STROKE));
+    set(Outcome::HeartFailure, c.has(HEART_FAILURE));
+    set(Outcome::Frailty, c.has(FRAIL));
+    set(Outcome::Care, c.ltc != level::NONE);
+    set(Outcome::CareSupport, c.ltc != level::NONE);
+    set(Outcome::Care12, c.ltc >= level::CARE1);
+    set(Outcome::Care35, c.ltc >= level::CARE1 + 2);
 }
 
-/// Records events first visible in `p`'s state at time `t` (years from the index).
-fn observe(path: &mut CopyPath, p: &Patient<PersonState>, t: f64, seen_diag: &mut bool) {
-    let s = &p.state;
+/// Records events first visible in the census `c` at time `t` (years from the index).
+fn observe(path: &mut CopyPath, c: &Census, t: f64, seen_diag: &mut bool) {
     let mut hit = |o: Outcome, present: bool| {
         let e = &mut path.event_years[o as usize];
         if present && e.is_infinite() {
             *e = t;
         }
     };
-    hit(Outcome::Mi, s.cvd.mi_count > 0);
-    hit(Outcome::IschaemicStroke, s.cvd.ischaemic_stroke);
-    hit(Outcome::HaemorrhagicStroke, s.cvd.haemorrhagic_stroke);
-    hit(Outcome::HeartFailure, s.cvd.heart_failure);
-    hit(Outcome::Frailty, s.fr.phenotype() == Phenotype::Frail);
-    hit(Outcome::Care, s.fr.ltc != level::NONE);
-    hit(Outcome::CareSupport, s.fr.ltc != level::NONE);
-    hit(Outcome::Care12, s.fr.ltc >= level::CARE1);
-    hit(Outcome::Care35, s.fr.ltc >= level::CARE1 + 2);
-    path.max_care_level = path.max_care_level.max(s.fr.ltc);
-    if s.dm.diagnosed && !*seen_diag {
+    hit(Outcome::Mi, c.has(MI));
+    hit(Outcome::IschaemicStroke, c.has(ISCHAEMIC_STROKE));
+    hit(Outcome::HaemorrhagicStroke, c.has(HAEMORRHAGIC_STROKE));
+    hit(Outcome::HeartFailure, c.has(HEART_FAILURE));
+    hit(Outcome::Frailty, c.has(FRAIL));
+    hit(Outcome::Care, c.ltc != level::NONE);
+    hit(Outcome::CareSupport, c.ltc != level::NONE);
+    hit(Outcome::Care12, c.ltc >= level::CARE1);
+    hit(Outcome::Care35, c.ltc >= level::CARE1 + 2);
+    path.max_care_level = path.max_care_level.max(c.ltc);
+    if c.has(DIAGNOSED) && !*seen_diag {
         *seen_diag = true;
-        path.hba1c_at_diagnosis = p.now.hba1c_pct as f32;
+        path.hba1c_at_diagnosis = c.values[0];
     }
 }
 

@@ -80,11 +80,15 @@ pub struct PersonaliseSettings {
     /// Prior particles of the glycaemic block.
     pub particles: usize,
     pub seed: u64,
-    /// Score the glycaemic readings against the fit and the one-step-ahead predictions
-    /// (`Posterior::fit`, `one_step`: the report's fit chart and the alerts). Off where only
-    /// the forecast is needed (stratification, validation): the weighted-mixture quantiles
-    /// were most of the personalisation's time.
+    /// Score the readings up to the index date against the fit (`Posterior::fit`: the
+    /// report's fit chart and `fit.csv`). Off where only the forecast is needed
+    /// (stratification, validation): the weighted-mixture quantiles were most of the
+    /// personalisation's time.
     pub scores: bool,
+    /// Score every reading against its one-step-ahead prediction from the readings before
+    /// it (`Posterior::one_step`: only the alerts read them). Off unless alerts are asked
+    /// for: as many mixture quantiles as the fit, and the frailty count's kernel sums.
+    pub one_step: bool,
 }
 
 impl Default for PersonaliseSettings {
@@ -93,6 +97,7 @@ impl Default for PersonaliseSettings {
             particles: 2000,
             seed: 1,
             scores: true,
+            one_step: true,
         }
     }
 }
@@ -241,6 +246,7 @@ pub fn personalise(
         },
         &mut fit,
         &mut one_step,
+        s.one_step,
     );
     let ldl = gauss_block(
         person,
@@ -274,6 +280,7 @@ pub fn personalise(
         },
         &mut fit,
         &mut one_step,
+        s.one_step,
     );
     let bmi = gauss_block(
         person,
@@ -291,8 +298,9 @@ pub fn personalise(
         },
         &mut fit,
         &mut one_step,
+        s.one_step,
     );
-    let fr_exposure = frailty_block(model, person, s.scores, &mut fit, &mut one_step);
+    let fr_exposure = frailty_block(model, person, s.one_step, &mut fit, &mut one_step);
     let adherence = person.pdc.map(|pdc| {
         let dm = &model.diabetes().p;
         (
@@ -361,7 +369,7 @@ fn glycaemic_block(
             k += 1;
         }
         let w = normalised(&logw);
-        for r in (j..k).filter(|_| s.scores) {
+        for r in (j..k).filter(|_| s.one_step) {
             let (t, q, y) = replay.readings[r];
             let preds: Vec<(f64, f64)> = replay.pred.iter().map(|p| p[r]).collect();
             one_step.push(mixture_score(q, t, y, &preds, &w));
@@ -445,14 +453,12 @@ fn mixture_score(q: Quantity, t: f64, y: f64, preds: &[(f64, f64)], w: &[f64]) -
 }
 
 /// Quantile of a weighted normal mixture by bisection.
+///
+/// Each step compares the mixture's CDF at the midpoint, summed in particle order, with
+/// `q`; [`mixture_cdf`] gives exactly that sum with less work, and the bisection stops once
+/// the midpoint is an end already compared (nothing changes after that), so the result is
+/// the one of 60 plain steps, bit for bit.
 pub(crate) fn mixture_quantile(preds: &[(f64, f64)], w: &[f64], q: f64) -> f64 {
-    let cdf = |x: f64| -> f64 {
-        preds
-            .iter()
-            .zip(w)
-            .map(|(&(mu, sd), w)| w * norm_cdf((x - mu) / sd))
-            .sum()
-    };
     let (mut lo, mut hi) = preds.iter().zip(w).filter(|(_, &w)| w > 0.0).fold(
         (f64::INFINITY, f64::NEG_INFINITY),
         |(lo, hi), (&(mu, sd), _)| (lo.min(mu - 6.0 * sd), hi.max(mu + 6.0 * sd)),
@@ -460,15 +466,62 @@ pub(crate) fn mixture_quantile(preds: &[(f64, f64)], w: &[f64], q: f64) -> f64 {
     if !lo.is_finite() {
         return f64::NAN;
     }
+    // The skipping in `mixture_cdf` needs every term's normal CDF to be a number in [0, 1]
+    // and no negative weight.
+    let regular = preds
+        .iter()
+        .all(|&(mu, sd)| mu.is_finite() && sd.is_finite() && sd > 0.0)
+        && !w.iter().any(|&x| x < 0.0);
+    let (mut lo_seen, mut hi_seen) = (false, false);
     for _ in 0..60 {
         let mid = 0.5 * (lo + hi);
-        if cdf(mid) < q {
+        // At an end already compared, the comparison and so every later step repeats.
+        if (mid.to_bits() == lo.to_bits() && lo_seen) || (mid.to_bits() == hi.to_bits() && hi_seen)
+        {
+            break;
+        }
+        let below = if regular {
+            mixture_cdf(preds, w, mid) < q
+        } else {
+            let cdf: f64 = preds
+                .iter()
+                .zip(w)
+                .map(|(&(mu, sd), w)| w * norm_cdf((mid - mu) / sd))
+                .sum();
+            cdf < q
+        };
+        if below {
             lo = mid;
+            lo_seen = true;
         } else {
             hi = mid;
+            hi_seen = true;
         }
     }
     0.5 * (lo + hi)
+}
+
+/// The weighted mixture's CDF at `x` as the sum `Σ w·Φ((x − μ)/σ)` in particle order gives
+/// it, bit for bit, without evaluating the terms that cannot change the running sum: a term
+/// is at most its weight (Φ ≤ 1, every μ and σ finite, σ > 0), and a non-negative term
+/// below half the gap from a positive running sum to the next number leaves it unchanged
+/// (round to nearest). Importance weights span many orders of magnitude, so most terms of
+/// a degenerate posterior are skipped.
+fn mixture_cdf(preds: &[(f64, f64)], w: &[f64], x: f64) -> f64 {
+    // A positive running sum s lies in [2^k, 2^(k+1)); the gap above it is 2^(k−52), so
+    // s·2^−54 < 2^(k−53) is below half the gap (and rounding cannot take it past 2^(k−53),
+    // itself a number). A sum of ±0 skips nothing (no weight is below 0).
+    const QUARTER_ULP: f64 = 1.0 / (1u64 << 54) as f64;
+    let mut sum = -0.0;
+    let mut skip_below = 0.0;
+    for (&(mu, sd), &wi) in preds.iter().zip(w) {
+        if wi < skip_below {
+            continue;
+        }
+        sum += wi * norm_cdf((x - mu) / sd);
+        skip_below = sum * QUARTER_ULP;
+    }
+    sum
 }
 
 /// The glycaemic readings of `person` (sorted by time), first-visit values and times, and
@@ -606,6 +659,11 @@ fn replay(
             };
             let mut next = 0usize;
             let step = 1.0 / 12.0;
+            // The HbA1c lag weights of the last step length: a function of the length only,
+            // so they are the bits `step_slow` would compute, and most steps repeat the
+            // length before them (a month, to the last bit about 4 steps in 5).
+            let month_days: f64 = step * 365.25;
+            let mut last = (month_days.to_bits(), dm.phys.step_weights(month_days));
             loop {
                 // Record what is due at the current time.
                 while next < targets.len() && targets[next] <= t + 1e-9 {
@@ -663,7 +721,17 @@ fn replay(
                 }
                 let inp = dm.inputs(&st, age, &c);
                 let mut y = [st.beta, st.capacity, hba1c];
-                let (g, _) = dm.phys.step_slow(&inp, &mut y, st.fpg_mg_dl, dt * 365.25);
+                let dt_days = dt * 365.25;
+                let lag = if dt_days.to_bits() == last.0 {
+                    last.1
+                } else {
+                    last = (dt_days.to_bits(), dm.phys.step_weights(dt_days));
+                    last.1
+                };
+                let g = dm
+                    .phys
+                    .step_slow_with(&inp, &mut y, st.fpg_mg_dl, dt_days, lag)
+                    .fpg_mg_dl;
                 st.beta = y[0].max(0.0);
                 st.capacity = y[1].max(0.0);
                 hba1c = y[2];
@@ -737,6 +805,7 @@ fn gauss_block(
     spec: GaussSpec<'_>,
     fit: &mut Vec<Scored>,
     one_step: &mut Vec<Scored>,
+    one_step_wanted: bool,
 ) -> Option<GaussPosterior> {
     let mut obs: Vec<(f64, f64, f64)> = person
         .observations
@@ -748,7 +817,7 @@ fn gauss_block(
         obs.drain(..obs.len() - MAX_READINGS);
     }
     let before: Vec<(f64, f64, f64)> = obs.iter().copied().filter(|o| o.0 <= 1e-9).collect();
-    if obs.len() >= 2 {
+    if obs.len() >= 2 && one_step_wanted {
         // One-step-ahead predictive of every reading after the first.
         let all: Vec<(f64, f64)> = obs.iter().map(|o| (o.0, o.1)).collect();
         if let Some(steps) = sequential_predictive(&spec, &all) {
@@ -924,7 +993,7 @@ fn posterior_of(spec: &GaussSpec<'_>, pts: &[(f64, f64)]) -> Option<GaussPosteri
 fn frailty_block(
     model: &HealthModel,
     person: &PersonRecord,
-    scores: bool,
+    one_step_wanted: bool,
     fit: &mut Vec<Scored>,
     one_step: &mut Vec<Scored>,
 ) -> Option<f64> {
@@ -965,7 +1034,7 @@ fn frailty_block(
                 }
             })
             .collect();
-        if j > 0 && scores {
+        if j > 0 && one_step_wanted {
             // One-step predictive: P(count ≤ n) under the current posterior.
             let w = normalised(&logp);
             let (t0, n0) = counts[j - 1];
@@ -1144,4 +1213,86 @@ pub fn copies(
         traits.push(t);
     }
     (baselines, traits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{mixture_quantile, norm_cdf};
+
+    /// The plain bisection: 60 steps, every CDF summed over every term.
+    fn plain_quantile(preds: &[(f64, f64)], w: &[f64], q: f64) -> f64 {
+        let cdf = |x: f64| -> f64 {
+            preds
+                .iter()
+                .zip(w)
+                .map(|(&(mu, sd), w)| w * norm_cdf((x - mu) / sd))
+                .sum()
+        };
+        let (mut lo, mut hi) = preds.iter().zip(w).filter(|(_, &w)| w > 0.0).fold(
+            (f64::INFINITY, f64::NEG_INFINITY),
+            |(lo, hi), (&(mu, sd), _)| (lo.min(mu - 6.0 * sd), hi.max(mu + 6.0 * sd)),
+        );
+        if !lo.is_finite() {
+            return f64::NAN;
+        }
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if cdf(mid) < q {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        0.5 * (lo + hi)
+    }
+
+    #[test]
+    fn the_mixture_quantile_is_the_plain_bisections_bit_for_bit() {
+        use engine::math::ExpDet;
+        use engine::rng::{Process, RunKey, Stream, StreamKey};
+        let key = StreamKey::new(
+            RunKey {
+                seed: 3,
+                replicate: 0,
+            },
+            Process::named("test"),
+        );
+        for case in 0..60u64 {
+            let mut s = Stream::new(key, case, 0);
+            let n = 1 + (case as usize * 37) % 700;
+            // Log-weights from flat to very degenerate (spread up to 2,000 nats), some
+            // exactly zero weights, means and SDs on an HbA1c-like and an FPG-like scale.
+            let spread = [0.1, 5.0, 50.0, 400.0, 2000.0][case as usize % 5];
+            let scale = if case % 2 == 0 { 6.0 } else { 110.0 };
+            let mut preds = Vec::with_capacity(n);
+            let mut logw = Vec::with_capacity(n);
+            for _ in 0..n {
+                let mu = scale * (1.0 + 0.2 * s.std_normal());
+                let sd = scale * 0.03 * (0.3 * s.std_normal()).exp_det();
+                preds.push((mu, sd));
+                logw.push(-spread * s.uniform());
+            }
+            let max = logw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let mut w: Vec<f64> = logw.iter().map(|l| (l - max).exp_det()).collect();
+            let total: f64 = w.iter().sum();
+            w.iter_mut().for_each(|x| *x /= total);
+            if case % 3 == 0 {
+                w[n / 2] = 0.0;
+            }
+            for q in [0.05, 0.5, 0.95, 1e-9] {
+                let (a, b) = (
+                    mixture_quantile(&preds, &w, q),
+                    plain_quantile(&preds, &w, q),
+                );
+                assert_eq!(a.to_bits(), b.to_bits(), "case {case}, q {q}: {a} vs {b}");
+            }
+        }
+        // Irregular terms (a zero SD) take the plain sum.
+        let preds = [(5.0, 0.0), (5.5, 0.2), (6.0, 0.3)];
+        let w = [0.2, 0.5, 0.3];
+        assert_eq!(
+            mixture_quantile(&preds, &w, 0.5).to_bits(),
+            plain_quantile(&preds, &w, 0.5).to_bits()
+        );
+    }
 }

@@ -14,7 +14,7 @@ use models::HealthModel;
 use rayon::prelude::*;
 
 use crate::forecast::{
-    applicable, run_copies, CopyPath, Counterfactual, ForecastSettings, Outcome,
+    applicable, run_copies_selected, CopyPath, Counterfactual, ForecastSettings, Outcome,
 };
 use crate::output::{Builder, V};
 use crate::person::PersonRecord;
@@ -164,14 +164,46 @@ pub fn batch(
             .iter()
             .map(|&kd| Counterfactual::of(vec![kd])),
     );
-    let runs = run_copies(model, pop, traits, &arms, &s.forecast)?;
+    // A person's copies run in usual care and in the arms of the interventions that apply
+    // to them: the benefit of the others is not reported (empty), so their runs were
+    // thrown away. The copies do not interact (no capacity limit), so each copy's path is
+    // the one it has when every copy runs in every arm.
+    let offered: Vec<Vec<Kind>> = people
+        .iter()
+        .map(|p| applicable(model, &p.baseline(0)))
+        .collect();
+    // (A mask has a bit per arm: with more than 64 arms, every copy runs in every arm.)
+    let select = arms.len() <= 64;
+    let runs_in =
+        |i: usize, a: usize| a == 0 || !select || offered[i].contains(&s.interventions[a - 1]);
+    let masks = select.then(|| {
+        let mut masks = Vec::with_capacity(people.len() * k);
+        for i in 0..people.len() {
+            let m = (0..arms.len())
+                .filter(|&a| runs_in(i, a))
+                .fold(0u64, |m, a| m | 1 << a);
+            masks.extend(std::iter::repeat_n(m, k));
+        }
+        masks
+    });
+    let runs = run_copies_selected(model, pop, traits, &arms, &s.forecast, masks)?;
     let h_rank = f64::from(s.rank_by.1);
     let mut out = Vec::with_capacity(people.len());
+    // Per arm, where the next person's copies start among the arm's copies.
+    let mut next = vec![0usize; arms.len()];
+    let mut starts = vec![usize::MAX; arms.len()];
     for (i, p) in people.iter().enumerate() {
-        let slice = |a: usize| &runs[a].0[i * k..(i + 1) * k];
+        let offered = &offered[i];
+        for a in 0..arms.len() {
+            starts[a] = usize::MAX;
+            if runs_in(i, a) {
+                starts[a] = next[a];
+                next[a] += k;
+            }
+        }
+        let slice = |a: usize| &runs[a].0[starts[a]..starts[a] + k];
         let base = slice(0);
         let t2d_at_index = T2dAtIndex::of(p);
-        let offered = applicable(model, &p.baseline(0));
         let applies = |o: Outcome| !(o == Outcome::T2d && t2d_at_index.is_some());
         let at_risk = |o: Outcome| {
             if !applies(o) {

@@ -424,6 +424,7 @@ pub fn validate_people(
         particles: s.particles,
         seed: s.seed,
         scores: false,
+        one_step: false,
     };
     let mut v = Validation {
         people: people.len(),

@@ -111,6 +111,7 @@ fn people_with_diabetes_at_the_index_get_no_onset_risk_or_prevention_benefit_and
             particles: 100,
             seed: 1,
             scores: false,
+            one_step: false,
         },
         forecast: ForecastSettings {
             futures: 16,

@@ -37,6 +37,7 @@ fn settings() -> TwinSettings {
             particles: 1500,
             seed: 7,
             scores: true,
+            one_step: true,
         },
         forecast: ForecastSettings {
             futures: 600,
