@@ -244,3 +244,120 @@ fn kill_9_inside_replicates_of_several_blocks_then_resume_gives_the_uninterrupte
         assert_same_outputs(Path::new(&whole), Path::new(&out));
     }
 }
+
+/// A library scenario's file.
+fn library(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/library")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// `compare` of two library scenarios with `extra` (small: 400 people, 3 years).
+fn compare_args(extra: &[&str]) -> Vec<String> {
+    let mut a = vec![
+        "compare".to_string(),
+        library("baseline.toml"),
+        library("bp_lipid_control.toml"),
+    ];
+    a.extend(["-n", "400", "-y", "3"].map(String::from));
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+/// `compare` killed after each replicate's (or PSA draw's) checkpoint of every scenario,
+/// then `--resume`d, writes the bytes of an uninterrupted comparison; it says what it kept.
+fn compare_resumes_to_the_uninterrupted_bytes(settings: &[&str], what: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let whole_s = whole.display().to_string();
+    let base = compare_args(settings);
+    let base: Vec<&str> = base.iter().map(String::as_str).collect();
+    ok(&with_out(&base, &whole_s, &[]));
+    let total = 3;
+    for k in 0..total - 1 {
+        let out = dir.path().join(format!("killed-{k}"));
+        let out_s = out.display().to_string();
+        let o = bin()
+            .args(with_out(&base, &out_s, &["--checkpoint"]))
+            .env("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE", k.to_string())
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "aborted after replicate {k}");
+        assert!(!out.join("manifest.json").exists());
+        assert!(out.join(format!("checkpoint/runs-r000{k}.bin")).exists());
+        assert!(!out
+            .join(format!("checkpoint/runs-r000{}.bin", k + 1))
+            .exists());
+        let o = healthtwin(&[&base[..], &["--resume", "--out", &out_s]].concat());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            said.contains(&format!("resuming: {} of {total} {what} done", k + 1)),
+            "{said}"
+        );
+        assert!(
+            !out.join("checkpoint").exists(),
+            "checkpoint removed when done"
+        );
+        assert_same_outputs(&whole, &out);
+    }
+}
+
+#[test]
+fn compare_resumed_after_each_replicate_gives_the_uninterrupted_bytes() {
+    compare_resumes_to_the_uninterrupted_bytes(&["-r", "3"], "replicates");
+}
+
+#[test]
+fn compare_psa_resumed_after_each_draw_gives_the_uninterrupted_bytes() {
+    compare_resumes_to_the_uninterrupted_bytes(&["--psa", "3"], "PSA draws");
+}
+
+#[test]
+fn a_compare_shard_resumes_to_the_same_shard_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = compare_args(&["--psa", "4", "--shard", "1/2"]);
+    let base: Vec<&str> = base.iter().map(String::as_str).collect();
+    let whole = dir.path().join("whole");
+    ok(&with_out(&base, &whole.display().to_string(), &[]));
+    let out = dir.path().join("killed");
+    let out_s = out.display().to_string();
+    // Shard 1/2 of 4 draws holds draws 2 and 3: killed after draw 2.
+    let o = bin()
+        .args(with_out(&base, &out_s, &["--checkpoint"]))
+        .env("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE", "2")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(out.join("checkpoint/runs-r0002.bin").exists());
+    ok(&with_out(&base, &out_s, &["--resume"]));
+    assert!(!out.join("checkpoint").exists());
+    assert!(
+        fs::read(whole.join("partials.bin")).unwrap()
+            == fs::read(out.join("partials.bin")).unwrap(),
+        "partials.bin"
+    );
+}
+
+#[test]
+fn a_compare_checkpoint_of_other_settings_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o").display().to_string();
+    let base = compare_args(&["-r", "3"]);
+    let base: Vec<&str> = base.iter().map(String::as_str).collect();
+    let o = bin()
+        .args(with_out(&base, &out, &["--checkpoint"]))
+        .env("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE", "0")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let o = healthtwin(&with_out(&base, &out, &["--resume", "--seed", "9"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("another run"));
+    // Nor does `run` take a comparison's checkpoint.
+    let o = healthtwin(&with_out(&RUN, &out, &["--resume"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("another run"));
+}
