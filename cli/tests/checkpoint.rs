@@ -361,3 +361,48 @@ fn a_compare_checkpoint_of_other_settings_is_refused() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("another run"));
 }
+
+/// `healthtwin slurm` gives compare's shard tasks `--resume`: a task killed after a
+/// replicate and requeued (run again) continues, and the merge is the unsharded bytes.
+#[test]
+fn slurm_compare_shards_resume_when_requeued() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = compare_args(&["-r", "2"]);
+    let base: Vec<&str> = args.iter().map(String::as_str).collect();
+    let whole = dir.path().join("whole");
+    ok(&with_out(&base, &whole.display().to_string(), &[]));
+    let jobs = dir.path().join("jobs");
+    let jobs_s = jobs.display().to_string();
+    let merged = dir.path().join("merged");
+    let merged_s = merged.display().to_string();
+    let mut a = vec![
+        "slurm", "--shards", "2", "--cpus", "1", "--jobs", &jobs_s, "--",
+    ];
+    a.extend(&base);
+    a.extend(["--out", &merged_s]);
+    ok(&a);
+    let script = fs::read_to_string(jobs.join("shards.sbatch")).unwrap();
+    assert!(script.contains(" --resume"), "{script}");
+    let bash = |script: &str, task: Option<u32>, abort: Option<&str>| {
+        let mut c = Command::new("bash");
+        c.arg(jobs.join(script));
+        if let Some(t) = task {
+            c.env("SLURM_ARRAY_TASK_ID", t.to_string());
+        }
+        if let Some(r) = abort {
+            c.env("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE", r);
+        }
+        c.output().expect("bash runs")
+    };
+    // Task 0 killed after replicate 0's checkpoint, then requeued.
+    assert!(!bash("shards.sbatch", Some(0), Some("0")).status.success());
+    assert!(jobs.join("shards/0/checkpoint/runs-r0000.bin").exists());
+    for t in 0..2 {
+        let o = bash("shards.sbatch", Some(t), None);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(!jobs.join("shards/0/checkpoint").exists());
+    let o = bash("merge.sbatch", None, None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_outputs(&whole, &merged);
+}
