@@ -406,3 +406,26 @@ fn slurm_compare_shards_resume_when_requeued() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_same_outputs(&whole, &merged);
 }
+
+/// A real `kill -9` at timed moments of a comparison (before any checkpoint, between
+/// replicates, while writing one, or done), then `--resume`: the uninterrupted bytes.
+#[test]
+fn kill_9_of_compare_at_timed_moments_then_resume_gives_the_uninterrupted_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (library("baseline.toml"), library("bp_lipid_control.toml"));
+    let base = ["compare", &a, &b, "-n", "3000", "-y", "4", "-r", "4"];
+    let whole = dir.path().join("whole");
+    ok(&with_out(&base, &whole.display().to_string(), &[]));
+    for (i, ms) in [50u64, 300, 600, 1200].into_iter().enumerate() {
+        let out = dir.path().join(format!("k{i}")).display().to_string();
+        let mut child = bin()
+            .args(with_out(&base, &out, &["--checkpoint"]))
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(ms));
+        let _ = child.kill(); // SIGKILL on unix
+        let _ = child.wait();
+        ok(&with_out(&base, &out, &["--resume"]));
+        assert_same_outputs(&whole, Path::new(&out));
+    }
+}
