@@ -1,6 +1,7 @@
-//! Checkpoints of `run` (`--checkpoint`, `--resume`; docs/shards.md): a run that is killed
-//! (`kill -9`, a node lost, a Slurm requeue) continues from its last finished block of
-//! people and writes exactly the bytes of an uninterrupted run.
+//! Checkpoints of `run` and `compare` (`--checkpoint`, `--resume`; docs/shards.md): a run
+//! that is killed (`kill -9`, a node lost, a Slurm requeue) continues from its last
+//! finished block of people (`compare`: replicate) and writes exactly the bytes of an
+//! uninterrupted run.
 //!
 //! A replicate runs block by block (the blocks of 65,536 people of `patients/`). After each
 //! block the run writes into `OUT/checkpoint/`: the block's people
@@ -17,6 +18,12 @@
 //! Granularity is one block of one replicate (of a shard, when sharded): 65,536 people, for
 //! 30 years about 3 seconds on two cores (1M people take about 40 s), the work a kill can
 //! lose.
+//!
+//! `compare` checkpoints after each replicate (or PSA draw) of all its arms: `runs-rR.bin`
+//! holds every arm's exact aggregates and per-person onset delays (a shard's partials, one
+//! entry per arm), written atomically. Its people interact through capacity-limited
+//! programmes, so a replicate is not cut into blocks; the outputs are assembled from the
+//! checkpoint's runs as a merge assembles its shards'.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -41,6 +48,19 @@ pub struct Checkpoint {
 /// `block-r0000-b00000.bin`: the aggregates of block `block` of replicate `replicate`.
 fn block_file(replicate: u32, block: u64) -> String {
     format!("block-r{replicate:04}-b{block:05}.bin")
+}
+
+/// `runs-r0000.bin`: every arm's runs of replicate (or PSA draw) `replicate` of `compare`.
+fn runs_file(replicate: u32) -> String {
+    format!("runs-r{replicate:04}.bin")
+}
+
+/// The replicate of a `runs-r….bin` name.
+fn parse_runs_file(name: &str) -> Option<u32> {
+    name.strip_prefix("runs-r")?
+        .strip_suffix(".bin")?
+        .parse()
+        .ok()
 }
 
 /// The (replicate, block) of a `block-r…-b….bin` name.
@@ -146,6 +166,66 @@ impl Checkpoint {
             std::process::abort();
         }
         Ok(())
+    }
+
+    /// The replicates of `compare` whose runs the checkpoint holds (none when it was
+    /// opened without `resume`).
+    pub fn replicates_done(&self) -> anyhow::Result<BTreeSet<u32>> {
+        let mut done = BTreeSet::new();
+        let entries =
+            fs::read_dir(&self.dir).map_err(|e| anyhow::anyhow!("{}: {e}", self.dir.display()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| anyhow::anyhow!("{}: {e}", self.dir.display()))?;
+            if let Some(r) = entry.file_name().to_str().and_then(parse_runs_file) {
+                done.insert(r);
+            }
+        }
+        Ok(done)
+    }
+
+    /// Writes replicate `replicate`'s runs of every arm of a comparison (arm by arm, as a
+    /// shard's partials: exact aggregates and onset delays), atomically: the replicate is
+    /// done once the file exists.
+    pub fn save_runs(&self, replicate: u32, runs: Vec<PartialRun>) -> anyhow::Result<()> {
+        let mut w = PartialWriter::create(&self.dir.join(runs_file(replicate)))?;
+        for (arm, run) in runs.into_iter().enumerate() {
+            w.write(&Entry {
+                arm: arm as u32,
+                replicate,
+                run,
+            })?;
+        }
+        w.finish()?;
+        // Tests kill the comparison here (docs/shards.md).
+        if std::env::var("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            == Some(replicate)
+        {
+            std::process::abort();
+        }
+        Ok(())
+    }
+
+    /// The runs of every one of `arms` arms of a finished replicate of a comparison.
+    pub fn runs(&self, replicate: u32, arms: usize) -> anyhow::Result<Vec<PartialRun>> {
+        let path = self.dir.join(runs_file(replicate));
+        let mut reader = PartialReader::open(&path)?;
+        let mut runs = Vec::with_capacity(arms);
+        for a in 0..arms {
+            let e = reader.read()?;
+            if e.arm as usize != a || e.replicate != replicate {
+                return Err(anyhow::anyhow!(
+                    "{}: holds arm {} of replicate {} where arm {a} of replicate {replicate} \
+                     was expected",
+                    path.display(),
+                    e.arm,
+                    e.replicate
+                ));
+            }
+            runs.push(e.run);
+        }
+        Ok(runs)
     }
 
     /// The aggregates of a finished block.

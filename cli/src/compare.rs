@@ -14,6 +14,7 @@ use study::outcomes::MEASURES;
 use study::report::Report;
 use study::{CompareOptions, Comparison, Streams};
 
+use crate::checkpoint;
 use crate::common::{
     input_error, output_dir, with_threads, DisclosureManifest, Provenance, StudyBar,
 };
@@ -72,6 +73,73 @@ pub struct CompareArgs {
     /// Scenarios with capacity-limited programmes shard only by draw.
     #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
     pub shard: Option<Shard>,
+    /// Write a checkpoint after each replicate (or PSA draw) of every scenario into
+    /// OUT/checkpoint, so that `--resume` can continue a killed comparison (docs/shards.md).
+    #[arg(long)]
+    pub checkpoint: bool,
+    /// Continue the comparison whose checkpoint is in OUT (same flags), or start it when
+    /// there is none; the outputs are the bytes of an uninterrupted run. Implies
+    /// --checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+/// Per arm: its runs of some replicates, in order, and its simulation seconds.
+type ArmPartials = Vec<(Vec<study::PartialRun>, f64)>;
+
+/// Runs replicates `reps` with `run_one(r)` (every arm's runs of replicate `r`), with a
+/// checkpoint after each (`--checkpoint`, `--resume`): the replicates the checkpoint holds
+/// are not run again, and every run is then read from the checkpoint, so a resumed
+/// comparison adds up exactly the runs of an uninterrupted one. Simulation seconds count
+/// only the replicates run now. The checkpoint is removed by the caller once the outputs
+/// are complete.
+fn run_checkpointed(
+    args: &CompareArgs,
+    identity: &CompareIdentity,
+    out: &Path,
+    arms: usize,
+    reps: std::ops::Range<u32>,
+    run_one: impl Fn(u32) -> anyhow::Result<ArmPartials>,
+) -> anyhow::Result<(ArmPartials, checkpoint::Checkpoint)> {
+    let key = serde_json::json!({ "compare": identity, "shard": args.shard });
+    let (ck, _) = checkpoint::Checkpoint::open(out, &key, args.resume)?;
+    let done = ck.replicates_done()?;
+    let total = reps.len();
+    let finished = reps.clone().filter(|r| done.contains(r)).count();
+    if finished > 0 && !args.quiet {
+        eprintln!(
+            "resuming: {finished} of {total} {} done (checkpoint in {})",
+            if args.psa.is_some() {
+                "PSA draws"
+            } else {
+                "replicates"
+            },
+            out.join(checkpoint::DIR).display()
+        );
+    }
+    let mut seconds = vec![0.0; arms];
+    for r in reps.clone() {
+        if done.contains(&r) {
+            continue;
+        }
+        let runs = run_one(r)?;
+        let mut per_arm = Vec::with_capacity(arms);
+        for (a, (reps, s)) in runs.into_iter().enumerate() {
+            seconds[a] += s;
+            per_arm.push(reps.into_iter().next().expect("one run per replicate"));
+        }
+        ck.save_runs(r, per_arm)?;
+    }
+    let mut runs: ArmPartials = seconds
+        .into_iter()
+        .map(|s| (Vec::with_capacity(total), s))
+        .collect();
+    for r in reps {
+        for (acc, run) in runs.iter_mut().zip(ck.runs(r, arms)?) {
+            acc.0.push(run);
+        }
+    }
+    Ok((runs, ck))
 }
 
 /// What makes a comparison's outputs what they are (see `run::RunIdentity`): the scenario
@@ -293,8 +361,31 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
     // Locked, writable, without a manifest and without stale files of an earlier run.
     let out = output_dir(&args.out, &study::report::FILES)?;
     let bar = StudyBar::new(comparison.study.total_patient_years(), args.quiet);
+    let mut ck = None;
     // The only failures of a comparison's run are parameter draws outside their ranges.
-    let results = if comparison.regions.is_empty() {
+    let results = if args.checkpoint || args.resume {
+        let all = 0..comparison.regions.len();
+        let reps = 0..comparison.study.settings.replicates;
+        let (runs, c) = with_threads(args.threads, || {
+            run_checkpointed(
+                args,
+                &identity,
+                out.path(),
+                comparison.study.arms.len(),
+                reps,
+                |r| {
+                    if comparison.regions.is_empty() {
+                        comparison.run_partial(&bar, r..r + 1)
+                    } else {
+                        comparison.run_regions(&bar, all.clone(), r..r + 1)
+                    }
+                    .map_err(|e| input_error(e.to_string()))
+                },
+            )
+        })??;
+        ck = Some(c);
+        comparison.results_of_partials(runs)
+    } else if comparison.regions.is_empty() {
         with_threads(args.threads, || comparison.run(&bar))?
             .map_err(|e| input_error(e.to_string()))?
     } else {
@@ -317,7 +408,12 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
         started,
         args.quiet,
         &args.out,
-    )
+    )?;
+    // The outputs are complete.
+    match ck {
+        Some(c) => c.remove(),
+        None => Ok(()),
+    }
 }
 
 /// One shard of a comparison: its people (or its PSA draws) into a partial folder.
@@ -388,14 +484,29 @@ fn compare_shard(
         * (reps.end - reps.start) as u64
         * comparison.study.arms.len() as u64;
     let bar = StudyBar::new(total, args.quiet);
-    let runs = with_threads(args.threads, || {
+    let run_reps = |reps: std::ops::Range<u32>| {
         if n_regions > 0 {
-            comparison.run_regions(&bar, regions.clone(), reps.clone())
+            comparison.run_regions(&bar, regions.clone(), reps)
         } else {
-            comparison.run_partial(&bar, reps.clone())
+            comparison.run_partial(&bar, reps)
         }
-    })?
-    .map_err(|e| input_error(e.to_string()))?;
+        .map_err(|e| input_error(e.to_string()))
+    };
+    let (runs, ck) = if args.checkpoint || args.resume {
+        // A shard's folder checkpoints as a whole comparison's does.
+        let arms = comparison.study.arms.len();
+        let (runs, ck) = with_threads(args.threads, || {
+            run_checkpointed(args, identity, out.path(), arms, reps.clone(), |r| {
+                run_reps(r..r + 1)
+            })
+        })??;
+        (runs, Some(ck))
+    } else {
+        (
+            with_threads(args.threads, || run_reps(reps.clone()))??,
+            None,
+        )
+    };
     bar.finish();
     let threads = with_threads(args.threads, rayon::current_num_threads)?;
     let mut w = shard::PartialWriter::create(&out.join(shard::PARTIALS))?;
@@ -433,6 +544,9 @@ fn compare_shard(
         wall_time_seconds: started.elapsed().as_secs_f64(),
     };
     out.commit(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    if let Some(ck) = ck {
+        ck.remove()?;
+    }
     if !args.quiet {
         println!(
             "shard {}/{}: {} {}..{} in {:.1} s; files in {} (merge with `healthtwin merge`)",

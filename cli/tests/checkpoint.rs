@@ -244,3 +244,188 @@ fn kill_9_inside_replicates_of_several_blocks_then_resume_gives_the_uninterrupte
         assert_same_outputs(Path::new(&whole), Path::new(&out));
     }
 }
+
+/// A library scenario's file.
+fn library(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/library")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// `compare` of two library scenarios with `extra` (small: 400 people, 3 years).
+fn compare_args(extra: &[&str]) -> Vec<String> {
+    let mut a = vec![
+        "compare".to_string(),
+        library("baseline.toml"),
+        library("bp_lipid_control.toml"),
+    ];
+    a.extend(["-n", "400", "-y", "3"].map(String::from));
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+/// `compare` killed after each replicate's (or PSA draw's) checkpoint of every scenario,
+/// then `--resume`d, writes the bytes of an uninterrupted comparison; it says what it kept.
+fn compare_resumes_to_the_uninterrupted_bytes(settings: &[&str], what: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let whole_s = whole.display().to_string();
+    let base = compare_args(settings);
+    let base: Vec<&str> = base.iter().map(String::as_str).collect();
+    ok(&with_out(&base, &whole_s, &[]));
+    let total = 3;
+    for k in 0..total - 1 {
+        let out = dir.path().join(format!("killed-{k}"));
+        let out_s = out.display().to_string();
+        let o = bin()
+            .args(with_out(&base, &out_s, &["--checkpoint"]))
+            .env("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE", k.to_string())
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "aborted after replicate {k}");
+        assert!(!out.join("manifest.json").exists());
+        assert!(out.join(format!("checkpoint/runs-r000{k}.bin")).exists());
+        assert!(!out
+            .join(format!("checkpoint/runs-r000{}.bin", k + 1))
+            .exists());
+        let o = healthtwin(&[&base[..], &["--resume", "--out", &out_s]].concat());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            said.contains(&format!("resuming: {} of {total} {what} done", k + 1)),
+            "{said}"
+        );
+        assert!(
+            !out.join("checkpoint").exists(),
+            "checkpoint removed when done"
+        );
+        assert_same_outputs(&whole, &out);
+    }
+}
+
+#[test]
+fn compare_resumed_after_each_replicate_gives_the_uninterrupted_bytes() {
+    compare_resumes_to_the_uninterrupted_bytes(&["-r", "3"], "replicates");
+}
+
+#[test]
+fn compare_psa_resumed_after_each_draw_gives_the_uninterrupted_bytes() {
+    compare_resumes_to_the_uninterrupted_bytes(&["--psa", "3"], "PSA draws");
+}
+
+#[test]
+fn a_compare_shard_resumes_to_the_same_shard_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = compare_args(&["--psa", "4", "--shard", "1/2"]);
+    let base: Vec<&str> = base.iter().map(String::as_str).collect();
+    let whole = dir.path().join("whole");
+    ok(&with_out(&base, &whole.display().to_string(), &[]));
+    let out = dir.path().join("killed");
+    let out_s = out.display().to_string();
+    // Shard 1/2 of 4 draws holds draws 2 and 3: killed after draw 2.
+    let o = bin()
+        .args(with_out(&base, &out_s, &["--checkpoint"]))
+        .env("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE", "2")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(out.join("checkpoint/runs-r0002.bin").exists());
+    ok(&with_out(&base, &out_s, &["--resume"]));
+    assert!(!out.join("checkpoint").exists());
+    assert!(
+        fs::read(whole.join("partials.bin")).unwrap()
+            == fs::read(out.join("partials.bin")).unwrap(),
+        "partials.bin"
+    );
+}
+
+#[test]
+fn a_compare_checkpoint_of_other_settings_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o").display().to_string();
+    let base = compare_args(&["-r", "3"]);
+    let base: Vec<&str> = base.iter().map(String::as_str).collect();
+    let o = bin()
+        .args(with_out(&base, &out, &["--checkpoint"]))
+        .env("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE", "0")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let o = healthtwin(&with_out(&base, &out, &["--resume", "--seed", "9"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("another run"));
+    // Nor does `run` take a comparison's checkpoint.
+    let o = healthtwin(&with_out(&RUN, &out, &["--resume"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("another run"));
+}
+
+/// `healthtwin slurm` gives compare's shard tasks `--resume`: a task killed after a
+/// replicate and requeued (run again) continues, and the merge is the unsharded bytes.
+#[test]
+fn slurm_compare_shards_resume_when_requeued() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = compare_args(&["-r", "2"]);
+    let base: Vec<&str> = args.iter().map(String::as_str).collect();
+    let whole = dir.path().join("whole");
+    ok(&with_out(&base, &whole.display().to_string(), &[]));
+    let jobs = dir.path().join("jobs");
+    let jobs_s = jobs.display().to_string();
+    let merged = dir.path().join("merged");
+    let merged_s = merged.display().to_string();
+    let mut a = vec![
+        "slurm", "--shards", "2", "--cpus", "1", "--jobs", &jobs_s, "--",
+    ];
+    a.extend(&base);
+    a.extend(["--out", &merged_s]);
+    ok(&a);
+    let script = fs::read_to_string(jobs.join("shards.sbatch")).unwrap();
+    assert!(script.contains(" --resume"), "{script}");
+    let bash = |script: &str, task: Option<u32>, abort: Option<&str>| {
+        let mut c = Command::new("bash");
+        c.arg(jobs.join(script));
+        if let Some(t) = task {
+            c.env("SLURM_ARRAY_TASK_ID", t.to_string());
+        }
+        if let Some(r) = abort {
+            c.env("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE", r);
+        }
+        c.output().expect("bash runs")
+    };
+    // Task 0 killed after replicate 0's checkpoint, then requeued.
+    assert!(!bash("shards.sbatch", Some(0), Some("0")).status.success());
+    assert!(jobs.join("shards/0/checkpoint/runs-r0000.bin").exists());
+    for t in 0..2 {
+        let o = bash("shards.sbatch", Some(t), None);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(!jobs.join("shards/0/checkpoint").exists());
+    let o = bash("merge.sbatch", None, None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_outputs(&whole, &merged);
+}
+
+/// A real `kill -9` at timed moments of a comparison (before any checkpoint, between
+/// replicates, while writing one, or done), then `--resume`: the uninterrupted bytes.
+#[test]
+fn kill_9_of_compare_at_timed_moments_then_resume_gives_the_uninterrupted_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (library("baseline.toml"), library("bp_lipid_control.toml"));
+    let base = ["compare", &a, &b, "-n", "3000", "-y", "4", "-r", "4"];
+    let whole = dir.path().join("whole");
+    ok(&with_out(&base, &whole.display().to_string(), &[]));
+    for (i, ms) in [50u64, 300, 600, 1200].into_iter().enumerate() {
+        let out = dir.path().join(format!("k{i}")).display().to_string();
+        let mut child = bin()
+            .args(with_out(&base, &out, &["--checkpoint"]))
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(ms));
+        let _ = child.kill(); // SIGKILL on unix
+        let _ = child.wait();
+        ok(&with_out(&base, &out, &["--resume"]));
+        assert_same_outputs(&whole, Path::new(&out));
+    }
+}
