@@ -116,7 +116,7 @@ impl Checkpoint {
 
     /// The folder of the finished replicates' part files.
     fn patients(&self) -> PathBuf {
-        self.dir.join(crate::run::PATIENTS_DIR)
+        self.dir.join(crate::shard::PATIENTS_DIR)
     }
 
     fn trace(&self, replicate: u32, block: u64) -> PathBuf {

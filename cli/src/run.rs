@@ -35,11 +35,7 @@ use crate::{checkpoint, shard};
 /// their bytes ([`shard::blocks`], [`shard::Shard::people_range`]).
 pub const PATIENT_ROW_GROUP: usize = 65_536;
 
-/// The person-level dataset folder of `run`: one self-contained Parquet file per replicate
-/// and block of [`PATIENT_ROW_GROUP`] people ([`part_name`]); read it whole as a dataset
-/// (`pl.scan_parquet("patients/*.parquet")`, `pyarrow.dataset`, DuckDB
-/// `read_parquet('patients/*.parquet')`).
-pub const PATIENTS_DIR: &str = "patients";
+pub use crate::shard::PATIENTS_DIR;
 
 /// The file of replicate `replicate`'s people of block `block` (persons
 /// `block·65,536 … (block+1)·65,536`) in [`PATIENTS_DIR`]: `part-r0000-b00000.parquet`. The

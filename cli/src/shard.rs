@@ -35,6 +35,13 @@ use study::PartialRun;
 
 use crate::common::input_error;
 
+/// The person-level dataset folder of `run`: one self-contained Parquet file per replicate
+/// and block of `run::PATIENT_ROW_GROUP` people (`run::part_name`); read it whole as a
+/// dataset (`pl.scan_parquet("patients/*.parquet")`, `pyarrow.dataset`, DuckDB
+/// `read_parquet('patients/*.parquet')`). Here, below `run` and `checkpoint`, so both name it
+/// without importing each other.
+pub const PATIENTS_DIR: &str = "patients";
+
 /// The file of a shard's partial aggregates.
 pub const PARTIALS: &str = "partials.bin";
 const MAGIC: &[u8; 8] = b"HTPART01";
