@@ -1,7 +1,8 @@
 //! A frailty index the importer imputed is not the person's value: a person with no FI reading
 //! in the look-back before the index date starts each copy from a drawn deficit count (the
 //! population's law at their age, conditioned on any older reading), not from the imputed
-//! mean; a person read at the index starts every copy from the reading.
+//! mean; a person read at the index starts every copy from the reading. And a cohort cut at a
+//! date keeps the cut day's prescriptions with that day's readings.
 
 use engine::{Conditions, Sex, Treatments};
 use models::mortality::LifeTable;
@@ -118,5 +119,35 @@ fn an_imputed_index_fi_starts_the_copies_from_a_distribution_not_the_mean() {
     assert!(
         sd_old > 1.0 / 32.0,
         "conditioned start is a point: {sd_old}"
+    );
+}
+
+/// A statin record on the day of the cut (dates round to days, so it lies a fraction of a
+/// day after the cut instant) belongs to the history, as that visit's readings do: the LDL
+/// read on that day is a treated reading.
+#[test]
+fn a_prescription_on_the_cut_day_stays_in_the_history() {
+    use twin::person::Drug;
+    let half_day = 0.5 / twin::person::DAYS_PER_YEAR;
+    let mut p = person(&[]);
+    p.observations = vec![
+        Observation {
+            t_years: -2.0 + half_day,
+            quantity: Quantity::Ldl,
+            value: 100.0,
+        },
+        Observation {
+            t_years: -1.0 + half_day,
+            quantity: Quantity::Ldl,
+            value: 102.0,
+        },
+    ];
+    p.treatment_records[Drug::LipidLowering as usize] = vec![-3.0 + half_day, -2.0 + half_day];
+    let cases = twin::validate::cut_people(&[p], 2.0);
+    let (hist, future, _) = &cases[0];
+    assert_eq!(future.len(), 1);
+    assert!(
+        hist.treated_at(Drug::LipidLowering, 0.0),
+        "the cut-day statin record was dropped"
     );
 }
