@@ -161,6 +161,7 @@ impl Posterior {
             ldl: None,
             bmi: None,
             fr_exposure: None,
+            fr_start: None,
             adherence: None,
             fit: Vec::new(),
             one_step: Vec::new(),

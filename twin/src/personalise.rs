@@ -23,7 +23,9 @@
 //!   a draw of the usual BMI at the index date, not the index reading).
 //! - **frailty**: the deficit count's exposure (the model's gamma-Poisson prior, shape
 //!   `fr.deficits.heterogeneity_shape`) updated through the whole count history with a
-//!   thinning-plus-immigration kernel; posterior mean, as the model uses at entry.
+//!   thinning-plus-immigration kernel; posterior mean, as the model uses at entry. When no
+//!   FI reading lies in the importer's look-back before the index the index FI was imputed
+//!   and is not the person's: each copy draws its starting count instead ([`FrStart`]).
 //! - **adherence**: a proportion of days covered ≥ 0.8 means adherent (the models'
 //!   dichotomy: 0.95 of the effect, else `*.care.adherence_low`).
 //!
@@ -178,6 +180,9 @@ pub struct Posterior {
     pub bmi: Option<GaussPosterior>,
     /// Posterior mean of the frailty exposure.
     pub fr_exposure: Option<f64>,
+    /// The index FI had no reading behind it (none in the importer's look-back, so it was
+    /// imputed): each copy draws its starting deficit count from this distribution instead.
+    pub fr_start: Option<FrStart>,
     /// Drug adherence from the proportion of days covered.
     pub adherence: Option<(f64, f64)>,
     /// Readings to the index date against the twin's fit (all readings to the index).
@@ -185,6 +190,104 @@ pub struct Posterior {
     /// Every reading after the first of its block against the one-step-ahead predictive.
     pub one_step: Vec<Scored>,
 }
+
+/// The distribution of a person's deficit count at the index date when no FI reading stands
+/// behind the index value (it was imputed): the frailty block's own model of the count,
+/// exposure e ~ the posterior given the FI readings before the index (the Gamma(k, k)
+/// prior when there are none), and the count given e the kernel from the last reading
+/// (thinning plus immigration) or, with no reading, Poisson(e × the reference mean count at
+/// the person's age).
+#[derive(Clone, Debug)]
+pub struct FrStart {
+    /// Exposure grid and the cumulative posterior weights over it.
+    grid: Vec<f64>,
+    cdf: Vec<f64>,
+    /// Log posterior weights over the grid (for the exposure given a drawn count).
+    logw: Vec<f64>,
+    /// Reference mean count at the index date.
+    mean_index: f64,
+    /// The last reading before the index: survival probability to the index, its count,
+    /// and the reference mean count at its time.
+    last: Option<(f64, u32, f64)>,
+}
+
+impl FrStart {
+    /// Probability of `n` deficits at the index given exposure `e`.
+    fn logpmf(&self, n: u32, e: f64) -> f64 {
+        match self.last {
+            None => poisson_logpmf(n, (e * self.mean_index).max(0.01)),
+            Some((beta, n0, mean0)) => {
+                let imm = (e * (self.mean_index - beta * mean0)).max(0.01);
+                thinning_logpmf(n, n0, beta, imm)
+            }
+        }
+    }
+
+    /// One copy's starting (FI, exposure) from two uniforms: the exposure drawn from its
+    /// posterior, the count from its law given that exposure. The exposure returned is the
+    /// posterior mean given the readings and the drawn count (as the model's entry state
+    /// takes it); `None` when there is no earlier reading, so the model's own entry rule
+    /// (the posterior mean given the count alone) applies.
+    pub fn draw(&self, u_exposure: f64, u_count: f64) -> (f64, Option<f64>) {
+        let i = self
+            .cdf
+            .iter()
+            .position(|&c| c >= u_exposure)
+            .unwrap_or(self.grid.len() - 1);
+        let e = self.grid[i];
+        let n_max = frailty_items();
+        let mut acc = 0.0;
+        let mut n = n_max;
+        for m in 0..=n_max {
+            acc += self.logpmf(m, e).exp_det();
+            if acc >= u_count {
+                n = m;
+                break;
+            }
+        }
+        let fi = f64::from(n) / f64::from(n_max);
+        let exposure = self.last.map(|_| {
+            let lw: Vec<f64> = self
+                .grid
+                .iter()
+                .zip(&self.logw)
+                .map(|(&e, l)| l + self.logpmf(n, e))
+                .collect();
+            let w = normalised(&lw);
+            self.grid.iter().zip(&w).map(|(e, w)| e * w).sum()
+        });
+        (fi, exposure)
+    }
+
+    /// Mean and SD of the starting deficit count (over the exposure's posterior).
+    pub fn count_mean_sd(&self) -> (f64, f64) {
+        let w: Vec<f64> = self
+            .cdf
+            .iter()
+            .scan(0.0, |prev, &c| {
+                let x = c - *prev;
+                *prev = c;
+                Some(x)
+            })
+            .collect();
+        let (mut m1, mut m2) = (0.0, 0.0);
+        for (&e, w) in self.grid.iter().zip(&w) {
+            for n in 0..=frailty_items() {
+                let p = w * self.logpmf(n, e).exp_det();
+                m1 += p * f64::from(n);
+                m2 += p * f64::from(n) * f64::from(n);
+            }
+        }
+        (m1, (m2 - m1 * m1).max(0.0).sqrt())
+    }
+}
+
+fn frailty_items() -> u32 {
+    models::frailty::items::N
+}
+
+/// The importer's default look-back for index values (`cohort import`, 365 days), in years.
+pub const INDEX_LOOKBACK_YEARS: f64 = 365.0 / crate::person::DAYS_PER_YEAR;
 
 /// The glycaemic block's prior particles replayed through the history.
 struct Replay {
@@ -300,7 +403,7 @@ pub fn personalise(
         &mut one_step,
         s.one_step,
     );
-    let fr_exposure = frailty_block(model, person, s.one_step, &mut fit, &mut one_step);
+    let (fr_exposure, fr_start) = frailty_block(model, person, s.one_step, &mut fit, &mut one_step);
     let adherence = person.pdc.map(|pdc| {
         let dm = &model.diabetes().p;
         (
@@ -324,6 +427,7 @@ pub fn personalise(
         ldl,
         bmi,
         fr_exposure,
+        fr_start,
         adherence,
         fit,
         one_step,
@@ -996,7 +1100,7 @@ fn frailty_block(
     one_step_wanted: bool,
     fit: &mut Vec<Scored>,
     one_step: &mut Vec<Scored>,
-) -> Option<f64> {
+) -> (Option<f64>, Option<FrStart>) {
     let fr = model.frailty();
     let counts: Vec<(f64, u32)> = person
         .observations
@@ -1004,13 +1108,15 @@ fn frailty_block(
         .filter(|o| o.quantity == Quantity::Fi)
         .map(|o| (o.t_years, (o.value * 32.0).round().clamp(0.0, 32.0) as u32))
         .collect();
-    if counts.is_empty() {
-        return None;
-    }
     let k = fr.p.heterogeneity_shape;
     let rho = JCHS_SHARE_OF_DEFICITS * fr.p.repair_jchs
         + (1.0 - JCHS_SHARE_OF_DEFICITS) * fr.p.repair_other;
     let mean_at = |t: f64| fr.reference_mean_count_at(person.age_years + t).max(0.05);
+    // No FI reading in the importer's look-back before the index: the index FI is an
+    // imputed mean, not the person's value; the copies draw their start instead.
+    let imputed = person
+        .latest(Quantity::Fi, 0.0, INDEX_LOOKBACK_YEARS + 1e-6)
+        .is_none();
     // Grid over the exposure with the Gamma(k, k) prior.
     let grid: Vec<f64> = (0..240)
         .map(|i| (-3.0 + 6.0 * f64::from(i) / 239.0).exp_det())
@@ -1087,8 +1193,30 @@ fn frailty_block(
         }
     }
     let _ = scored_any;
+    let start = imputed.then(|| {
+        let w = normalised(&logp);
+        let cdf: Vec<f64> = w
+            .iter()
+            .scan(0.0, |acc, &x| {
+                *acc += x;
+                Some(*acc)
+            })
+            .collect();
+        let last = counts
+            .iter()
+            .filter(|c| c.0 <= 1e-9)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|&(t0, n0)| ((-rho * (-t0).max(0.0)).exp_det(), n0, mean_at(t0)));
+        FrStart {
+            grid: grid.clone(),
+            cdf,
+            logw: logp.clone(),
+            mean_index: mean_at(0.0),
+            last,
+        }
+    });
     if !counts.iter().any(|c| c.0 <= 1e-9) {
-        return None;
+        return (None, start);
     }
     let w = normalised(&logp);
     let mean_e: f64 = grid.iter().zip(&w).map(|(e, w)| e * w).sum();
@@ -1104,7 +1232,7 @@ fn frailty_block(
             pit: 0.5,
         });
     }
-    Some(mean_e)
+    (Some(mean_e), start)
 }
 
 /// ln n!, from a table of the same left-to-right sums for n < 64 (the frailty kernel asks
@@ -1208,6 +1336,12 @@ pub fn copies(
         }
         if let Some(e) = post.fr_exposure {
             t.fr = Some(FrTraits { exposure: e });
+        }
+        if let Some(start) = &post.fr_start {
+            // Drawn last from the copy's stream, so no other draw moves.
+            let (fi, exposure) = start.draw(z.uniform(), z.uniform());
+            b.covariates.frailty_index = fi;
+            t.fr = exposure.map(|exposure| FrTraits { exposure });
         }
         baselines.push(b);
         traits.push(t);

@@ -466,8 +466,13 @@ pub fn cut_people(people: &[PersonRecord], cut_years: f64) -> Vec<Case> {
             for o in &mut hist.observations {
                 o.t_years = o.t_years.min(0.0);
             }
+            // Prescription records on the cut's day count as before it too, like the readings
+            // of that visit (otherwise a treated reading at the cut is read as untreated).
             for r in &mut hist.treatment_records {
-                r.retain(|t| *t <= 1e-9);
+                r.retain(|t| *t <= day);
+                for t in r.iter_mut() {
+                    *t = t.min(0.0);
+                }
             }
             // `cut_at` makes the rows' minutes relative to the cut's day.
             hist.dated.retain(|r| r.minute < 1440);
