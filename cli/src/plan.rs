@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::common::{ensure_dir, input_error, output_dir, with_threads, StudyBar};
 use crate::shard;
+use crate::shard::InputFile;
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
@@ -118,45 +119,12 @@ struct ManifestArm {
     seconds: f64,
 }
 
-fn sha256_file(path: &Path) -> String {
-    use sha2::{Digest, Sha256};
-    fs::read(path)
-        .map(|b| {
-            Sha256::digest(&b)
-                .iter()
-                .map(|x| format!("{x:02x}"))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// A plan error as the command reports it: the user's input (exit 2) or a failure (1).
 fn plan_error(e: PlanError) -> anyhow::Error {
     if e.is_input() {
         input_error(e.to_string())
     } else {
         anyhow::Error::new(e)
-    }
-}
-
-/// A file the plan reads, where it is and its SHA-256.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-struct InputFile {
-    given: String,
-    absolute: String,
-    sha256: String,
-}
-
-impl InputFile {
-    fn of(path: &Path) -> InputFile {
-        InputFile {
-            given: path.display().to_string(),
-            absolute: fs::canonicalize(path)
-                .unwrap_or_else(|_| path.to_path_buf())
-                .display()
-                .to_string(),
-            sha256: sha256_file(path),
-        }
     }
 }
 
@@ -179,17 +147,17 @@ struct PlanIdentity {
 }
 
 impl PlanIdentity {
-    fn of(args: &PlanArgs, plan: &Plan) -> PlanIdentity {
+    fn of(args: &PlanArgs, plan: &Plan) -> anyhow::Result<PlanIdentity> {
         let mut inputs = Vec::new();
         if let Some(p) = plan_residents(plan) {
-            inputs.push(InputFile::of(&p));
+            inputs.push(InputFile::of(&p)?);
         }
         if let scenarios::plan::Future::Projection(p) = &plan.file.future {
-            inputs.push(InputFile::of(p));
+            inputs.push(InputFile::of(p)?);
         }
-        PlanIdentity {
+        Ok(PlanIdentity {
             command: "plan".into(),
-            plan: InputFile::of(&args.plan),
+            plan: InputFile::of(&args.plan)?,
             inputs,
             residents: args.residents.as_ref().map(|p| p.display().to_string()),
             lang: args.lang.code().into(),
@@ -199,7 +167,7 @@ impl PlanIdentity {
             psa: args.psa,
             sample: args.sample,
             threshold: args.threshold,
-        }
+        })
     }
 
     fn options(&self) -> PlanOptions {
@@ -248,7 +216,7 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
     };
     // Everything the user gave is read and checked before anything is written.
     let plan = with_threads(args.threads, || Plan::new(file, &opts))?.map_err(plan_error)?;
-    let id = PlanIdentity::of(args, &plan);
+    let id = PlanIdentity::of(args, &plan)?;
     if let Some(s) = args.shard {
         return plan_shard(args, s, &id, &plan, started);
     }
@@ -349,7 +317,7 @@ pub fn merge(set: &shard::ShardSet, out: &Path, quiet: bool) -> anyhow::Result<(
     let id: PlanIdentity = serde_json::from_value(set.identity.clone())
         .map_err(|e| input_error(format!("merge: the shards' plan is not readable: {e}")))?;
     for f in std::iter::once(&id.plan).chain(&id.inputs) {
-        if sha256_file(Path::new(&f.absolute)) != f.sha256 {
+        if !f.unchanged() {
             return Err(input_error(format!(
                 "merge: {} has changed since the shards ran (its SHA-256 differs)",
                 f.given

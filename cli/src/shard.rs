@@ -212,6 +212,35 @@ pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// A file a command reads: as given, where it is, and its SHA-256 (part of a run's identity,
+/// so that `merge` refuses shards of another input and an input changed since they ran).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct InputFile {
+    pub given: String,
+    pub absolute: String,
+    pub sha256: String,
+}
+
+impl InputFile {
+    /// The file at `path`, hashed now.
+    pub fn of(path: &Path) -> anyhow::Result<InputFile> {
+        Ok(InputFile {
+            given: path.display().to_string(),
+            absolute: std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.to_path_buf())
+                .display()
+                .to_string(),
+            sha256: sha256_file(path)?,
+        })
+    }
+
+    /// Whether the file at its absolute path still has the recorded SHA-256 (not when it
+    /// cannot be read).
+    pub fn unchanged(&self) -> bool {
+        sha256_file(Path::new(&self.absolute)).ok().as_deref() == Some(self.sha256.as_str())
+    }
+}
+
 /// The identity's hash: of its JSON text (serde_json writes object keys in a fixed order).
 pub fn identity_hash(identity: &serde_json::Value) -> String {
     sha256_hex(identity.to_string().as_bytes())

@@ -15,6 +15,7 @@ use crate::args::TrialArgs;
 use crate::common::{input_error, output_dir, DisclosureManifest, Provenance, StudyBar};
 use crate::memory::{self, Footprint};
 use crate::shard;
+use crate::shard::InputFile;
 
 /// The tables `trial` writes (each as .csv and .parquet), besides one Kaplan-Meier chart per
 /// outcome (`km_<outcome>.png`/`.svg`) and manifest.json.
@@ -51,27 +52,6 @@ pub const DPP: &str = include_str!("../../scenarios/trials/dpp.toml");
 /// calibration target of the metformin and lifestyle mechanisms, printed beside the result.
 const DPP_TARGETS: [(&str, f64); 3] = [("placebo", 11.0), ("metformin", 7.8), ("lifestyle", 4.8)];
 
-/// A file the trial reads, where it is and its SHA-256.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-struct InputFile {
-    given: String,
-    absolute: String,
-    sha256: String,
-}
-
-impl InputFile {
-    fn of(path: &Path) -> anyhow::Result<InputFile> {
-        Ok(InputFile {
-            given: path.display().to_string(),
-            absolute: std::fs::canonicalize(path)
-                .unwrap_or_else(|_| path.to_path_buf())
-                .display()
-                .to_string(),
-            sha256: shard::sha256_file(path)?,
-        })
-    }
-}
-
 /// What makes a trial's outputs what they are: its file (or the embedded DPP file) and
 /// cohort file with their hashes, and every flag that changes results. The identity of
 /// `trial` shards.
@@ -107,7 +87,7 @@ fn prepare(id: &TrialIdentity, absolute: bool) -> anyhow::Result<Prepared> {
         None => scenarios::parse_trial(DPP, Path::new("scenarios/trials/dpp.toml")),
         Some(f) if absolute => {
             for g in std::iter::once(f).chain(&id.cohort) {
-                if shard::sha256_file(Path::new(&g.absolute)).ok().as_ref() != Some(&g.sha256) {
+                if !g.unchanged() {
                     return Err(input_error(format!(
                         "merge: {} has changed since the shards ran (its SHA-256 differs)",
                         g.given
