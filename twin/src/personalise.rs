@@ -209,9 +209,44 @@ pub struct FrStart {
     /// The last reading before the index: survival probability to the index, its count,
     /// and the reference mean count at its time.
     last: Option<(f64, u32, f64)>,
+    /// With a last reading, the posterior mean exposure given each starting count `n`
+    /// (index `n`), computed once for the person rather than once per copy; empty without.
+    exposure_given: Vec<f64>,
 }
 
 impl FrStart {
+    fn new(
+        grid: Vec<f64>,
+        cdf: Vec<f64>,
+        logw: Vec<f64>,
+        mean_index: f64,
+        last: Option<(f64, u32, f64)>,
+    ) -> FrStart {
+        let mut start = FrStart {
+            grid,
+            cdf,
+            logw,
+            mean_index,
+            last,
+            exposure_given: Vec::new(),
+        };
+        if start.last.is_some() {
+            start.exposure_given = (0..=frailty_items())
+                .map(|n| {
+                    let lw: Vec<f64> = start
+                        .grid
+                        .iter()
+                        .zip(&start.logw)
+                        .map(|(&e, l)| l + start.logpmf(n, e))
+                        .collect();
+                    let w = normalised(&lw);
+                    start.grid.iter().zip(&w).map(|(e, w)| e * w).sum()
+                })
+                .collect();
+        }
+        start
+    }
+
     /// Probability of `n` deficits at the index given exposure `e`.
     fn logpmf(&self, n: u32, e: f64) -> f64 {
         match self.last {
@@ -246,16 +281,7 @@ impl FrStart {
             }
         }
         let fi = f64::from(n) / f64::from(n_max);
-        let exposure = self.last.map(|_| {
-            let lw: Vec<f64> = self
-                .grid
-                .iter()
-                .zip(&self.logw)
-                .map(|(&e, l)| l + self.logpmf(n, e))
-                .collect();
-            let w = normalised(&lw);
-            self.grid.iter().zip(&w).map(|(e, w)| e * w).sum()
-        });
+        let exposure = self.last.map(|_| self.exposure_given[n as usize]);
         (fi, exposure)
     }
 
@@ -1125,7 +1151,6 @@ fn frailty_block(
         .iter()
         .map(|&e| (k - 1.0) * e.ln_det() - k * e + e.ln_det()) // × e for the log-spaced grid
         .collect();
-    let mut scored_any = false;
     for (j, &(t, n)) in counts.iter().enumerate() {
         let lik: Vec<f64> = grid
             .iter()
@@ -1184,7 +1209,6 @@ fn frailty_block(
                 hi90: quant(0.95),
                 pit,
             });
-            scored_any = true;
         }
         if t <= 1e-9 {
             for (l, x) in logp.iter_mut().zip(lik) {
@@ -1192,7 +1216,6 @@ fn frailty_block(
             }
         }
     }
-    let _ = scored_any;
     let start = imputed.then(|| {
         let w = normalised(&logp);
         let cdf: Vec<f64> = w
@@ -1207,13 +1230,7 @@ fn frailty_block(
             .filter(|c| c.0 <= 1e-9)
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|&(t0, n0)| ((-rho * (-t0).max(0.0)).exp_det(), n0, mean_at(t0)));
-        FrStart {
-            grid: grid.clone(),
-            cdf,
-            logw: logp.clone(),
-            mean_index: mean_at(0.0),
-            last,
-        }
+        FrStart::new(grid.clone(), cdf, logp.clone(), mean_at(0.0), last)
     });
     if !counts.iter().any(|c| c.0 <= 1e-9) {
         return (None, start);
