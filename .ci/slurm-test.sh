@@ -3,7 +3,8 @@
 # (../shared/tools/slurm-local.sh, with Debian's slurm-wlm and munge, installed if missing),
 # `healthtwin slurm` writes a 4-shard job array and a merge that depends on it (afterok),
 # submit.sh submits both, and the merged outputs must be byte-identical to the unsharded
-# run's (manifest.json apart from wall_time_seconds and threads).
+# run's (manifest.json apart from wall_time_seconds and threads). Then a calibration's
+# rounds as a chain of arrays, compared with the unsharded calibration.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LOCAL=${SLURM_LOCAL_SH:-../shared/tools/slurm-local.sh}
@@ -57,8 +58,39 @@ for f in "$WORK"/whole/*; do
   fi
 done
 [ "$(ls "$WORK/whole")" = "$(ls "$WORK/merged")" ] || { echo "slurm-test: file lists differ" >&2; status=1; }
+[ $status = 0 ] && echo "slurm-test: 4 shards on Slurm merged into the unsharded run's bytes"
+
+# A calibration's ABC-SMC on Slurm: one job array per round of candidates (3 shards), each
+# merge job submitting the next round until the outputs exist; the result must be the
+# unsharded calibration's (times apart: the generations' seconds, the manifest's rates).
+CAL=(calibrate calibration/targets/diabetes.toml --params calibration/params/diabetes.toml
+     -n 400 --particles 8 --generations 3)
+"$BIN" "${CAL[@]}" --out "$WORK/cal-whole" --quiet
+"$BIN" slurm --shards 3 --cpus 1 --jobs "$WORK/cal-jobs" -- "${CAL[@]}" --out "$WORK/cal-merged"
+"$WORK/cal-jobs/submit.sh" >/dev/null
+for _ in $(seq 1 600); do
+  [ -f "$WORK/cal-merged/manifest.json" ] && break
+  # A failed task leaves its merge waiting forever (DependencyNeverSatisfied): stop then.
+  if [ -z "$(squeue -h 2>/dev/null)" ] || squeue -h -o %r 2>/dev/null | grep -q DependencyNeverSatisfied; then
+    sleep 2; [ -f "$WORK/cal-merged/manifest.json" ] && break
+    echo "slurm-test: the calibration's chain stopped" >&2; break
+  fi
+  sleep 1
+done
+if [ ! -f "$WORK/cal-merged/manifest.json" ]; then
+  echo "slurm-test: the calibration's rounds did not finish in 10 minutes" >&2
+  squeue >&2 || true; tail -n 20 "$WORK"/cal-jobs/logs/* >&2 || true
+  exit 1
+fi
+rounds=$(ls "$WORK"/cal-jobs/logs/merge-*.out | wc -l)
+for f in posterior.parquet calibrated.toml targets.csv targets.parquet targets_z.png targets_z.svg generations.png generations.svg; do
+  cmp "$WORK/cal-whole/$f" "$WORK/cal-merged/$f" || status=1
+done
+diff <(cut -d, -f1-6 "$WORK/cal-whole/generations.csv") <(cut -d, -f1-6 "$WORK/cal-merged/generations.csv") || status=1
+strip() { grep -v -E '"(wall_time_seconds|threads|simulations_per_second|patient_years_per_second|command)":' "$1"; }
+diff <(strip "$WORK/cal-whole/manifest.json") <(strip "$WORK/cal-merged/manifest.json") || status=1
 if [ $status = 0 ]; then
-  echo "slurm-test: 4 shards on Slurm merged into the unsharded run's bytes"
+  echo "slurm-test: a calibration in $rounds rounds of 3 shards on Slurm gave the unsharded calibration's outputs"
   rm -rf "$WORK"
 fi
 exit $status

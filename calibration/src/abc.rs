@@ -287,29 +287,131 @@ fn quantile(values: &mut [f64], q: f64) -> f64 {
     engine::summary::quantile_sorted(values, q)
 }
 
-/// Runs ABC-SMC of `sim`'s parameters against `distance`'s targets.
+/// Runs ABC-SMC of `sim`'s parameters against `distance`'s targets, in memory: the
+/// [`Sampler`]'s rounds one after the other.
 pub fn run(
     sim: &Simulator,
     distance: &Distance,
     opts: &AbcOptions,
     progress: &dyn AbcProgress,
 ) -> Result<AbcResult, CalibrationError> {
-    let n = opts.particles.max(2);
-    let d = sim.parameters.len();
-    let to_theta = |z: &[f64]| -> Vec<f64> {
-        sim.parameters
-            .iter()
-            .zip(z)
-            .map(|(p, &x)| p.quantile(crate::priors::norm_cdf(x)))
-            .collect()
-    };
-    // The prior density in probit space (standard normal), up to its constant.
-    let prior_density = |z: &[f64]| (-0.5 * z.iter().map(|x| x * x).sum::<f64>()).exp_det();
-    let stream = |g: usize, k: usize| {
+    let mut sampler = Sampler::new(*opts, sim.parameters.len());
+    while let Some(round) = sampler.pending(sim)? {
+        let t0 = std::time::Instant::now();
+        let stats = sim.evaluate_all(&round.thetas)?;
+        progress.simulated(stats.len());
+        sampler.feed(round, stats, distance, t0.elapsed().as_secs_f64(), progress)?;
+    }
+    Ok(sampler.finish())
+}
+
+/// A generation in progress: the proposals accepted so far and where the candidates are.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Open {
+    pub generation: usize,
+    pub tolerance: f64,
+    pub accepted: Vec<Particle>,
+    /// The next candidate's number.
+    pub next: usize,
+    pub simulated: usize,
+    /// Evaluation seconds so far (the generation's `seconds`).
+    pub seconds: f64,
+}
+
+/// Where the sampler is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    /// Generation 0 (the prior) is to be evaluated.
+    Prior,
+    Generation(Open),
+    Done,
+}
+
+/// Everything ABC-SMC knows between two rounds of simulations: enough to go on exactly as
+/// an uninterrupted run (a checkpoint, or the state a sharded calibration merges each
+/// round into; `healthtwin calibrate --shard`, docs/shards.md). The kernels are not kept:
+/// they are a deterministic function of `current` and the tolerance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SamplerState {
+    pub phase: Phase,
+    /// Generation 0's particles (empty until it is evaluated).
+    pub prior: Vec<Particle>,
+    /// The last complete generation's particles.
+    pub current: Vec<Particle>,
+    pub generations: Vec<Generation>,
+    pub accept_estimate: f64,
+    pub stopped: String,
+    pub reached: bool,
+}
+
+/// The candidates of one round: numbered `first…`, of generation `generation`.
+#[derive(Clone, Debug)]
+pub struct Round {
+    pub generation: usize,
+    pub first: usize,
+    pub z: Vec<Vec<f64>>,
+    /// The parameter values of each `z` (what is simulated).
+    pub thetas: Vec<Vec<f64>>,
+}
+
+/// ABC-SMC as a sequence of rounds: [`Sampler::pending`] gives the candidates to simulate
+/// next (a pure function of the state), [`Sampler::feed`] takes their simulated targets.
+/// Candidate k of generation g draws from the keyed stream (seed, g, k), a round's size
+/// depends only on earlier results, and proposals are accepted in candidate order, so the
+/// candidates of a round can be simulated anywhere (threads, shards) and the result is the
+/// same bits.
+pub struct Sampler {
+    opts: AbcOptions,
+    d: usize,
+    state: SamplerState,
+    /// The kernels of the open generation (recomputed after a restore).
+    kernels: Option<(usize, Vec<Kernel>)>,
+}
+
+impl Sampler {
+    pub fn new(opts: AbcOptions, d: usize) -> Sampler {
+        Sampler::restore(
+            opts,
+            d,
+            SamplerState {
+                phase: Phase::Prior,
+                prior: Vec::new(),
+                current: Vec::new(),
+                generations: Vec::new(),
+                accept_estimate: 0.5,
+                stopped: format!("{} generations (the most allowed)", opts.max_generations),
+                reached: false,
+            },
+        )
+    }
+
+    /// A sampler from a saved state (same options and parameters as when it was saved).
+    pub fn restore(opts: AbcOptions, d: usize, state: SamplerState) -> Sampler {
+        Sampler {
+            opts,
+            d,
+            state,
+            kernels: None,
+        }
+    }
+
+    pub fn state(&self) -> &SamplerState {
+        &self.state
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.state.phase == Phase::Done
+    }
+
+    fn particles(&self) -> usize {
+        self.opts.particles.max(2)
+    }
+
+    fn stream(&self, g: usize, k: usize) -> Stream {
         Stream::new(
             StreamKey::new(
                 RunKey {
-                    seed: opts.seed,
+                    seed: self.opts.seed,
                     replicate: g as u32,
                 },
                 PROPOSAL,
@@ -317,49 +419,175 @@ pub fn run(
             k as u64,
             0,
         )
-    };
+    }
 
-    // Generation 0: the prior.
-    let t0 = std::time::Instant::now();
-    let zs: Vec<Vec<f64>> = (0..n)
-        .map(|k| {
-            let mut s = stream(0, k);
-            (0..d).map(|_| s.std_normal()).collect()
-        })
-        .collect();
-    let thetas: Vec<Vec<f64>> = zs.iter().map(|z| to_theta(z)).collect();
-    let stats = sim.evaluate_all(&thetas)?;
-    progress.simulated(n);
-    let prior: Vec<Particle> = zs
-        .into_iter()
-        .zip(thetas)
-        .zip(stats)
-        .map(|((z, theta), stats)| Particle {
-            distance: distance.of(&stats),
-            theta,
+    /// The candidates to simulate next, or None when the run is over.
+    pub fn pending(&mut self, sim: &Simulator) -> Result<Option<Round>, CalibrationError> {
+        let to_theta = |z: &[f64]| -> Vec<f64> {
+            sim.parameters
+                .iter()
+                .zip(z)
+                .map(|(p, &x)| p.quantile(crate::priors::norm_cdf(x)))
+                .collect()
+        };
+        let n = self.particles();
+        let d = self.d;
+        let (generation, first, z) = match &self.state.phase {
+            Phase::Done => return Ok(None),
+            Phase::Prior => {
+                let z: Vec<Vec<f64>> = (0..n)
+                    .map(|k| {
+                        let mut s = self.stream(0, k);
+                        (0..d).map(|_| s.std_normal()).collect()
+                    })
+                    .collect();
+                (0, 0, z)
+            }
+            Phase::Generation(open) => {
+                let g = open.generation;
+                if self.kernels.as_ref().map(|k| k.0) != Some(g) {
+                    self.kernels = Some((
+                        g,
+                        kernels(&self.state.current, open.tolerance, self.opts.kernel),
+                    ));
+                }
+                let kernels = &self.kernels.as_ref().expect("just set").1;
+                let current = &self.state.current;
+                let need = n - open.accepted.len();
+                let max_candidates = self.max_candidates();
+                let batch = ((need as f64
+                    / self.state.accept_estimate.max(self.opts.min_acceptance))
+                .ceil() as usize)
+                    .clamp(need.max(8), 4 * n)
+                    .min(max_candidates - open.next);
+                let mut total = 0.0;
+                let cumulative: Vec<f64> = current
+                    .iter()
+                    .map(|p| {
+                        total += p.weight;
+                        total
+                    })
+                    .collect();
+                let z: Vec<Vec<f64>> = (open.next..open.next + batch)
+                    .map(|k| {
+                        let mut s = self.stream(g, k);
+                        let pick = s.uniform();
+                        let j = cumulative
+                            .iter()
+                            .position(|&c| pick < c)
+                            .unwrap_or(current.len() - 1);
+                        let e: Vec<f64> = (0..d).map(|_| s.std_normal()).collect();
+                        kernels[j.min(kernels.len() - 1)].perturb(&current[j].z, &e)
+                    })
+                    .collect();
+                (g, open.next, z)
+            }
+        };
+        let thetas = z.iter().map(|z| to_theta(z)).collect();
+        Ok(Some(Round {
+            generation,
+            first,
             z,
-            stats,
-            weight: 1.0 / n as f64,
-        })
-        .collect();
-    let g0 = Generation {
-        index: 0,
-        tolerance: f64::INFINITY,
-        simulated: n,
-        accepted: n,
-        acceptance: 1.0,
-        ess: n as f64,
-        seconds: t0.elapsed().as_secs_f64(),
-    };
-    progress.generation_done(&g0);
-    let mut generations = vec![g0];
-    let mut current = prior.clone();
-    let mut accept_estimate: f64 = 0.5;
-    let mut stopped = format!("{} generations (the most allowed)", opts.max_generations);
-    let mut reached = false;
+            thetas,
+        }))
+    }
 
-    for g in 1..opts.max_generations.max(1) {
-        let mut finite: Vec<f64> = current
+    fn max_candidates(&self) -> usize {
+        let n = self.particles();
+        ((n as f64 / self.opts.min_acceptance.max(1e-3)).ceil() as usize).max(n)
+    }
+
+    /// Takes the simulated targets of `round` (the last [`Self::pending`]), in its order,
+    /// and `seconds` spent simulating them.
+    pub fn feed(
+        &mut self,
+        round: Round,
+        stats: Vec<Vec<f64>>,
+        distance: &Distance,
+        seconds: f64,
+        progress: &dyn AbcProgress,
+    ) -> Result<(), CalibrationError> {
+        let n = self.particles();
+        if stats.len() != round.z.len() {
+            return Err(CalibrationError::Setup(format!(
+                "round of generation {} from candidate {}: {} results for {} candidates",
+                round.generation,
+                round.first,
+                stats.len(),
+                round.z.len()
+            )));
+        }
+        let phase = std::mem::replace(&mut self.state.phase, Phase::Done);
+        match phase {
+            Phase::Done => {}
+            Phase::Prior => {
+                self.state.prior = round
+                    .z
+                    .into_iter()
+                    .zip(round.thetas)
+                    .zip(stats)
+                    .map(|((z, theta), stats)| Particle {
+                        distance: distance.of(&stats),
+                        theta,
+                        z,
+                        stats,
+                        weight: 1.0 / n as f64,
+                    })
+                    .collect();
+                let g0 = Generation {
+                    index: 0,
+                    tolerance: f64::INFINITY,
+                    simulated: n,
+                    accepted: n,
+                    acceptance: 1.0,
+                    ess: n as f64,
+                    seconds,
+                };
+                progress.generation_done(&g0);
+                self.state.generations.push(g0);
+                self.state.current = self.state.prior.clone();
+                self.open(1)?;
+            }
+            Phase::Generation(mut open) => {
+                let batch = round.z.len();
+                let mut batch_accepted = 0usize;
+                for ((z, theta), stats) in round.z.into_iter().zip(round.thetas).zip(stats) {
+                    let dist = distance.of(&stats);
+                    if dist <= open.tolerance && open.accepted.len() < n {
+                        batch_accepted += 1;
+                        open.accepted.push(Particle {
+                            theta,
+                            z,
+                            stats,
+                            distance: dist,
+                            weight: 0.0,
+                        });
+                    }
+                }
+                self.state.accept_estimate = (batch_accepted as f64 / batch as f64).max(0.01);
+                open.next += batch;
+                open.simulated += batch;
+                open.seconds += seconds;
+                if open.accepted.len() < n && open.next < self.max_candidates() {
+                    self.state.phase = Phase::Generation(open);
+                } else {
+                    self.close(open, progress);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens generation `g` (or ends the run at the most generations): its tolerance is
+    /// the quantile of the current distances.
+    fn open(&mut self, g: usize) -> Result<(), CalibrationError> {
+        if g >= self.opts.max_generations.max(1) {
+            self.state.phase = Phase::Done;
+            return Ok(());
+        }
+        let mut finite: Vec<f64> = self
+            .state
+            .current
             .iter()
             .map(|p| p.distance)
             .filter(|x| x.is_finite())
@@ -369,85 +597,61 @@ pub fn run(
                 "no particle of the prior gives a finite distance (every simulation left a target empty)".into(),
             ));
         }
-        let last_tol = generations
+        let last_tol = self
+            .state
+            .generations
             .last()
             .map(|x| x.tolerance)
             .unwrap_or(f64::INFINITY);
-        let mut tol = quantile(&mut finite, opts.quantile).max(opts.final_tolerance);
+        let mut tol = quantile(&mut finite, self.opts.quantile).max(self.opts.final_tolerance);
         if tol >= last_tol {
             // The quantile did not move (many equal distances): shrink a little anyway.
-            tol = (0.95 * last_tol).max(opts.final_tolerance);
+            tol = (0.95 * last_tol).max(self.opts.final_tolerance);
         }
-        let kernels = kernels(&current, tol, opts.kernel);
-        let cumulative: Vec<f64> = current
-            .iter()
-            .scan(0.0, |acc, p| {
-                *acc += p.weight;
-                Some(*acc)
-            })
-            .collect();
-        let t0 = std::time::Instant::now();
-        let mut accepted: Vec<Particle> = Vec::with_capacity(n);
-        let mut next = 0usize;
-        let mut simulated = 0usize;
-        let max_candidates = ((n as f64 / opts.min_acceptance.max(1e-3)).ceil() as usize).max(n);
-        while accepted.len() < n && next < max_candidates {
-            let need = n - accepted.len();
-            let batch = ((need as f64 / accept_estimate.max(opts.min_acceptance)).ceil() as usize)
-                .clamp(need.max(8), 4 * n)
-                .min(max_candidates - next);
-            let proposals: Vec<Vec<f64>> = (next..next + batch)
-                .map(|k| {
-                    let mut s = stream(g, k);
-                    let pick = s.uniform();
-                    let j = cumulative
-                        .iter()
-                        .position(|&c| pick < c)
-                        .unwrap_or(current.len() - 1);
-                    let e: Vec<f64> = (0..d).map(|_| s.std_normal()).collect();
-                    kernels[j.min(kernels.len() - 1)].perturb(&current[j].z, &e)
-                })
-                .collect();
-            let thetas: Vec<Vec<f64>> = proposals.iter().map(|z| to_theta(z)).collect();
-            let results = sim.evaluate_all(&thetas)?;
-            simulated += thetas.len();
-            progress.simulated(thetas.len());
-            let mut batch_accepted = 0usize;
-            for ((z, theta), stats) in proposals.into_iter().zip(thetas).zip(results) {
-                let dist = distance.of(&stats);
-                if dist <= tol && accepted.len() < n {
-                    batch_accepted += 1;
-                    accepted.push(Particle {
-                        theta,
-                        z,
-                        stats,
-                        distance: dist,
-                        weight: 0.0,
-                    });
-                }
-            }
-            accept_estimate = (batch_accepted as f64 / batch as f64).max(0.01);
-            next += batch;
-        }
-        let acceptance = accepted.len() as f64 / next.max(1) as f64;
+        self.state.phase = Phase::Generation(Open {
+            generation: g,
+            tolerance: tol,
+            accepted: Vec::with_capacity(self.particles()),
+            next: 0,
+            simulated: 0,
+            seconds: 0.0,
+        });
+        Ok(())
+    }
+
+    /// Ends an open generation whose candidates are all in: weights, its summary, and the
+    /// next generation or the end of the run.
+    fn close(&mut self, open: Open, progress: &dyn AbcProgress) {
+        let n = self.particles();
+        let g = open.generation;
+        let tol = open.tolerance;
+        let mut accepted = open.accepted;
+        let acceptance = accepted.len() as f64 / open.next.max(1) as f64;
         if accepted.len() < n {
-            stopped = format!(
+            self.state.stopped = format!(
                 "generation {g}: the acceptance rate fell below {} at tolerance {tol:.3} ({} of {} candidates accepted); the previous generation is the posterior",
-                opts.min_acceptance,
+                self.opts.min_acceptance,
                 accepted.len(),
-                next
+                open.next
             );
-            generations.push(Generation {
+            self.state.generations.push(Generation {
                 index: g,
                 tolerance: tol,
-                simulated,
+                simulated: open.simulated,
                 accepted: accepted.len(),
                 acceptance,
                 ess: f64::NAN,
-                seconds: t0.elapsed().as_secs_f64(),
+                seconds: open.seconds,
             });
-            break;
+            self.state.phase = Phase::Done;
+            return;
         }
+        let kernels = match self.kernels.take() {
+            Some((kg, k)) if kg == g => k,
+            _ => kernels(&self.state.current, tol, self.opts.kernel),
+        };
+        let current = &self.state.current;
+        let prior_density = |z: &[f64]| (-0.5 * z.iter().map(|x| x * x).sum::<f64>()).exp_det();
         // Importance weights: prior over the kernel mixture.
         for p in &mut accepted {
             let mix: f64 = current
@@ -471,38 +675,43 @@ pub fn run(
         let gen = Generation {
             index: g,
             tolerance: tol,
-            simulated,
+            simulated: open.simulated,
             accepted: n,
             acceptance,
             ess: ess(&accepted),
-            seconds: t0.elapsed().as_secs_f64(),
+            seconds: open.seconds,
         };
         progress.generation_done(&gen);
-        generations.push(gen);
-        current = accepted;
-        if tol <= opts.final_tolerance {
-            reached = true;
-            stopped = format!(
+        self.state.generations.push(gen);
+        self.state.current = accepted;
+        self.state.phase = Phase::Done;
+        if tol <= self.opts.final_tolerance {
+            self.state.reached = true;
+            self.state.stopped = format!(
                 "final tolerance {} reached at generation {g}",
-                opts.final_tolerance
+                self.opts.final_tolerance
             );
-            break;
-        }
-        if acceptance < opts.min_acceptance {
-            stopped = format!(
+        } else if acceptance < self.opts.min_acceptance {
+            self.state.stopped = format!(
                 "generation {g}: acceptance {acceptance:.3} below {}",
-                opts.min_acceptance
+                self.opts.min_acceptance
             );
-            break;
+        } else if let Err(e) = self.open(g + 1) {
+            // Not reachable: the current generation's distances are finite (accepted).
+            self.state.stopped = e.to_string();
         }
     }
-    Ok(AbcResult {
-        particles: current,
-        prior,
-        generations,
-        stopped,
-        reached_final_tolerance: reached,
-    })
+
+    /// The result of a finished run.
+    pub fn finish(self) -> AbcResult {
+        AbcResult {
+            particles: self.state.current,
+            prior: self.state.prior,
+            generations: self.state.generations,
+            stopped: self.state.stopped,
+            reached_final_tolerance: self.state.reached,
+        }
+    }
 }
 
 #[cfg(test)]

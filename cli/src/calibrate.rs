@@ -25,8 +25,10 @@ use engine::Baseline;
 use report::{Table, Values};
 use serde::Serialize;
 
+use crate::calibrate_rounds::{self as rounds, Finished, Rounds};
 use crate::common::{input_error, model_with, model_with_file, with_threads};
 use crate::flags::{generator, PopulationArgs};
+use crate::shard::{sha256_file, Shard};
 
 /// `healthtwin calibrate TARGETS… --params FILE`, or one of its subcommands.
 #[derive(Args, Debug)]
@@ -143,6 +145,24 @@ pub struct FitArgs {
     /// No progress lines on the terminal.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Write the ABC-SMC sampler's state after each round of simulations into
+    /// OUT/checkpoint, so that `--resume` can continue a killed calibration (docs/shards.md).
+    #[arg(long)]
+    pub checkpoint: bool,
+    /// Continue the calibration whose checkpoint is in OUT (same flags and inputs), or start
+    /// it when there is none, as --checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Simulate shard I of N (0-based) of the current ABC-SMC round's candidates into
+    /// OUT/checkpoint (every shard the same OUT, on a shared file system); then
+    /// `--merge-round` goes on to the next round (docs/shards.md, "Sharding a calibration").
+    #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard, conflicts_with_all = ["merge_round", "checkpoint", "resume"])]
+    pub shard: Option<Shard>,
+    /// Merge every shard's results of the current round into the sampler's state (in
+    /// OUT/checkpoint); after the last round, write the outputs. OUT/manifest.json appears
+    /// when the calibration is complete.
+    #[arg(long, conflicts_with_all = ["checkpoint", "resume"])]
+    pub merge_round: bool,
 }
 
 #[derive(Args, Debug)]
@@ -274,8 +294,15 @@ struct Manifest<'a> {
     files: Vec<String>,
 }
 
-fn fit(args: &FitArgs) -> anyhow::Result<()> {
-    let started = Instant::now();
+/// What a calibration fits: the simulator, its targets and the distance to them.
+struct Setup {
+    sim: Simulator,
+    distance: Distance,
+    all_targets: Vec<Target>,
+    notes: Vec<String>,
+}
+
+fn setup(args: &FitArgs) -> anyhow::Result<Setup> {
     let base = model_with(&args.set)?;
     // Targets: published files, sites' summaries, or a cohort's own history.
     let mut all_targets: Vec<Target> = if args.targets.is_empty() {
@@ -396,13 +423,201 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
     )
     .map_err(cal_err)?;
     let distance = Distance::new(&all_targets);
+    Ok(Setup {
+        sim,
+        distance,
+        all_targets,
+        notes,
+    })
+}
+
+fn abc_options(args: &FitArgs) -> AbcOptions {
+    AbcOptions {
+        particles: args.particles as usize,
+        max_generations: args.generations as usize,
+        quantile: args.quantile,
+        final_tolerance: args.final_tolerance,
+        min_acceptance: args.min_acceptance,
+        seed: args.seed,
+        kernel: match args.kernel {
+            Kernel::Olcm => abc::KernelKind::Olcm,
+            Kernel::Global => abc::KernelKind::Global,
+        },
+    }
+}
+
+/// Everything that changes a calibration's result (the identity of its checkpoint and of
+/// its shards' rounds): every setting and each input file's SHA-256.
+fn identity(args: &FitArgs) -> anyhow::Result<serde_json::Value> {
+    let hash = |p: &Path| sha256_file(p);
+    let hashes = |ps: &[PathBuf]| {
+        ps.iter()
+            .map(|p| hash(p))
+            .collect::<anyhow::Result<Vec<_>>>()
+    };
+    let cohort_dir = match &args.cohort_dir {
+        Some(d) => Some((
+            hash(&d.join("cohort.parquet"))?,
+            hash(&d.join("history.parquet"))?,
+        )),
+        None => None,
+    };
+    Ok(serde_json::json!({
+        "command": "calibrate",
+        "targets": hashes(&args.targets)?,
+        "params": args.params.as_deref().map(hash).transpose()?,
+        "sites": hashes(&args.sites)?,
+        "site_offsets": args.site_offsets,
+        "cohort_dir": cohort_dir,
+        "cohort": args.cohort.as_deref().map(hash).transpose()?,
+        "patients": args.patients,
+        "age_min": args.population.age_min,
+        "age_max": args.population.age_max,
+        "years": args.years,
+        "seed": args.seed,
+        "method": format!("{:?}", args.method),
+        "particles": args.particles,
+        "generations": args.generations,
+        "final_tolerance": args.final_tolerance,
+        "quantile": args.quantile,
+        "min_acceptance": args.min_acceptance,
+        "kernel": format!("{:?}", args.kernel),
+        "step_months": args.step_months,
+        "set": args.set,
+        "threshold": args.threshold,
+    }))
+}
+
+fn fit(args: &FitArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let rounds_mode = args.shard.is_some() || args.merge_round || args.checkpoint || args.resume;
+    if rounds_mode && args.method != Method::Abc {
+        return Err(input_error(
+            "--shard, --merge-round, --checkpoint and --resume are for ABC-SMC (--method abc): \
+             its rounds of candidates are independent simulations; Nelder–Mead evaluates one \
+             point after another (run it unsharded, e.g. from the ABC run's calibrated.toml)",
+        ));
+    }
+    let Setup {
+        sim,
+        distance,
+        all_targets,
+        notes,
+    } = setup(args)?;
+    let quiet = args.quiet;
+    let progress = Progress { quiet };
     let out = OutputDir::create(&args.out).map_err(cal_err)?;
     let manifest_path = out.path("manifest.json");
+    if rounds_mode {
+        let opts = abc_options(args);
+        let d = sim.parameters.len();
+        let fresh = args.checkpoint && !args.resume;
+        let ck = Rounds::open(&args.out, identity(args)?, opts, d, fresh)?;
+        let mut state = ck.load()?;
+        if !state.is_done() && manifest_path.exists() {
+            // Outputs of an earlier calibration: they are replaced when this one ends.
+            fs::remove_file(&manifest_path)
+                .with_context(|| format!("cannot replace {}", manifest_path.display()))?;
+        }
+        if let Some(s) = args.shard {
+            return match ck.run_shard(&mut state, &sim, s)? {
+                None => {
+                    if !quiet {
+                        eprintln!(
+                            "the calibration in {} is complete: nothing to simulate",
+                            args.out.display()
+                        );
+                    }
+                    Ok(())
+                }
+                Some((round, range, simulated)) => {
+                    if !quiet {
+                        eprintln!(
+                            "round {round}: candidates {}..{} of shard {}/{} {}",
+                            range.start,
+                            range.end,
+                            s.index,
+                            s.count,
+                            if simulated == 0 {
+                                "were already simulated"
+                            } else {
+                                "simulated"
+                            }
+                        );
+                    }
+                    Ok(())
+                }
+            };
+        }
+        if args.merge_round {
+            let round = state.round;
+            if let Some(n) = ck.merge_round(&mut state, &sim, &distance, &progress)? {
+                if !quiet {
+                    eprintln!("round {round}: {n} shard(s) merged");
+                }
+            }
+            if !state.is_done() {
+                if !quiet {
+                    let next = state.next(&sim)?.map_or(0, |r| r.thetas.len());
+                    eprintln!(
+                        "next: round {} ({next} candidates); run every shard again, then --merge-round",
+                        state.round
+                    );
+                }
+                return Ok(());
+            }
+        } else {
+            if !quiet && state.round > 0 {
+                eprintln!(
+                    "resuming: {} round(s) done (checkpoint in {})",
+                    state.round,
+                    args.out.join(rounds::DIR).display()
+                );
+            }
+            while let Some(next) = state.next(&sim)? {
+                let t0 = Instant::now();
+                let years = sim.patient_years();
+                let stats = sim.evaluate_all(&next.thetas).map_err(cal_err)?;
+                let years = sim.patient_years() - years;
+                state.feed(
+                    next,
+                    stats,
+                    years,
+                    t0.elapsed().as_secs_f64(),
+                    &distance,
+                    &progress,
+                )?;
+                ck.save(&state)?;
+            }
+        }
+        let finished = state
+            .finished()
+            .ok_or_else(|| anyhow::anyhow!("the calibration ended without its defaults' run"))?;
+        let distance_before = distance.of(&finished.before);
+        if !quiet {
+            eprintln!("defaults: distance {distance_before:.3}");
+        }
+        write_fit(
+            args,
+            &Setup {
+                sim,
+                distance,
+                all_targets,
+                notes,
+            },
+            out,
+            finished,
+            started,
+        )?;
+        if !args.merge_round {
+            ck.remove()?;
+        }
+        return Ok(());
+    }
     if manifest_path.exists() {
         fs::remove_file(&manifest_path)
             .with_context(|| format!("cannot replace {}", manifest_path.display()))?;
     }
-    let quiet = args.quiet;
     if !quiet {
         eprintln!(
             "calibrating {} parameters to {} targets: {} people × {} years per simulation, seed {}",
@@ -415,27 +630,74 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
     }
     // Before: the model defaults.
     let before_stats = sim.evaluate(&sim.defaults()).map_err(cal_err)?;
-    let distance_before = distance.of(&before_stats);
     if !quiet {
-        eprintln!("defaults: distance {distance_before:.3}");
+        eprintln!("defaults: distance {:.3}", distance.of(&before_stats));
     }
-    let mut abc_result = None;
+    let abc_result = if matches!(args.method, Method::Abc | Method::Both) {
+        let r = abc::run(&sim, &distance, &abc_options(args), &progress).map_err(cal_err)?;
+        if !quiet {
+            eprintln!("ABC-SMC: {}", r.stopped);
+        }
+        Some(r)
+    } else {
+        None
+    };
+    let setup = Setup {
+        sim,
+        distance,
+        all_targets,
+        notes,
+    };
+    write_fit_with(args, &setup, out, before_stats, abc_result, None, started)
+}
+
+/// Writes the outputs of a calibration whose ABC-SMC ran in rounds.
+fn write_fit(
+    args: &FitArgs,
+    setup: &Setup,
+    out: OutputDir,
+    f: Finished,
+    started: Instant,
+) -> anyhow::Result<()> {
+    if !args.quiet {
+        eprintln!("ABC-SMC: {}", f.result.stopped);
+    }
+    write_fit_with(
+        args,
+        setup,
+        out,
+        f.before,
+        Some(f.result),
+        Some((f.simulations, f.patient_years)),
+        started,
+    )
+}
+
+/// Nelder–Mead when asked, then the outputs: the same writer whether the ABC-SMC ran in
+/// memory, from a checkpoint or in shards. `work`: (simulations, patient-years) when the
+/// simulations ran in rounds (else the simulator's own counts).
+fn write_fit_with(
+    args: &FitArgs,
+    setup: &Setup,
+    out: OutputDir,
+    before_stats: Vec<f64>,
+    abc_result: Option<abc::AbcResult>,
+    work: Option<(u64, u64)>,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let Setup {
+        sim,
+        distance,
+        all_targets,
+        notes,
+    } = setup;
+    let mut notes = notes.clone();
+    let quiet = args.quiet;
+    let manifest_path = out.path("manifest.json");
+    let distance_before = distance.of(&before_stats);
     let mut point = (sim.defaults(), before_stats.clone(), distance_before);
     let mut nm = None;
-    if matches!(args.method, Method::Abc | Method::Both) {
-        let opts = AbcOptions {
-            particles: args.particles as usize,
-            max_generations: args.generations as usize,
-            quantile: args.quantile,
-            final_tolerance: args.final_tolerance,
-            min_acceptance: args.min_acceptance,
-            seed: args.seed,
-            kernel: match args.kernel {
-                Kernel::Olcm => abc::KernelKind::Olcm,
-                Kernel::Global => abc::KernelKind::Global,
-            },
-        };
-        let r = abc::run(&sim, &distance, &opts, &Progress { quiet }).map_err(cal_err)?;
+    if let Some(r) = &abc_result {
         if let Some(best) = r
             .particles
             .iter()
@@ -443,16 +705,12 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
         {
             point = (best.theta.clone(), best.stats.clone(), best.distance);
         }
-        if !quiet {
-            eprintln!("ABC-SMC: {}", r.stopped);
-        }
-        abc_result = Some(r);
     }
     if matches!(args.method, Method::NelderMead | Method::Both) {
         let start = point.0.clone();
         let r = optim::fit(
-            &sim,
-            &distance,
+            sim,
+            distance,
             Some(&start),
             &NmOptions {
                 max_iterations: args.max_iterations,
@@ -549,7 +807,7 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
         .as_bytes(),
     )
     .map_err(cal_err)?;
-    out.table("targets", &targets_table(&all_targets, &before, &after))
+    out.table("targets", &targets_table(all_targets, &before, &after))
         .map_err(cal_err)?;
     let command = std::env::args().collect::<Vec<_>>().join(" ");
     let particles_theta: Vec<Vec<f64>>;
@@ -568,7 +826,7 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
     let input = ReportInput {
         title: "healthtwin calibration".into(),
         command: command.clone(),
-        targets: &all_targets,
+        targets: all_targets,
         parameters: &sim.parameters,
         before,
         after,
@@ -590,6 +848,13 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
     }
     let seconds = started.elapsed().as_secs_f64();
     let threads = rayon::current_num_threads();
+    let (runs, patient_years) = work.unwrap_or_else(|| (sim.runs(), sim.patient_years()));
+    // The rates: over this process's time, or, when the simulations ran in rounds (resumed,
+    // or in shards side by side), over the rounds' simulating times.
+    let simulating = match (&work, &abc_result) {
+        (Some(_), Some(r)) => r.generations.iter().map(|g| g.seconds).sum::<f64>(),
+        _ => seconds,
+    };
     let manifest = Manifest {
         healthtwin_version: env!("CARGO_PKG_VERSION"),
         git_commit: env!("HEALTHTWIN_GIT_COMMIT"),
@@ -607,11 +872,11 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
         site_files: args.sites.iter().map(|p| p.display().to_string()).collect(),
         parameters: names.clone(),
         targets: all_targets.len(),
-        simulations: sim.runs(),
-        patient_years: sim.patient_years(),
+        simulations: runs,
+        patient_years,
         wall_time_seconds: seconds,
-        simulations_per_second: sim.runs() as f64 / seconds,
-        patient_years_per_second: sim.patient_years() as f64 / seconds,
+        simulations_per_second: runs as f64 / simulating,
+        patient_years_per_second: patient_years as f64 / simulating,
         threads,
         distance_before,
         distance_after: point.2,
@@ -632,11 +897,11 @@ fn fit(args: &FitArgs) -> anyhow::Result<()> {
     )?;
     if !quiet {
         println!(
-            "distance {distance_before:.3} (defaults) → {:.3}; {} simulations in {seconds:.1} s ({:.2} per second, {:.0} patient-years per second, {threads} threads)",
+            "distance {distance_before:.3} (defaults) → {:.3}; {} simulations in {simulating:.1} s ({:.2} per second, {:.0} patient-years per second, {threads} threads)",
             point.2,
-            sim.runs(),
-            sim.runs() as f64 / seconds,
-            sim.patient_years() as f64 / seconds
+            runs,
+            runs as f64 / simulating,
+            patient_years as f64 / simulating
         );
         println!(
             "Files in {}: {}, manifest.json",

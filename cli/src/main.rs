@@ -5,6 +5,7 @@
 mod args;
 mod bench;
 mod calibrate;
+mod calibrate_rounds;
 mod checkpoint;
 mod common;
 mod compare;

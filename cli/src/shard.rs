@@ -625,6 +625,10 @@ impl Enc {
         self.u64(x.len() as u64);
         self.0.extend_from_slice(x.as_bytes());
     }
+    /// The encoded bytes (for a file other than a shard's partials.bin).
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
     /// Writes `dir/partials.bin` atomically; returns its SHA-256.
     pub fn write(self, dir: &Path) -> anyhow::Result<String> {
         report::write_atomic(&dir.join(PARTIALS), &self.0)?;
@@ -636,7 +640,8 @@ impl Enc {
 pub struct Dec {
     bytes: Vec<u8>,
     at: usize,
-    dir: PathBuf,
+    /// What errors name: `DIR: partials.bin`, or the file read.
+    name: String,
 }
 
 impl Dec {
@@ -652,15 +657,28 @@ impl Dec {
         Ok(Dec {
             bytes,
             at: RECORDS_MAGIC.len(),
-            dir: dir.to_path_buf(),
+            name: format!("{}: {PARTIALS}", dir.display()),
+        })
+    }
+    /// Reads records ([`Enc::into_bytes`]) from the file `path`; errors name it.
+    pub fn read_file(path: &Path) -> anyhow::Result<Dec> {
+        let name = path.display().to_string();
+        let bytes =
+            std::fs::read(path).map_err(|e| input_error(format!("{name}: cannot read: {e}")))?;
+        if !bytes.starts_with(RECORDS_MAGIC) {
+            return Err(input_error(format!(
+                "{name}: not a healthtwin records file"
+            )));
+        }
+        Ok(Dec {
+            bytes,
+            at: RECORDS_MAGIC.len(),
+            name,
         })
     }
     fn take(&mut self, n: usize) -> anyhow::Result<&[u8]> {
         if self.bytes.len() - self.at < n {
-            return Err(input_error(format!(
-                "{}: {PARTIALS} is truncated",
-                self.dir.display()
-            )));
+            return Err(input_error(format!("{} is truncated", self.name)));
         }
         self.at += n;
         Ok(&self.bytes[self.at - n..self.at])
@@ -697,10 +715,7 @@ impl Dec {
     }
     /// An error naming the folder: its records are not what the run wrote.
     pub fn bad(&self) -> anyhow::Error {
-        input_error(format!(
-            "{}: {PARTIALS} does not hold this run's records",
-            self.dir.display()
-        ))
+        input_error(format!("{} does not hold this run's records", self.name))
     }
     /// Checks that every byte was read.
     pub fn finish(&self) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! `healthtwin slurm`: job scripts that run a `run`, `compare`, `trial`, `plan` or
 //! `twin --cohort` as a Slurm job array over its shards, then merge them in a job that starts only when every shard succeeded
-//! (`afterok`). Resource requests come from the memory model of `memory.rs` and a measured
+//! (`afterok`); a `calibrate` (ABC-SMC) as a chain of such arrays, one per round of
+//! candidates, each merge submitting the next round ([`calibrate`]). Resource requests come from the memory model of `memory.rs` and a measured
 //! throughput (docs/shards.md, docs/validation.md), with a margin.
 //!
 //! Writes into `--jobs DIR`: `shards.sbatch` (the array: shard `$SLURM_ARRAY_TASK_ID` of N
@@ -262,6 +263,9 @@ pub fn slurm(args: &SlurmArgs) -> anyhow::Result<()> {
     argv.extend(args.command.iter().cloned());
     let cli = Cli::try_parse_from(&argv)
         .map_err(|e| input_error(format!("the command after --: {e}")))?;
+    if let Command::Calibrate(c) = &cli.command {
+        return calibrate(args, c);
+    }
     let size = size(args, &cli)?;
     let (rest, out) = split_out(&args.command)?;
     // `run` and `compare` checkpoint (docs/shards.md): a requeued task continues from its
@@ -360,14 +364,15 @@ exec {bin} merge {dirs} --out {out} --threads 1
         "#!/bin/bash
 # Submits the shard array and the merge that waits for it (afterok). Prints both job ids.
 set -euo pipefail
-cd {jobs}
-array=$(sbatch --parsable shards.sbatch)
+cd {cwd}
+array=$(sbatch --parsable {jobs}/shards.sbatch)
 array=${{array%%;*}}
-merge=$(sbatch --parsable --dependency=afterok:$array merge.sbatch)
+merge=$(sbatch --parsable --dependency=afterok:$array {jobs}/merge.sbatch)
 merge=${{merge%%;*}}
 echo \"$array $merge\"
 ",
         jobs = quote(&jobs.display().to_string()),
+        cwd = quote(&submit_dir()?.display().to_string()),
     );
     write_script(&jobs.join("shards.sbatch"), &shards)?;
     write_script(&jobs.join("merge.sbatch"), &merge)?;
@@ -379,6 +384,150 @@ echo \"$array $merge\"
         hms(seconds)
     );
     Ok(())
+}
+
+/// A calibration's ABC-SMC rounds on Slurm (docs/shards.md, "Sharding a calibration"):
+/// `shards.sbatch` is one round (an array of `calibrate … --shard i/N`), `merge.sbatch`
+/// merges it (`--merge-round`, afterok) and, until the calibration is complete
+/// (OUT/manifest.json), submits the next round and its merge; `submit.sh` submits the
+/// first. Every task of every round writes into OUT/checkpoint: OUT must be on a file
+/// system the nodes share.
+fn calibrate(args: &SlurmArgs, c: &crate::calibrate::CalibrateCommand) -> anyhow::Result<()> {
+    let fit = &c.fit;
+    if c.action.is_some() {
+        return Err(input_error(
+            "healthtwin slurm: of `calibrate`, only the fit (ABC-SMC) shards",
+        ));
+    }
+    if fit.method != crate::calibrate::Method::Abc {
+        return Err(input_error(
+            "healthtwin slurm: a calibration shards its ABC-SMC candidates (--method abc); \
+             Nelder–Mead evaluates one point after another",
+        ));
+    }
+    let (rest, out) = split_out(&args.command)?;
+    if rest
+        .iter()
+        .any(|a| matches!(a.as_str(), "--merge-round" | "--checkpoint" | "--resume"))
+    {
+        return Err(input_error(
+            "healthtwin slurm: the calibration must not have --merge-round, --checkpoint or \
+             --resume (the scripts run its rounds)",
+        ));
+    }
+    let jobs = absolute(&args.jobs)?;
+    let out = absolute(Path::new(&out))?;
+    let bin = std::env::current_exe()?;
+    let n = args.shards;
+    // A round is at most 4 × particles candidates (+ the defaults in round 0), cut into N.
+    let people = match (&fit.cohort, &fit.cohort_dir) {
+        (Some(path), _) => report::provenance::read(path).rows.unwrap_or(fit.patients),
+        (None, Some(dir)) => report::provenance::read(&dir.join("cohort.parquet"))
+            .rows
+            .unwrap_or(fit.patients),
+        (None, None) => fit.patients,
+    };
+    let candidates = (4 * fit.particles + 1).div_ceil(u64::from(n));
+    let years = fit.years.unwrap_or(10);
+    // Memory: the simulated population (shared by the task's simulations), each thread's
+    // simulation in chunks of 1,024 people, the fixed part; half again, in 64 MiB.
+    let bytes = people * memory::SIMULATED_PERSON_BYTES
+        + 1024 * memory::SIMULATED_PERSON_BYTES * u64::from(args.cpus)
+        + memory::FIXED_BYTES
+        + u64::from(args.cpus) * memory::VIRTUAL_BYTES_PER_THREAD;
+    let mem_mb = (bytes * 3 / 2).div_ceil(64 << 20) * 64;
+    let patient_years = (candidates * people) as f64 * f64::from(years);
+    let seconds =
+        patient_years / (args.patient_years_per_core_second * f64::from(args.cpus)) * 3.0 + 600.0;
+    std::fs::create_dir_all(jobs.join("logs"))
+        .map_err(|e| input_error(format!("{}: {e}", jobs.display())))?;
+    let mut head = String::new();
+    if let Some(p) = &args.partition {
+        let _ = writeln!(head, "#SBATCH --partition={}", quote(p));
+    }
+    if let Some(a) = &args.account {
+        let _ = writeln!(head, "#SBATCH --account={}", quote(a));
+    }
+    let cmd: Vec<String> = rest.iter().map(|a| quote(a)).collect();
+    let array = match args.max_running {
+        Some(k) => format!("0-{}%{k}", n - 1),
+        None => format!("0-{}", n - 1),
+    };
+    let logs = quote(&jobs.join("logs").display().to_string());
+    let bin = quote(&bin.display().to_string());
+    let out_q = quote(&out.display().to_string());
+    let jobs_q = quote(&jobs.display().to_string());
+    let cmd = cmd.join(" ");
+    let cwd = quote(&submit_dir()?.display().to_string());
+    let shards = format!(
+        "#!/bin/bash
+# One round of a healthtwin calibration's ABC-SMC candidates as a Slurm job array (written
+# by `healthtwin slurm`; docs/shards.md). Per task: at most {candidates} simulations of
+# {people} people × {years} years.
+#SBATCH --job-name=healthtwin-calibrate
+#SBATCH --array={array}
+#SBATCH --cpus-per-task={cpus}
+#SBATCH --mem={mem_mb}M
+#SBATCH --time={time}
+#SBATCH --requeue
+#SBATCH --open-mode=append
+#SBATCH --output={logs}/shard-%A-%a.out
+{head}set -euo pipefail
+i=${{SLURM_ARRAY_TASK_ID:?run this script with sbatch}}
+exec {bin} {cmd} --shard \"$i/{n}\" --out {out_q} --threads {cpus} --quiet
+",
+        cpus = args.cpus,
+        time = hms(seconds),
+    );
+    let merge = format!(
+        "#!/bin/bash
+# Merges a round of the calibration (afterok on its array) and, until the calibration is
+# complete ({out_q}/manifest.json), submits the next round and its merge.
+#SBATCH --job-name=healthtwin-calibrate-merge
+#SBATCH --cpus-per-task=1
+#SBATCH --mem=2048M
+#SBATCH --time=01:00:00
+#SBATCH --output={logs}/merge-%j.out
+{head}set -euo pipefail
+{bin} {cmd} --merge-round --out {out_q} --threads 1
+if [ ! -f {out_q}/manifest.json ]; then
+  exec {jobs_q}/submit.sh
+fi
+"
+    );
+    let submit = format!(
+        "#!/bin/bash
+# Submits one round of the calibration (the shard array) and its merge (afterok), which
+# submits the next round in turn. Prints both job ids.
+set -euo pipefail
+cd {cwd}
+array=$(sbatch --parsable {jobs_q}/shards.sbatch)
+array=${{array%%;*}}
+merge=$(sbatch --parsable --dependency=afterok:$array {jobs_q}/merge.sbatch)
+merge=${{merge%%;*}}
+echo \"$array $merge\"
+"
+    );
+    write_script(&jobs.join("shards.sbatch"), &shards)?;
+    write_script(&jobs.join("merge.sbatch"), &merge)?;
+    write_script(&jobs.join("submit.sh"), &submit)?;
+    eprintln!(
+        "wrote {0}/shards.sbatch (one round: {n} tasks of {1} cores, {mem_mb} MiB, {2} each), \
+         {0}/merge.sbatch (merges a round, submits the next until {3}/manifest.json exists) \
+         and {0}/submit.sh; run {0}/submit.sh to submit the first round",
+        jobs.display(),
+        args.cpus,
+        hms(seconds),
+        out.display()
+    );
+    Ok(())
+}
+
+/// Where the jobs run: the folder `healthtwin slurm` was run from (Slurm's default working
+/// directory is the submitting one, and submit.sh submits from here), so relative paths in
+/// the command mean what they meant when it was typed.
+fn submit_dir() -> anyhow::Result<PathBuf> {
+    std::env::current_dir().map_err(|e| input_error(format!("the current folder: {e}")))
 }
 
 fn write_script(path: &Path, text: &str) -> anyhow::Result<()> {
