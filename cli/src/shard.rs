@@ -627,7 +627,12 @@ impl Enc {
     }
     /// Writes `dir/partials.bin` atomically; returns its SHA-256.
     pub fn write(self, dir: &Path) -> anyhow::Result<String> {
-        report::write_atomic(&dir.join(PARTIALS), &self.0)?;
+        self.write_file(&dir.join(PARTIALS))
+    }
+    /// Writes the records to `path` atomically (a checkpoint's replicate); returns their
+    /// SHA-256.
+    pub fn write_file(self, path: &Path) -> anyhow::Result<String> {
+        report::write_atomic(path, &self.0)?;
         Ok(sha256_hex(&self.0))
     }
 }
@@ -636,31 +641,35 @@ impl Enc {
 pub struct Dec {
     bytes: Vec<u8>,
     at: usize,
-    dir: PathBuf,
+    /// The file as messages name it (`DIR: partials.bin`, or a checkpoint file's path).
+    name: String,
 }
 
 impl Dec {
     pub fn open(dir: &Path) -> anyhow::Result<Dec> {
-        let bytes = std::fs::read(dir.join(PARTIALS))
-            .map_err(|_| input_error(format!("{}: {PARTIALS} is missing", dir.display())))?;
+        Dec::read(
+            &dir.join(PARTIALS),
+            format!("{}: {PARTIALS}", dir.display()),
+        )
+    }
+    /// The records of the file `path` (a checkpoint's replicate, [`Enc::write_file`]).
+    pub fn open_file(path: &Path) -> anyhow::Result<Dec> {
+        Dec::read(path, path.display().to_string())
+    }
+    fn read(path: &Path, name: String) -> anyhow::Result<Dec> {
+        let bytes = std::fs::read(path).map_err(|_| input_error(format!("{name} is missing")))?;
         if !bytes.starts_with(RECORDS_MAGIC) {
-            return Err(input_error(format!(
-                "{}: {PARTIALS} is not a shard's records",
-                dir.display()
-            )));
+            return Err(input_error(format!("{name} is not a shard's records")));
         }
         Ok(Dec {
             bytes,
             at: RECORDS_MAGIC.len(),
-            dir: dir.to_path_buf(),
+            name,
         })
     }
     fn take(&mut self, n: usize) -> anyhow::Result<&[u8]> {
         if self.bytes.len() - self.at < n {
-            return Err(input_error(format!(
-                "{}: {PARTIALS} is truncated",
-                self.dir.display()
-            )));
+            return Err(input_error(format!("{} is truncated", self.name)));
         }
         self.at += n;
         Ok(&self.bytes[self.at - n..self.at])
@@ -697,10 +706,7 @@ impl Dec {
     }
     /// An error naming the folder: its records are not what the run wrote.
     pub fn bad(&self) -> anyhow::Error {
-        input_error(format!(
-            "{}: {PARTIALS} does not hold this run's records",
-            self.dir.display()
-        ))
+        input_error(format!("{} does not hold this run's records", self.name))
     }
     /// Checks that every byte was read.
     pub fn finish(&self) -> anyhow::Result<()> {
