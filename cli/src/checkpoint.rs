@@ -1,7 +1,7 @@
-//! Checkpoints of `run` and `compare` (`--checkpoint`, `--resume`; docs/shards.md): a run
-//! that is killed (`kill -9`, a node lost, a Slurm requeue) continues from its last
-//! finished block of people (`compare`: replicate) and writes exactly the bytes of an
-//! uninterrupted run.
+//! Checkpoints of `run`, `compare`, `trial` and `plan` (`--checkpoint`, `--resume`;
+//! docs/shards.md): a run that is killed (`kill -9`, a node lost, a Slurm requeue)
+//! continues from its last finished block of people (`compare`, `trial`, `plan`: replicate
+//! or PSA draw) and writes exactly the bytes of an uninterrupted run.
 //!
 //! A replicate runs block by block (the blocks of 65,536 people of `patients/`). After each
 //! block the run writes into `OUT/checkpoint/`: the block's people
@@ -24,6 +24,14 @@
 //! entry per arm), written atomically. Its people interact through capacity-limited
 //! programmes, so a replicate is not cut into blocks; the outputs are assembled from the
 //! checkpoint's runs as a merge assembles its shards'.
+//!
+//! `trial` and `plan` checkpoint per replicate (`plan --psa`: draw) the same way, in the
+//! format of their shards' partials: `plan` every arm's exact aggregates
+//! ([`Checkpoint::save_runs`]), `trial` every arm's exact runs as a trial shard's records
+//! ([`Checkpoint::save_records`], `shard::Enc`). A trial's replicate is analysed as a whole
+//! (randomisation, Kaplan-Meier, Cox) and a plan's residents share the programmes' places
+//! within a run, so neither is cut into blocks of people. `--resume` refuses a checkpoint
+//! of other settings, naming the settings that differ.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -252,10 +260,9 @@ impl Checkpoint {
         Ok(())
     }
 
-    /// Opens the checkpoint of a command that checkpoints per replicate (`compare`'s
-    /// helpers aside: `trial`, `plan`) for replicates `reps`: the replicates it holds
-    /// (none without `resume`), said on the terminal (`what`: "replicates", "PSA draws")
-    /// unless `quiet`.
+    /// Opens the checkpoint of `trial` or `plan` (per replicate) for replicates `reps`:
+    /// with the replicates of `reps` it holds (none without `resume`), said on the
+    /// terminal (`what`: "replicates", "PSA draws") unless `quiet`.
     pub fn open_replicates(
         out: &Path,
         identity: &serde_json::Value,
