@@ -117,6 +117,14 @@ pub struct TrialArgs {
     /// partial folder for `healthtwin merge` (docs/shards.md).
     #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
     pub shard: Option<crate::shard::Shard>,
+    /// Write a checkpoint after each replicate into OUT/checkpoint, so that `--resume` can
+    /// continue a killed trial (docs/shards.md).
+    #[arg(long)]
+    pub checkpoint: bool,
+    /// Continue the trial whose checkpoint is in OUT (same flags), or start it when there
+    /// is none; the outputs are the bytes of an uninterrupted run. Implies --checkpoint.
+    #[arg(long)]
+    pub resume: bool,
 }
 
 #[derive(Subcommand)]

@@ -142,7 +142,7 @@ impl State {
         })
     }
 
-    fn encode(&self, identity: &str) -> Vec<u8> {
+    fn encode(&self, identity: &str) -> Enc {
         let mut e = Enc::default();
         e.str(STATE_KIND);
         e.str(identity);
@@ -182,11 +182,11 @@ impl State {
         e.f64(s.accept_estimate);
         e.str(&s.stopped);
         e.bool(s.reached);
-        e.into_bytes()
+        e
     }
 
     fn decode(path: &Path, identity: &str, opts: AbcOptions, d: usize) -> anyhow::Result<State> {
-        let mut r = Dec::read_file(path)?;
+        let mut r = Dec::open_file(path)?;
         if r.str()? != STATE_KIND {
             return Err(r.bad());
         }
@@ -340,10 +340,10 @@ impl Rounds {
                 .unwrap_or(serde_json::Value::Null);
             if old != identity {
                 return Err(input_error(format!(
-                    "{} holds the rounds of another calibration (differs in: {}); \
+                    "{} holds the rounds of another calibration ({}); \
                      use another --out, or start over with --checkpoint",
                     dir.display(),
-                    differing_keys(&old, &identity)
+                    crate::checkpoint::differences(&old, &identity)
                 )));
             }
         } else {
@@ -364,7 +364,7 @@ impl Rounds {
 
     /// Saves `state` atomically (it replaces the previous one whole).
     pub fn save(&self, state: &State) -> anyhow::Result<()> {
-        report::write_atomic(&self.dir.join(STATE), &state.encode(&self.hash))?;
+        state.encode(&self.hash).write_file(&self.dir.join(STATE))?;
         // Tests kill the calibration here (docs/shards.md).
         if std::env::var("HEALTHTWIN_TEST_ABORT_AFTER_ROUND")
             .ok()
@@ -414,7 +414,7 @@ impl Rounds {
         }
         e.u64(sim.patient_years() - years_before);
         e.f64(t0.elapsed().as_secs_f64());
-        report::write_atomic(&path, &e.into_bytes())?;
+        e.write_file(&path)?;
         Ok(Some((state.round, range, stats.len())))
     }
 
@@ -426,7 +426,7 @@ impl Rounds {
         round: u64,
         range: &std::ops::Range<u64>,
     ) -> anyhow::Result<(Vec<Vec<f64>>, u64, f64)> {
-        let mut r = Dec::read_file(path)?;
+        let mut r = Dec::open_file(path)?;
         if r.str()? != ROUND_KIND || r.str()? != self.hash {
             return Err(input_error(format!(
                 "{}: not a round of this calibration (other settings or inputs)",
@@ -539,17 +539,4 @@ impl Rounds {
     pub fn remove(self) -> anyhow::Result<()> {
         fs::remove_dir_all(&self.dir).map_err(|e| anyhow::anyhow!("{}: {e}", self.dir.display()))
     }
-}
-
-/// The top-level keys whose values differ between two identities.
-fn differing_keys(a: &serde_json::Value, b: &serde_json::Value) -> String {
-    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
-        return "everything (unreadable identity.json)".into();
-    };
-    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    keys.into_iter()
-        .filter(|k| a.get(*k) != b.get(*k))
-        .map(|k| k.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -1,7 +1,7 @@
-//! Checkpoints of `run` and `compare` (`--checkpoint`, `--resume`; docs/shards.md): a run
-//! that is killed (`kill -9`, a node lost, a Slurm requeue) continues from its last
-//! finished block of people (`compare`: replicate) and writes exactly the bytes of an
-//! uninterrupted run.
+//! Checkpoints of `run`, `compare`, `trial` and `plan` (`--checkpoint`, `--resume`;
+//! docs/shards.md): a run that is killed (`kill -9`, a node lost, a Slurm requeue)
+//! continues from its last finished block of people (`compare`, `trial`, `plan`: replicate
+//! or PSA draw) and writes exactly the bytes of an uninterrupted run.
 //!
 //! A replicate runs block by block (the blocks of 65,536 people of `patients/`). After each
 //! block the run writes into `OUT/checkpoint/`: the block's people
@@ -24,6 +24,14 @@
 //! entry per arm), written atomically. Its people interact through capacity-limited
 //! programmes, so a replicate is not cut into blocks; the outputs are assembled from the
 //! checkpoint's runs as a merge assembles its shards'.
+//!
+//! `trial` and `plan` checkpoint per replicate (`plan --psa`: draw) the same way, in the
+//! format of their shards' partials: `plan` every arm's exact aggregates
+//! ([`Checkpoint::save_runs`]), `trial` every arm's exact runs as a trial shard's records
+//! ([`Checkpoint::save_records`], `shard::Enc`). A trial's replicate is analysed as a whole
+//! (randomisation, Kaplan-Meier, Cox) and a plan's residents share the programmes' places
+//! within a run, so neither is cut into blocks of people. `--resume` refuses a checkpoint
+//! of other settings, naming the settings that differ.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -70,6 +78,57 @@ fn parse_block_file(name: &str) -> Option<(u32, u64)> {
     Some((r.parse().ok()?, b.parse().ok()?))
 }
 
+/// What differs between a checkpoint's identity `old` and the run's `new`: the settings
+/// (paths of keys, as `trial.seed`), or another command's checkpoint.
+pub fn differences(old: &serde_json::Value, new: &serde_json::Value) -> String {
+    fn walk(a: &serde_json::Value, b: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+        let (Some(x), Some(y)) = (a.as_object(), b.as_object()) else {
+            out.push(at.to_string());
+            return;
+        };
+        let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            let (u, v) = (x.get(k.as_str()), y.get(k.as_str()));
+            if u == v {
+                continue;
+            }
+            let path = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            match (u, v) {
+                (Some(u), Some(v)) if u.is_object() && v.is_object() => walk(u, v, &path, out),
+                _ => out.push(path),
+            }
+        }
+    }
+    let same_keys = match (old.as_object(), new.as_object()) {
+        (Some(a), Some(b)) => a.keys().eq(b.keys()),
+        _ => false,
+    };
+    if !same_keys {
+        return "another command's, or unreadable".into();
+    }
+    let mut out = Vec::new();
+    walk(old, new, "", &mut out);
+    format!("other settings: {}", out.join(", "))
+}
+
+/// Tests kill a run here (docs/shards.md): after replicate (or PSA draw) `replicate`'s
+/// checkpoint, when `HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE` names it.
+fn abort_after_replicate(replicate: u32) {
+    if std::env::var("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        == Some(replicate)
+    {
+        std::process::abort();
+    }
+}
+
 impl Checkpoint {
     /// Opens the checkpoint of the run `identity` in `out`: with `resume`, keeps the
     /// blocks (replicate, block number) an earlier run of the same identity finished
@@ -89,9 +148,10 @@ impl Checkpoint {
                 .unwrap_or(serde_json::Value::Null);
             if &old != identity {
                 return Err(input_error(format!(
-                    "--resume: {} holds a checkpoint of another run (other settings); \
-                     run without --resume to start over",
-                    dir.display()
+                    "--resume: {} holds a checkpoint of another run ({}); run without \
+                     --resume to start over",
+                    dir.display(),
+                    differences(&old, identity)
                 )));
             }
             let entries =
@@ -196,15 +256,49 @@ impl Checkpoint {
             })?;
         }
         w.finish()?;
-        // Tests kill the comparison here (docs/shards.md).
-        if std::env::var("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            == Some(replicate)
-        {
-            std::process::abort();
-        }
+        abort_after_replicate(replicate);
         Ok(())
+    }
+
+    /// Opens the checkpoint of `trial` or `plan` (per replicate) for replicates `reps`:
+    /// with the replicates of `reps` it holds (none without `resume`), said on the
+    /// terminal (`what`: "replicates", "PSA draws") unless `quiet`.
+    pub fn open_replicates(
+        out: &Path,
+        identity: &serde_json::Value,
+        resume: bool,
+        reps: std::ops::Range<u32>,
+        what: &str,
+        quiet: bool,
+    ) -> anyhow::Result<(Checkpoint, BTreeSet<u32>)> {
+        let (ck, _) = Checkpoint::open(out, identity, resume)?;
+        let done: BTreeSet<u32> = ck
+            .replicates_done()?
+            .into_iter()
+            .filter(|r| reps.contains(r))
+            .collect();
+        if !done.is_empty() && !quiet {
+            eprintln!(
+                "resuming: {} of {} {what} done (checkpoint in {})",
+                done.len(),
+                reps.len(),
+                ck.dir.display()
+            );
+        }
+        Ok((ck, done))
+    }
+
+    /// Writes replicate `replicate`'s exact records (`trial`'s runs of every arm, as a
+    /// shard's records), atomically: the replicate is done once the file exists.
+    pub fn save_records(&self, replicate: u32, records: crate::shard::Enc) -> anyhow::Result<()> {
+        records.write_file(&self.dir.join(runs_file(replicate)))?;
+        abort_after_replicate(replicate);
+        Ok(())
+    }
+
+    /// The records of a finished replicate ([`Self::save_records`]).
+    pub fn records(&self, replicate: u32) -> anyhow::Result<crate::shard::Dec> {
+        crate::shard::Dec::open_file(&self.dir.join(runs_file(replicate)))
     }
 
     /// The runs of every one of `arms` arms of a finished replicate of a comparison.

@@ -15,6 +15,7 @@ use report::html::Lang;
 use report::write_atomic;
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint;
 use crate::common::{ensure_dir, input_error, output_dir, with_threads, StudyBar};
 use crate::shard;
 use crate::shard::InputFile;
@@ -64,6 +65,14 @@ pub struct PlanArgs {
     /// partial folder for `healthtwin merge` (docs/shards.md).
     #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
     pub shard: Option<shard::Shard>,
+    /// Write a checkpoint after each replicate (or PSA draw) into OUT/checkpoint, so that
+    /// `--resume` can continue a killed plan (docs/shards.md).
+    #[arg(long)]
+    pub checkpoint: bool,
+    /// Continue the plan whose checkpoint is in OUT (same flags), or start it when there is
+    /// none; the outputs are the bytes of an uninterrupted run. Implies --checkpoint.
+    #[arg(long)]
+    pub resume: bool,
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -222,7 +231,30 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
     }
     let manifest_path = begin_output(&args.out)?;
     let bar = StudyBar::new(plan.study.total_patient_years(), args.quiet);
-    let results = with_threads(args.threads, || plan.run(&bar))?.map_err(plan_error)?;
+    let mut ck = None;
+    let results = if args.checkpoint || args.resume {
+        let reps = 0..plan.study.settings.replicates;
+        let (runs, c) = with_threads(args.threads, || {
+            run_checkpointed(args, &id, &plan, &args.out, &bar, reps)
+        })??;
+        ck = Some(c);
+        // Each run reduced from its exact aggregate, as a merge reduces its shards'.
+        let sources = plan.sources().map_err(plan_error)?;
+        Plan::assemble(
+            runs.into_iter()
+                .enumerate()
+                .map(|(a, (aggregates, seconds))| {
+                    let values = aggregates
+                        .iter()
+                        .map(|g| plan.reduce(&sources, a, g))
+                        .collect();
+                    (values, seconds)
+                })
+                .collect(),
+        )
+    } else {
+        with_threads(args.threads, || plan.run(&bar))?.map_err(plan_error)?
+    };
     bar.finish();
     let threads = with_threads(args.threads, rayon::current_num_threads)?;
     write_plan(
@@ -234,7 +266,75 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
         threads,
         started,
         args.quiet,
-    )
+    )?;
+    // The outputs are complete.
+    match ck {
+        Some(c) => c.remove(),
+        None => Ok(()),
+    }
+}
+
+/// Per arm: its exact aggregates of some replicates, in order, and its simulation seconds.
+type ArmAggregates = Vec<(Vec<engine::Aggregator>, f64)>;
+
+/// Runs replicates `reps` of the plan one by one with a checkpoint into `out` after each
+/// (`--checkpoint`, `--resume`; every arm's exact aggregate, as a shard's partials): the
+/// replicates the checkpoint holds are not run again, and every run is then read from the
+/// checkpoint, so a resumed plan reduces exactly the runs of an uninterrupted one.
+/// Simulation seconds count only the replicates run now. The caller removes the
+/// checkpoint once the outputs are complete.
+fn run_checkpointed(
+    args: &PlanArgs,
+    id: &PlanIdentity,
+    plan: &Plan,
+    out: &Path,
+    bar: &StudyBar,
+    reps: std::ops::Range<u32>,
+) -> anyhow::Result<(ArmAggregates, checkpoint::Checkpoint)> {
+    let key = serde_json::json!({ "plan": id, "shard": args.shard });
+    let what = if args.psa.is_some() {
+        "PSA draws"
+    } else {
+        "replicates"
+    };
+    let (ck, done) = checkpoint::Checkpoint::open_replicates(
+        out,
+        &key,
+        args.resume,
+        reps.clone(),
+        what,
+        args.quiet,
+    )?;
+    let arms = plan.study.arms.len();
+    let mut seconds = vec![0.0; arms];
+    for r in reps.clone() {
+        if done.contains(&r) {
+            continue;
+        }
+        let runs = plan.run_partial(bar, r..r + 1).map_err(plan_error)?;
+        let mut per_arm = Vec::with_capacity(arms);
+        for (a, (aggregates, s)) in runs.into_iter().enumerate() {
+            seconds[a] += s;
+            per_arm.push(study::PartialRun {
+                aggregate: aggregates
+                    .into_iter()
+                    .next()
+                    .expect("one run per replicate"),
+                delays: None,
+            });
+        }
+        ck.save_runs(r, per_arm)?;
+    }
+    let mut runs: ArmAggregates = seconds
+        .into_iter()
+        .map(|s| (Vec::with_capacity(reps.len()), s))
+        .collect();
+    for r in reps {
+        for (acc, run) in runs.iter_mut().zip(ck.runs(r, arms)?) {
+            acc.0.push(run.aggregate);
+        }
+    }
+    Ok((runs, ck))
 }
 
 /// One shard of a plan: a contiguous range of its replicates (each replicate's runs are
@@ -263,8 +363,17 @@ fn plan_shard(
         * u64::from(reps.end - reps.start)
         * plan.study.arms.len() as u64;
     let bar = StudyBar::new(total, args.quiet);
-    let runs =
-        with_threads(args.threads, || plan.run_partial(&bar, reps.clone()))?.map_err(plan_error)?;
+    let (runs, ck) = if args.checkpoint || args.resume {
+        // A shard's folder checkpoints its replicates as a whole plan's does.
+        let (runs, ck) = with_threads(args.threads, || {
+            run_checkpointed(args, id, plan, out.path(), &bar, reps.clone())
+        })??;
+        (runs, Some(ck))
+    } else {
+        let runs = with_threads(args.threads, || plan.run_partial(&bar, reps.clone()))?
+            .map_err(plan_error)?;
+        (runs, None)
+    };
     bar.finish();
     let threads = with_threads(args.threads, rayon::current_num_threads)?;
     let simulation_seconds: Vec<f64> = runs.iter().map(|r| r.1).collect();
@@ -295,6 +404,9 @@ fn plan_shard(
         threads,
         started,
     )?;
+    if let Some(ck) = ck {
+        ck.remove()?;
+    }
     if !args.quiet {
         println!(
             "shard {}/{}: replicates {}..{} in {:.1} s; files in {} (merge with `healthtwin merge`)",

@@ -625,13 +625,14 @@ impl Enc {
         self.u64(x.len() as u64);
         self.0.extend_from_slice(x.as_bytes());
     }
-    /// The encoded bytes (for a file other than a shard's partials.bin).
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.0
-    }
     /// Writes `dir/partials.bin` atomically; returns its SHA-256.
     pub fn write(self, dir: &Path) -> anyhow::Result<String> {
-        report::write_atomic(&dir.join(PARTIALS), &self.0)?;
+        self.write_file(&dir.join(PARTIALS))
+    }
+    /// Writes the records to `path` atomically (a checkpoint's replicate); returns their
+    /// SHA-256.
+    pub fn write_file(self, path: &Path) -> anyhow::Result<String> {
+        report::write_atomic(path, &self.0)?;
         Ok(sha256_hex(&self.0))
     }
 }
@@ -640,35 +641,25 @@ impl Enc {
 pub struct Dec {
     bytes: Vec<u8>,
     at: usize,
-    /// What errors name: `DIR: partials.bin`, or the file read.
+    /// The file as messages name it (`DIR: partials.bin`, or a checkpoint file's path).
     name: String,
 }
 
 impl Dec {
     pub fn open(dir: &Path) -> anyhow::Result<Dec> {
-        let bytes = std::fs::read(dir.join(PARTIALS))
-            .map_err(|_| input_error(format!("{}: {PARTIALS} is missing", dir.display())))?;
-        if !bytes.starts_with(RECORDS_MAGIC) {
-            return Err(input_error(format!(
-                "{}: {PARTIALS} is not a shard's records",
-                dir.display()
-            )));
-        }
-        Ok(Dec {
-            bytes,
-            at: RECORDS_MAGIC.len(),
-            name: format!("{}: {PARTIALS}", dir.display()),
-        })
+        Dec::read(
+            &dir.join(PARTIALS),
+            format!("{}: {PARTIALS}", dir.display()),
+        )
     }
-    /// Reads records ([`Enc::into_bytes`]) from the file `path`; errors name it.
-    pub fn read_file(path: &Path) -> anyhow::Result<Dec> {
-        let name = path.display().to_string();
-        let bytes =
-            std::fs::read(path).map_err(|e| input_error(format!("{name}: cannot read: {e}")))?;
+    /// The records of the file `path` (a checkpoint's replicate, [`Enc::write_file`]).
+    pub fn open_file(path: &Path) -> anyhow::Result<Dec> {
+        Dec::read(path, path.display().to_string())
+    }
+    fn read(path: &Path, name: String) -> anyhow::Result<Dec> {
+        let bytes = std::fs::read(path).map_err(|_| input_error(format!("{name} is missing")))?;
         if !bytes.starts_with(RECORDS_MAGIC) {
-            return Err(input_error(format!(
-                "{name}: not a healthtwin records file"
-            )));
+            return Err(input_error(format!("{name} is not a shard's records")));
         }
         Ok(Dec {
             bytes,

@@ -268,10 +268,12 @@ pub fn slurm(args: &SlurmArgs) -> anyhow::Result<()> {
     }
     let size = size(args, &cli)?;
     let (rest, out) = split_out(&args.command)?;
-    // `run` and `compare` checkpoint (docs/shards.md): a requeued task continues from its
-    // checkpoint (unless the command already says --resume).
-    let resume = matches!(cli.command, Command::Run(_) | Command::Compare(_))
-        && !rest.iter().any(|a| a == "--resume");
+    // `run`, `compare`, `trial` and `plan` checkpoint (docs/shards.md): a requeued task
+    // continues from its checkpoint (unless the command already says --resume).
+    let resume = matches!(
+        cli.command,
+        Command::Run(_) | Command::Compare(_) | Command::Trial(_) | Command::Plan(_)
+    ) && !rest.iter().any(|a| a == "--resume");
     let jobs = absolute(&args.jobs)?;
     let out = absolute(Path::new(&out))?;
     let bin = std::env::current_exe()?;

@@ -12,6 +12,7 @@ use study::trial::{self, Design, TrialResults, BASELINE_VARIABLES, MEASURES};
 use study::Allocation;
 
 use crate::args::TrialArgs;
+use crate::checkpoint;
 use crate::common::{input_error, output_dir, DisclosureManifest, Provenance, StudyBar};
 use crate::memory::{self, Footprint};
 use crate::shard;
@@ -211,14 +212,18 @@ fn own_files(spec: &scenarios::TrialSpec) -> Vec<String> {
 
 pub fn trial(args: &TrialArgs) -> anyhow::Result<()> {
     let is_dpp = args.file == Path::new("dpp");
+    let checkpointed = args.checkpoint || args.resume;
+    // The identity's files are hashed when it is kept (a shard's manifest, a checkpoint).
+    let identified = args.shard.is_some() || checkpointed;
     let id = TrialIdentity {
         command: "trial".into(),
         file: if is_dpp {
             None
         } else {
-            // Loaded (and its errors reported) by `prepare`; hashed for shards.
-            match args.shard {
-                Some(_) if args.file.is_file() => Some(InputFile::of(&args.file)?),
+            // Loaded (and its errors reported) by `prepare`; hashed for shards and
+            // checkpoints.
+            match identified {
+                true if args.file.is_file() => Some(InputFile::of(&args.file)?),
                 _ => Some(InputFile {
                     given: args.file.display().to_string(),
                     absolute: String::new(),
@@ -234,7 +239,7 @@ pub fn trial(args: &TrialArgs) -> anyhow::Result<()> {
     };
     let mut id = id;
     let p = prepare(&id, false)?;
-    if let (Source::CohortFile { path }, Some(_)) = (&p.spec.population.source, args.shard) {
+    if let (Source::CohortFile { path }, true) = (&p.spec.population.source, identified) {
         id.cohort = Some(InputFile::of(path)?);
     }
     if let Source::Synthetic { n, .. } = &p.spec.population.source {
@@ -275,7 +280,23 @@ pub fn trial(args: &TrialArgs) -> anyhow::Result<()> {
     let runs = u64::from(range.end - range.start) * design.arms.len() as u64;
     let bar = StudyBar::new(per_run * runs, args.quiet);
     let t1 = Instant::now();
-    let runs = trial::run_replicates(design, &screening, range.clone(), &bar)?;
+    let (runs, ck) = if checkpointed {
+        let (runs, ck) = run_checkpointed(
+            args,
+            &id,
+            design,
+            &screening,
+            out.path(),
+            &bar,
+            range.clone(),
+        )?;
+        (runs, Some(ck))
+    } else {
+        (
+            trial::run_replicates(design, &screening, range.clone(), &bar)?,
+            None,
+        )
+    };
     bar.finish();
     let run_seconds = t1.elapsed().as_secs_f64();
     if let Some(s) = args.shard {
@@ -301,6 +322,9 @@ pub fn trial(args: &TrialArgs) -> anyhow::Result<()> {
             rayon::current_num_threads(),
             t0,
         )?;
+        if let Some(ck) = ck {
+            ck.remove()?;
+        }
         eprintln!(
             "shard {}/{}: replicates {}..{} in {:.1} s; files in {} (merge with `healthtwin merge`)",
             s.index,
@@ -314,6 +338,10 @@ pub fn trial(args: &TrialArgs) -> anyhow::Result<()> {
     }
     let results = trial::results_of(design, runs);
     write_trial(&p, &screening, &results, out, own, t0, true)?;
+    // The outputs are complete.
+    if let Some(ck) = ck {
+        ck.remove()?;
+    }
     eprintln!(
         "timing: screening {screen_seconds:.2} s, simulation and analysis {run_seconds:.2} s \
          ({} people x {} arms x {} replicates, {} months), total {:.2} s; files in {}",
@@ -325,6 +353,58 @@ pub fn trial(args: &TrialArgs) -> anyhow::Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// Runs replicates `reps` of the trial one by one with a checkpoint into `out` after each
+/// (`--checkpoint`, `--resume`; every arm's run of the replicate, exactly, as a shard's
+/// records): the replicates the checkpoint holds are not run again, and every run is then
+/// read from the checkpoint, so a resumed trial analyses exactly the runs of an
+/// uninterrupted one. The caller removes the checkpoint once the outputs are complete.
+fn run_checkpointed(
+    args: &TrialArgs,
+    id: &TrialIdentity,
+    design: &Design,
+    screening: &trial::Screening,
+    out: &Path,
+    bar: &StudyBar,
+    reps: std::ops::Range<u32>,
+) -> anyhow::Result<(Vec<Vec<trial::ArmRun>>, checkpoint::Checkpoint)> {
+    let key = serde_json::json!({ "trial": id, "shard": args.shard });
+    let (ck, done) = checkpoint::Checkpoint::open_replicates(
+        out,
+        &key,
+        args.resume,
+        reps.clone(),
+        "replicates",
+        args.quiet,
+    )?;
+    let arms = design.arms.len();
+    for r in reps.clone() {
+        if done.contains(&r) {
+            continue;
+        }
+        let runs = trial::run_replicates(design, screening, r..r + 1, bar)?;
+        let mut e = shard::Enc::default();
+        e.u64(u64::from(r));
+        for run in runs.iter().flatten() {
+            encode_run(&mut e, run);
+        }
+        ck.save_records(r, e)?;
+    }
+    let mut runs = Vec::with_capacity(reps.len());
+    for r in reps {
+        let mut d = ck.records(r)?;
+        if d.u64()? != u64::from(r) {
+            return Err(d.bad());
+        }
+        runs.push(
+            (0..arms)
+                .map(|_| decode_run(&mut d))
+                .collect::<anyhow::Result<Vec<_>>>()?,
+        );
+        d.finish()?;
+    }
+    Ok((runs, ck))
 }
 
 fn encode_run(e: &mut shard::Enc, r: &trial::ArmRun) {

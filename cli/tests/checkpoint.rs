@@ -1,7 +1,7 @@
-//! Checkpoints (`run --checkpoint`, `--resume`; docs/shards.md): a run killed after any
-//! replicate's or block's checkpoint (inside a replicate too), or by `kill -9` at a timed
-//! moment, and then resumed, writes the bytes of an uninterrupted run (manifest.json apart
-//! from `wall_time_seconds`/`threads`).
+//! Checkpoints (`run`, `compare`, `trial`, `plan` with `--checkpoint`, `--resume`;
+//! docs/shards.md): a run killed after any replicate's or block's checkpoint (inside a
+//! replicate too), or by `kill -9` at a timed moment, and then resumed, writes the bytes of
+//! an uninterrupted run (manifest.json apart from its times and thread count).
 
 use std::fs;
 use std::path::Path;
@@ -25,12 +25,25 @@ fn ok(args: &[&str]) {
     );
 }
 
+/// Removes the times (and the thread count) from a manifest: the keys `wall_time_seconds`,
+/// `threads`, `seconds` (plan's per-arm simulation seconds), wherever they are.
+fn without_times(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for k in ["wall_time_seconds", "threads", "seconds"] {
+                o.remove(k);
+            }
+            o.values_mut().for_each(without_times);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(without_times),
+        _ => {}
+    }
+}
+
 fn manifest_without_times(dir: &Path) -> serde_json::Value {
     let text = fs::read_to_string(dir.join("manifest.json")).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let o = v.as_object_mut().unwrap();
-    o.remove("wall_time_seconds");
-    o.remove("threads");
+    without_times(&mut v);
     v
 }
 
@@ -269,14 +282,20 @@ fn compare_args(extra: &[&str]) -> Vec<String> {
 /// `compare` killed after each replicate's (or PSA draw's) checkpoint of every scenario,
 /// then `--resume`d, writes the bytes of an uninterrupted comparison; it says what it kept.
 fn compare_resumes_to_the_uninterrupted_bytes(settings: &[&str], what: &str) {
+    let base = compare_args(settings);
+    resumes_to_the_uninterrupted_bytes(&base, 3, what, &[0, 1]);
+}
+
+/// The command `base` (without --out) of `total` replicates (or PSA draws), killed after
+/// the checkpoint of each replicate in `kills`, then `--resume`d, writes the bytes of an
+/// uninterrupted run; it says what it kept and removes its checkpoint.
+fn resumes_to_the_uninterrupted_bytes(base: &[String], total: u32, what: &str, kills: &[u32]) {
     let dir = tempfile::tempdir().unwrap();
     let whole = dir.path().join("whole");
     let whole_s = whole.display().to_string();
-    let base = compare_args(settings);
     let base: Vec<&str> = base.iter().map(String::as_str).collect();
     ok(&with_out(&base, &whole_s, &[]));
-    let total = 3;
-    for k in 0..total - 1 {
+    for &k in kills {
         let out = dir.path().join(format!("killed-{k}"));
         let out_s = out.display().to_string();
         let o = bin()
@@ -287,6 +306,11 @@ fn compare_resumes_to_the_uninterrupted_bytes(settings: &[&str], what: &str) {
         assert!(!o.status.success(), "aborted after replicate {k}");
         assert!(!out.join("manifest.json").exists());
         assert!(out.join(format!("checkpoint/runs-r000{k}.bin")).exists());
+        if k > 0 {
+            assert!(out
+                .join(format!("checkpoint/runs-r000{}.bin", k - 1))
+                .exists());
+        }
         assert!(!out
             .join(format!("checkpoint/runs-r000{}.bin", k + 1))
             .exists());
@@ -366,8 +390,14 @@ fn a_compare_checkpoint_of_other_settings_is_refused() {
 /// replicate and requeued (run again) continues, and the merge is the unsharded bytes.
 #[test]
 fn slurm_compare_shards_resume_when_requeued() {
+    slurm_shards_resume_when_requeued(&compare_args(&["-r", "2"]));
+}
+
+/// The Slurm scripts of 2 shards of `args` (2 replicates: one a shard): task 0 killed
+/// after replicate 0's checkpoint, then requeued, resumes; the merge is the unsharded
+/// bytes.
+fn slurm_shards_resume_when_requeued(args: &[String]) {
     let dir = tempfile::tempdir().unwrap();
-    let args = compare_args(&["-r", "2"]);
     let base: Vec<&str> = args.iter().map(String::as_str).collect();
     let whole = dir.path().join("whole");
     ok(&with_out(&base, &whole.display().to_string(), &[]));
@@ -428,4 +458,214 @@ fn kill_9_of_compare_at_timed_moments_then_resume_gives_the_uninterrupted_bytes(
         ok(&with_out(&base, &out, &["--resume"]));
         assert_same_outputs(&whole, Path::new(&out));
     }
+}
+
+/// A file of the repository.
+fn repo(path: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
+        .display()
+        .to_string()
+}
+
+/// `trial` of the two-arm bench trial with `extra` (small: 400 people screened).
+fn trial_args(extra: &[&str]) -> Vec<String> {
+    let mut a = vec![
+        "trial".to_string(),
+        repo("scenarios/trials/bench_two_arm.toml"),
+    ];
+    a.extend(["--screened", "400"].map(String::from));
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+/// `plan` of the example town with `extra` (small: 300 people simulated, 2 years).
+fn plan_args(file: &str, extra: &[&str]) -> Vec<String> {
+    let mut a = vec!["plan".to_string(), file.to_string()];
+    a.extend(["-y", "2", "--sample", "300"].map(String::from));
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+fn example_plan() -> String {
+    repo("scenarios/library/example_town_plan.toml")
+}
+
+/// The example town's plan with an [uncertainty] table (for `--psa`), in `dir`.
+fn plan_with_uncertainty(dir: &Path) -> String {
+    let mut text = fs::read_to_string(example_plan()).unwrap();
+    text.push_str(
+        "\n[uncertainty.\"fr.mortality.hr_per_0.01_fi\"]\ndist = \"lognormal\"\n\
+         median = 1.039\nci95 = [1.033, 1.044]\nsource = \"test\"\n",
+    );
+    let path = dir.join("plan_psa.toml");
+    fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn trial_resumed_after_each_replicate_gives_the_uninterrupted_bytes() {
+    resumes_to_the_uninterrupted_bytes(&trial_args(&["-r", "4"]), 4, "replicates", &[0, 1, 2]);
+}
+
+#[test]
+fn plan_resumed_after_each_replicate_gives_the_uninterrupted_bytes() {
+    let base = plan_args(&example_plan(), &["-r", "3"]);
+    resumes_to_the_uninterrupted_bytes(&base, 3, "replicates", &[0, 1]);
+}
+
+#[test]
+fn plan_psa_resumed_after_each_draw_gives_the_uninterrupted_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = plan_args(&plan_with_uncertainty(dir.path()), &["--psa", "3"]);
+    resumes_to_the_uninterrupted_bytes(&base, 3, "PSA draws", &[0, 1]);
+}
+
+/// A real `kill -9` at timed moments of `base` (before any checkpoint, between replicates,
+/// while writing one, or done), then `--resume`: the uninterrupted bytes.
+fn kill_9_then_resume(base: &[String], moments_ms: &[u64]) {
+    let dir = tempfile::tempdir().unwrap();
+    let base: Vec<&str> = base.iter().map(String::as_str).collect();
+    let whole = dir.path().join("whole");
+    ok(&with_out(&base, &whole.display().to_string(), &[]));
+    for (i, ms) in moments_ms.iter().enumerate() {
+        let out = dir.path().join(format!("k{i}")).display().to_string();
+        let mut child = bin()
+            .args(with_out(&base, &out, &["--checkpoint"]))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(*ms));
+        let _ = child.kill(); // SIGKILL on unix
+        let _ = child.wait();
+        ok(&with_out(&base, &out, &["--resume"]));
+        assert!(!Path::new(&out).join("checkpoint").exists());
+        assert_same_outputs(&whole, Path::new(&out));
+    }
+}
+
+#[test]
+fn kill_9_of_trial_at_timed_moments_then_resume_gives_the_uninterrupted_bytes() {
+    let mut base = vec![
+        "trial".to_string(),
+        repo("scenarios/trials/bench_two_arm.toml"),
+    ];
+    // About 1.3 s in all on two cores.
+    base.extend(["--screened", "4000", "-r", "4"].map(String::from));
+    kill_9_then_resume(&base, &[50, 400, 800, 1300]);
+}
+
+#[test]
+fn kill_9_of_plan_at_timed_moments_then_resume_gives_the_uninterrupted_bytes() {
+    let mut base = vec!["plan".to_string(), example_plan()];
+    // About 1 s in all on two cores.
+    base.extend(["-r", "4", "-y", "3", "--sample", "1000"].map(String::from));
+    kill_9_then_resume(&base, &[50, 300, 600, 1000]);
+}
+
+/// A checkpoint of other settings is refused (exit 2), naming the folder and the setting.
+fn other_settings_refused(base: &[String], other: &[&str], setting: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o").display().to_string();
+    let base: Vec<&str> = base.iter().map(String::as_str).collect();
+    let o = bin()
+        .args(with_out(&base, &out, &["--checkpoint"]))
+        .env("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE", "0")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let mut extra = vec!["--resume"];
+    extra.extend(other);
+    let o = healthtwin(&with_out(&base, &out, &extra));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let folder = Path::new(&out).join("checkpoint").display().to_string();
+    for needle in ["another run", &folder, setting] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    // The checkpoint is left as it was.
+    assert!(Path::new(&out).join("checkpoint/runs-r0000.bin").exists());
+    // Nor does another command take it.
+    let o = healthtwin(&with_out(&RUN, &out, &["--resume"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("another command's"));
+}
+
+#[test]
+fn a_trial_or_plan_checkpoint_of_other_settings_is_refused() {
+    other_settings_refused(&trial_args(&["-r", "2"]), &["--seed", "9"], "trial.seed");
+    other_settings_refused(
+        &plan_args(&example_plan(), &["-r", "2"]),
+        &["--seed", "9"],
+        "plan.seed",
+    );
+}
+
+/// Shard `1/2` of `base` killed after the checkpoint of replicate `kill` (its first), then
+/// `--resume`d into the same folder: with shard 0/2 the merge is the unsharded bytes; with
+/// `same_partials`, the shard's partials.bin is an uninterrupted shard's (a trial's records
+/// hold each run's simulation seconds).
+fn shard_resumes_and_merges(base: &[String], kill: u32, same_partials: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let base: Vec<&str> = base.iter().map(String::as_str).collect();
+    let whole = dir.path().join("whole");
+    ok(&with_out(&base, &whole.display().to_string(), &[]));
+    let s0 = dir.path().join("s0");
+    let s0_s = s0.display().to_string();
+    ok(&with_out(&base, &s0_s, &["--shard", "0/2"]));
+    let s1 = dir.path().join("s1");
+    let s1_s = s1.display().to_string();
+    let clean = dir.path().join("s1-clean");
+    ok(&with_out(
+        &base,
+        &clean.display().to_string(),
+        &["--shard", "1/2"],
+    ));
+    let o = bin()
+        .args(with_out(&base, &s1_s, &["--shard", "1/2", "--checkpoint"]))
+        .env("HEALTHTWIN_TEST_ABORT_AFTER_REPLICATE", kill.to_string())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(s1.join(format!("checkpoint/runs-r{kill:04}.bin")).exists());
+    assert!(!s1.join("manifest.json").exists());
+    ok(&with_out(&base, &s1_s, &["--shard", "1/2", "--resume"]));
+    assert!(!s1.join("checkpoint").exists());
+    assert!(
+        !same_partials
+            || fs::read(clean.join("partials.bin")).unwrap()
+                == fs::read(s1.join("partials.bin")).unwrap(),
+        "partials.bin"
+    );
+    let merged = dir.path().join("merged");
+    ok(&[
+        "merge",
+        &s1_s,
+        &s0_s,
+        "--out",
+        &merged.display().to_string(),
+        "-q",
+    ]);
+    assert_same_outputs(&whole, &merged);
+}
+
+#[test]
+fn a_trial_shard_resumes_to_the_same_shard_folder_and_merges_to_the_unsharded_bytes() {
+    // Shard 1/2 of 4 replicates holds replicates 2 and 3: killed after replicate 2.
+    shard_resumes_and_merges(&trial_args(&["-r", "4"]), 2, false);
+}
+
+#[test]
+fn a_plan_shard_resumes_to_the_same_shard_folder_and_merges_to_the_unsharded_bytes() {
+    shard_resumes_and_merges(&plan_args(&example_plan(), &["-r", "4"]), 2, true);
+}
+
+/// `healthtwin slurm` gives trial's and plan's shard tasks `--resume`: a task killed after
+/// a replicate and requeued (run again) continues, and the merge is the unsharded bytes.
+#[test]
+fn slurm_trial_and_plan_shards_resume_when_requeued() {
+    slurm_shards_resume_when_requeued(&trial_args(&["-r", "2"]));
+    slurm_shards_resume_when_requeued(&plan_args(&example_plan(), &["-r", "2"]));
 }
