@@ -294,20 +294,7 @@ pub fn slurm(args: &SlurmArgs) -> anyhow::Result<()> {
         + 600.0;
     let merge_mem_mb = 2048;
 
-    std::fs::create_dir_all(jobs.join("logs"))
-        .map_err(|e| input_error(format!("{}: {e}", jobs.display())))?;
-    let mut head = String::new();
-    if let Some(p) = &args.partition {
-        let _ = writeln!(head, "#SBATCH --partition={}", quote(p));
-    }
-    if let Some(a) = &args.account {
-        let _ = writeln!(head, "#SBATCH --account={}", quote(a));
-    }
-    let cmd: Vec<String> = rest.iter().map(|a| quote(a)).collect();
-    let array = match args.max_running {
-        Some(k) => format!("0-{}%{k}", n - 1),
-        None => format!("0-{}", n - 1),
-    };
+    let Parts { head, cmd, array } = parts(args, &jobs, &rest)?;
     let shards = format!(
         "#!/bin/bash
 # healthtwin shards as a Slurm job array (written by `healthtwin slurm`; docs/shards.md).
@@ -362,20 +349,10 @@ exec {bin} merge {dirs} --out {out} --threads 1
         dirs = shard_dirs.join(" "),
         out = quote(&out.display().to_string()),
     );
-    let submit = format!(
-        "#!/bin/bash
-# Submits the shard array and the merge that waits for it (afterok). Prints both job ids.
-set -euo pipefail
-cd {cwd}
-array=$(sbatch --parsable {jobs}/shards.sbatch)
-array=${{array%%;*}}
-merge=$(sbatch --parsable --dependency=afterok:$array {jobs}/merge.sbatch)
-merge=${{merge%%;*}}
-echo \"$array $merge\"
-",
-        jobs = quote(&jobs.display().to_string()),
-        cwd = quote(&submit_dir()?.display().to_string()),
-    );
+    let submit = submit_script(
+        &jobs,
+        "the shard array and the merge that waits for it (afterok)",
+    )?;
     write_script(&jobs.join("shards.sbatch"), &shards)?;
     write_script(&jobs.join("merge.sbatch"), &merge)?;
     write_script(&jobs.join("submit.sh"), &submit)?;
@@ -441,26 +418,12 @@ fn calibrate(args: &SlurmArgs, c: &crate::calibrate::CalibrateCommand) -> anyhow
     let patient_years = (candidates * people) as f64 * f64::from(years);
     let seconds =
         patient_years / (args.patient_years_per_core_second * f64::from(args.cpus)) * 3.0 + 600.0;
-    std::fs::create_dir_all(jobs.join("logs"))
-        .map_err(|e| input_error(format!("{}: {e}", jobs.display())))?;
-    let mut head = String::new();
-    if let Some(p) = &args.partition {
-        let _ = writeln!(head, "#SBATCH --partition={}", quote(p));
-    }
-    if let Some(a) = &args.account {
-        let _ = writeln!(head, "#SBATCH --account={}", quote(a));
-    }
-    let cmd: Vec<String> = rest.iter().map(|a| quote(a)).collect();
-    let array = match args.max_running {
-        Some(k) => format!("0-{}%{k}", n - 1),
-        None => format!("0-{}", n - 1),
-    };
+    let Parts { head, cmd, array } = parts(args, &jobs, &rest)?;
     let logs = quote(&jobs.join("logs").display().to_string());
     let bin = quote(&bin.display().to_string());
     let out_q = quote(&out.display().to_string());
     let jobs_q = quote(&jobs.display().to_string());
     let cmd = cmd.join(" ");
-    let cwd = quote(&submit_dir()?.display().to_string());
     let shards = format!(
         "#!/bin/bash
 # One round of a healthtwin calibration's ABC-SMC candidates as a Slurm job array (written
@@ -497,19 +460,10 @@ if [ ! -f {out_q}/manifest.json ]; then
 fi
 "
     );
-    let submit = format!(
-        "#!/bin/bash
-# Submits one round of the calibration (the shard array) and its merge (afterok), which
-# submits the next round in turn. Prints both job ids.
-set -euo pipefail
-cd {cwd}
-array=$(sbatch --parsable {jobs_q}/shards.sbatch)
-array=${{array%%;*}}
-merge=$(sbatch --parsable --dependency=afterok:$array {jobs_q}/merge.sbatch)
-merge=${{merge%%;*}}
-echo \"$array $merge\"
-"
-    );
+    let submit = submit_script(
+        &jobs,
+        "one round of the calibration (the shard array) and its merge (afterok), which\n# submits the next round in turn",
+    )?;
     write_script(&jobs.join("shards.sbatch"), &shards)?;
     write_script(&jobs.join("merge.sbatch"), &merge)?;
     write_script(&jobs.join("submit.sh"), &submit)?;
@@ -523,6 +477,56 @@ echo \"$array $merge\"
         out.display()
     );
     Ok(())
+}
+
+/// What every job script of a command shares: the `#SBATCH` lines of `--partition` and
+/// `--account`, the command quoted, the array's range (with `--max-running`).
+struct Parts {
+    head: String,
+    cmd: Vec<String>,
+    array: String,
+}
+
+/// The shared parts of the scripts; makes `JOBS/logs`.
+fn parts(args: &SlurmArgs, jobs: &Path, rest: &[String]) -> anyhow::Result<Parts> {
+    std::fs::create_dir_all(jobs.join("logs"))
+        .map_err(|e| input_error(format!("{}: {e}", jobs.display())))?;
+    let mut head = String::new();
+    if let Some(p) = &args.partition {
+        let _ = writeln!(head, "#SBATCH --partition={}", quote(p));
+    }
+    if let Some(a) = &args.account {
+        let _ = writeln!(head, "#SBATCH --account={}", quote(a));
+    }
+    let n = args.shards;
+    let array = match args.max_running {
+        Some(k) => format!("0-{}%{k}", n - 1),
+        None => format!("0-{}", n - 1),
+    };
+    Ok(Parts {
+        head,
+        cmd: rest.iter().map(|a| quote(a)).collect(),
+        array,
+    })
+}
+
+/// `submit.sh`: submits `shards.sbatch`, then `merge.sbatch` with afterok on it, from the
+/// folder `healthtwin slurm` was run in; prints both job ids.
+fn submit_script(jobs: &Path, what: &str) -> anyhow::Result<String> {
+    Ok(format!(
+        "#!/bin/bash
+# Submits {what}. Prints both job ids.
+set -euo pipefail
+cd {cwd}
+array=$(sbatch --parsable {jobs}/shards.sbatch)
+array=${{array%%;*}}
+merge=$(sbatch --parsable --dependency=afterok:$array {jobs}/merge.sbatch)
+merge=${{merge%%;*}}
+echo \"$array $merge\"
+",
+        jobs = quote(&jobs.display().to_string()),
+        cwd = quote(&submit_dir()?.display().to_string()),
+    ))
 }
 
 /// Where the jobs run: the folder `healthtwin slurm` was run from (Slurm's default working
