@@ -1,7 +1,8 @@
 //! Checkpoints of `run`, `compare`, `trial` and `plan` (`--checkpoint`, `--resume`;
 //! docs/shards.md): a run that is killed (`kill -9`, a node lost, a Slurm requeue)
 //! continues from its last finished block of people (`compare`, `trial`, `plan`: replicate
-//! or PSA draw) and writes exactly the bytes of an uninterrupted run.
+//! or PSA draw; `compare` also a scenario's run, or a saved year of it) and writes exactly
+//! the bytes of an uninterrupted run.
 //!
 //! A replicate runs block by block (the blocks of 65,536 people of `patients/`). After each
 //! block the run writes into `OUT/checkpoint/`: the block's people
@@ -23,7 +24,15 @@
 //! holds every arm's exact aggregates and per-person onset delays (a shard's partials, one
 //! entry per arm), written atomically. Its people interact through capacity-limited
 //! programmes, so a replicate is not cut into blocks; the outputs are assembled from the
-//! checkpoint's runs as a merge assembles its shards'.
+//! checkpoint's runs as a merge assembles its shards'. Inside a replicate ([`YearCheckpoint`])
+//! each finished scenario run (of a region) is kept (`run-rR-gG-aA.bin`: its partial run,
+//! and the reference's onset ages), and the run in progress saves its latest year
+//! (`year-rR-gG-aA.bin`: every person's state, exactly, through serde and postcard, with the
+//! aggregates and trace of the years done) at a year boundary once `--checkpoint-every`
+//! seconds have passed since the last save; `--resume` skips the finished runs and starts
+//! the run in progress from its saved year (the same bits: the engine does not fuse the
+//! next year's allocation pass into a saved year). Year files carry the binary's git
+//! commit and the run's identity and are refused by another build or run.
 //!
 //! `trial` and `plan` checkpoint per replicate (`plan --psa`: draw) the same way, in the
 //! format of their shards' partials: `plan` every arm's exact aggregates
@@ -711,8 +720,8 @@ impl YearCheckpoint {
         };
         out.write_all(YEAR_MAGIC).map_err(io)?;
         block(&mut out, &postcard::to_stdvec(&head)?)?;
-        // Pieces encoded in parallel, 64 at a time (memory bounded by them).
-        for group in patients.chunks(PIECE * 64) {
+        // Pieces encoded in parallel, 16 at a time (memory bounded by them: about 50 MB).
+        for group in patients.chunks(PIECE * 16) {
             let pieces: Vec<Vec<u8>> = group
                 .par_chunks(PIECE)
                 .map(|piece| {

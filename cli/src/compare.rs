@@ -73,7 +73,8 @@ pub struct CompareArgs {
     /// Scenarios with capacity-limited programmes shard only by draw.
     #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
     pub shard: Option<Shard>,
-    /// Write a checkpoint after each replicate (or PSA draw) of every scenario into
+    /// Write a checkpoint after each replicate (or PSA draw) of every scenario, after each
+    /// scenario's run, and inside a run at year boundaries (--checkpoint-every) into
     /// OUT/checkpoint, so that `--resume` can continue a killed comparison (docs/shards.md).
     #[arg(long)]
     pub checkpoint: bool,
