@@ -1,7 +1,8 @@
 //! Checkpoints of `run`, `compare`, `trial` and `plan` (`--checkpoint`, `--resume`;
 //! docs/shards.md): a run that is killed (`kill -9`, a node lost, a Slurm requeue)
 //! continues from its last finished block of people (`compare`, `trial`, `plan`: replicate
-//! or PSA draw) and writes exactly the bytes of an uninterrupted run.
+//! or PSA draw; `compare` also a scenario's run, or a saved year of it) and writes exactly
+//! the bytes of an uninterrupted run.
 //!
 //! A replicate runs block by block (the blocks of 65,536 people of `patients/`). After each
 //! block the run writes into `OUT/checkpoint/`: the block's people
@@ -23,7 +24,15 @@
 //! holds every arm's exact aggregates and per-person onset delays (a shard's partials, one
 //! entry per arm), written atomically. Its people interact through capacity-limited
 //! programmes, so a replicate is not cut into blocks; the outputs are assembled from the
-//! checkpoint's runs as a merge assembles its shards'.
+//! checkpoint's runs as a merge assembles its shards'. Inside a replicate ([`YearCheckpoint`])
+//! each finished scenario run (of a region) is kept (`run-rR-gG-aA.bin`: its partial run,
+//! and the reference's onset ages), and the run in progress saves its latest year
+//! (`year-rR-gG-aA.bin`: every person's state, exactly, through serde and postcard, with the
+//! aggregates and trace of the years done) at a year boundary once `--checkpoint-every`
+//! seconds have passed since the last save; `--resume` skips the finished runs and starts
+//! the run in progress from its saved year (the same bits: the engine does not fuse the
+//! next year's allocation pass into a saved year). Year files carry the binary's git
+//! commit and the run's identity and are refused by another build or run.
 //!
 //! `trial` and `plan` checkpoint per replicate (`plan --psa`: draw) the same way, in the
 //! format of their shards' partials: `plan` every arm's exact aggregates
@@ -363,5 +372,445 @@ impl Checkpoint {
     /// Removes the checkpoint (the run's outputs are complete).
     pub fn remove(self) -> anyhow::Result<()> {
         fs::remove_dir_all(&self.dir).map_err(|e| anyhow::anyhow!("{}: {e}", self.dir.display()))
+    }
+}
+
+// ---- Year checkpoints inside a replicate of `compare` -------------------------------------
+
+use engine::observe::Acc;
+use engine::run::{YearHook, YearStart};
+use engine::{Aggregator, Patient};
+use models::PersonState;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use study::{CheckpointedRun, CompareCheckpoint, CompareError, RunAt};
+
+/// Magic of a finished run's file and of a year's file.
+const RUN_MAGIC: &[u8; 8] = b"HTARUN01";
+const YEAR_MAGIC: &[u8; 8] = b"HTYEAR01";
+/// People per encoded piece of a year file (encoded and decoded in parallel).
+const PIECE: usize = 4096;
+
+/// `run-r0000-g0000-a00.bin`: the finished run of arm `a` in region `g` of replicate `r`.
+fn arm_run_file(at: RunAt) -> String {
+    format!(
+        "run-r{:04}-g{:04}-a{:02}.bin",
+        at.replicate, at.region, at.arm
+    )
+}
+
+/// `year-r0000-g0000-a00.bin`: the latest saved year of that run while it runs.
+fn year_file(at: RunAt) -> String {
+    format!(
+        "year-r{:04}-g{:04}-a{:02}.bin",
+        at.replicate, at.region, at.arm
+    )
+}
+
+/// Who wrote a checkpoint file, and of which run: refused by another build or run.
+#[derive(Serialize, Deserialize, PartialEq, Debug)]
+struct Stamp {
+    git_commit: String,
+    identity_sha256: String,
+    replicate: u32,
+    region: u64,
+    arm: u64,
+}
+
+/// An aggregate's shape and cells (exact integers).
+#[derive(Serialize, Deserialize)]
+struct Cells {
+    years: u32,
+    metrics: u32,
+    cells: Vec<(i64, i64)>,
+}
+
+impl Cells {
+    fn of(a: &Aggregator) -> Cells {
+        Cells {
+            years: a.years() as u32,
+            metrics: a.metrics() as u32,
+            cells: a.cells().iter().map(|c| (c.num, c.den)).collect(),
+        }
+    }
+    fn aggregate(self) -> Option<Aggregator> {
+        let cells = self
+            .cells
+            .into_iter()
+            .map(|(num, den)| Acc { num, den })
+            .collect();
+        Aggregator::from_cells(self.years as usize, self.metrics as usize, cells)
+    }
+}
+
+/// A finished run's file.
+#[derive(Serialize, Deserialize)]
+struct ArmRunFile {
+    stamp: Stamp,
+    aggregate: Cells,
+    /// Onset delays and how many are censored.
+    delays: Option<(Vec<f64>, u64)>,
+    reference_onsets: Option<Vec<Option<f32>>>,
+}
+
+/// The head of a year's file; `people` patients follow in pieces of [`PIECE`], each a
+/// length (u64, little-endian) and the postcard encoding of its people.
+#[derive(Serialize, Deserialize)]
+struct YearHead {
+    stamp: Stamp,
+    years_done: u32,
+    people: u64,
+    aggregate: Cells,
+    /// Trace rows per year done: (patient, year, state).
+    trace: Vec<Vec<(u64, u32, Patient<PersonState>)>>,
+}
+
+/// `compare`'s checkpoint inside its replicates (docs/shards.md): each finished run of an
+/// arm (in a region) in `run-….bin`, and the latest year of the run in progress in
+/// `year-….bin` (every person's state at the end of that year, the aggregates and trace
+/// so far), written at a year boundary once at least `every` has passed since the last
+/// save; removed once the run is finished.
+pub struct YearCheckpoint {
+    dir: PathBuf,
+    identity_sha256: String,
+    every: std::time::Duration,
+    last_save: std::time::Instant,
+    /// When the year before the one asked about started (its length predicts the next's).
+    year_started: Option<std::time::Instant>,
+    /// The run in progress ([`CompareCheckpoint::start_run`]).
+    current: Option<RunAt>,
+}
+
+/// A checkpoint error for the runner: the message is the cli's error (an input error stays
+/// one: exit code 2).
+fn ck_error(e: anyhow::Error) -> CompareError {
+    CompareError::Checkpoint(match e.downcast::<crate::common::InputError>() {
+        Ok(input) => Box::new(input),
+        Err(e) => e.into(),
+    })
+}
+
+/// The cli's error from a comparison's (an input error unless it is the checkpoint's own).
+pub fn compare_error(e: CompareError) -> anyhow::Error {
+    match e {
+        CompareError::Checkpoint(b) => match b.downcast::<crate::common::InputError>() {
+            Ok(input) => anyhow::Error::new(*input),
+            Err(b) => anyhow::anyhow!("{b}"),
+        },
+        e => input_error(e.to_string()),
+    }
+}
+
+impl YearCheckpoint {
+    /// The year checkpoints of `ck` (of the run `identity`), saved at most every `every`.
+    pub fn new(
+        ck: &Checkpoint,
+        identity: &serde_json::Value,
+        every: std::time::Duration,
+    ) -> YearCheckpoint {
+        YearCheckpoint {
+            dir: ck.dir.clone(),
+            identity_sha256: crate::shard::identity_hash(identity),
+            every,
+            last_save: std::time::Instant::now(),
+            year_started: None,
+            current: None,
+        }
+    }
+
+    fn stamp(&self, at: RunAt) -> Stamp {
+        Stamp {
+            git_commit: env!("HEALTHTWIN_GIT_COMMIT").into(),
+            identity_sha256: self.identity_sha256.clone(),
+            replicate: at.replicate,
+            region: at.region as u64,
+            arm: at.arm as u64,
+        }
+    }
+
+    /// Refuses a file of another build or run.
+    fn check(&self, path: &Path, stamp: &Stamp, at: RunAt) -> anyhow::Result<()> {
+        let want = self.stamp(at);
+        if stamp.git_commit != want.git_commit {
+            return Err(input_error(format!(
+                "--resume: {} was written by another build of healthtwin (commit {}; this \
+                 is {}), whose results may differ; run without --resume to start over",
+                path.display(),
+                stamp.git_commit,
+                want.git_commit
+            )));
+        }
+        if *stamp != want {
+            return Err(input_error(format!(
+                "--resume: {} holds a checkpoint of another run; run without --resume to \
+                 start over",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Tests kill a run here (docs/shards.md): after the checkpoint of the end of year `Y`
+    /// of arm `A` in replicate `R`, when `HEALTHTWIN_TEST_ABORT_AFTER_YEAR` is `R/A/Y`.
+    fn abort_after_year(at: RunAt, year: u32) {
+        if std::env::var("HEALTHTWIN_TEST_ABORT_AFTER_YEAR").ok()
+            == Some(format!("{}/{}/{year}", at.replicate, at.arm))
+        {
+            std::process::abort();
+        }
+    }
+
+    fn finished(&self, at: RunAt) -> anyhow::Result<Option<CheckpointedRun>> {
+        let path = self.dir.join(arm_run_file(at));
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(anyhow::anyhow!("{}: {e}", path.display())),
+        };
+        let bad = || input_error(format!("{}: not a checkpoint of this run", path.display()));
+        let body = bytes.strip_prefix(RUN_MAGIC).ok_or_else(bad)?;
+        let f: ArmRunFile = postcard::from_bytes(body).map_err(|_| bad())?;
+        self.check(&path, &f.stamp, at)?;
+        if at.arm == 0 && f.reference_onsets.is_none() {
+            return Err(bad());
+        }
+        Ok(Some(CheckpointedRun {
+            run: study::PartialRun {
+                aggregate: f.aggregate.aggregate().ok_or_else(bad)?,
+                delays: f
+                    .delays
+                    .map(|(delays, censored)| study::outcomes::DelaySample {
+                        delays,
+                        censored: censored as usize,
+                    }),
+            },
+            reference_onsets: f.reference_onsets,
+        }))
+    }
+
+    fn save_finished(&mut self, at: RunAt, run: &CheckpointedRun) -> anyhow::Result<()> {
+        let f = ArmRunFile {
+            stamp: self.stamp(at),
+            aggregate: Cells::of(&run.run.aggregate),
+            delays: run
+                .run
+                .delays
+                .as_ref()
+                .map(|d| (d.delays.clone(), d.censored as u64)),
+            reference_onsets: run.reference_onsets.clone(),
+        };
+        let mut bytes = RUN_MAGIC.to_vec();
+        postcard::to_io(&f, &mut bytes)?;
+        write_atomic(&self.dir.join(arm_run_file(at)), &bytes)?;
+        // The run's last year is no longer needed.
+        remove_if_there(&self.dir.join(year_file(at)))?;
+        self.last_save = std::time::Instant::now();
+        self.year_started = None;
+        Ok(())
+    }
+
+    fn start(
+        &mut self,
+        at: RunAt,
+        patients: &mut [Patient<PersonState>],
+    ) -> anyhow::Result<Option<YearStart<Patient<PersonState>>>> {
+        use std::io::Read;
+        self.current = Some(at);
+        self.year_started = None;
+        let path = self.dir.join(year_file(at));
+        let file = match fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(anyhow::anyhow!("{}: {e}", path.display())),
+        };
+        let bad = || input_error(format!("{}: not a checkpoint of this run", path.display()));
+        let mut input = std::io::BufReader::with_capacity(1 << 20, file);
+        let block = |input: &mut std::io::BufReader<fs::File>| -> anyhow::Result<Vec<u8>> {
+            let mut n = [0u8; 8];
+            input.read_exact(&mut n).map_err(|_| bad())?;
+            let n = u64::from_le_bytes(n);
+            let mut b = Vec::new();
+            input
+                .by_ref()
+                .take(n)
+                .read_to_end(&mut b)
+                .map_err(|_| bad())?;
+            if b.len() as u64 != n {
+                return Err(bad());
+            }
+            Ok(b)
+        };
+        let mut magic = [0u8; 8];
+        input.read_exact(&mut magic).map_err(|_| bad())?;
+        if &magic != YEAR_MAGIC {
+            return Err(bad());
+        }
+        let head: YearHead = postcard::from_bytes(&block(&mut input)?).map_err(|_| bad())?;
+        self.check(&path, &head.stamp, at)?;
+        if head.people != patients.len() as u64 {
+            return Err(bad());
+        }
+        for piece in patients.chunks_mut(PIECE) {
+            let bytes = block(&mut input)?;
+            let mut rest = &bytes[..];
+            for p in piece.iter_mut() {
+                let (q, r): (Patient<PersonState>, _) =
+                    postcard::take_from_bytes(rest).map_err(|_| bad())?;
+                if q.id() != p.id() {
+                    return Err(bad());
+                }
+                *p = q;
+                rest = r;
+            }
+            if !rest.is_empty() {
+                return Err(bad());
+            }
+        }
+        let aggregate = head.aggregate.aggregate().ok_or_else(bad)?;
+        let trace = head
+            .trace
+            .into_iter()
+            .map(|rows| {
+                rows.into_iter()
+                    .map(|(patient, year, patient_state)| engine::run::Traced {
+                        patient,
+                        year,
+                        patient_state,
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(Some(YearStart {
+            years_done: head.years_done,
+            aggregate,
+            trace,
+        }))
+    }
+
+    fn save_year(
+        &mut self,
+        at: &YearStart<Patient<PersonState>>,
+        patients: &[Patient<PersonState>],
+    ) -> anyhow::Result<()> {
+        use std::io::Write;
+        let run = self.current.expect("a run in progress");
+        let path = self.dir.join(year_file(run));
+        let head = YearHead {
+            stamp: self.stamp(run),
+            years_done: at.years_done,
+            people: patients.len() as u64,
+            aggregate: Cells::of(&at.aggregate),
+            trace: at
+                .trace
+                .iter()
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| (r.patient, r.year, r.patient_state.clone()))
+                        .collect()
+                })
+                .collect(),
+        };
+        let (guard, file) = report::table::AtomicFile::create(&path)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let io = |e: std::io::Error| anyhow::anyhow!("{}: {e}", path.display());
+        let block = |out: &mut std::io::BufWriter<fs::File>, b: &[u8]| {
+            out.write_all(&(b.len() as u64).to_le_bytes())
+                .and_then(|_| out.write_all(b))
+                .map_err(io)
+        };
+        out.write_all(YEAR_MAGIC).map_err(io)?;
+        block(&mut out, &postcard::to_stdvec(&head)?)?;
+        // Pieces encoded in parallel, 16 at a time (memory bounded by them: about 50 MB).
+        for group in patients.chunks(PIECE * 16) {
+            let pieces: Vec<Vec<u8>> = group
+                .par_chunks(PIECE)
+                .map(|piece| {
+                    let mut b = Vec::with_capacity(piece.len() * 512);
+                    for p in piece {
+                        b = postcard::to_extend(p, b).expect("encoding into memory");
+                    }
+                    b
+                })
+                .collect();
+            for b in &pieces {
+                block(&mut out, b)?;
+            }
+        }
+        let file = out
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.error()))?;
+        file.sync_all().map_err(io)?;
+        guard.commit()?;
+        self.last_save = std::time::Instant::now();
+        Self::abort_after_year(run, at.years_done - 1);
+        Ok(())
+    }
+
+    /// Removes the finished runs' and years' files of replicate `replicate` (its runs are
+    /// in `runs-r….bin` now).
+    pub fn replicate_done(&mut self, replicate: u32) -> anyhow::Result<()> {
+        let prefix = [
+            format!("run-r{replicate:04}-"),
+            format!("year-r{replicate:04}-"),
+        ];
+        let entries =
+            fs::read_dir(&self.dir).map_err(|e| anyhow::anyhow!("{}: {e}", self.dir.display()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| anyhow::anyhow!("{}: {e}", self.dir.display()))?;
+            let name = entry.file_name();
+            if name
+                .to_str()
+                .is_some_and(|n| prefix.iter().any(|p| n.starts_with(p.as_str())))
+            {
+                remove_if_there(&entry.path())?;
+            }
+        }
+        self.last_save = std::time::Instant::now();
+        Ok(())
+    }
+}
+
+fn remove_if_there(path: &Path) -> anyhow::Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
+    }
+}
+
+impl YearHook<PersonState, Patient<PersonState>> for YearCheckpoint {
+    type Error = CompareError;
+    /// Saves after year `year` when at least `every` will have passed since the last save
+    /// by its end (the year before's length predicts this one's).
+    fn save_after(&mut self, _year: u32) -> bool {
+        let now = std::time::Instant::now();
+        let last_year = self
+            .year_started
+            .map_or(std::time::Duration::ZERO, |t| now - t);
+        self.year_started = Some(now);
+        now - self.last_save + last_year >= self.every
+    }
+    fn save(
+        &mut self,
+        at: &YearStart<Patient<PersonState>>,
+        patients: &[Patient<PersonState>],
+    ) -> Result<(), CompareError> {
+        self.save_year(at, patients).map_err(ck_error)
+    }
+}
+
+impl CompareCheckpoint for YearCheckpoint {
+    fn finished_run(&mut self, at: RunAt) -> Result<Option<CheckpointedRun>, CompareError> {
+        self.finished(at).map_err(ck_error)
+    }
+    fn start_run(
+        &mut self,
+        at: RunAt,
+        patients: &mut [Patient<PersonState>],
+    ) -> Result<Option<YearStart<Patient<PersonState>>>, CompareError> {
+        self.start(at, patients).map_err(ck_error)
+    }
+    fn save_run(&mut self, at: RunAt, run: &CheckpointedRun) -> Result<(), CompareError> {
+        self.save_finished(at, run).map_err(ck_error)
     }
 }

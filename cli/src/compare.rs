@@ -73,7 +73,8 @@ pub struct CompareArgs {
     /// Scenarios with capacity-limited programmes shard only by draw.
     #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
     pub shard: Option<Shard>,
-    /// Write a checkpoint after each replicate (or PSA draw) of every scenario into
+    /// Write a checkpoint after each replicate (or PSA draw) of every scenario, after each
+    /// scenario's run, and inside a run at year boundaries (--checkpoint-every) into
     /// OUT/checkpoint, so that `--resume` can continue a killed comparison (docs/shards.md).
     #[arg(long)]
     pub checkpoint: bool,
@@ -82,27 +83,39 @@ pub struct CompareArgs {
     /// --checkpoint.
     #[arg(long)]
     pub resume: bool,
+    /// With --checkpoint: inside a replicate, save the run of the scenario in progress at
+    /// the end of a simulated year once at least this many seconds have passed since the
+    /// last save (0: every year). Does not change results.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub checkpoint_every: u64,
 }
 
 /// Per arm: its runs of some replicates, in order, and its simulation seconds.
 type ArmPartials = Vec<(Vec<study::PartialRun>, f64)>;
 
-/// Runs replicates `reps` with `run_one(r)` (every arm's runs of replicate `r`), with a
-/// checkpoint after each (`--checkpoint`, `--resume`): the replicates the checkpoint holds
-/// are not run again, and every run is then read from the checkpoint, so a resumed
+/// Runs replicates `reps` with `run_one(r, year_checkpoint)` (every arm's runs of replicate
+/// `r`), with a checkpoint after each (`--checkpoint`, `--resume`) and inside each (every
+/// finished arm, and the arm in progress at year boundaries, `--checkpoint-every`): the
+/// replicates and arms the checkpoint holds are not run again, an arm in progress starts
+/// from its last saved year, and every run is then read from the checkpoint, so a resumed
 /// comparison adds up exactly the runs of an uninterrupted one. Simulation seconds count
-/// only the replicates run now. The checkpoint is removed by the caller once the outputs
-/// are complete.
+/// only what is run now. The checkpoint is removed by the caller once the outputs are
+/// complete.
 fn run_checkpointed(
     args: &CompareArgs,
     identity: &CompareIdentity,
     out: &Path,
     arms: usize,
     reps: std::ops::Range<u32>,
-    run_one: impl Fn(u32) -> anyhow::Result<ArmPartials>,
+    run_one: impl Fn(u32, &mut checkpoint::YearCheckpoint) -> anyhow::Result<ArmPartials>,
 ) -> anyhow::Result<(ArmPartials, checkpoint::Checkpoint)> {
     let key = serde_json::json!({ "compare": identity, "shard": args.shard });
     let (ck, _) = checkpoint::Checkpoint::open(out, &key, args.resume)?;
+    let mut years = checkpoint::YearCheckpoint::new(
+        &ck,
+        &key,
+        std::time::Duration::from_secs(args.checkpoint_every),
+    );
     let done = ck.replicates_done()?;
     let total = reps.len();
     let finished = reps.clone().filter(|r| done.contains(r)).count();
@@ -122,13 +135,14 @@ fn run_checkpointed(
         if done.contains(&r) {
             continue;
         }
-        let runs = run_one(r)?;
+        let runs = run_one(r, &mut years)?;
         let mut per_arm = Vec::with_capacity(arms);
         for (a, (reps, s)) in runs.into_iter().enumerate() {
             seconds[a] += s;
             per_arm.push(reps.into_iter().next().expect("one run per replicate"));
         }
         ck.save_runs(r, per_arm)?;
+        years.replicate_done(r)?;
     }
     let mut runs: ArmPartials = seconds
         .into_iter()
@@ -373,13 +387,10 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<()> {
                 out.path(),
                 comparison.study.arms.len(),
                 reps,
-                |r| {
-                    if comparison.regions.is_empty() {
-                        comparison.run_partial(&bar, r..r + 1)
-                    } else {
-                        comparison.run_regions(&bar, all.clone(), r..r + 1)
-                    }
-                    .map_err(|e| input_error(e.to_string()))
+                |r, years| {
+                    comparison
+                        .run_replicate_checkpointed(&bar, all.clone(), r, years)
+                        .map_err(checkpoint::compare_error)
                 },
             )
         })??;
@@ -496,9 +507,18 @@ fn compare_shard(
         // A shard's folder checkpoints as a whole comparison's does.
         let arms = comparison.study.arms.len();
         let (runs, ck) = with_threads(args.threads, || {
-            run_checkpointed(args, identity, out.path(), arms, reps.clone(), |r| {
-                run_reps(r..r + 1)
-            })
+            run_checkpointed(
+                args,
+                identity,
+                out.path(),
+                arms,
+                reps.clone(),
+                |r, years| {
+                    comparison
+                        .run_replicate_checkpointed(&bar, regions.clone(), r, years)
+                        .map_err(checkpoint::compare_error)
+                },
+            )
         })??;
         (runs, Some(ck))
     } else {

@@ -669,3 +669,212 @@ fn slurm_trial_and_plan_shards_resume_when_requeued() {
     slurm_shards_resume_when_requeued(&trial_args(&["-r", "2"]));
     slurm_shards_resume_when_requeued(&plan_args(&example_plan(), &["-r", "2"]));
 }
+
+/// A capacity-limited comparison (places allocated over everyone each year): 600 people,
+/// 4 years, 2 replicates (or `size`), with `extra`.
+fn capacity_args(size: Option<[&str; 6]>, extra: &[&str]) -> Vec<String> {
+    let mut a = vec![
+        "compare".to_string(),
+        library("baseline.toml"),
+        library("municipal_frailty_prevention.toml"),
+    ];
+    a.extend(
+        size.unwrap_or(["-n", "600", "-y", "4", "-r", "2"])
+            .map(String::from),
+    );
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+/// `base` killed after the year checkpoint `R/A/Y` (the end of year Y of arm A in
+/// replicate R) for each of `points`, then `--resume`d: the bytes of an uninterrupted run;
+/// the checkpoint held that arm's year and the arms finished before it.
+fn resumes_from_years(base: &[String], points: &[(u32, u32, u32)]) {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let base: Vec<&str> = base.iter().map(String::as_str).collect();
+    ok(&with_out(&base, &whole.display().to_string(), &[]));
+    for &(r, a, y) in points {
+        let out = dir.path().join(format!("killed-{r}-{a}-{y}"));
+        let out_s = out.display().to_string();
+        let every = ["--checkpoint", "--checkpoint-every", "0"];
+        let o = bin()
+            .args(with_out(&base, &out_s, &every))
+            .env("HEALTHTWIN_TEST_ABORT_AFTER_YEAR", format!("{r}/{a}/{y}"))
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "aborted after {r}/{a}/{y}");
+        let ck = out.join("checkpoint");
+        assert!(ck.join(format!("year-r000{r}-g0000-a0{a}.bin")).exists());
+        assert_eq!(
+            ck.join(format!("run-r000{r}-g0000-a00.bin")).exists(),
+            a > 0,
+            "the reference's run is finished before arm {a}"
+        );
+        assert_eq!(ck.join("runs-r0000.bin").exists(), r > 0);
+        ok(&with_out(
+            &base,
+            &out_s,
+            &["--resume", "--checkpoint-every", "0"],
+        ));
+        assert!(!ck.exists(), "checkpoint removed when done");
+        assert_same_outputs(&whole, &out);
+    }
+}
+
+/// Killed at year boundaries inside a replicate of a capacity-limited comparison (in the
+/// reference and in the other arm, in both replicates), a comparison resumes from that
+/// year of that arm and writes the uninterrupted bytes.
+#[test]
+fn compare_resumed_after_a_year_inside_a_replicate_gives_the_uninterrupted_bytes() {
+    resumes_from_years(
+        &capacity_args(None, &[]),
+        &[(0, 0, 0), (0, 1, 2), (1, 0, 1), (1, 1, 0)],
+    );
+}
+
+/// The same with a population in regions with their own places (each region a population
+/// of its own, its arms one after the other): killed in the first region.
+#[test]
+fn compare_of_regions_resumed_after_a_year_gives_the_uninterrupted_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let regional = dir.path().join("regional.toml");
+    fs::write(&regional, REGIONS).unwrap();
+    let base = vec![
+        "compare".to_string(),
+        library("baseline.toml"),
+        regional.display().to_string(),
+        "--population-from".into(),
+        "2".into(),
+        "-y".into(),
+        "3".into(),
+    ];
+    resumes_from_years(&base, &[(0, 1, 0), (1, 0, 1)]);
+}
+
+/// Four municipalities, each with its own places (as in cli/tests/shards.rs).
+const REGIONS: &str = r#"
+name = "regional_frailty_prevention"
+description = "Four municipalities, each with its own salon and exercise places."
+years = 2
+replicates = 2
+[population]
+n = 800
+age_min = 65
+age_max = 89
+represents = 6000
+
+[[intervention]]
+name = "salon"
+type = "community_salon"
+priority = "random"
+uptake = 0.5
+capacity_per_year = 600
+cost_per_participant_year_yen = 10000
+cost_source = "[A] test"
+[intervention.eligibility]
+age = { min = 65.0 }
+
+[[intervention]]
+name = "exercise_nutrition"
+type = "exercise_nutrition"
+priority = "frailty_index"
+uptake = 0.6
+capacity_per_year = 200
+cost_per_participant_year_yen = 60000
+cost_source = "[A] test"
+[intervention.eligibility]
+age = { min = 65.0 }
+frailty_states = ["prefrail", "frail"]
+
+[[region]]
+name = "north"
+people = 200
+capacity_per_year = { salon = 100, exercise_nutrition = 60 }
+[[region]]
+name = "east"
+people = 350
+capacity_per_year = { salon = 300, exercise_nutrition = 90 }
+[[region]]
+name = "south"
+people = 250
+capacity_per_year = { salon = 200, exercise_nutrition = 50 }
+"#;
+
+/// A real `kill -9` at timed moments of a capacity-limited comparison saving every year
+/// (before any checkpoint, inside an arm's years, while writing a year, between arms),
+/// then `--resume`: the uninterrupted bytes.
+#[test]
+fn kill_9_of_a_capacity_limited_compare_saving_every_year_then_resume_gives_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = capacity_args(Some(["-n", "8000", "-y", "8", "-r", "1"]), &[]);
+    let base: Vec<&str> = base.iter().map(String::as_str).collect();
+    let whole = dir.path().join("whole");
+    ok(&with_out(&base, &whole.display().to_string(), &[]));
+    let every = ["--checkpoint-every", "0"];
+    for (i, ms) in [150u64, 450, 800, 1100].into_iter().enumerate() {
+        let out = dir.path().join(format!("k{i}")).display().to_string();
+        let mut child = bin()
+            .args(with_out(
+                &base,
+                &out,
+                &[&["--checkpoint"][..], &every].concat(),
+            ))
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(ms));
+        let _ = child.kill(); // SIGKILL on unix
+        let _ = child.wait();
+        ok(&with_out(
+            &base,
+            &out,
+            &[&["--resume"][..], &every].concat(),
+        ));
+        assert_same_outputs(&whole, Path::new(&out));
+    }
+}
+
+/// A year checkpoint written by another build (its git commit) or of another run (a file
+/// of another seed put in its place) is refused with a message naming it, exit code 2.
+#[test]
+fn a_year_checkpoint_of_another_build_or_run_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let killed = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let base = capacity_args(None, extra);
+        let base: Vec<&str> = base.iter().map(String::as_str).collect();
+        let every = ["--checkpoint", "--checkpoint-every", "0"];
+        let o = bin()
+            .args(with_out(&base, &out.display().to_string(), &every))
+            .env("HEALTHTWIN_TEST_ABORT_AFTER_YEAR", "0/1/1")
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        out
+    };
+    let resume = |out: &Path| {
+        let base = capacity_args(None, &[]);
+        let base: Vec<&str> = base.iter().map(String::as_str).collect();
+        healthtwin(&with_out(&base, &out.display().to_string(), &["--resume"]))
+    };
+    let year = "checkpoint/year-r0000-g0000-a01.bin";
+    // Another build: the commit in the file's stamp (after the magic and the head's
+    // length, a length byte and the commit's characters) changed.
+    let a = killed("a", &[]);
+    let mut bytes = fs::read(a.join(year)).unwrap();
+    let first = 8 + 8 + 1;
+    bytes[first] = if bytes[first] == b'0' { b'1' } else { b'0' };
+    fs::write(a.join(year), bytes).unwrap();
+    let o = resume(&a);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("another build") && err.contains(year), "{err}");
+    // Another run's year file (another seed) in this run's checkpoint.
+    let b = killed("b", &[]);
+    let c = killed("c", &["--seed", "9"]);
+    fs::copy(c.join(year), b.join(year)).unwrap();
+    let o = resume(&b);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("another run") && err.contains(year), "{err}");
+}

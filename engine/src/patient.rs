@@ -5,7 +5,9 @@
 //! here than SIMD across patients because the phases branch per person.
 
 /// Sex as recorded in the source data (the life tables and survey tables are by sex).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[repr(u8)]
 pub enum Sex {
     Male = 0,
@@ -35,7 +37,7 @@ impl Sex {
 macro_rules! flag_set {
     ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $flag:ident = $bit:expr, $label:literal;)* }) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub struct $name(pub u16);
         impl $name {
             $($(#[$fdoc])* pub const $flag: $name = $name(1 << $bit);)*
@@ -71,7 +73,7 @@ flag_set! {
 }
 
 /// Risk factors and clinical measurements. Units are in the names.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Covariates {
     pub bmi_kg_m2: f64,
     pub fpg_mg_dl: f64,
@@ -150,7 +152,7 @@ impl Covariates {
 }
 
 /// One person at entry: who they are and what they bring.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Baseline {
     /// Dense index within the cohort (0..n). Draws are keyed by it.
     pub id: u64,
@@ -160,7 +162,7 @@ pub struct Baseline {
 }
 
 /// How and when a person died.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Death {
     /// Years since the start of the simulation.
     pub time_years: f64,
@@ -169,7 +171,8 @@ pub struct Death {
 }
 
 /// A person during the run: baseline, current covariates, and the model's own state.
-#[derive(Clone, Debug)]
+/// Serialisable (every float by its bits in a binary format) for the year checkpoints.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Patient<S> {
     pub baseline: Baseline,
     pub age_years: f64,

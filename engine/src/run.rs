@@ -265,6 +265,74 @@ pub fn simulate_traced<M: Model, T: Trace<M::State>>(
     progress: &(dyn Fn(usize) + Sync),
     trace: &T,
 ) -> ReplicateOutput<M::State, T::Row> {
+    match simulate_from(
+        model,
+        settings,
+        run,
+        patients,
+        progress,
+        trace,
+        None,
+        None::<&mut NoHook>,
+    ) {
+        Ok(out) => out,
+        Err(never) => match never {},
+    }
+}
+
+/// A replicate at a year boundary: after `years_done` years, before the next year's
+/// [`Model::start_of_year`] (what a checkpoint saves and a resumed run starts from, with
+/// the patients' states of that moment in the run's slice).
+#[derive(Clone, Debug)]
+pub struct YearStart<R> {
+    pub years_done: u32,
+    /// The aggregates of the years done (in the run's shape: later years are zero).
+    pub aggregate: Aggregator,
+    /// The trace rows of each year done, in year order, each sorted by patient.
+    pub trace: Vec<Vec<Traced<R>>>,
+}
+
+/// What the step loop hands a checkpoint at year boundaries ([`simulate_from`]).
+pub trait YearHook<S, R> {
+    type Error;
+    /// Whether to save the state after year `year` (0-based): asked before the year runs,
+    /// so that a saved year does not fuse the next year's [`Model::prepare`] into its
+    /// people's last step (the saved state is the end of the year, before the next year's
+    /// allocation, which [`Model::start_of_year`] then makes itself: the same bits).
+    fn save_after(&mut self, year: u32) -> bool;
+    /// The state after `at.years_done` years (`patients`: every person's state then).
+    fn save(&mut self, at: &YearStart<R>, patients: &[Patient<S>]) -> Result<(), Self::Error>;
+}
+
+/// No checkpoint.
+pub struct NoHook;
+
+impl<S, R> YearHook<S, R> for NoHook {
+    type Error = std::convert::Infallible;
+    fn save_after(&mut self, _year: u32) -> bool {
+        false
+    }
+    fn save(&mut self, _at: &YearStart<R>, _patients: &[Patient<S>]) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// [`simulate_traced`] starting from `start` (a saved year boundary, the patients' states
+/// of that moment already in `patients`; `None`: from year 0) and, with a `hook`, offering
+/// it the state at each year boundary ([`YearHook`]). Without either it is
+/// [`simulate_traced`]: no extra pass, no copy. Results do not depend on where a run
+/// started or which years were saved.
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_from<M: Model, T: Trace<M::State>, H: YearHook<M::State, T::Row> + ?Sized>(
+    model: &M,
+    settings: &RunSettings,
+    run: RunKey,
+    patients: &mut [Patient<M::State>],
+    progress: &(dyn Fn(usize) + Sync),
+    trace: &T,
+    start: Option<YearStart<T::Row>>,
+    mut hook: Option<&mut H>,
+) -> Result<ReplicateOutput<M::State, T::Row>, H::Error> {
     let causes = model.causes_of_death();
     assert!(
         causes.len() <= MAX_CAUSES,
@@ -273,19 +341,29 @@ pub fn simulate_traced<M: Model, T: Trace<M::State>>(
     let model_offset = builtin::DEATHS_BY_CAUSE + causes.len();
     let n_metrics = metric_defs(causes, &model.metrics()).len();
     let years = settings.years as usize;
-    let mut total = Aggregator::new(years, n_metrics);
-    // The census rows of each year, each block sorted by patient.
-    let mut trace_years: Vec<Vec<Traced<T::Row>>> = Vec::new();
+    // The aggregates and the census rows of each year (each block sorted by patient).
+    let mut at = start.unwrap_or_else(|| YearStart {
+        years_done: 0,
+        aggregate: Aggregator::new(years, n_metrics),
+        trace: Vec::new(),
+    });
+    assert_eq!(
+        (at.aggregate.years(), at.aggregate.metrics()),
+        (years, n_metrics),
+        "a year checkpoint of another run's shape"
+    );
     let spy = settings.steps_per_year();
     let dt = settings.dt_years();
     let step_length = FixedYears::new(dt);
     let chunk = settings.chunk_size.max(1);
 
     let mut prepared: Option<M::YearPrep> = None;
-    for year in 0..settings.years {
+    for year in at.years_done..settings.years {
         model.start_of_year(run, year, patients, prepared.take());
-        // The next year's per-person preparation, at the end of each person's year.
-        let prepare_next = model.prepares() && year + 1 < settings.years;
+        let save = year + 1 < settings.years && hook.as_mut().is_some_and(|h| h.save_after(year));
+        // The next year's per-person preparation, at the end of each person's year (not
+        // in a year that is saved: its state is the year's end, before the allocation).
+        let prepare_next = model.prepares() && year + 1 < settings.years && !save;
         let (agg, mut rows, prep) = patients
             .par_chunks_mut(chunk)
             .enumerate()
@@ -361,15 +439,21 @@ pub fn simulate_traced<M: Model, T: Trace<M::State>>(
         if prepare_next {
             prepared = Some(prep);
         }
-        total.merge_year(year as usize, &agg);
+        at.aggregate.merge_year(year as usize, &agg);
         rows.sort_by_key(|r| r.patient);
-        trace_years.push(rows);
+        at.trace.push(rows);
+        at.years_done = year + 1;
+        if save {
+            if let Some(h) = hook.as_mut() {
+                h.save(&at, patients)?;
+            }
+        }
     }
-    ReplicateOutput {
-        aggregate: total,
-        trace: merge_by_patient(trace_years, |r| r.patient),
+    Ok(ReplicateOutput {
+        aggregate: at.aggregate,
+        trace: merge_by_patient(at.trace, |r| r.patient),
         state: std::marker::PhantomData,
-    }
+    })
 }
 
 /// Year blocks of census rows (in year order, each sorted by patient, a patient at most

@@ -61,7 +61,7 @@ pub fn metric_defs() -> Vec<MetricDef> {
 }
 
 /// The economic bookkeeping of a person: what has already been costed as an acute event.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EconState {
     pub mi_seen: u8,
     pub amputations_seen: u8,

@@ -51,7 +51,7 @@ pub mod event {
 }
 
 /// The first month (of the run, at the end of the step) of each recorded event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TrialRecord {
     pub month: [u16; event::N],
     /// J-CHS phenotype at entry (0 robust, 1 prefrail, 2 frail).

@@ -6,10 +6,13 @@
 //! Must never: print, or read anything but the scenario files and cohort files the plans
 //! name.
 
+use std::cell::RefCell;
+
 use engine::observe::metric_defs;
-use engine::{Baseline, Model};
+use engine::run::{YearHook, YearStart};
+use engine::{Baseline, Model, Patient};
 use models::params::ParamDraw;
-use models::HealthModel;
+use models::{HealthModel, PersonState};
 use scenarios::{Scenario, ScenarioError};
 
 use engine::Aggregator;
@@ -18,7 +21,7 @@ use crate::outcomes::{
     extract, onset_delays, Delay, DelaySample, OnsetAges, Outcomes, Sources, LIFE_YEARS,
 };
 use crate::posterior::Posterior;
-use crate::runner::{self, Arm, Progress, Settings, Streams, Study, StudyError};
+use crate::runner::{self, Arm, Progress, RunCheckpoint, Settings, Streams, Study, StudyError};
 
 /// What the caller may override of the shared scenario (every field optional).
 #[derive(Clone, Debug, Default)]
@@ -72,6 +75,127 @@ pub enum CompareError {
     Study(#[from] StudyError),
     #[error("{file}: {message} (docs/shards.md, regions)")]
     Regions { file: String, message: String },
+    /// A checkpoint could not be read or written, or is not this run's (the caller's error).
+    #[error("{0}")]
+    Checkpoint(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A finished run of a comparison as a checkpoint keeps it inside a replicate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckpointedRun {
+    pub run: PartialRun,
+    /// The reference arm's (arm 0): every person's onset age, which the other arms' onset
+    /// delays are against; `None` for the other arms.
+    pub reference_onsets: Option<OnsetAges>,
+}
+
+/// Which run of a comparison: replicate, region (0 for a population without regions), arm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunAt {
+    pub replicate: u32,
+    pub region: usize,
+    pub arm: usize,
+}
+
+/// A comparison's checkpoint inside its replicates ([`Comparison::run_replicate_checkpointed`];
+/// the cli keeps it in files, docs/shards.md): finished runs of each (replicate, region, arm),
+/// and the latest saved year of the run in progress ([`YearHook`], whose run is the one
+/// of the last [`Self::start_run`]).
+pub trait CompareCheckpoint:
+    YearHook<PersonState, Patient<PersonState>, Error = CompareError>
+{
+    fn finished_run(&mut self, at: RunAt) -> Result<Option<CheckpointedRun>, CompareError>;
+    fn start_run(
+        &mut self,
+        at: RunAt,
+        patients: &mut [Patient<PersonState>],
+    ) -> Result<Option<YearStart<Patient<PersonState>>>, CompareError>;
+    fn save_run(&mut self, at: RunAt, run: &CheckpointedRun) -> Result<(), CompareError>;
+}
+
+/// A [`CompareCheckpoint`] as the runner sees it in one region: a finished reference run
+/// from the checkpoint gives the reducer its people's onsets.
+struct InRegion<'a> {
+    checkpoint: &'a mut dyn CompareCheckpoint,
+    region: usize,
+    reference: &'a RefCell<OnsetAges>,
+}
+
+impl InRegion<'_> {
+    fn at(&self, replicate: u32, arm: usize) -> RunAt {
+        RunAt {
+            replicate,
+            region: self.region,
+            arm,
+        }
+    }
+}
+
+impl YearHook<PersonState, Patient<PersonState>> for InRegion<'_> {
+    type Error = CompareError;
+    fn save_after(&mut self, year: u32) -> bool {
+        self.checkpoint.save_after(year)
+    }
+    fn save(
+        &mut self,
+        at: &YearStart<Patient<PersonState>>,
+        patients: &[Patient<PersonState>],
+    ) -> Result<(), CompareError> {
+        self.checkpoint.save(at, patients)
+    }
+}
+
+impl RunCheckpoint<PersonState, Patient<PersonState>, CheckpointedRun, CompareError>
+    for InRegion<'_>
+{
+    fn finished_run(
+        &mut self,
+        replicate: u32,
+        arm: usize,
+    ) -> Result<Option<CheckpointedRun>, CompareError> {
+        let run = self.checkpoint.finished_run(self.at(replicate, arm))?;
+        if let Some(CheckpointedRun {
+            reference_onsets: Some(onsets),
+            ..
+        }) = &run
+        {
+            *self.reference.borrow_mut() = onsets.clone();
+        }
+        Ok(run)
+    }
+    fn start_run(
+        &mut self,
+        replicate: u32,
+        arm: usize,
+        patients: &mut [Patient<PersonState>],
+    ) -> Result<Option<YearStart<Patient<PersonState>>>, CompareError> {
+        let at = self.at(replicate, arm);
+        self.checkpoint.start_run(at, patients)
+    }
+    fn save_run(
+        &mut self,
+        replicate: u32,
+        arm: usize,
+        value: &CheckpointedRun,
+    ) -> Result<(), CompareError> {
+        let at = self.at(replicate, arm);
+        self.checkpoint.save_run(at, value)
+    }
+}
+
+/// Adds the runs of other people (a region) to `total`.
+fn add_runs(total: &mut Option<Vec<(Vec<PartialRun>, f64)>>, runs: Vec<(Vec<PartialRun>, f64)>) {
+    match total.as_mut() {
+        None => *total = Some(runs),
+        Some(t) => {
+            for ((acc, acc_s), (runs, s)) in t.iter_mut().zip(runs) {
+                *acc_s += s;
+                for (a, r) in acc.iter_mut().zip(runs) {
+                    a.merge(r);
+                }
+            }
+        }
+    }
 }
 
 /// Scenarios resolved into one study on one shared population.
@@ -302,20 +426,68 @@ impl Comparison {
     ) -> Result<Vec<(Vec<PartialRun>, f64)>, CompareError> {
         let mut total: Option<Vec<(Vec<PartialRun>, f64)>> = None;
         for k in regions {
-            let runs = self.region(k)?.run_partial(progress, replicates.clone())?;
-            match total.as_mut() {
-                None => total = Some(runs),
-                Some(t) => {
-                    for ((acc, acc_s), (runs, s)) in t.iter_mut().zip(runs) {
-                        *acc_s += s;
-                        for (a, r) in acc.iter_mut().zip(runs) {
-                            a.merge(r);
-                        }
-                    }
-                }
-            }
+            add_runs(
+                &mut total,
+                self.region(k)?.run_partial(progress, replicates.clone())?,
+            );
         }
         Ok(total.unwrap_or_default())
+    }
+
+    /// Replicate `replicate` of every scenario, as [`Self::run_partial`] (with regions:
+    /// [`Self::run_regions`] of `regions`) runs it, with a checkpoint inside the replicate:
+    /// the runs it holds finished are not run again, a run in progress starts from its
+    /// last saved year, and each run's state is offered to it at year boundaries. The
+    /// results are those of the run without a checkpoint.
+    pub fn run_replicate_checkpointed(
+        &self,
+        progress: &dyn Progress,
+        regions: std::ops::Range<usize>,
+        replicate: u32,
+        checkpoint: &mut dyn CompareCheckpoint,
+    ) -> Result<Vec<(Vec<PartialRun>, f64)>, CompareError> {
+        if self.regions.is_empty() {
+            return self.run_checkpointed_in(progress, replicate, 0, checkpoint);
+        }
+        let mut total: Option<Vec<(Vec<PartialRun>, f64)>> = None;
+        for k in regions {
+            let runs = self
+                .region(k)?
+                .run_checkpointed_in(progress, replicate, k, checkpoint)?;
+            add_runs(&mut total, runs);
+        }
+        Ok(total.unwrap_or_default())
+    }
+
+    /// [`Self::run_replicate_checkpointed`] of this comparison's one population (region
+    /// `region`).
+    fn run_checkpointed_in(
+        &self,
+        progress: &dyn Progress,
+        replicate: u32,
+        region: usize,
+        checkpoint: &mut dyn CompareCheckpoint,
+    ) -> Result<Vec<(Vec<PartialRun>, f64)>, CompareError> {
+        let reference = RefCell::new(OnsetAges::new());
+        let mut in_region = InRegion {
+            checkpoint,
+            region,
+            reference: &reference,
+        };
+        let runs = self.run_reduced(
+            progress,
+            replicate..replicate + 1,
+            Some(&mut in_region),
+            &reference,
+            |_, aggregate, delays, onsets| CheckpointedRun {
+                run: PartialRun { aggregate, delays },
+                reference_onsets: onsets.cloned(),
+            },
+        )?;
+        Ok(runs
+            .into_iter()
+            .map(|(reps, s)| (reps.into_iter().map(|c| c.run).collect(), s))
+            .collect())
     }
 
     /// The results of every scenario from runs that add up to the whole population's.
@@ -353,7 +525,9 @@ impl Comparison {
         let runs = self.run_reduced(
             progress,
             0..self.study.settings.replicates,
-            |arm, agg, d| {
+            None,
+            &RefCell::default(),
+            |arm, agg, d, _| {
                 (
                     extract(&agg, &sources[arm], rate),
                     d.and_then(DelaySample::delay),
@@ -371,10 +545,13 @@ impl Comparison {
         progress: &dyn Progress,
         replicates: std::ops::Range<u32>,
     ) -> Result<Vec<(Vec<PartialRun>, f64)>, CompareError> {
-        self.run_reduced(progress, replicates, |_, aggregate, delays| PartialRun {
-            aggregate,
-            delays,
-        })
+        self.run_reduced(
+            progress,
+            replicates,
+            None,
+            &RefCell::default(),
+            |_, aggregate, delays, _| PartialRun { aggregate, delays },
+        )
     }
 
     /// A whole run (every person) of arm `arm` from its merged partial runs, reduced as
@@ -402,16 +579,21 @@ impl Comparison {
             .collect()
     }
 
-    /// Runs `replicates` and reduces each run with `reduce(arm, aggregate, onset delays)`
-    /// (delays: `None` for the reference and under independent streams).
+    /// Runs `replicates` (with `checkpoint`, if any) and reduces each run with
+    /// `reduce(arm, aggregate, onset delays, the reference's onsets)` (delays: `None` for
+    /// the reference and under independent streams; onsets: the reference's, for it only).
+    /// `reference` holds the reference's onsets of the replicate (for the others' delays).
     fn run_reduced<R>(
         &self,
         progress: &dyn Progress,
         replicates: std::ops::Range<u32>,
-        reduce: impl Fn(usize, Aggregator, Option<DelaySample>) -> R,
+        checkpoint: Option<
+            &mut dyn RunCheckpoint<PersonState, Patient<PersonState>, R, CompareError>,
+        >,
+        reference: &RefCell<OnsetAges>,
+        reduce: impl Fn(usize, Aggregator, Option<DelaySample>, Option<&OnsetAges>) -> R,
     ) -> Result<Vec<(Vec<R>, f64)>, CompareError> {
         let paired = self.study.settings.streams == Streams::Common;
-        let mut reference_onsets: OnsetAges = Vec::new();
         let study = self.study_ref();
         let model_of = |model: &HealthModel, replicate: u32| {
             let key = study.settings.draw_key(replicate);
@@ -421,31 +603,41 @@ impl Comparison {
                 None => Ok(drawn),
             }
         };
-        let results =
-            runner::run_drawn_replicates(study, replicates, progress, model_of, |ctx, out| {
-                let onsets: OnsetAges = ctx
-                    .patients
-                    .iter()
-                    .map(|p| {
-                        p.state
-                            .dm
-                            .onset_age
-                            .filter(|&a| a > p.baseline.age_years)
-                            .map(|a| a as f32)
-                    })
-                    .collect();
-                let delays = if ctx.arm == 0 {
-                    reference_onsets = onsets;
-                    None
-                } else if !paired {
-                    // Pairing a person's onsets needs the same draws in both scenarios.
-                    None
-                } else {
-                    let end: Vec<f32> = ctx.patients.iter().map(|p| p.age_years as f32).collect();
-                    Some(onset_delays(&reference_onsets, &onsets, &end))
-                };
-                Ok::<_, CompareError>(reduce(ctx.arm, out.aggregate, delays))
-            })?;
+        let reduce_run = |ctx: &runner::RunContext<'_, HealthModel>,
+                          out: engine::run::ReplicateOutput<PersonState>| {
+            let onsets: OnsetAges = ctx
+                .patients
+                .iter()
+                .map(|p| {
+                    p.state
+                        .dm
+                        .onset_age
+                        .filter(|&a| a > p.baseline.age_years)
+                        .map(|a| a as f32)
+                })
+                .collect();
+            if ctx.arm == 0 {
+                *reference.borrow_mut() = onsets;
+                let onsets = reference.borrow();
+                return Ok::<_, CompareError>(reduce(0, out.aggregate, None, Some(&onsets)));
+            }
+            let delays = if !paired {
+                // Pairing a person's onsets needs the same draws in both scenarios.
+                None
+            } else {
+                let end: Vec<f32> = ctx.patients.iter().map(|p| p.age_years as f32).collect();
+                Some(onset_delays(&reference.borrow(), &onsets, &end))
+            };
+            Ok(reduce(ctx.arm, out.aggregate, delays, None))
+        };
+        let results = match checkpoint {
+            None => {
+                runner::run_drawn_replicates(study, replicates, progress, model_of, reduce_run)?
+            }
+            Some(ck) => runner::run_drawn_checkpointed(
+                study, replicates, progress, model_of, ck, reduce_run,
+            )?,
+        };
         Ok(results
             .arms
             .into_iter()

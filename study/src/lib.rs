@@ -27,7 +27,10 @@ pub mod runner;
 pub mod survival;
 pub mod trial;
 
-pub use compare::{CompareError, CompareOptions, Comparison, PartialRun, ScenarioResults};
+pub use compare::{
+    CheckpointedRun, CompareCheckpoint, CompareError, CompareOptions, Comparison, PartialRun,
+    RunAt, ScenarioResults,
+};
 pub use runner::{
     run, run_aggregates, run_drawn, run_drawn_replicates, run_replicates, run_traced, Allocation,
     Arm, ArmResults, Progress, RunContext, Settings, Streams, Study, StudyError, StudyModel,

@@ -19,7 +19,7 @@
 
 use std::time::Instant;
 
-use engine::run::{simulate_traced, ReplicateOutput, Trace, WholePatient};
+use engine::run::{simulate_from, ReplicateOutput, Trace, WholePatient, YearHook, YearStart};
 use engine::{init_patients_into, Aggregator, Baseline, Model, Patient, RunKey};
 use models::params::{ParamDraw, ParamError};
 use models::HealthModel;
@@ -383,7 +383,62 @@ where
     M: StudyModel,
     E: From<StudyError>,
 {
-    run_inner(study, replicates, progress, model_of, &WholePatient, reduce)
+    run_inner(
+        study,
+        replicates,
+        progress,
+        model_of,
+        &WholePatient,
+        None,
+        reduce,
+    )
+}
+
+/// Checkpoints inside a study's runs (`compare --checkpoint`, docs/shards.md): a run the
+/// checkpoint holds finished is not simulated again (its reduced value comes from the
+/// checkpoint), a run in progress starts from its last saved year, and the engine offers
+/// the checkpoint each run's state at year boundaries ([`YearHook`]). `R` is what the
+/// reducer makes of a run; `Row` the trace's rows.
+pub trait RunCheckpoint<S, Row, R, E>: YearHook<S, Row, Error = E> {
+    /// The reduced value of run (`replicate`, `arm`) if the checkpoint holds it finished.
+    fn finished_run(&mut self, replicate: u32, arm: usize) -> Result<Option<R>, E>;
+    /// Run (`replicate`, `arm`) starts, its fresh people in `patients`: the year the
+    /// checkpoint saved of it, if any, with the people's states of then put into
+    /// `patients`.
+    fn start_run(
+        &mut self,
+        replicate: u32,
+        arm: usize,
+        patients: &mut [Patient<S>],
+    ) -> Result<Option<YearStart<Row>>, E>;
+    /// Run (`replicate`, `arm`) is finished and reduced to `value`.
+    fn save_run(&mut self, replicate: u32, arm: usize, value: &R) -> Result<(), E>;
+}
+
+/// [`run_drawn_replicates`] with a checkpoint inside its runs ([`RunCheckpoint`]): the
+/// results are those of [`run_drawn_replicates`] (a finished run's value is the
+/// checkpoint's; its simulation seconds count as 0).
+pub fn run_drawn_checkpointed<M, R, E>(
+    study: &Study<M>,
+    replicates: std::ops::Range<u32>,
+    progress: &dyn Progress,
+    model_of: impl Fn(&M, u32) -> Result<M, ParamError>,
+    checkpoint: &mut dyn RunCheckpoint<M::State, Patient<M::State>, R, E>,
+    reduce: impl FnMut(&RunContext<'_, M>, ReplicateOutput<M::State>) -> Result<R, E>,
+) -> Result<StudyResults<R>, E>
+where
+    M: StudyModel,
+    E: From<StudyError>,
+{
+    run_inner(
+        study,
+        replicates,
+        progress,
+        model_of,
+        &WholePatient,
+        Some(checkpoint),
+        reduce,
+    )
 }
 
 /// [`run`] with the trace (`Settings::trace_patients`) keeping what `trace` makes of each
@@ -407,6 +462,7 @@ where
         progress,
         |arm: &M, replicate| arm.for_replicate(key(replicate), &study.draws),
         trace,
+        None,
         reduce,
     )
 }
@@ -418,6 +474,7 @@ fn run_inner<M, T, R, E>(
     progress: &dyn Progress,
     model_of: impl Fn(&M, u32) -> Result<M, ParamError>,
     trace: &T,
+    mut checkpoint: Option<&mut dyn RunCheckpoint<M::State, T::Row, R, E>>,
     mut reduce: impl FnMut(&RunContext<'_, M>, ReplicateOutput<M::State, T::Row>) -> Result<R, E>,
 ) -> Result<StudyResults<R>, E>
 where
@@ -446,6 +503,12 @@ where
     let mut patients = Vec::new();
     for replicate in replicates {
         for (a, arm) in study.arms.iter().enumerate() {
+            if let Some(ck) = checkpoint.as_deref_mut() {
+                if let Some(value) = ck.finished_run(replicate, a)? {
+                    results.arms[a].replicates.push(value);
+                    continue;
+                }
+            }
             progress.run_started(&arm.name, replicate, s.replicates);
             let key = s.run_key(a, replicate);
             let model = model_of(&arm.model, replicate)
@@ -475,7 +538,20 @@ where
                 }
             };
             init_patients_into(&model, key, population, &mut patients);
-            let out = simulate_traced(&model, &s.engine(), key, &mut patients, &advanced, trace);
+            let start = match checkpoint.as_deref_mut() {
+                Some(ck) => ck.start_run(replicate, a, &mut patients)?,
+                None => None,
+            };
+            let out = simulate_from(
+                &model,
+                &s.engine(),
+                key,
+                &mut patients,
+                &advanced,
+                trace,
+                start,
+                checkpoint.as_deref_mut(),
+            )?;
             let seconds = t0.elapsed().as_secs_f64();
             let ctx = RunContext {
                 arm: a,
@@ -487,6 +563,9 @@ where
                 seconds,
             };
             let value = reduce(&ctx, out)?;
+            if let Some(ck) = checkpoint.as_deref_mut() {
+                ck.save_run(replicate, a, &value)?;
+            }
             let r = &mut results.arms[a];
             r.replicates.push(value);
             r.seconds += seconds;

@@ -13,7 +13,7 @@ use crate::trial::{HasTrial, TrialRecord};
 
 /// Per-person state of the coupled model: one part per module. Each module's functions are
 /// generic over a `Has…` trait, so they also run on their own part alone.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PersonState {
     pub dm: DmState,
     pub fr: FrState,

@@ -113,7 +113,7 @@ impl DmLink {
 }
 
 /// The cardiovascular part of a person's state.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CvdState {
     // Untreated ("natural") risk factors: a persistent level that drifts with age plus a
     // within-person fluctuation (AR(1) from year to year).

@@ -9,7 +9,7 @@
 //! Must never: draw.
 
 /// A prevention arm as it acts on one person.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Arm {
     #[default]
     None,

@@ -46,7 +46,7 @@ impl HasDm for DmState {
 /// covariate; they differ only before the person's first physiology step, when the
 /// covariate is still the measured baseline reading (which the model's value matches to the
 /// solver's tolerance, or not at all for a treated person the model cannot bring that low).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DmState {
     // Physiology (slow states and the person's parameters).
     pub beta: f64,

@@ -111,7 +111,7 @@ impl HasFrailty for FrState {
 }
 
 /// The frailty part of a person's state.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FrState {
     /// Deficit items present (bit `i` = [`items`] `i`).
     pub deficits: u32,

@@ -12,7 +12,7 @@ use crate::frailty::HasFrailty;
 pub const NEVER: u16 = u16::MAX;
 
 /// The programme part of a person's state (48 bytes, no allocation).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IxState {
     /// Currently enrolled, one bit per programme (plan order).
     pub enrolled: u8,
