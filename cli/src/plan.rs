@@ -3,11 +3,9 @@
 //! random numbers, reported per fiscal year on the town's scale (terminal, CSV/Parquet,
 //! charts, and a one-page HTML report in Japanese or English).
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Context;
 use clap::Args;
 use plan::report::{write_tables, PlanReport};
 use plan::{Plan, PlanError, PlanOptions};
@@ -16,7 +14,7 @@ use report::write_atomic;
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint;
-use crate::common::{ensure_dir, input_error, output_dir, with_threads, StudyBar};
+use crate::common::{input_error, output_dir, with_threads, StudyBar};
 use crate::shard;
 use crate::shard::InputFile;
 
@@ -200,15 +198,13 @@ fn plan_residents(plan: &Plan) -> Option<PathBuf> {
     }
 }
 
-/// Removes a stale manifest first: a folder without one holds no complete plan.
-fn begin_output(out: &Path) -> anyhow::Result<PathBuf> {
-    ensure_dir(out)?;
-    let manifest_path = out.join("manifest.json");
-    if manifest_path.exists() {
-        fs::remove_file(&manifest_path)
-            .with_context(|| format!("cannot replace {}", manifest_path.display()))?;
-    }
-    Ok(manifest_path)
+/// Takes the output folder as every command does (`report::OutputDir`): locked against a
+/// second writer, its stale manifest removed first (a folder without one holds no complete
+/// plan), and the temporaries of a killed run's atomic writers removed. The guard holds the
+/// lock until the plan's manifest is written.
+fn begin_output(out: &Path) -> anyhow::Result<(report::OutputDir, PathBuf)> {
+    let guard = output_dir(out, &[])?;
+    Ok((guard, out.join("manifest.json")))
 }
 
 pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
@@ -229,7 +225,7 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
     if let Some(s) = args.shard {
         return plan_shard(args, s, &id, &plan, started);
     }
-    let manifest_path = begin_output(&args.out)?;
+    let (_out, manifest_path) = begin_output(&args.out)?;
     let bar = StudyBar::new(plan.study.total_patient_years(), args.quiet);
     let mut ck = None;
     let results = if args.checkpoint || args.resume {
@@ -459,7 +455,7 @@ pub fn merge(set: &shard::ShardSet, out: &Path, quiet: bool) -> anyhow::Result<(
     let sources = plan.sources().map_err(plan_error)?;
     let arms = plan.study.arms.len();
     let replicates = plan.study.settings.replicates;
-    let manifest_path = begin_output(out)?;
+    let (_out, manifest_path) = begin_output(out)?;
     let mut runs: Vec<(Vec<_>, f64)> = (0..arms)
         .map(|_| (Vec::with_capacity(replicates as usize), 0.0))
         .collect();
