@@ -571,9 +571,6 @@ impl YearCheckpoint {
         let body = bytes.strip_prefix(RUN_MAGIC).ok_or_else(bad)?;
         let f: ArmRunFile = postcard::from_bytes(body).map_err(|_| bad())?;
         self.check(&path, &f.stamp, at)?;
-        if at.arm == 0 && f.reference_onsets.is_none() {
-            return Err(bad());
-        }
         Ok(Some(CheckpointedRun {
             run: study::PartialRun {
                 aggregate: f.aggregate.aggregate().ok_or_else(bad)?,
@@ -588,16 +585,20 @@ impl YearCheckpoint {
         }))
     }
 
-    fn save_finished(&mut self, at: RunAt, run: &CheckpointedRun) -> anyhow::Result<()> {
+    /// Saves a finished run: its aggregate, onset delays (compare) and the reference's
+    /// onsets (compare's arm 0).
+    fn save_finished(
+        &mut self,
+        at: RunAt,
+        aggregate: &Aggregator,
+        delays: Option<&study::outcomes::DelaySample>,
+        reference_onsets: Option<&study::outcomes::OnsetAges>,
+    ) -> anyhow::Result<()> {
         let f = ArmRunFile {
             stamp: self.stamp(at),
-            aggregate: Cells::of(&run.run.aggregate),
-            delays: run
-                .run
-                .delays
-                .as_ref()
-                .map(|d| (d.delays.clone(), d.censored as u64)),
-            reference_onsets: run.reference_onsets.clone(),
+            aggregate: Cells::of(aggregate),
+            delays: delays.map(|d| (d.delays.clone(), d.censored as u64)),
+            reference_onsets: reference_onsets.cloned(),
         };
         let mut bytes = RUN_MAGIC.to_vec();
         postcard::to_io(&f, &mut bytes)?;
@@ -801,7 +802,18 @@ impl YearHook<PersonState, Patient<PersonState>> for YearCheckpoint {
 
 impl CompareCheckpoint for YearCheckpoint {
     fn finished_run(&mut self, at: RunAt) -> Result<Option<CheckpointedRun>, CompareError> {
-        self.finished(at).map_err(ck_error)
+        let run = self.finished(at).map_err(ck_error)?;
+        if let Some(r) = &run {
+            // The reference's run keeps its people's onsets (the other arms' delays).
+            if at.arm == 0 && r.reference_onsets.is_none() {
+                let path = self.dir.join(arm_run_file(at));
+                return Err(ck_error(input_error(format!(
+                    "{}: not a checkpoint of this run",
+                    path.display()
+                ))));
+            }
+        }
+        Ok(run)
     }
     fn start_run(
         &mut self,
@@ -811,6 +823,83 @@ impl CompareCheckpoint for YearCheckpoint {
         self.start(at, patients).map_err(ck_error)
     }
     fn save_run(&mut self, at: RunAt, run: &CheckpointedRun) -> Result<(), CompareError> {
-        self.save_finished(at, run).map_err(ck_error)
+        self.save_finished(
+            at,
+            &run.run.aggregate,
+            run.run.delays.as_ref(),
+            run.reference_onsets.as_ref(),
+        )
+        .map_err(ck_error)
+    }
+}
+
+/// `plan`'s checkpoint inside its replicates: the same files as `compare`'s (region 0),
+/// a finished run being its exact aggregate (a plan's reduction of a run needs nothing of
+/// the other arms').
+pub struct PlanYears<'a>(pub &'a mut YearCheckpoint);
+
+impl PlanYears<'_> {
+    fn at(replicate: u32, arm: usize) -> RunAt {
+        RunAt {
+            replicate,
+            region: 0,
+            arm,
+        }
+    }
+}
+
+impl YearHook<PersonState, Patient<PersonState>> for PlanYears<'_> {
+    type Error = CompareError;
+    fn save_after(&mut self, year: u32) -> bool {
+        self.0.save_after(year)
+    }
+    fn save(
+        &mut self,
+        at: &YearStart<Patient<PersonState>>,
+        patients: &[Patient<PersonState>],
+    ) -> Result<(), CompareError> {
+        self.0.save(at, patients)
+    }
+}
+
+impl study::RunCheckpoint<PersonState, Patient<PersonState>, Aggregator, CompareError>
+    for PlanYears<'_>
+{
+    fn finished_run(
+        &mut self,
+        replicate: u32,
+        arm: usize,
+    ) -> Result<Option<Aggregator>, CompareError> {
+        let at = Self::at(replicate, arm);
+        let run = self.0.finished(at).map_err(ck_error)?;
+        match run {
+            Some(r) if r.run.delays.is_some() || r.reference_onsets.is_some() => {
+                Err(ck_error(input_error(format!(
+                    "{}: not a checkpoint of this run",
+                    self.0.dir.join(arm_run_file(at)).display()
+                ))))
+            }
+            r => Ok(r.map(|r| r.run.aggregate)),
+        }
+    }
+    fn start_run(
+        &mut self,
+        replicate: u32,
+        arm: usize,
+        patients: &mut [Patient<PersonState>],
+    ) -> Result<Option<YearStart<Patient<PersonState>>>, CompareError> {
+        self.0
+            .start(Self::at(replicate, arm), patients)
+            .map_err(ck_error)
+    }
+    fn save_run(
+        &mut self,
+        replicate: u32,
+        arm: usize,
+        aggregate: &Aggregator,
+    ) -> Result<(), CompareError> {
+        self.0
+            .save_finished(Self::at(replicate, arm), aggregate, None, None)
+            .map_err(ck_error)
     }
 }

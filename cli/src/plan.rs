@@ -63,7 +63,8 @@ pub struct PlanArgs {
     /// partial folder for `healthtwin merge` (docs/shards.md).
     #[arg(long, value_name = "I/N", value_parser = crate::shard::parse_shard)]
     pub shard: Option<shard::Shard>,
-    /// Write a checkpoint after each replicate (or PSA draw) into OUT/checkpoint, so that
+    /// Write a checkpoint after each replicate (or PSA draw) into OUT/checkpoint, and inside
+    /// it after each arm's run and at simulated years (--checkpoint-every), so that
     /// `--resume` can continue a killed plan (docs/shards.md).
     #[arg(long)]
     pub checkpoint: bool,
@@ -71,6 +72,11 @@ pub struct PlanArgs {
     /// none; the outputs are the bytes of an uninterrupted run. Implies --checkpoint.
     #[arg(long)]
     pub resume: bool,
+    /// With --checkpoint: inside a replicate, save the arm's run in progress at the end of
+    /// a simulated year once at least this many seconds have passed since the last save
+    /// (0: every year). Does not change results.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub checkpoint_every: u64,
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
@@ -274,11 +280,13 @@ pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
 type ArmAggregates = Vec<(Vec<engine::Aggregator>, f64)>;
 
 /// Runs replicates `reps` of the plan one by one with a checkpoint into `out` after each
-/// (`--checkpoint`, `--resume`; every arm's exact aggregate, as a shard's partials): the
-/// replicates the checkpoint holds are not run again, and every run is then read from the
-/// checkpoint, so a resumed plan reduces exactly the runs of an uninterrupted one.
-/// Simulation seconds count only the replicates run now. The caller removes the
-/// checkpoint once the outputs are complete.
+/// (`--checkpoint`, `--resume`; every arm's exact aggregate, as a shard's partials) and
+/// inside each (every finished arm's run, and the run in progress at year boundaries,
+/// `--checkpoint-every`: `compare`'s [`checkpoint::YearCheckpoint`]): the replicates and
+/// runs the checkpoint holds are not run again, a run in progress starts from its last
+/// saved year, and every run is then read from the checkpoint, so a resumed plan reduces
+/// exactly the runs of an uninterrupted one. Simulation seconds count only what is run
+/// now. The caller removes the checkpoint once the outputs are complete.
 fn run_checkpointed(
     args: &PlanArgs,
     id: &PlanIdentity,
@@ -301,13 +309,23 @@ fn run_checkpointed(
         what,
         args.quiet,
     )?;
+    let mut years = checkpoint::YearCheckpoint::new(
+        &ck,
+        &key,
+        std::time::Duration::from_secs(args.checkpoint_every),
+    );
     let arms = plan.study.arms.len();
     let mut seconds = vec![0.0; arms];
     for r in reps.clone() {
         if done.contains(&r) {
             continue;
         }
-        let runs = plan.run_partial(bar, r..r + 1).map_err(plan_error)?;
+        let runs = plan
+            .run_replicate_checkpointed(bar, r, &mut checkpoint::PlanYears(&mut years))
+            .map_err(|e| match e {
+                study::CompareError::Study(e) => plan_error(PlanError::Study(e)),
+                e => checkpoint::compare_error(e),
+            })?;
         let mut per_arm = Vec::with_capacity(arms);
         for (a, (aggregates, s)) in runs.into_iter().enumerate() {
             seconds[a] += s;
@@ -320,6 +338,7 @@ fn run_checkpointed(
             });
         }
         ck.save_runs(r, per_arm)?;
+        years.replicate_done(r)?;
     }
     let mut runs: ArmAggregates = seconds
         .into_iter()

@@ -525,6 +525,11 @@ fn plan_psa_resumed_after_each_draw_gives_the_uninterrupted_bytes() {
 /// A real `kill -9` at timed moments of `base` (before any checkpoint, between replicates,
 /// while writing one, or done), then `--resume`: the uninterrupted bytes.
 fn kill_9_then_resume(base: &[String], moments_ms: &[u64]) {
+    kill_9_then_resume_with(base, moments_ms, &[]);
+}
+
+/// [`kill_9_then_resume`] with `extra` flags for the checkpointed and the resumed runs.
+fn kill_9_then_resume_with(base: &[String], moments_ms: &[u64], extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let base: Vec<&str> = base.iter().map(String::as_str).collect();
     let whole = dir.path().join("whole");
@@ -532,7 +537,11 @@ fn kill_9_then_resume(base: &[String], moments_ms: &[u64]) {
     for (i, ms) in moments_ms.iter().enumerate() {
         let out = dir.path().join(format!("k{i}")).display().to_string();
         let mut child = bin()
-            .args(with_out(&base, &out, &["--checkpoint"]))
+            .args(with_out(
+                &base,
+                &out,
+                &[&["--checkpoint"][..], extra].concat(),
+            ))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -540,7 +549,7 @@ fn kill_9_then_resume(base: &[String], moments_ms: &[u64]) {
         std::thread::sleep(Duration::from_millis(*ms));
         let _ = child.kill(); // SIGKILL on unix
         let _ = child.wait();
-        ok(&with_out(&base, &out, &["--resume"]));
+        ok(&with_out(&base, &out, &[&["--resume"][..], extra].concat()));
         assert!(!Path::new(&out).join("checkpoint").exists());
         assert_same_outputs(&whole, Path::new(&out));
     }
@@ -838,10 +847,16 @@ fn kill_9_of_a_capacity_limited_compare_saving_every_year_then_resume_gives_the_
 /// of another seed put in its place) is refused with a message naming it, exit code 2.
 #[test]
 fn a_year_checkpoint_of_another_build_or_run_is_refused() {
+    year_checkpoint_of_another_build_or_run_refused(|extra| capacity_args(None, extra));
+}
+
+/// [`a_year_checkpoint_of_another_build_or_run_is_refused`] for the command `args(extra)`
+/// (killed after year 1 of arm 1 of replicate 0).
+fn year_checkpoint_of_another_build_or_run_refused(args: impl Fn(&[&str]) -> Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let killed = |name: &str, extra: &[&str]| {
         let out = dir.path().join(name);
-        let base = capacity_args(None, extra);
+        let base = args(extra);
         let base: Vec<&str> = base.iter().map(String::as_str).collect();
         let every = ["--checkpoint", "--checkpoint-every", "0"];
         let o = bin()
@@ -853,7 +868,7 @@ fn a_year_checkpoint_of_another_build_or_run_is_refused() {
         out
     };
     let resume = |out: &Path| {
-        let base = capacity_args(None, &[]);
+        let base = args(&[]);
         let base: Vec<&str> = base.iter().map(String::as_str).collect();
         healthtwin(&with_out(&base, &out.display().to_string(), &["--resume"]))
     };
@@ -877,4 +892,42 @@ fn a_year_checkpoint_of_another_build_or_run_is_refused() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("another run") && err.contains(year), "{err}");
+}
+
+/// `plan` of the example town (14 arms) small enough to be killed inside its years: 300
+/// residents simulated, 3 years, 2 replicates, with `extra`.
+fn plan_year_args(extra: &[&str]) -> Vec<String> {
+    let mut a = vec!["plan".to_string(), example_plan()];
+    a.extend(["-y", "3", "--sample", "300", "-r", "2"].map(String::from));
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+/// Killed at year boundaries inside a replicate of a plan (the residents share the
+/// programmes' places within a run): in the baseline arm, in options and sweep arms, in
+/// both replicates, a plan resumes from that year of that arm (its finished arms from
+/// their files) and writes the uninterrupted bytes.
+#[test]
+fn plan_resumed_after_a_year_inside_a_replicate_gives_the_uninterrupted_bytes() {
+    resumes_from_years(
+        &plan_year_args(&[]),
+        &[(0, 0, 0), (0, 3, 1), (1, 0, 1), (1, 9, 0)],
+    );
+}
+
+/// A real `kill -9` at timed moments of a plan saving every year (before any checkpoint,
+/// inside an arm's years, while writing a year, between arms and replicates), then
+/// `--resume`: the uninterrupted bytes.
+#[test]
+fn kill_9_of_a_plan_saving_every_year_then_resume_gives_the_uninterrupted_bytes() {
+    let mut base = vec!["plan".to_string(), example_plan()];
+    // About 1.5 s in all on two cores.
+    base.extend(["-r", "2", "-y", "4", "--sample", "1000"].map(String::from));
+    kill_9_then_resume_with(&base, &[150, 500, 900, 1300], &["--checkpoint-every", "0"]);
+}
+
+/// A plan's year file of another build or of another run (seed) is refused, exit code 2.
+#[test]
+fn a_plan_year_checkpoint_of_another_build_or_run_is_refused() {
+    year_checkpoint_of_another_build_or_run_refused(plan_year_args);
 }

@@ -33,12 +33,12 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use engine::observe::{age_band_label, N_AGE_BANDS};
-use engine::Baseline;
+use engine::{Aggregator, Baseline, Patient};
 use models::mortality::LifeTable;
-use models::HealthModel;
+use models::{HealthModel, PersonState};
 use scenarios::plan::{Future, PlanFile, Structure};
 use scenarios::ScenarioError;
-use study::{Arm, Progress, Settings, Streams, Study, StudyError};
+use study::{Arm, Progress, RunCheckpoint, Settings, Streams, Study, StudyError};
 
 use measures::{RunValues, Sources, Weights};
 use residents::{strata, Sampler, Stratum};
@@ -424,6 +424,35 @@ impl Plan {
         let results = study::run_replicates(&self.study, replicates, progress, |_, out| {
             Ok::<_, PlanError>(out.aggregate)
         })?;
+        Ok(results
+            .arms
+            .into_iter()
+            .map(|a| (a.replicates, a.seconds))
+            .collect())
+    }
+
+    /// Replicate `replicate` of every arm, as [`Self::run_partial`] runs it, with a
+    /// checkpoint inside the replicate (`plan --checkpoint`, docs/shards.md): the arms'
+    /// runs it holds finished (their exact aggregates) are not run again, the run in
+    /// progress starts from its last saved year, and each run's state is offered to it at
+    /// year boundaries. A run's reduction needs nothing of the other arms' runs, so a
+    /// finished run is its aggregate. The results are those of [`Self::run_partial`] (a
+    /// finished run's simulation seconds count as 0).
+    pub fn run_replicate_checkpointed<E: From<StudyError>>(
+        &self,
+        progress: &dyn Progress,
+        replicate: u32,
+        checkpoint: &mut dyn RunCheckpoint<PersonState, Patient<PersonState>, Aggregator, E>,
+    ) -> Result<Vec<(Vec<Aggregator>, f64)>, E> {
+        let key = |r| self.study.settings.draw_key(r);
+        let results = study::run_drawn_checkpointed(
+            &self.study,
+            replicate..replicate + 1,
+            progress,
+            |arm: &HealthModel, r| arm.for_replicate(key(r), &self.study.draws),
+            checkpoint,
+            |_, out| Ok(out.aggregate),
+        )?;
         Ok(results
             .arms
             .into_iter()

@@ -32,7 +32,7 @@ pub use compare::{
     RunAt, ScenarioResults,
 };
 pub use runner::{
-    run, run_aggregates, run_drawn, run_drawn_replicates, run_replicates, run_traced, Allocation,
-    Arm, ArmResults, Progress, RunContext, Settings, Streams, Study, StudyError, StudyModel,
-    StudyResults,
+    run, run_aggregates, run_drawn, run_drawn_checkpointed, run_drawn_replicates, run_replicates,
+    run_traced, Allocation, Arm, ArmResults, Progress, RunCheckpoint, RunContext, Settings,
+    Streams, Study, StudyError, StudyModel, StudyResults,
 };
