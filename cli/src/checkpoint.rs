@@ -39,8 +39,11 @@
 //! ([`Checkpoint::save_runs`]), `trial` every arm's exact runs as a trial shard's records
 //! ([`Checkpoint::save_records`], `shard::Enc`). A trial's replicate is analysed as a whole
 //! (randomisation, Kaplan-Meier, Cox) and a plan's residents share the programmes' places
-//! within a run, so neither is cut into blocks of people. `--resume` refuses a checkpoint
-//! of other settings, naming the settings that differ.
+//! within a run, so neither is cut into blocks of people. Inside a replicate, `plan` keeps
+//! `compare`'s year checkpoints ([`YearCheckpoint`] through [`PlanYears`], the same files
+//! with region 0): each finished arm's run (its exact aggregate: a plan reduces each run
+//! alone, so nothing across arms is needed) and the latest year of the arm in progress.
+//! `--resume` refuses a checkpoint of other settings, naming the settings that differ.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -375,7 +378,7 @@ impl Checkpoint {
     }
 }
 
-// ---- Year checkpoints inside a replicate of `compare` -------------------------------------
+// ---- Year checkpoints inside a replicate of `compare` and `plan` ---------------------------
 
 use engine::observe::Acc;
 use engine::run::{YearHook, YearStart};
@@ -465,7 +468,8 @@ struct YearHead {
     trace: Vec<Vec<(u64, u32, Patient<PersonState>)>>,
 }
 
-/// `compare`'s checkpoint inside its replicates (docs/shards.md): each finished run of an
+/// `compare`'s (and, through [`PlanYears`], `plan`'s) checkpoint inside its replicates
+/// (docs/shards.md): each finished run of an
 /// arm (in a region) in `run-….bin`, and the latest year of the run in progress in
 /// `year-….bin` (every person's state at the end of that year, the aggregates and trace
 /// so far), written at a year boundary once at least `every` has passed since the last
