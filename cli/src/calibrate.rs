@@ -235,7 +235,8 @@ pub struct SynthCohortArgs {
     pub out: PathBuf,
 }
 
-fn cal_err(e: CalibrationError) -> anyhow::Error {
+/// A calibration error as the command reports it: the user's input (exit 2) or a failure.
+pub(crate) fn cal_err(e: CalibrationError) -> anyhow::Error {
     match e {
         CalibrationError::Input { .. } | CalibrationError::Setup(_) => input_error(e.to_string()),
         other => anyhow::Error::new(other),

@@ -35,6 +35,7 @@ use calibration::abc::{
 use calibration::distance::Distance;
 use calibration::simulate::Simulator;
 
+use crate::calibrate::cal_err;
 use crate::common::input_error;
 use crate::shard::{identity_hash, Dec, Enc, Shard};
 
@@ -252,15 +253,6 @@ impl State {
             patient_years,
             sampler: Sampler::restore(opts, d, state),
         })
-    }
-}
-
-fn cal_err(e: calibration::CalibrationError) -> anyhow::Error {
-    match e {
-        calibration::CalibrationError::Input { .. } | calibration::CalibrationError::Setup(_) => {
-            input_error(e.to_string())
-        }
-        other => anyhow::Error::new(other),
     }
 }
 

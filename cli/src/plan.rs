@@ -213,18 +213,25 @@ fn begin_output(out: &Path) -> anyhow::Result<(report::OutputDir, PathBuf)> {
     Ok((guard, out.join("manifest.json")))
 }
 
+impl PlanArgs {
+    /// The plan's options from the flags.
+    pub fn options(&self) -> PlanOptions {
+        PlanOptions {
+            residents: self.residents.clone(),
+            replicates: self.replicates,
+            years: self.years,
+            seed: self.seed,
+            psa: self.psa,
+            sample: self.sample,
+            threshold: self.threshold,
+        }
+    }
+}
+
 pub fn plan(args: &PlanArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let file = scenarios::plan::load(&args.plan).map_err(|e| input_error(e.to_string()))?;
-    let opts = PlanOptions {
-        residents: args.residents.clone(),
-        replicates: args.replicates,
-        years: args.years,
-        seed: args.seed,
-        psa: args.psa,
-        sample: args.sample,
-        threshold: args.threshold,
-    };
+    let opts = args.options();
     // Everything the user gave is read and checked before anything is written.
     let plan = with_threads(args.threads, || Plan::new(file, &opts))?.map_err(plan_error)?;
     let id = PlanIdentity::of(args, &plan)?;

@@ -59,13 +59,7 @@ fn size(args: &SlurmArgs, cli: &Cli) -> anyhow::Result<Size> {
                 .get(c.population_from as usize - 1)
                 .ok_or_else(|| input_error("--population-from: no such scenario"))?;
             let s = scenarios::load(first).map_err(|e| input_error(e.to_string()))?;
-            let people = match (&s.population.source, c.patients) {
-                (_, Some(p)) => p,
-                (Source::Synthetic { n, .. }, None) => *n,
-                (Source::CohortFile { path }, None) => report::provenance::read(path)
-                    .rows
-                    .ok_or_else(|| input_error(format!("{}: rows unknown", path.display())))?,
-            };
+            let people = people_of(&s.population.source, c.patients)?;
             let years = c.years.unwrap_or(s.years);
             let replicates = u64::from(c.psa.or(c.replicates).unwrap_or(s.replicates));
             let arms = c.scenarios.len() as u64;
@@ -105,13 +99,7 @@ fn size(args: &SlurmArgs, cli: &Cli) -> anyhow::Result<Size> {
                 scenarios::load_trial(&t.file)
             }
             .map_err(|e| input_error(e.to_string()))?;
-            let people = match (&spec.population.source, t.screened) {
-                (_, Some(p)) => p,
-                (Source::Synthetic { n, .. }, None) => *n,
-                (Source::CohortFile { path }, None) => report::provenance::read(path)
-                    .rows
-                    .ok_or_else(|| input_error(format!("{}: rows unknown", path.display())))?,
-            };
+            let people = people_of(&spec.population.source, t.screened)?;
             let replicates = t.replicates.unwrap_or(spec.replicates);
             let reps = by_replicate(args.shards, replicates)?;
             let years = spec.follow_up.months.div_ceil(12).max(1);
@@ -129,15 +117,7 @@ fn size(args: &SlurmArgs, cli: &Cli) -> anyhow::Result<Size> {
         }
         Command::Plan(p) => {
             let file = scenarios::plan::load(&p.plan).map_err(|e| input_error(e.to_string()))?;
-            let opts = plan::PlanOptions {
-                residents: p.residents.clone(),
-                replicates: p.replicates,
-                years: p.years,
-                seed: p.seed,
-                psa: p.psa,
-                sample: p.sample,
-                threshold: p.threshold,
-            };
+            let opts = p.options();
             // The plan itself (its residents and arms): what each shard builds.
             let plan = plan::Plan::new(file, &opts).map_err(|e| input_error(e.to_string()))?;
             let settings = &plan.study.settings;
@@ -196,6 +176,18 @@ fn size(args: &SlurmArgs, cli: &Cli) -> anyhow::Result<Size> {
             "healthtwin slurm: only `run …`, `compare …`, `trial …`, `plan …` and \
              `twin --cohort …` shard (docs/shards.md)",
         )),
+    }
+}
+
+/// The people of a scenario's population: `given` (a `--patients`/`--screened` flag), the
+/// synthetic size, or the rows of its cohort file.
+fn people_of(source: &Source, given: Option<u64>) -> anyhow::Result<u64> {
+    match (source, given) {
+        (_, Some(p)) => Ok(p),
+        (Source::Synthetic { n, .. }, None) => Ok(*n),
+        (Source::CohortFile { path }, None) => report::provenance::read(path)
+            .rows
+            .ok_or_else(|| input_error(format!("{}: rows unknown", path.display()))),
     }
 }
 
